@@ -1,0 +1,1 @@
+//! lazarus-activations (filled in by its issue).

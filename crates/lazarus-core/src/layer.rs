@@ -1,0 +1,142 @@
+//! The `Layer` trait: forward keeps what backward needs, backward is the chain rule written out.
+
+use crate::{ActivationStats, Mode, Param, Result, TensorView};
+
+/// A differentiable building block: Linear, an activation, Dropout, a whole `Sequential`.
+///
+/// The contract, which every layer in lazarus follows and [`gradcheck`](crate::gradcheck)
+/// verifies numerically:
+///
+/// * [`forward`](Layer::forward) computes `y = f(x)`. In [`Mode::Train`] it keeps what backward
+///   needs (Linear its input, ReLU its output, ...) in buffers it owns and reuses.
+/// * [`backward`](Layer::backward) takes the upstream gradient `dL/dy`, *adds* `dL/dθ` into every
+///   parameter's `grad`, and returns `dL/dx`. Called without a training-mode forward it returns
+///   [`Error::BackwardBeforeForward`](crate::Error::BackwardBeforeForward).
+/// * Outputs and input gradients are views into buffers the layer owns: a training loop allocates
+///   on its first batch and then never again. Call `.to_owned()` to keep a result.
+/// * Parameters are visited in a fixed order with their names (`weight`, `bias`, `alpha`); a
+///   `Sequential` prefixes its child's index (`0.weight`, `2.alpha`), the same keys a PyTorch
+///   `state_dict` shows for the same `nn.Sequential`. Optimizers, gradient clipping, checkpoints
+///   and the gradient checker all use this one walk.
+///
+/// The trait is object-safe: a `Sequential` holds `Vec<Box<dyn Layer>>`.
+///
+/// ```
+/// use lazarus_core::{Layer, Linear, Mode, Tensor};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let mut layer = Linear::new(3, 2, &mut rng).unwrap();
+/// let x = Tensor::ones(vec![4, 3]);
+/// let y = layer.forward(x.view(), Mode::Train).unwrap();
+/// assert_eq!(y.shape(), &[4, 2]);
+/// let upstream = Tensor::ones(vec![4, 2]);
+/// let dx = layer.backward(upstream.view()).unwrap();
+/// assert_eq!(dx.shape(), &[4, 3]);
+/// assert_eq!(layer.param_count(), 3 * 2 + 2);
+/// ```
+pub trait Layer: Send {
+    /// A short lower-case name used in error messages and summaries: `linear`, `relu`, `prelu`.
+    fn name(&self) -> &str;
+
+    /// A one-line description with the layer's settings, as PyTorch prints modules:
+    /// `Linear(in_features=784, out_features=256, bias=true)`.
+    fn describe(&self) -> String {
+        self.name().to_string()
+    }
+
+    /// Compute the output for input `x`. In [`Mode::Train`], keep what backward needs.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when `x` does not fit the layer.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>>;
+
+    /// Given `dL/dy` for the last training-mode forward, add `dL/dθ` into each parameter's
+    /// gradient and return `dL/dx`.
+    ///
+    /// # Errors
+    /// [`Error::BackwardBeforeForward`](crate::Error::BackwardBeforeForward) without a preceding
+    /// training-mode forward; [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when
+    /// `grad_output` does not have the output's shape.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>>;
+
+    /// Like [`backward`](Layer::backward), but only accumulate parameter gradients and skip
+    /// `dL/dx`. Trainers call this on the whole model: nobody needs the gradient with respect to
+    /// the data, and for the first Linear layer it is a third of the backward work (PyTorch skips
+    /// it too, because the input does not require grad).
+    ///
+    /// # Errors
+    /// As [`backward`](Layer::backward).
+    fn backward_params(&mut self, grad_output: TensorView<'_>) -> Result<()> {
+        self.backward(grad_output).map(|_| ())
+    }
+
+    /// Visit every parameter with its name, in a fixed order.
+    fn visit_params(&self, _f: &mut dyn FnMut(&str, &Param)) {}
+
+    /// Visit every parameter mutably with its name, in the same order as
+    /// [`visit_params`](Layer::visit_params).
+    fn visit_params_mut(&mut self, _f: &mut dyn FnMut(&str, &mut Param)) {}
+
+    /// Visit the direct children of a container layer with their indices (none for a leaf).
+    /// [`walk_layers`] uses this to reach every layer of a model.
+    fn visit_children(&self, _f: &mut dyn FnMut(usize, &dyn Layer)) {}
+
+    /// The output shape for an input of shape `input` (the input's shape for element-wise
+    /// layers, which is the default).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when the input does not fit.
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        Ok(input.to_vec())
+    }
+
+    /// For activation layers: per-unit statistics of the last training-mode forward (how many
+    /// inputs fell in the zero-gradient region, output mean, spread and peak). `None` for other
+    /// layers, and before the first training-mode forward. Dead-unit diagnostics walk a model
+    /// with [`walk_layers`] and read this, without knowing concrete types.
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        None
+    }
+
+    /// Number of trainable scalars.
+    fn param_count(&self) -> usize {
+        let mut count = 0;
+        self.visit_params(&mut |_, p| count += p.len());
+        count
+    }
+
+    /// Set every parameter's gradient to zero.
+    fn zero_grad(&mut self) {
+        self.visit_params_mut(&mut |_, p| p.zero_grad());
+    }
+}
+
+/// Visit `root` and every layer inside it, depth first, with its path (`""` for the root, `"2"`
+/// for child 2, `"2.0"` for child 0 of child 2): the prefixes of the parameter names.
+///
+/// ```
+/// use lazarus_core::{walk_layers, Flatten, Layer, Linear, Sequential};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let model = Sequential::new()
+///     .add(Flatten::new())
+///     .add(Linear::new(4, 2, &mut rng).unwrap());
+/// let mut seen = Vec::new();
+/// walk_layers(&model, &mut |path, layer| seen.push(format!("{path}:{}", layer.name())));
+/// assert_eq!(seen, [":sequential", "0:flatten", "1:linear"]);
+/// ```
+pub fn walk_layers(root: &dyn Layer, f: &mut dyn FnMut(&str, &dyn Layer)) {
+    fn walk(path: &str, layer: &dyn Layer, f: &mut dyn FnMut(&str, &dyn Layer)) {
+        f(path, layer);
+        layer.visit_children(&mut |index, child| {
+            let child_path = if path.is_empty() {
+                index.to_string()
+            } else {
+                format!("{path}.{index}")
+            };
+            walk(&child_path, child, f);
+        });
+    }
+    walk("", root, f);
+}

@@ -1,0 +1,62 @@
+//! # lazarus-core
+//!
+//! The foundation of lazarus: the tensor type, trainable [`Param`]s, the [`Layer`] trait with a
+//! hand-written backward for every layer, [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`],
+//! the [`loss`] functions, the [`init`]ializers and the [`gradcheck`] that proves each backward
+//! right.
+//!
+//! Reading order for a learner: [`Layer`] (the contract) → [`Linear`] (forward `y = x Wᵀ + b`
+//! and its three backward formulas) → [`Sequential`] (the chain rule as a loop) →
+//! [`loss::CrossEntropyLoss`] (where every backward pass starts) → [`gradcheck`] (how we know).
+//!
+//! ```
+//! use lazarus_core::loss::{CrossEntropyLoss, Loss, Target};
+//! use lazarus_core::{Layer, Linear, Mode, Sequential, Tensor};
+//! use rand::{rngs::StdRng, SeedableRng};
+//!
+//! let mut rng = StdRng::seed_from_u64(0);
+//! let mut model = Sequential::new()
+//!     .add(Linear::new(2, 16, &mut rng)?)
+//!     .add(Linear::new(16, 2, &mut rng)?);
+//! let x = Tensor::from_shape_vec(vec![2, 2], vec![0.0, 1.0, 1.0, 0.0]).unwrap();
+//! let mut loss = CrossEntropyLoss::new();
+//! let logits = model.forward(x.view(), Mode::Train)?;
+//! let value = loss.forward(logits, Target::Classes(&[1, 0]))?;
+//! model.zero_grad();
+//! model.backward(loss.backward()?)?;
+//! // Plain gradient descent: θ ← θ − 0.1 · ∂L/∂θ.
+//! model.visit_params_mut(&mut |_, p| p.value.scaled_add(-0.1, &p.grad));
+//! assert!(value > 0.0);
+//! # Ok::<(), lazarus_core::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+// matrixmultiply is a direct dependency only to switch its default features back on (ndarray
+// turns them off, and with them the runtime-detected AVX-512 kernels); ndarray's
+// `general_mat_mul` calls it.
+use matrixmultiply as _;
+
+mod activation_stats;
+mod dropout;
+mod error;
+mod flatten;
+pub mod gradcheck;
+pub mod init;
+mod layer;
+mod linear;
+pub mod loss;
+mod mode;
+mod param;
+mod sequential;
+mod tensor;
+
+pub use activation_stats::ActivationStats;
+pub use dropout::Dropout;
+pub use error::{Error, Result};
+pub use flatten::Flatten;
+pub use layer::{Layer, walk_layers};
+pub use linear::Linear;
+pub use mode::Mode;
+pub use param::{Param, ParamRole};
+pub use sequential::Sequential;
+pub use tensor::{Tensor, TensorView, TensorViewMut, as_matrix, check_finite, expect_shape, reuse_buffer};

@@ -1,0 +1,203 @@
+use ndarray::{Axis, Ix2};
+
+use super::{GradBuffer, Loss, Reduction, Target};
+use crate::{Error, Result, TensorView, as_matrix, reuse_buffer};
+
+/// Softmax cross-entropy on logits, as PyTorch's `nn.CrossEntropyLoss(label_smoothing=ε)`.
+///
+/// Input: logits z of shape `[batch, classes]`. Target: a class index per sample, or a
+/// probability row per sample (`[batch, classes]`). With C classes and the smoothed target
+/// q = (1 − ε)·onehot(t) + ε/C:
+///
+/// ```text
+/// log pᵢ = zᵢ − log Σⱼ e^(zⱼ)                  (log-softmax; computed with the max subtracted
+///                                               first, so e^z never overflows)
+/// ℓ      = −Σᵢ qᵢ log pᵢ                        (one sample)
+/// ∂ℓ/∂zᵢ = pᵢ · Σⱼ qⱼ − qᵢ                      (= pᵢ − qᵢ, since q sums to 1)
+/// L      = mean of ℓ over the batch (or the sum)
+/// ```
+///
+/// When to use: single-label classification. Feed it raw scores (no softmax layer before it):
+/// the fused formula is stable where log(softmax(z)) is not.
+///
+/// ```
+/// use lazarus_core::loss::{CrossEntropyLoss, Loss, Target};
+/// use ndarray::array;
+/// let mut ce = CrossEntropyLoss::new();
+/// let logits = array![[0.0f32, 0.0], [10.0, -10.0]].into_dyn();
+/// let l = ce.forward(logits.view(), Target::Classes(&[1, 0])).unwrap();
+/// assert!((l - 2f32.ln() / 2.0).abs() < 1e-6); // sample 0: log 2; sample 1: ~0
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CrossEntropyLoss {
+    label_smoothing: f32,
+    reduction: Reduction,
+    grad: GradBuffer,
+}
+
+impl CrossEntropyLoss {
+    /// Cross-entropy with mean reduction and no label smoothing (PyTorch's defaults).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Label smoothing ε: the target puts 1 − ε on the true class and spreads ε evenly over all
+    /// classes. Discourages over-confident logits.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless 0 ≤ ε ≤ 1.
+    pub fn label_smoothing(mut self, epsilon: f32) -> Result<Self> {
+        if !(0.0..=1.0).contains(&epsilon) {
+            return Err(Error::InvalidConfig {
+                layer: "cross_entropy".into(),
+                parameter: "label_smoothing".into(),
+                reason: format!("must be in [0, 1], found {epsilon}"),
+            });
+        }
+        self.label_smoothing = epsilon;
+        Ok(self)
+    }
+
+    /// Choose mean or sum.
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+}
+
+impl Loss for CrossEntropyLoss {
+    fn name(&self) -> &str {
+        "cross_entropy"
+    }
+
+    fn forward(&mut self, input: TensorView<'_>, target: Target<'_>) -> Result<f32> {
+        let logits = as_matrix(input, "cross_entropy", None)?;
+        let (batch, classes) = logits.dim();
+        // Exactly one of the two is Some: hard class labels, or a probability row per sample.
+        let (labels, probabilities) = match target {
+            Target::Classes(t) => {
+                if t.len() != batch {
+                    return Err(Error::ShapeMismatch {
+                        layer: "cross_entropy".into(),
+                        expected: format!("{batch} class indices, one per sample"),
+                        found: vec![t.len()],
+                    });
+                }
+                if let Some((i, &c)) = t.iter().enumerate().find(|&(_, &c)| c >= classes) {
+                    return Err(Error::InvalidTarget {
+                        loss: "cross_entropy".into(),
+                        reason: format!("sample {i} has class {c}, but there are {classes} classes"),
+                    });
+                }
+                (Some(t), None)
+            }
+            Target::Values(p) => {
+                let found = p.shape().to_vec();
+                let p = p.into_dimensionality::<Ix2>().ok().filter(|p| p.dim() == (batch, classes));
+                let p = p.ok_or_else(|| Error::ShapeMismatch {
+                    layer: "cross_entropy".into(),
+                    expected: format!("target probabilities of shape [{batch}, {classes}]"),
+                    found,
+                })?;
+                (None, Some(p))
+            }
+        };
+        let eps = self.label_smoothing;
+        let uniform = eps / classes as f32;
+        let scale = match self.reduction {
+            Reduction::Mean => 1.0 / batch.max(1) as f32,
+            Reduction::Sum => 1.0,
+        };
+        reuse_buffer(&mut self.grad.grad, ndarray::IxDyn(&[batch, classes]));
+        let mut grad = self
+            .grad
+            .grad
+            .view_mut()
+            .into_dimensionality::<Ix2>()
+            .expect("the buffer was just shaped [batch, classes]");
+        let mut total = 0.0f64;
+        for (n, (z, mut g)) in logits.outer_iter().zip(grad.axis_iter_mut(Axis(0))).enumerate() {
+            // Smoothed target q for this sample, as a function of the class.
+            let q = |i: usize| -> f32 {
+                let hard = match (labels, &probabilities) {
+                    (Some(t), _) => f32::from(u8::from(t[n] == i)),
+                    (None, Some(p)) => p[(n, i)],
+                    (None, None) => unreachable!("the target match above sets one of the two"),
+                };
+                (1.0 - eps) * hard + uniform
+            };
+            let max = z.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            let sum_exp: f32 = z.iter().map(|&v| (v - max).exp()).sum();
+            let log_sum_exp = max + sum_exp.ln();
+            let q_total: f32 = (0..classes).map(q).sum();
+            let mut sample_loss = 0.0f64;
+            for (i, (&zi, gi)) in z.iter().zip(g.iter_mut()).enumerate() {
+                let log_p = zi - log_sum_exp;
+                let qi = q(i);
+                sample_loss -= f64::from(qi * log_p);
+                // ∂ℓ/∂zᵢ = pᵢ Σq − qᵢ
+                *gi = (log_p.exp() * q_total - qi) * scale;
+            }
+            total += sample_loss;
+        }
+        self.grad.ready = true;
+        Ok((total * f64::from(scale)) as f32)
+    }
+
+    fn backward(&self) -> Result<TensorView<'_>> {
+        self.grad.view("cross_entropy")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Tensor;
+    use crate::gradcheck::{GradCheck, random_input};
+    use ndarray::array;
+    use rand::{SeedableRng, rngs::StdRng};
+
+    #[test]
+    fn gradcheck_classes_smoothing_and_probabilities() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let x = random_input(&[4, 5], &mut rng) * 2.0;
+        for eps in [0.0, 0.1] {
+            let mut loss = CrossEntropyLoss::new().label_smoothing(eps).unwrap();
+            let r = GradCheck::default().check_loss(&mut loss, &x, Target::Classes(&[0, 4, 2, 2])).unwrap();
+            assert!(r.passed(), "{r}");
+        }
+        let p = random_input(&[4, 5], &mut rng).mapv(f32::abs);
+        let p = &p / &p.sum_axis(Axis(1)).insert_axis(Axis(1));
+        let mut loss = CrossEntropyLoss::new().reduction(Reduction::Sum);
+        let r = GradCheck::default().check_loss(&mut loss, &x, Target::Values(p.view())).unwrap();
+        assert!(r.passed(), "{r}");
+    }
+
+    #[test]
+    fn matches_formula_values_and_is_stable() {
+        // F.cross_entropy(torch.tensor([[1., 2., 3.], [1000., 0., -1000.]]), torch.tensor([2, 1]),
+        //                 label_smoothing=0.1)
+        let z = array![[1.0f32, 2.0, 3.0], [1000.0, 0.0, -1000.0]].into_dyn();
+        let mut loss = CrossEntropyLoss::new().label_smoothing(0.1).unwrap();
+        let l = loss.forward(z.view(), Target::Classes(&[2, 1])).unwrap();
+        // Row 0: lse = 3.40760596; -Σq log p with q = [0.0333, 0.0333, 0.9333].
+        let lse0 = 3.407_606_f64;
+        let row0 = -(0.1 / 3.0 * ((1.0 - lse0) + (2.0 - lse0)) + (0.9 + 0.1 / 3.0) * (3.0 - lse0));
+        // Row 1: log p = [0, -1000, -2000].
+        let row1 = -(0.1 / 3.0 * (0.0 - 1000.0 - 2000.0) + 0.9 * -1000.0);
+        approx::assert_relative_eq!(f64::from(l), (row0 + row1) / 2.0, max_relative = 1e-6);
+        assert!(loss.backward().unwrap().iter().all(|g| g.is_finite()));
+    }
+
+    #[test]
+    fn target_errors() {
+        let mut loss = CrossEntropyLoss::new();
+        let z = Tensor::zeros(vec![2, 3]);
+        assert!(matches!(loss.forward(z.view(), Target::Classes(&[0])), Err(Error::ShapeMismatch { .. })));
+        let err = loss.forward(z.view(), Target::Classes(&[0, 3])).unwrap_err();
+        assert_eq!(err.to_string(), "cross_entropy: invalid target: sample 1 has class 3, but there are 3 classes");
+        let wrong = Tensor::zeros(vec![2, 4]);
+        assert!(matches!(loss.forward(z.view(), Target::Values(wrong.view())), Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(CrossEntropyLoss::new().label_smoothing(1.5), Err(Error::InvalidConfig { .. })));
+    }
+}

@@ -1,0 +1,309 @@
+//! `Sequential`: layers run in order forward and in reverse order backward.
+
+use std::fmt::{self, Write as _};
+
+use crate::{Layer, Mode, Param, Result, Tensor, TensorView, reuse_buffer};
+
+/// A chain of layers: `y = fₙ(…f₂(f₁(x)))`, like PyTorch's `nn.Sequential`.
+///
+/// Backward is the chain rule applied in reverse: each layer turns dL/d(its output) into
+/// dL/d(its input) and hands it to the layer before it.
+///
+/// Children are named by index, so parameters are `0.weight`, `0.bias`, `2.alpha`, ...: the keys
+/// of the matching PyTorch `state_dict`. Errors from a child carry its index: `linear[0]`.
+///
+/// ```
+/// use lazarus_core::{Layer, Linear, Mode, Sequential, Tensor};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let mut rng = StdRng::seed_from_u64(42);
+/// let mut model = Sequential::new()
+///     .add(Linear::new(2, 8, &mut rng).unwrap())
+///     .add(Linear::new(8, 1, &mut rng).unwrap());
+/// let mut names = Vec::new();
+/// model.visit_params(&mut |name, _| names.push(name.to_string()));
+/// assert_eq!(names, ["0.weight", "0.bias", "1.weight", "1.bias"]);
+///
+/// let x = Tensor::zeros(vec![5, 2]);
+/// assert_eq!(model.forward(x.view(), Mode::Train).unwrap().shape(), &[5, 1]);
+/// let dx = model.backward(Tensor::ones(vec![5, 1]).view()).unwrap();
+/// assert_eq!(dx.shape(), &[5, 2]);
+/// println!("{}", model.summary(&[5, 2]).unwrap());
+/// ```
+#[derive(Default)]
+pub struct Sequential {
+    layers: Vec<Box<dyn Layer>>,
+    /// Output of an empty `Sequential` (the identity needs a buffer of its own to return).
+    identity: Tensor,
+}
+
+impl Sequential {
+    /// An empty chain (the identity function).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append a layer, builder style.
+    #[allow(clippy::should_implement_trait)] // `add` reads as "add a layer", not arithmetic
+    pub fn add(mut self, layer: impl Layer + 'static) -> Self {
+        self.push(Box::new(layer));
+        self
+    }
+
+    /// Append a boxed layer.
+    pub fn push(&mut self, layer: Box<dyn Layer>) {
+        self.layers.push(layer);
+    }
+
+    /// Number of direct children.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Whether the chain has no layers.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// The children, in order.
+    pub fn layers(&self) -> &[Box<dyn Layer>] {
+        &self.layers
+    }
+
+    /// The children, mutably.
+    pub fn layers_mut(&mut self) -> &mut [Box<dyn Layer>] {
+        &mut self.layers
+    }
+
+    /// A Keras-style table of each layer, its output shape for an input of shape `input`, and its
+    /// parameter count, with the total.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) from the first layer the shape does
+    /// not fit.
+    pub fn summary(&self, input: &[usize]) -> Result<String> {
+        let mut rows = Vec::with_capacity(self.layers.len());
+        let mut shape = input.to_vec();
+        for (i, layer) in self.layers.iter().enumerate() {
+            shape = layer.output_shape(&shape).map_err(|e| e.at(i))?;
+            rows.push((i.to_string(), layer.describe(), Some(shape.clone()), layer.param_count()));
+        }
+        Ok(self.table(&rows))
+    }
+
+    fn table(&self, rows: &[(String, String, Option<Vec<usize>>, usize)]) -> String {
+        let shape_text = |s: &Option<Vec<usize>>| s.as_ref().map_or("-".to_string(), |s| format!("{s:?}"));
+        let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(1);
+        let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(5);
+        let w2 = rows.iter().map(|r| shape_text(&r.2).len()).max().unwrap_or(0).max(12);
+        let mut out = String::new();
+        let _ = writeln!(out, "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}", "#", "Layer", "Output shape", "Params");
+        let _ = writeln!(out, "{}", "-".repeat(w0 + w1 + w2 + 16));
+        for (index, describe, shape, params) in rows {
+            let _ = writeln!(out, "{index:<w0$}  {describe:<w1$}  {:<w2$}  {params:>10}", shape_text(shape));
+        }
+        let _ = writeln!(out, "{}", "-".repeat(w0 + w1 + w2 + 16));
+        let _ = write!(out, "Total params: {}", self.param_count());
+        out
+    }
+
+    /// Run backward through `layers` (the children from index `offset` on) in reverse order.
+    fn backward_chain<'a>(
+        layers: &'a mut [Box<dyn Layer>],
+        offset: usize,
+        grad_output: TensorView<'_>,
+    ) -> Result<TensorView<'a>> {
+        let (last, before) = layers
+            .split_last_mut()
+            .expect("callers pass at least one layer");
+        let last_index = offset + before.len();
+        let mut grad = last.backward(grad_output).map_err(|e| e.at(last_index))?;
+        for (i, layer) in before.iter_mut().enumerate().rev() {
+            grad = layer.backward(grad).map_err(|e| e.at(offset + i))?;
+        }
+        Ok(grad)
+    }
+}
+
+impl Layer for Sequential {
+    fn name(&self) -> &str {
+        "sequential"
+    }
+
+    fn describe(&self) -> String {
+        format!("Sequential({} layers)", self.layers.len())
+    }
+
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        let Some((first, rest)) = self.layers.split_first_mut() else {
+            reuse_buffer(&mut self.identity, x.raw_dim());
+            self.identity.assign(&x);
+            return Ok(self.identity.view());
+        };
+        let mut y = first.forward(x, mode).map_err(|e| e.at(0))?;
+        for (i, layer) in rest.iter_mut().enumerate() {
+            y = layer.forward(y, mode).map_err(|e| e.at(i + 1))?;
+        }
+        Ok(y)
+    }
+
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        if self.layers.is_empty() {
+            reuse_buffer(&mut self.identity, grad_output.raw_dim());
+            self.identity.assign(&grad_output);
+            return Ok(self.identity.view());
+        }
+        Self::backward_chain(&mut self.layers, 0, grad_output)
+    }
+
+    fn backward_params(&mut self, grad_output: TensorView<'_>) -> Result<()> {
+        match self.layers.split_first_mut() {
+            None => Ok(()),
+            Some((first, [])) => first.backward_params(grad_output).map_err(|e| e.at(0)),
+            Some((first, rest)) => {
+                let grad = Self::backward_chain(rest, 1, grad_output)?;
+                first.backward_params(grad).map_err(|e| e.at(0))
+            }
+        }
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
+        let mut path = String::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.visit_params(&mut |name, p| {
+                path.clear();
+                let _ = write!(path, "{i}.{name}");
+                f(&path, p);
+            });
+        }
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
+        let mut path = String::new();
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            layer.visit_params_mut(&mut |name, p| {
+                path.clear();
+                let _ = write!(path, "{i}.{name}");
+                f(&path, p);
+            });
+        }
+    }
+
+    fn visit_children(&self, f: &mut dyn FnMut(usize, &dyn Layer)) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            f(i, layer.as_ref());
+        }
+    }
+
+    fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
+        let mut shape = input.to_vec();
+        for (i, layer) in self.layers.iter().enumerate() {
+            shape = layer.output_shape(&shape).map_err(|e| e.at(i))?;
+        }
+        Ok(shape)
+    }
+}
+
+/// The layers and their parameter counts (use [`Sequential::summary`] for output shapes).
+impl fmt::Display for Sequential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<_> = self
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i.to_string(), l.describe(), None, l.param_count()))
+            .collect();
+        f.write_str(&self.table(&rows))
+    }
+}
+
+impl fmt::Debug for Sequential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.layers.iter().map(|l| l.describe()))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::{GradCheck, random_input};
+    use crate::{Error, Flatten, Linear};
+    use rand::{SeedableRng, rngs::StdRng};
+
+    fn two_linear(rng: &mut StdRng) -> Sequential {
+        Sequential::new()
+            .add(Linear::new(4, 3, rng).unwrap())
+            .add(Linear::new(3, 2, rng).unwrap())
+    }
+
+    #[test]
+    fn gradcheck_linear_linear() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut model = two_linear(&mut rng);
+        let x = random_input(&[5, 4], &mut rng);
+        let report = GradCheck::default().check_layer(&mut model, &x, &mut rng).unwrap();
+        assert!(report.passed(), "{report}");
+        let names: Vec<_> = report.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["0.weight", "0.bias", "1.weight", "1.bias"]);
+    }
+
+    #[test]
+    fn nested_paths_and_errors() {
+        let mut rng = StdRng::seed_from_u64(0);
+        let inner = two_linear(&mut rng);
+        let mut model = Sequential::new().add(Flatten::new()).add(inner);
+        let mut names = Vec::new();
+        model.visit_params(&mut |n, _| names.push(n.to_string()));
+        assert_eq!(names, ["1.0.weight", "1.0.bias", "1.1.weight", "1.1.bias"]);
+        let err = model.forward(Tensor::zeros(vec![2, 5]).view(), Mode::Train).unwrap_err();
+        assert_eq!(err.to_string(), "linear[1.0]: expected [batch, 4], found shape [2, 5]");
+        let mut fresh = two_linear(&mut rng);
+        assert_eq!(
+            fresh.backward(Tensor::zeros(vec![2, 2]).view()).unwrap_err(),
+            Error::BackwardBeforeForward { layer: "linear[1]".into() }
+        );
+    }
+
+    #[test]
+    fn empty_sequential_is_identity() {
+        let mut model = Sequential::new();
+        let x = random_input(&[2, 3], &mut StdRng::seed_from_u64(0));
+        assert_eq!(model.forward(x.view(), Mode::Train).unwrap(), x.view());
+        assert_eq!(model.backward(x.view()).unwrap(), x.view());
+    }
+
+    #[test]
+    fn summary_lists_shapes_and_counts() {
+        let mut rng = StdRng::seed_from_u64(0);
+        let model = Sequential::new().add(Flatten::new()).add(Linear::new(784, 10, &mut rng).unwrap());
+        let text = model.summary(&[32, 1, 28, 28]).unwrap();
+        assert!(text.contains("[32, 784]"), "{text}");
+        assert!(text.contains("[32, 10]"), "{text}");
+        assert!(text.contains("Total params: 7850"), "{text}");
+        assert!(model.to_string().contains("Linear(in_features=784, out_features=10, bias=true)"));
+        assert!(matches!(model.summary(&[32, 10]), Err(Error::ShapeMismatch { .. })));
+    }
+
+    #[test]
+    fn backward_params_accumulates_the_same_gradients() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let mut a = two_linear(&mut StdRng::seed_from_u64(9));
+        let mut b = two_linear(&mut StdRng::seed_from_u64(9));
+        let x = random_input(&[3, 4], &mut rng);
+        let g = random_input(&[3, 2], &mut rng);
+        let grads = |m: &mut Sequential, params_only: bool| {
+            m.forward(x.view(), Mode::Train).unwrap();
+            if params_only {
+                m.backward_params(g.view()).unwrap();
+            } else {
+                m.backward(g.view()).unwrap();
+            }
+            let mut out = Vec::new();
+            m.visit_params(&mut |_, p| out.push(p.grad.clone()));
+            out
+        };
+        assert_eq!(grads(&mut a, false), grads(&mut b, true));
+    }
+}

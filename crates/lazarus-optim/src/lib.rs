@@ -1,0 +1,1 @@
+//! lazarus-optim (filled in by its issue).

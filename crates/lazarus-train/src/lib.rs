@@ -1,0 +1,1 @@
+//! lazarus-train (filled in by its issue).

@@ -1,0 +1,13 @@
+//! lazarus: a small neural-network framework on ndarray.
+#![warn(missing_docs)]
+
+pub use lazarus_activations as activations;
+pub use lazarus_core as core;
+pub use lazarus_optim as optim;
+pub use lazarus_train as train;
+
+/// The names most programs need.
+pub mod prelude {
+    pub use lazarus_core::loss::{BceWithLogitsLoss, CrossEntropyLoss, HuberLoss, Loss, MseLoss, Target};
+    pub use lazarus_core::{Dropout, Flatten, Layer, Linear, Mode, Param, ParamRole, Sequential, Tensor};
+}
