@@ -1,0 +1,85 @@
+//! Bad input gives a typed error naming the layer, never a panic.
+
+use lazarus::core::Error;
+use lazarus::prelude::*;
+use proptest::prelude::*;
+use rand::{SeedableRng, rngs::StdRng};
+
+fn mlp(rng: &mut StdRng) -> Sequential {
+    Sequential::new()
+        .add(Flatten::new())
+        .add(Linear::new(12, 5, rng).unwrap())
+        .add(Linear::new(5, 3, rng).unwrap())
+}
+
+#[test]
+fn wrong_input_width_names_the_layer_and_shapes() {
+    let mut model = mlp(&mut StdRng::seed_from_u64(0));
+    let err = model.forward(Tensor::zeros(vec![8, 2, 5]).view(), Mode::Train).unwrap_err();
+    match err {
+        Error::ShapeMismatch { ref layer, ref found, .. } => {
+            assert_eq!(layer, "linear[1]");
+            assert_eq!(found, &[8, 10]);
+        }
+        other => panic!("expected ShapeMismatch, got {other:?}"),
+    }
+    assert_eq!(err.to_string(), "linear[1]: expected [batch, 12], found shape [8, 10]");
+}
+
+#[test]
+fn wrong_target_length_is_a_shape_error() {
+    let mut loss = CrossEntropyLoss::new();
+    let logits = Tensor::zeros(vec![4, 3]);
+    let err = loss.forward(logits.view(), Target::Classes(&[0, 1, 2])).unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { ref found, .. } if found == &[3]), "{err:?}");
+    let mut mse = MseLoss::new();
+    let err = mse.forward(logits.view(), Target::Values(Tensor::zeros(vec![4]).view())).unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { .. }), "{err:?}");
+}
+
+#[test]
+fn backward_before_forward_is_an_error() {
+    let mut model = mlp(&mut StdRng::seed_from_u64(0));
+    let err = model.backward(Tensor::zeros(vec![2, 3]).view()).unwrap_err();
+    assert_eq!(err, Error::BackwardBeforeForward { layer: "linear[2]".into() });
+    // An eval-mode forward keeps nothing, so backward after it is the same error.
+    model.forward(Tensor::zeros(vec![2, 12]).view(), Mode::Eval).unwrap();
+    assert!(matches!(model.backward(Tensor::zeros(vec![2, 3]).view()), Err(Error::BackwardBeforeForward { .. })));
+    assert!(matches!(CrossEntropyLoss::new().backward(), Err(Error::BackwardBeforeForward { .. })));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn linear_shapes_are_right_or_typed_errors(batch in 0usize..9, width in 1usize..9, expected in 1usize..9, out in 1usize..6) {
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut layer = Linear::new(expected, out, &mut rng).unwrap();
+        let x = Tensor::ones(vec![batch, width]);
+        match layer.forward(x.view(), Mode::Train) {
+            Ok(y) => {
+                prop_assert_eq!(width, expected);
+                prop_assert_eq!(y.shape(), &[batch, out]);
+                let dx = layer.backward(Tensor::ones(vec![batch, out]).view()).unwrap();
+                prop_assert_eq!(dx.shape(), &[batch, expected]);
+                let wrong = layer.backward(Tensor::ones(vec![batch + 1, out]).view());
+                prop_assert!(matches!(wrong, Err(Error::ShapeMismatch { .. })), "wrong backward shape must fail");
+            }
+            Err(e) => {
+                prop_assert_ne!(width, expected);
+                prop_assert!(matches!(e, Error::ShapeMismatch { .. }), "got {e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn any_rank_input_never_panics(shape in proptest::collection::vec(0usize..5, 0..5)) {
+        let mut rng = StdRng::seed_from_u64(2);
+        let mut model = mlp(&mut rng);
+        let x = Tensor::zeros(shape);
+        let _ = model.forward(x.view(), Mode::Train);
+        let _ = model.backward(Tensor::zeros(vec![1, 3]).view());
+        let mut loss = CrossEntropyLoss::new();
+        let _ = loss.forward(x.view(), Target::Classes(&[0, 7]));
+    }
+}
