@@ -82,6 +82,10 @@ pub trait Layer: Send {
     /// [`walk_layers`] uses this to reach every layer of a model.
     fn visit_children(&self, _f: &mut dyn FnMut(usize, &dyn Layer)) {}
 
+    /// Visit the direct children mutably (none for a leaf). Used to run a model one child at a
+    /// time, for instance to find the first layer whose output is not finite.
+    fn visit_children_mut(&mut self, _f: &mut dyn FnMut(usize, &mut dyn Layer)) {}
+
     /// The output shape for an input of shape `input` (the input's shape for element-wise
     /// layers, which is the default).
     ///

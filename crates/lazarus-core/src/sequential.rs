@@ -195,6 +195,12 @@ impl Layer for Sequential {
         }
     }
 
+    fn visit_children_mut(&mut self, f: &mut dyn FnMut(usize, &mut dyn Layer)) {
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            f(i, layer.as_mut());
+        }
+    }
+
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
         let mut shape = input.to_vec();
         for (i, layer) in self.layers.iter().enumerate() {
