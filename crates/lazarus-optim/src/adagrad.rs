@@ -1,0 +1,154 @@
+//! Adagrad: per-element learning rates that shrink with the sum of squared gradients.
+
+use crate::error::{check, check_lr_and_decay};
+use crate::{GroupedOptimizer, Result, UpdateRule};
+
+/// Adagrad (Duchi et al. 2011), as PyTorch's `torch.optim.Adagrad`.
+///
+/// Update of one parameter θ with gradient g at step t (γ = `lr`, η = `lr_decay`,
+/// λ = `weight_decay`, ε = `eps`):
+///
+/// ```text
+/// g ← −g                          if maximize
+/// g ← g + λ·θ                     L2 weight decay
+/// γ̃ = γ / (1 + (t − 1)·η)         learning-rate decay
+/// s ← s + g²                      sum, starts at initial_accumulator_value
+/// θ ← θ − γ̃·g / (√s + ε)
+/// ```
+///
+/// Defaults (PyTorch's): `lr = 1e-2`, `lr_decay = 0`, `weight_decay = 0`,
+/// `initial_accumulator_value = 0`, `eps = 1e-10`.
+///
+/// When to use: sparse features (rare features keep a large step). The sum only grows, so the
+/// step size only shrinks: long dense training stalls, which RMSprop, Adadelta and Adam fix
+/// with running averages instead of a sum.
+///
+/// ```
+/// use lazarus_optim::{Adagrad, Optimizer};
+/// let opt = Adagrad::new(1e-2)?.lr_decay(1e-3)?.initial_accumulator_value(0.1)?;
+/// assert_eq!(opt.config().eps, 1e-10);
+/// assert!(Adagrad::new(1e-2)?.lr_decay(-1.0).is_err());
+/// # Ok::<(), lazarus_optim::Error>(())
+/// ```
+pub type Adagrad = GroupedOptimizer<AdagradConfig>;
+
+/// [`Adagrad`]'s hyper-parameters, with PyTorch's names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdagradConfig {
+    /// Learning rate γ (≥ 0).
+    pub lr: f32,
+    /// Learning-rate decay η ≥ 0.
+    pub lr_decay: f64,
+    /// L2 penalty λ ≥ 0.
+    pub weight_decay: f64,
+    /// Starting value of the squared-gradient sum (≥ 0).
+    pub initial_accumulator_value: f64,
+    /// ε > 0, added to the denominator.
+    pub eps: f64,
+    /// Maximise the objective instead of minimising it.
+    pub maximize: bool,
+}
+
+impl Adagrad {
+    /// Adagrad with learning rate `lr` and PyTorch's defaults for everything else.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr < 0`.
+    pub fn new(lr: f32) -> Result<Self> {
+        Self::from_rule(AdagradConfig {
+            lr,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+            initial_accumulator_value: 0.0,
+            eps: 1e-10,
+            maximize: false,
+        })
+    }
+
+    /// Learning-rate decay η.
+    ///
+    /// # Errors
+    /// If η < 0.
+    pub fn lr_decay(self, lr_decay: f64) -> Result<Self> {
+        self.configure(|c| c.lr_decay = lr_decay)
+    }
+
+    /// L2 weight decay λ (Weight-role parameters only by default).
+    ///
+    /// # Errors
+    /// If λ < 0.
+    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
+        self.configure(|c| c.weight_decay = weight_decay)
+    }
+
+    /// Starting value of the sum.
+    ///
+    /// # Errors
+    /// If negative.
+    pub fn initial_accumulator_value(self, value: f64) -> Result<Self> {
+        self.configure(|c| c.initial_accumulator_value = value)
+    }
+
+    /// ε.
+    ///
+    /// # Errors
+    /// If `eps <= 0`.
+    pub fn eps(self, eps: f64) -> Result<Self> {
+        self.configure(|c| c.eps = eps)
+    }
+
+    /// Maximise instead of minimise.
+    pub fn maximize(self, maximize: bool) -> Self {
+        self.configure(|c| c.maximize = maximize)
+            .expect("maximize never makes a valid configuration invalid")
+    }
+}
+
+impl UpdateRule for AdagradConfig {
+    const NAME: &'static str = "Adagrad";
+
+    fn lr(&self) -> f32 {
+        self.lr
+    }
+
+    fn lr_mut(&mut self) -> &mut f32 {
+        &mut self.lr
+    }
+
+    fn weight_decay_mut(&mut self) -> &mut f64 {
+        &mut self.weight_decay
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
+        let (d, s) = (self.lr_decay, self.initial_accumulator_value);
+        check(d >= 0.0, Self::NAME, "lr_decay", d, "lr_decay >= 0")?;
+        check(
+            s >= 0.0,
+            Self::NAME,
+            "initial_accumulator_value",
+            s,
+            "initial_accumulator_value >= 0",
+        )?;
+        check(self.eps > 0.0, Self::NAME, "eps", self.eps, "eps > 0")
+    }
+
+    fn buffers(&self) -> &'static [&'static str] {
+        &["sum"]
+    }
+
+    fn initial_value(&self, _index: usize) -> f32 {
+        self.initial_accumulator_value as f32
+    }
+
+    fn update(&self, step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) {
+        let clr = (f64::from(self.lr) / (1.0 + (step - 1) as f64 * self.lr_decay)) as f32;
+        let (wd, eps) = (self.weight_decay as f32, self.eps as f32);
+        let sign = if self.maximize { -1.0 } else { 1.0 };
+        for ((w, &g), s) in value.iter_mut().zip(grad).zip(state[0].iter_mut()) {
+            let g = sign * g + wd * *w;
+            *s += g * g;
+            *w -= clr * (g / (s.sqrt() + eps));
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Adam, and the moment update it shares with AdamW.
+
+use crate::error::{check, check_lr_and_decay};
+use crate::{GroupedOptimizer, Result, UpdateRule};
+
+/// Adam (Kingma & Ba 2015), as PyTorch's `torch.optim.Adam`: per-element step sizes from running
+/// averages of the gradient and of its square.
+///
+/// Update of one parameter θ with gradient g at step t (γ = `lr`, (β₁, β₂) = `betas`,
+/// ε = `eps`, λ = `weight_decay`):
+///
+/// ```text
+/// g ← −g                              if maximize
+/// g ← g + λ·θ                         L2 weight decay, added to the gradient (see AdamW)
+/// m ← β₁·m + (1 − β₁)·g               first moment  (exp_avg, starts at 0)
+/// v ← β₂·v + (1 − β₂)·g²              second moment (exp_avg_sq, starts at 0)
+/// v_max ← max(v_max, v)               if amsgrad (max_exp_avg_sq)
+/// m̂ = m / (1 − β₁ᵗ)                   bias corrections: m and v start at 0, so early
+/// v̂ = v / (1 − β₂ᵗ)   (v_max with amsgrad)         averages are too small without them
+/// θ ← θ − γ·m̂ / (√v̂ + ε)
+/// ```
+///
+/// Computed as PyTorch's single-tensor CPU path computes it: `step_size = γ / (1 − β₁ᵗ)` and
+/// `√(1 − β₂ᵗ)` in f64, then `θ ← θ − step_size · m / (√v / √(1 − β₂ᵗ) + ε)` in f32. Note that ε
+/// is added *after* dividing √v by its correction (the paper's ε̂ placement), and that amsgrad
+/// keeps the maximum of the raw v, not of v̂ (PyTorch's choice; the paper's pseudo-code differs).
+///
+/// Defaults (PyTorch's): `lr = 1e-3` is customary (pass it), `betas = (0.9, 0.999)`,
+/// `eps = 1e-8`, `weight_decay = 0`, `amsgrad = false`, `maximize = false`.
+///
+/// When to use: the default choice to get a network training quickly, robust to gradient scale
+/// (each element's step is about γ whatever the gradient's size, which also tames, but does not
+/// cure, exploding gradients). With weight decay, prefer [`AdamW`](crate::AdamW): here the
+/// decay passes through the adaptive denominator and is weakened for large-gradient weights.
+///
+/// ```
+/// use lazarus_optim::{Adam, Optimizer};
+/// let opt = Adam::new(1e-3)?.betas((0.9, 0.99))?.amsgrad(true);
+/// assert_eq!(opt.config().betas, (0.9, 0.99));
+/// assert!(Adam::new(1e-3)?.betas((1.0, 0.999)).is_err());
+/// assert!(Adam::new(1e-3)?.eps(0.0).is_err());
+/// # Ok::<(), lazarus_optim::Error>(())
+/// ```
+pub type Adam = GroupedOptimizer<AdamConfig<false>>;
+
+/// The hyper-parameters of [`Adam`] (`DECOUPLED = false`: weight decay added to the gradient) and
+/// [`AdamW`](crate::AdamW) (`DECOUPLED = true`: weight decay shrinks θ directly), PyTorch's names.
+/// One struct for both, as in PyTorch, where `AdamW` is `Adam(decoupled_weight_decay=True)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig<const DECOUPLED: bool> {
+    /// Learning rate γ (≥ 0).
+    pub lr: f32,
+    /// (β₁, β₂), each in `[0, 1)`: the decay rates of the first and second moment averages.
+    pub betas: (f64, f64),
+    /// ε > 0, added to the denominator for numerical stability.
+    pub eps: f64,
+    /// Weight decay λ ≥ 0 (L2 for Adam, decoupled for AdamW).
+    pub weight_decay: f64,
+    /// Use the maximum of all second-moment averages so far (Reddi et al. 2018).
+    pub amsgrad: bool,
+    /// Maximise the objective instead of minimising it.
+    pub maximize: bool,
+}
+
+impl Adam {
+    /// Adam with learning rate `lr` and PyTorch's defaults for everything else.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr < 0`.
+    pub fn new(lr: f32) -> Result<Self> {
+        Self::from_rule(AdamConfig::pytorch_defaults(lr, 0.0))
+    }
+}
+
+impl<const DECOUPLED: bool> AdamConfig<DECOUPLED> {
+    pub(crate) fn pytorch_defaults(lr: f32, weight_decay: f64) -> Self {
+        Self {
+            lr,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay,
+            amsgrad: false,
+            maximize: false,
+        }
+    }
+}
+
+/// Setters shared by [`Adam`] and [`AdamW`](crate::AdamW).
+impl<const DECOUPLED: bool> GroupedOptimizer<AdamConfig<DECOUPLED>> {
+    /// (β₁, β₂).
+    ///
+    /// # Errors
+    /// If either is outside `[0, 1)`.
+    pub fn betas(self, betas: (f64, f64)) -> Result<Self> {
+        self.configure(|c| c.betas = betas)
+    }
+
+    /// ε.
+    ///
+    /// # Errors
+    /// If `eps <= 0` (PyTorch accepts 0, which divides 0 by 0 for a parameter whose gradient
+    /// has always been 0).
+    pub fn eps(self, eps: f64) -> Result<Self> {
+        self.configure(|c| c.eps = eps)
+    }
+
+    /// Weight decay λ (Weight-role parameters only unless groups or `decay_all` say otherwise).
+    ///
+    /// # Errors
+    /// If λ < 0.
+    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
+        self.configure(|c| c.weight_decay = weight_decay)
+    }
+
+    /// AMSGrad.
+    pub fn amsgrad(self, amsgrad: bool) -> Self {
+        self.configure(|c| c.amsgrad = amsgrad)
+            .expect("amsgrad never makes a valid configuration invalid")
+    }
+
+    /// Maximise instead of minimise.
+    pub fn maximize(self, maximize: bool) -> Self {
+        self.configure(|c| c.maximize = maximize)
+            .expect("maximize never makes a valid configuration invalid")
+    }
+}
+
+/// PyTorch's `lerp(a, b, w) = a + w·(b − a)`, in the form its CPU kernel uses for each half of the
+/// weight range (the other form is more accurate when w is close to 1).
+#[inline(always)]
+pub(crate) fn lerp(a: f32, b: f32, w: f32) -> f32 {
+    if w.abs() < 0.5 {
+        a + w * (b - a)
+    } else {
+        b - (b - a) * (1.0 - w)
+    }
+}
+
+impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
+    const NAME: &'static str = if DECOUPLED { "AdamW" } else { "Adam" };
+
+    fn lr(&self) -> f32 {
+        self.lr
+    }
+
+    fn lr_mut(&mut self) -> &mut f32 {
+        &mut self.lr
+    }
+
+    fn weight_decay_mut(&mut self) -> &mut f64 {
+        &mut self.weight_decay
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
+        let (b1, b2) = self.betas;
+        check(
+            (0.0..1.0).contains(&b1),
+            Self::NAME,
+            "betas[0]",
+            b1,
+            "0 <= betas[0] < 1",
+        )?;
+        check(
+            (0.0..1.0).contains(&b2),
+            Self::NAME,
+            "betas[1]",
+            b2,
+            "0 <= betas[1] < 1",
+        )?;
+        check(self.eps > 0.0, Self::NAME, "eps", self.eps, "eps > 0")
+    }
+
+    fn buffers(&self) -> &'static [&'static str] {
+        if self.amsgrad {
+            &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+        } else {
+            &["exp_avg", "exp_avg_sq"]
+        }
+    }
+
+    fn update(&self, step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) {
+        let (b1, b2) = self.betas;
+        let lr = f64::from(self.lr);
+        // Scalars in f64, as PyTorch computes them from Python floats, then rounded to f32.
+        let t = step as f64;
+        let step_size = (lr / (1.0 - b1.powf(t))) as f32;
+        let bias_correction2_sqrt = (1.0 - b2.powf(t)).sqrt() as f32;
+        let (w1, b2f, c2, eps) = (
+            (1.0 - b1) as f32,
+            b2 as f32,
+            (1.0 - b2) as f32,
+            self.eps as f32,
+        );
+        let sign = if self.maximize { -1.0 } else { 1.0 };
+        let (l2, shrink) = match (DECOUPLED, self.weight_decay) {
+            (_, 0.0) => (0.0, 1.0),
+            (false, wd) => (wd as f32, 1.0), // Adam: g ← g + λθ
+            (true, wd) => (0.0, (1.0 - lr * wd) as f32), // AdamW: θ ← (1 − γλ)·θ
+        };
+        let [m, v, rest @ ..] = state else {
+            unreachable!("Adam's buffers() lists exp_avg and exp_avg_sq")
+        };
+        // Decay, then both moment averages, for one element; returns nothing, updates in place.
+        let moments = |w: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
+            *w *= shrink;
+            let g = sign * g + l2 * *w;
+            *m = lerp(*m, g, w1);
+            *v = *v * b2f + c2 * g * g;
+        };
+        let elements = value
+            .iter_mut()
+            .zip(grad)
+            .zip(m.iter_mut().zip(v.iter_mut()));
+        match rest.first_mut() {
+            None => {
+                for ((w, &g), (m, v)) in elements {
+                    moments(w, g, m, v);
+                    *w -= step_size * (*m / (v.sqrt() / bias_correction2_sqrt + eps));
+                }
+            }
+            Some(v_max) => {
+                for (((w, &g), (m, v)), v_max) in elements.zip(v_max.iter_mut()) {
+                    moments(w, g, m, v);
+                    *v_max = v_max.max(*v);
+                    *w -= step_size * (*m / (v_max.sqrt() / bias_correction2_sqrt + eps));
+                }
+            }
+        }
+    }
+}

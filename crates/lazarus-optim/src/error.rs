@@ -1,0 +1,132 @@
+//! The one error type of lazarus-optim.
+//!
+//! Every message names the optimizer (or schedule, or clipping function), the parameter path or
+//! hyper-parameter, what was expected and what was found; the same facts are fields.
+
+/// Errors from optimizers, learning-rate schedules and gradient clipping.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A hyper-parameter is outside its valid range (checked at construction, as PyTorch does).
+    #[error("{optimizer}: invalid {parameter} = {value}: expected {expected}")]
+    InvalidHyperParameter {
+        /// Optimizer, schedule or function being configured (`SGD`, `StepLR`, `clip_grad_norm`).
+        optimizer: &'static str,
+        /// The hyper-parameter, by its PyTorch name (`lr`, `momentum`, `betas[0]`, ...).
+        parameter: &'static str,
+        /// The value that was given.
+        value: f64,
+        /// The accepted range or condition, e.g. `0 <= momentum < 1`.
+        expected: &'static str,
+    },
+
+    /// The model has a different number of parameters than when the optimizer state was built.
+    #[error("{optimizer}: expected {expected} parameters (as at the first step), found {found}")]
+    ParamCountChanged {
+        /// The optimizer.
+        optimizer: &'static str,
+        /// Parameter count when the state was created.
+        expected: usize,
+        /// Parameter count now.
+        found: usize,
+    },
+
+    /// A parameter's path, shape or role differs from the one the optimizer state belongs to.
+    #[error(
+        "{optimizer}: parameter #{index}: expected {expected_path} {expected_shape:?}, found {found_path} {found_shape:?}"
+    )]
+    ParamChanged {
+        /// The optimizer.
+        optimizer: &'static str,
+        /// Position in visiting order.
+        index: usize,
+        /// Path the state was built for (`0.weight`).
+        expected_path: String,
+        /// Shape the state was built for.
+        expected_shape: Vec<usize>,
+        /// Path found now.
+        found_path: String,
+        /// Shape found now.
+        found_shape: Vec<usize>,
+    },
+
+    /// A parameter's value or gradient is not stored contiguously, or its gradient's layout differs
+    /// from its value's: the fused update needs two matching flat slices.
+    #[error(
+        "{optimizer}: parameter {path}: value and gradient must be contiguous with the same layout"
+    )]
+    NonContiguous {
+        /// The optimizer or function.
+        optimizer: &'static str,
+        /// The parameter's path.
+        path: String,
+    },
+
+    /// An imported optimizer or schedule state does not fit (unknown key, wrong shape, missing
+    /// buffer, invalid step count).
+    #[error("{optimizer}: state entry {key}: {reason}")]
+    StateMismatch {
+        /// The optimizer or schedule.
+        optimizer: &'static str,
+        /// The state key (`0.weight.exp_avg`, `0.weight.step`, `last_epoch`).
+        key: String,
+        /// What was expected and what was found.
+        reason: String,
+    },
+
+    /// The total gradient norm is NaN or infinite and `error_if_nonfinite` was set.
+    #[error(
+        "{function}: the total {norm_type} norm of the gradients is non-finite ({norm}); gradients left unchanged"
+    )]
+    NonFiniteNorm {
+        /// `clip_grad_norm`.
+        function: &'static str,
+        /// The norm type, e.g. `L2`.
+        norm_type: String,
+        /// The norm found.
+        norm: f32,
+    },
+
+    /// An error from lazarus-core.
+    #[error(transparent)]
+    Core(#[from] lazarus_core::Error),
+}
+
+/// `Result` with lazarus-optim's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `Err(InvalidHyperParameter)` unless `ok`: the one-line check every constructor uses.
+pub(crate) fn check(
+    ok: bool,
+    optimizer: &'static str,
+    parameter: &'static str,
+    value: f64,
+    expected: &'static str,
+) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperParameter {
+            optimizer,
+            parameter,
+            value,
+            expected,
+        })
+    }
+}
+
+/// Checks shared by every optimizer: `lr >= 0`, `weight_decay >= 0` (NaN fails both).
+pub(crate) fn check_lr_and_decay(
+    optimizer: &'static str,
+    lr: f32,
+    weight_decay: f64,
+) -> Result<()> {
+    check(lr >= 0.0, optimizer, "lr", lr.into(), "lr >= 0")?;
+    check(
+        weight_decay >= 0.0,
+        optimizer,
+        "weight_decay",
+        weight_decay,
+        "weight_decay >= 0",
+    )
+}

@@ -1,0 +1,428 @@
+//! `GroupedOptimizer`: the machinery every optimizer shares.
+//!
+//! Parameter groups, weight decay by role, per-parameter state kept in visiting order, checks
+//! that the model did not change, and state export/import. The update itself is the
+//! [`UpdateRule`]'s.
+
+use std::collections::BTreeSet;
+
+use lazarus_core::{Layer, Param, ParamRole, Tensor};
+
+use crate::param_group::ParamGroup;
+use crate::{Error, GroupBuilder, Optimizer, OptimizerState, Result, Selector, UpdateRule};
+
+/// An optimizer: an [`UpdateRule`] (SGD's, Adam's, ...) applied to every parameter of a model,
+/// with parameter groups and a state keyed by parameter path.
+///
+/// [`Sgd`](crate::Sgd), [`Adam`](crate::Adam), [`AdamW`](crate::AdamW),
+/// [`RmsProp`](crate::RmsProp), [`Adagrad`](crate::Adagrad) and [`Adadelta`](crate::Adadelta) are
+/// this type with their rule; their builder methods (`Sgd::new(0.1)?.momentum(0.9)?`) set the
+/// defaults, and [`group`](GroupedOptimizer::group) overrides them for some parameters.
+///
+/// **Weight decay, by role.** The defaults' `weight_decay` applies to
+/// [`ParamRole::Weight`] parameters only. Biases gain nothing from it, and decaying PReLU's
+/// alpha ([`ParamRole::Slope`]) pulls the slope towards 0, which turns PReLU back into a ReLU,
+/// the unit the slope was there to keep alive (He et al. 2015 train PReLU without decay on
+/// alpha; PyTorch's PReLU docs: "weight decay should not be used when learning a for good
+/// performance"). PyTorch itself decays every parameter in a group;
+/// [`decay_all`](GroupedOptimizer::decay_all) gives that behaviour, and a group gives one role
+/// a decay of its own: `opt.group(ParamRole::Slope).weight_decay(1e-4)?`.
+///
+/// **Groups** apply in the order they were created; a later group overrides an earlier one
+/// for the hyper-parameters both set. A group's `lr` is kept as a ratio to the base lr
+/// (see [`Optimizer::set_lr`]).
+///
+/// **State** is built at the first [`step`](Optimizer::step), one entry per parameter in
+/// visiting order, and never reallocated: each later step checks count, paths, shapes and roles
+/// (comparisons, no allocation) and then runs one fused pass per parameter.
+///
+/// ```
+/// use lazarus_core::ParamRole;
+/// use lazarus_optim::{Adam, Optimizer};
+/// // PyTorch's behaviour: decay everything, including biases and PReLU slopes.
+/// let opt = Adam::new(1e-3)?.weight_decay(1e-4)?.decay_all();
+/// assert_eq!(opt.lr(), 1e-3);
+/// # Ok::<(), lazarus_optim::Error>(())
+/// ```
+pub struct GroupedOptimizer<R: UpdateRule> {
+    defaults: R,
+    decay_all: bool,
+    groups: Vec<ParamGroup<R>>,
+    /// Whether the state has been built (a model with no parameters has no slots, but is seen).
+    built: bool,
+    slots: Vec<Slot<R>>,
+    /// A state imported before the first step, checked against the model when it is first seen.
+    pending: Option<OptimizerState>,
+    /// Defaults or groups changed since the slots' settings were worked out.
+    dirty: bool,
+}
+
+/// One parameter's settings and state.
+#[derive(Debug, Clone)]
+struct Slot<R> {
+    path: String,
+    role: ParamRole,
+    shape: Vec<usize>,
+    /// The hyper-parameters for this parameter: defaults, role rule and groups applied.
+    config: R,
+    lr_scale: f32,
+    step: u64,
+    buffers: Vec<Vec<f32>>,
+}
+
+impl<R: UpdateRule> std::fmt::Debug for GroupedOptimizer<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(R::NAME)
+            .field("defaults", &self.defaults)
+            .field("decay_all", &self.decay_all)
+            .field("groups", &self.groups)
+            .field("params", &self.slots.len())
+            .finish()
+    }
+}
+
+impl<R: UpdateRule> GroupedOptimizer<R> {
+    /// An optimizer with these default hyper-parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] from [`UpdateRule::validate`].
+    pub fn from_rule(defaults: R) -> Result<Self> {
+        defaults.validate()?;
+        Ok(Self {
+            defaults,
+            decay_all: false,
+            groups: Vec::new(),
+            built: false,
+            slots: Vec::new(),
+            pending: None,
+            dirty: false,
+        })
+    }
+
+    /// The default hyper-parameters.
+    pub fn config(&self) -> &R {
+        &self.defaults
+    }
+
+    /// Change default hyper-parameters with a closure, builder style; every optimizer's named
+    /// setters (`momentum`, `betas`, ...) are this.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] when the result is invalid (the optimizer is dropped:
+    /// this is for construction).
+    pub fn configure(mut self, edit: impl FnOnce(&mut R)) -> Result<Self> {
+        let mut config = self.defaults;
+        edit(&mut config);
+        config.validate()?;
+        self.defaults = config;
+        self.dirty = true;
+        Ok(self)
+    }
+
+    /// Decay every parameter, whatever its role: PyTorch's behaviour (by default only
+    /// [`ParamRole::Weight`] parameters are decayed).
+    pub fn decay_all(mut self) -> Self {
+        self.decay_all = true;
+        self.dirty = true;
+        self
+    }
+
+    /// Start a parameter group: the parameters `selector` matches (a [`ParamRole`], a path
+    /// prefix such as `"0."`, or a [`Selector::path`] predicate) get the hyper-parameters set on
+    /// the returned builder.
+    pub fn group(&mut self, selector: impl Into<Selector>) -> GroupBuilder<'_, R> {
+        self.dirty = true;
+        self.groups.push(ParamGroup::new(selector.into()));
+        GroupBuilder {
+            group: self.groups.last_mut().expect("a group was just pushed"),
+            defaults: &self.defaults,
+        }
+    }
+
+    /// The hyper-parameters for the parameter at `path` with role `role` (with the base lr, or a
+    /// group's ratio of it, as `lr`), and the ratio.
+    fn settings_for(&self, path: &str, role: ParamRole) -> Result<(R, f32)> {
+        let mut config = self.defaults;
+        if !self.decay_all && role != ParamRole::Weight {
+            *config.weight_decay_mut() = 0.0;
+        }
+        let mut lr_scale = 1.0;
+        for group in self
+            .groups
+            .iter()
+            .filter(|g| g.selector.matches(path, role))
+        {
+            group.apply(&mut config);
+            lr_scale = group.lr_scale.unwrap_or(lr_scale);
+        }
+        *config.lr_mut() = self.defaults.lr() * lr_scale;
+        config.validate()?;
+        Ok((config, lr_scale))
+    }
+
+    /// Work the settings out again after the defaults or groups changed; buffers a new setting
+    /// needs (amsgrad switched on, say) start fresh, the others are kept.
+    fn resolve(&mut self) -> Result<()> {
+        let mut settings = Vec::with_capacity(self.slots.len());
+        for slot in &self.slots {
+            settings.push(self.settings_for(&slot.path, slot.role)?);
+        }
+        for (slot, (config, lr_scale)) in self.slots.iter_mut().zip(settings) {
+            if config.buffers() != slot.config.buffers() {
+                let old: Vec<_> = slot
+                    .config
+                    .buffers()
+                    .iter()
+                    .zip(slot.buffers.drain(..))
+                    .collect();
+                slot.buffers = fresh_buffers(&config, slot.shape.iter().product());
+                for (i, name) in config.buffers().iter().enumerate() {
+                    if let Some((_, kept)) = old.iter().find(|(n, _)| *n == name) {
+                        slot.buffers[i].clone_from(kept);
+                    }
+                }
+            }
+            slot.config = config;
+            slot.lr_scale = lr_scale;
+        }
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// First sight of the model: one slot per parameter, settings worked out, buffers allocated,
+    /// and a pending imported state applied.
+    fn build(&mut self, model: &mut dyn Layer) -> Result<()> {
+        let mut found = Vec::new();
+        model.visit_params(&mut |path, p| {
+            found.push((path.to_string(), p.role(), p.value.shape().to_vec()))
+        });
+        let mut slots = Vec::with_capacity(found.len());
+        for (path, role, shape) in found {
+            let (config, lr_scale) = self.settings_for(&path, role)?;
+            let buffers = fresh_buffers(&config, shape.iter().product());
+            slots.push(Slot {
+                path,
+                role,
+                shape,
+                config,
+                lr_scale,
+                step: 0,
+                buffers,
+            });
+        }
+        if let Some(state) = &self.pending {
+            let imported = import::<R>(&slots, state)?;
+            for (slot, (step, buffers)) in slots.iter_mut().zip(imported) {
+                slot.step = step;
+                slot.buffers = buffers;
+            }
+        }
+        self.pending = None;
+        self.slots = slots;
+        self.built = true;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Check, without allocating unless there is an error, that the model has the parameters
+    /// the state was built for, each a contiguous array with a gradient of its shape.
+    fn check(&self, model: &mut dyn Layer) -> Result<()> {
+        let mut count = 0;
+        let mut error = None;
+        model.visit_params(&mut |path, p| {
+            let index = count;
+            count += 1;
+            if error.is_some() {
+                return;
+            }
+            let Some(slot) = self.slots.get(index) else {
+                return;
+            };
+            if slot.path != path || slot.shape != p.value.shape() || slot.role != p.role() {
+                error = Some(Error::ParamChanged {
+                    optimizer: R::NAME,
+                    index,
+                    expected_path: format!("{} ({:?})", slot.path, slot.role),
+                    expected_shape: slot.shape.clone(),
+                    found_path: format!("{path} ({:?})", p.role()),
+                    found_shape: p.value.shape().to_vec(),
+                });
+            } else if !contiguous(p) {
+                error = Some(Error::NonContiguous {
+                    optimizer: R::NAME,
+                    path: path.to_string(),
+                });
+            }
+        });
+        if count != self.slots.len() {
+            return Err(Error::ParamCountChanged {
+                optimizer: R::NAME,
+                expected: self.slots.len(),
+                found: count,
+            });
+        }
+        error.map_or(Ok(()), Err)
+    }
+}
+
+/// Whether the fused update can run over `p` as two matching flat slices.
+fn contiguous(p: &Param) -> bool {
+    p.value.is_standard_layout() && p.grad.is_standard_layout() && p.grad.shape() == p.value.shape()
+}
+
+/// The buffers `config` needs for a parameter of `len` elements, at their initial values.
+fn fresh_buffers<R: UpdateRule>(config: &R, len: usize) -> Vec<Vec<f32>> {
+    (0..config.buffers().len())
+        .map(|i| vec![config.initial_value(i); len])
+        .collect()
+}
+
+/// Read every slot's step count and buffers from `state`, or say which key does not fit.
+fn import<R: UpdateRule>(
+    slots: &[Slot<R>],
+    state: &OptimizerState,
+) -> Result<Vec<(u64, Vec<Vec<f32>>)>> {
+    let mismatch = |key: &str, reason: String| Error::StateMismatch {
+        optimizer: R::NAME,
+        key: key.to_string(),
+        reason,
+    };
+    let mut expected = BTreeSet::from(["lr".to_string()]);
+    let mut imported = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let step_key = format!("{}.step", slot.path);
+        let step = match state.scalars.get(&step_key) {
+            None => 0,
+            Some(&s) if s >= 0.0 && s.fract() == 0.0 && s < 2f64.powi(53) => s as u64,
+            Some(s) => {
+                return Err(mismatch(
+                    &step_key,
+                    format!("expected a whole number >= 0, found {s}"),
+                ));
+            }
+        };
+        let mut buffers = fresh_buffers(&slot.config, slot.shape.iter().product());
+        for (name, buffer) in slot.config.buffers().iter().zip(&mut buffers) {
+            let key = format!("{}.{name}", slot.path);
+            match state.tensors.get(&key) {
+                Some(t) if t.shape() == slot.shape.as_slice() => {
+                    buffer.clear();
+                    buffer.extend(t.iter());
+                }
+                Some(t) => {
+                    return Err(mismatch(
+                        &key,
+                        format!("expected shape {:?}, found {:?}", slot.shape, t.shape()),
+                    ));
+                }
+                None if step > 0 => {
+                    return Err(mismatch(&key, format!("missing, but {step_key} = {step}")));
+                }
+                None => {}
+            }
+            expected.insert(key);
+        }
+        expected.insert(step_key);
+        imported.push((step, buffers));
+    }
+    let keys = state.tensors.keys().chain(state.scalars.keys());
+    if let Some(unknown) = keys.into_iter().find(|k| !expected.contains(*k)) {
+        return Err(mismatch(
+            unknown,
+            format!(
+                "no such parameter or buffer for this model and {} settings",
+                R::NAME
+            ),
+        ));
+    }
+    Ok(imported)
+}
+
+/// Read the base lr from an imported state, if it has one.
+fn imported_lr(optimizer: &'static str, state: &OptimizerState) -> Result<Option<f32>> {
+    match state.scalars.get("lr") {
+        None => Ok(None),
+        Some(&lr) if lr >= 0.0 && lr.is_finite() => Ok(Some(lr as f32)),
+        Some(lr) => Err(Error::StateMismatch {
+            optimizer,
+            key: "lr".into(),
+            reason: format!("expected a finite lr >= 0, found {lr}"),
+        }),
+    }
+}
+
+impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
+    fn step(&mut self, model: &mut dyn Layer) -> Result<()> {
+        if self.built {
+            self.check(model)?;
+            if self.dirty {
+                self.resolve()?;
+            }
+        } else {
+            self.build(model)?;
+            // `build` read shapes and roles; now the same check as every later step.
+            self.check(model)?;
+        }
+        let slots = &mut self.slots;
+        let mut index = 0;
+        model.visit_params_mut(&mut |_, p| {
+            let slot = &mut slots[index];
+            index += 1;
+            slot.step += 1;
+            let value = p.value.as_slice_mut().expect("`check` verified the layout");
+            let grad = p.grad.as_slice().expect("`check` verified the layout");
+            slot.config
+                .update(slot.step, value, grad, &mut slot.buffers);
+        });
+        Ok(())
+    }
+
+    fn lr(&self) -> f32 {
+        self.defaults.lr()
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        *self.defaults.lr_mut() = lr;
+        for slot in &mut self.slots {
+            *slot.config.lr_mut() = lr * slot.lr_scale;
+        }
+    }
+
+    fn state(&self) -> OptimizerState {
+        let mut state = self.pending.clone().unwrap_or_default();
+        for slot in self.slots.iter().filter(|s| s.step > 0) {
+            for (name, buffer) in slot.config.buffers().iter().zip(&slot.buffers) {
+                let tensor = Tensor::from_shape_vec(slot.shape.clone(), buffer.clone())
+                    .expect("a buffer has its parameter's length");
+                state
+                    .tensors
+                    .insert(format!("{}.{name}", slot.path), tensor);
+            }
+            state
+                .scalars
+                .insert(format!("{}.step", slot.path), slot.step as f64);
+        }
+        state.scalars.insert("lr".into(), self.lr().into());
+        state
+    }
+
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        let lr = imported_lr(R::NAME, state)?;
+        if self.built {
+            if self.dirty {
+                self.resolve()?;
+            }
+            let imported = import::<R>(&self.slots, state)?;
+            for (slot, (step, buffers)) in self.slots.iter_mut().zip(imported) {
+                slot.step = step;
+                slot.buffers = buffers;
+            }
+        } else {
+            self.pending = Some(state.clone());
+        }
+        if let Some(lr) = lr {
+            self.set_lr(lr);
+        }
+        Ok(())
+    }
+}

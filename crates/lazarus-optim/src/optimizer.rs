@@ -1,0 +1,103 @@
+//! The `Optimizer` trait and its exportable state.
+
+use std::collections::BTreeMap;
+
+use lazarus_core::{Layer, Tensor};
+
+use crate::Result;
+
+/// Updates a model's parameters from their gradients: `θ ← θ − lr · direction(∇θ, state)`.
+///
+/// Every optimizer in this crate reaches parameters through
+/// [`Layer::visit_params_mut`], so it works for any model, and knows each parameter by its
+/// path (`0.weight`, `1.alpha`). Its state (momentum buffers, moment estimates, step counts) is
+/// built on the first [`step`](Optimizer::step) and is keyed by those paths in
+/// [`state`](Optimizer::state), so a checkpoint can resume training exactly.
+///
+/// A typical loop:
+///
+/// ```
+/// use lazarus_core::{Layer, Linear, Mode, Tensor};
+/// use lazarus_optim::{Optimizer, Sgd};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let mut model = Linear::new(3, 1, &mut StdRng::seed_from_u64(0))?;
+/// let mut opt = Sgd::new(0.1)?.momentum(0.9)?;
+/// for _ in 0..3 {
+///     opt.zero_grad(&mut model);
+///     model.forward(Tensor::ones(vec![4, 3]).view(), Mode::Train)?;
+///     model.backward(Tensor::ones(vec![4, 1]).view())?; // dL/dy = 1: minimise Σy
+///     opt.step(&mut model)?;
+/// }
+/// assert_eq!(opt.state().tensors.len(), 2); // a momentum buffer for weight and bias
+/// # Ok::<(), lazarus_optim::Error>(())
+/// ```
+pub trait Optimizer: Send {
+    /// One update of every parameter reachable from `model` (visited with
+    /// [`Layer::visit_params_mut`]).
+    ///
+    /// The first call builds the state for the parameters it finds. Later calls check that the
+    /// model still has the same parameters (count, paths, shapes, roles) before changing
+    /// anything: a mismatch is an error and no parameter is updated.
+    ///
+    /// # Errors
+    /// [`Error::ParamCountChanged`](crate::Error::ParamCountChanged) or
+    /// [`Error::ParamChanged`](crate::Error::ParamChanged) when the model's parameters differ from
+    /// the ones the state was built for; [`Error::NonContiguous`](crate::Error::NonContiguous)
+    /// for a parameter whose value and gradient are not plain contiguous arrays;
+    /// [`Error::StateMismatch`](crate::Error::StateMismatch) when a state imported before the
+    /// first step does not fit the model.
+    fn step(&mut self, model: &mut dyn Layer) -> Result<()>;
+
+    /// The base learning rate (the one of the parameters no group gives an `lr` of its own).
+    fn lr(&self) -> f32;
+
+    /// Set the base learning rate. Schedules call this once per epoch (or batch).
+    ///
+    /// Parameter groups that set their own `lr` keep their *ratio* to the base rate: a group
+    /// created with `lr = 0.1 · base` follows the schedule at a tenth of it. This is what
+    /// PyTorch's multiplicative schedules (StepLR, ExponentialLR, ReduceLROnPlateau, LinearLR)
+    /// do to every group; for CosineAnnealingLR with a non-zero `eta_min`, and OneCycleLR,
+    /// PyTorch computes each group's own curve instead, which differs from the scaled one.
+    fn set_lr(&mut self, lr: f32);
+
+    /// Export the state by parameter path: tensors `"<path>.<buffer>"` (PyTorch's buffer names:
+    /// `momentum_buffer`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`, `square_avg`, `grad_avg`,
+    /// `sum`, `acc_delta`), scalars `"<path>.step"` (updates done) and `"lr"` (the base rate).
+    fn state(&self) -> OptimizerState;
+
+    /// Import a state exported by [`state`](Optimizer::state) of the same kind of optimizer.
+    /// Restores the base `lr` too. If the optimizer has not seen the model yet (no step so
+    /// far), the state is checked against the model on the next [`step`](Optimizer::step).
+    ///
+    /// # Errors
+    /// [`Error::StateMismatch`](crate::Error::StateMismatch) naming the first key that does not
+    /// fit (unknown parameter or buffer, wrong shape, missing buffer, bad step count). Nothing
+    /// is changed on error.
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()>;
+
+    /// Set every parameter's gradient to zero (PyTorch's `optimizer.zero_grad()`).
+    fn zero_grad(&self, model: &mut dyn Layer) {
+        model.zero_grad();
+    }
+}
+
+/// An optimizer's (or a schedule's) state: named tensors and named numbers.
+///
+/// Keys follow the parameter paths: `"0.weight.momentum_buffer"`, `"0.weight.exp_avg"`,
+/// `"0.weight.step"`, and `"lr"` for the base learning rate. Schedules use scalars only
+/// (`"last_epoch"`, `"lr"`, ...). Ordered maps, so a saved state is deterministic.
+///
+/// ```
+/// use lazarus_optim::OptimizerState;
+/// let mut s = OptimizerState::default();
+/// s.scalars.insert("lr".into(), 0.1);
+/// assert_eq!(s.scalars["lr"], 0.1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OptimizerState {
+    /// Per-parameter buffers, shaped like their parameter.
+    pub tensors: BTreeMap<String, Tensor>,
+    /// Step counts, learning rates, schedule counters.
+    pub scalars: BTreeMap<String, f64>,
+}

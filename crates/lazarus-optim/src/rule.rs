@@ -1,0 +1,77 @@
+//! `UpdateRule`: what makes SGD different from Adam, written once per optimizer.
+
+use crate::Result;
+
+/// One optimizer's hyper-parameters and its per-parameter update, applied by
+/// [`GroupedOptimizer`](crate::GroupedOptimizer).
+///
+/// Everything every optimizer shares (visiting the model, parameter groups, weight decay by role,
+/// checking the model did not change, state export and import) lives in `GroupedOptimizer`; a rule
+/// says only what PyTorch's `_single_tensor_<name>` function says: how one parameter moves,
+/// given its gradient and its state buffers. Implement it to write your own optimizer.
+///
+/// ```
+/// use lazarus_optim::{GroupedOptimizer, Optimizer, Result, UpdateRule};
+///
+/// /// Sign descent: θ ← θ − lr · sign(g).
+/// #[derive(Debug, Clone, Copy)]
+/// struct SignSgd { lr: f32, weight_decay: f64 }
+///
+/// impl UpdateRule for SignSgd {
+///     const NAME: &'static str = "SignSGD";
+///     fn lr(&self) -> f32 { self.lr }
+///     fn lr_mut(&mut self) -> &mut f32 { &mut self.lr }
+///     fn weight_decay_mut(&mut self) -> &mut f64 { &mut self.weight_decay }
+///     fn validate(&self) -> Result<()> { Ok(()) }
+///     fn buffers(&self) -> &'static [&'static str] { &[] }
+///     fn update(&self, _step: u64, value: &mut [f32], grad: &[f32], _state: &mut [Vec<f32>]) {
+///         for (v, g) in value.iter_mut().zip(grad) {
+///             *v -= self.lr * g.signum();
+///         }
+///     }
+/// }
+///
+/// let mut opt = GroupedOptimizer::from_rule(SignSgd { lr: 0.5, weight_decay: 0.0 })?;
+/// assert_eq!(opt.lr(), 0.5);
+/// # Ok::<(), lazarus_optim::Error>(())
+/// ```
+///
+/// Types: `lr` is `f32`, as in [`Optimizer::lr`](crate::Optimizer::lr); the other
+/// hyper-parameters are `f64`, like the Python floats PyTorch keeps them in, so that
+/// coefficients such as `1 − β₂` and `1 − β₂ᵗ` are computed as PyTorch computes them, and only
+/// then rounded to `f32` for the element-wise pass.
+pub trait UpdateRule: Copy + Send + Sync + std::fmt::Debug + 'static {
+    /// PyTorch's name of the optimizer, used in error messages: `SGD`, `Adam`, `RMSprop`.
+    const NAME: &'static str;
+
+    /// The learning rate.
+    fn lr(&self) -> f32;
+
+    /// The learning rate, to be set.
+    fn lr_mut(&mut self) -> &mut f32;
+
+    /// The weight-decay coefficient, to be set (zeroed for non-`Weight` parameters by default).
+    fn weight_decay_mut(&mut self) -> &mut f64;
+
+    /// Check every hyper-parameter, as PyTorch's constructor does.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) naming the first bad
+    /// one.
+    fn validate(&self) -> Result<()>;
+
+    /// PyTorch's names of the per-parameter state buffers these hyper-parameters need, in the
+    /// order [`update`](UpdateRule::update) receives them (Adam: `exp_avg`, `exp_avg_sq`, and
+    /// `max_exp_avg_sq` with amsgrad).
+    fn buffers(&self) -> &'static [&'static str];
+
+    /// The value every element of buffer `index` starts at (0 except Adagrad's `sum`).
+    fn initial_value(&self, _index: usize) -> f32 {
+        0.0
+    }
+
+    /// Update one parameter in place, in one fused pass over `value`, `grad` and the buffers
+    /// (all the same length). `step` counts this parameter's updates including this one: 1 on
+    /// the first.
+    fn update(&self, step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]);
+}

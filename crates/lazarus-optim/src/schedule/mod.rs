@@ -1,0 +1,181 @@
+//! Learning-rate schedules: the same learning-rate sequences as PyTorch's `lr_scheduler`.
+//!
+//! A schedule is independent of the optimizer: it holds its own learning rate (in f64, as
+//! PyTorch's Python floats) and the training loop passes it on:
+//!
+//! ```
+//! use lazarus_optim::{LrScheduler, Optimizer, Sgd, StepLr};
+//! let mut opt = Sgd::new(0.1)?;
+//! let mut sched = StepLr::new(0.1, 2, 0.5)?;
+//! opt.set_lr(sched.lr()); // once: LinearLR and OneCycleLR start below the optimizer's lr
+//! let mut seen = vec![opt.lr()];
+//! for _epoch in 0..4 {
+//!     // ... train one epoch with opt ...
+//!     opt.set_lr(sched.step(None));
+//!     seen.push(opt.lr());
+//! }
+//! assert_eq!(seen, [0.1, 0.1, 0.05, 0.05, 0.025]);
+//! # Ok::<(), lazarus_optim::Error>(())
+//! ```
+
+mod cosine;
+mod exponential;
+mod linear;
+mod one_cycle;
+mod plateau;
+mod step;
+
+pub use cosine::CosineAnnealingLr;
+pub use exponential::ExponentialLr;
+pub use linear::LinearLr;
+pub use one_cycle::{AnnealStrategy, OneCycleLr};
+pub use plateau::{PlateauMode, ReduceLrOnPlateau, ThresholdMode};
+pub use step::StepLr;
+
+use crate::error::check;
+use crate::{Error, OptimizerState, Result};
+
+/// When the training loop calls [`LrScheduler::step`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepInterval {
+    /// After every epoch (StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, ReduceLROnPlateau).
+    Epoch,
+    /// After every optimizer step, i.e. every batch (OneCycleLR).
+    Batch,
+}
+
+/// A learning-rate schedule.
+///
+/// Right after construction, [`lr`](LrScheduler::lr) is the rate for the first epoch (PyTorch's
+/// `get_last_lr()` after the constructor: the initial lr, except LinearLR's `start_factor · lr`
+/// and OneCycleLR's `max_lr / div_factor`): give it to the optimizer once with `set_lr`. Then
+/// call [`step`](LrScheduler::step) after each epoch (or batch, per
+/// [`interval`](LrScheduler::interval)) and pass the result to `Optimizer::set_lr`. The
+/// sequence `lr(), step(), step(), …` equals PyTorch's `get_last_lr()[0]` sequence, computed with
+/// PyTorch's recursive ("chainable") formulas where it uses them.
+pub trait LrScheduler: Send {
+    /// Advance one step (an epoch, or a batch for OneCycleLR: see
+    /// [`interval`](LrScheduler::interval)) and return the new lr. `metric` is the validation loss
+    /// (or accuracy) for ReduceLROnPlateau; the others ignore it.
+    fn step(&mut self, metric: Option<f64>) -> f32;
+
+    /// The current learning rate.
+    fn lr(&self) -> f32;
+
+    /// Whether [`step`](LrScheduler::step) is meant per epoch or per batch.
+    fn interval(&self) -> StepInterval;
+
+    /// The schedule's progress, to save in a checkpoint: scalars `"last_epoch"` (steps taken),
+    /// `"lr"` (exact, f64), and the schedule's own counters (ReduceLROnPlateau: `"best"`,
+    /// `"num_bad_epochs"`, `"cooldown_counter"`). Hyper-parameters are not included: rebuild the
+    /// schedule with the same ones, then [`load_state`](LrScheduler::load_state).
+    fn state(&self) -> OptimizerState {
+        let mut state = OptimizerState::default();
+        state.scalars.insert("lr".into(), self.lr().into());
+        state
+    }
+
+    /// Restore progress saved by [`state`](LrScheduler::state).
+    ///
+    /// # Errors
+    /// [`Error::StateMismatch`] for a missing, unknown or invalid entry.
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        let _ = state;
+        Err(Error::StateMismatch {
+            optimizer: "LrScheduler",
+            key: String::new(),
+            reason: "this schedule does not support resuming".into(),
+        })
+    }
+}
+
+/// Steps taken and the current lr: the state every schedule has.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Progress {
+    pub(crate) last_epoch: u64,
+    pub(crate) lr: f64,
+}
+
+impl Progress {
+    pub(crate) fn new(lr: f64) -> Self {
+        Self { last_epoch: 0, lr }
+    }
+
+    /// `last_epoch` and `lr`, plus `extra` scalars.
+    pub(crate) fn export(&self, extra: &[(&str, f64)]) -> OptimizerState {
+        let mut state = OptimizerState::default();
+        state
+            .scalars
+            .insert("last_epoch".into(), self.last_epoch as f64);
+        state.scalars.insert("lr".into(), self.lr);
+        for (key, value) in extra {
+            state.scalars.insert((*key).into(), *value);
+        }
+        state
+    }
+
+    /// Read `last_epoch`, `lr` and the `extra` keys (returned in order) from `state`; any other
+    /// key, a missing one, or a bad value is an error naming `schedule`.
+    pub(crate) fn import<const N: usize>(
+        schedule: &'static str,
+        state: &OptimizerState,
+        extra: [&str; N],
+    ) -> Result<(Self, [f64; N])> {
+        let mismatch = |key: &str, reason: String| Error::StateMismatch {
+            optimizer: schedule,
+            key: key.into(),
+            reason,
+        };
+        let get = |key: &str| {
+            state
+                .scalars
+                .get(key)
+                .copied()
+                .ok_or_else(|| mismatch(key, "missing".into()))
+        };
+        if let Some(key) = state.tensors.keys().next() {
+            return Err(mismatch(key, "a schedule's state has no tensors".into()));
+        }
+        let known = |k: &String| k == "last_epoch" || k == "lr" || extra.contains(&k.as_str());
+        if let Some(key) = state.scalars.keys().find(|k| !known(k)) {
+            return Err(mismatch(key, format!("not part of {schedule}'s state")));
+        }
+        let last_epoch = get("last_epoch")?;
+        if !(last_epoch >= 0.0 && last_epoch.fract() == 0.0 && last_epoch < 2f64.powi(53)) {
+            return Err(mismatch(
+                "last_epoch",
+                format!("expected a whole number >= 0, found {last_epoch}"),
+            ));
+        }
+        let lr = get("lr")?;
+        if !(lr >= 0.0 && lr.is_finite()) {
+            return Err(mismatch(
+                "lr",
+                format!("expected a finite lr >= 0, found {lr}"),
+            ));
+        }
+        let mut values = [0.0; N];
+        for (value, key) in values.iter_mut().zip(extra) {
+            *value = get(key)?;
+        }
+        Ok((
+            Self {
+                last_epoch: last_epoch as u64,
+                lr,
+            },
+            values,
+        ))
+    }
+}
+
+/// The initial learning rate every schedule takes: finite and ≥ 0.
+pub(crate) fn check_initial_lr(schedule: &'static str, lr: f32) -> Result<f64> {
+    check(
+        lr >= 0.0 && lr.is_finite(),
+        schedule,
+        "lr",
+        lr.into(),
+        "a finite lr >= 0",
+    )?;
+    Ok(lr.into())
+}

@@ -1,0 +1,274 @@
+//! OneCycleLR: warm up to `max_lr`, then anneal far below the start, once, batch by batch.
+
+use std::f64::consts::PI;
+
+use super::{LrScheduler, Progress, StepInterval};
+use crate::error::check;
+use crate::{OptimizerState, Result};
+
+/// How [`OneCycleLr`] moves between two rates within a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnealStrategy {
+    /// `end + (start − end)/2 · (1 + cos(π·pct))` (PyTorch's default, `'cos'`).
+    Cos,
+    /// `start + (end − start)·pct` (`'linear'`).
+    Linear,
+}
+
+impl AnnealStrategy {
+    fn anneal(self, start: f64, end: f64, pct: f64) -> f64 {
+        match self {
+            AnnealStrategy::Cos => end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0),
+            AnnealStrategy::Linear => (end - start) * pct + start,
+        }
+    }
+}
+
+/// The 1cycle policy (Smith & Topin 2018), as PyTorch's `OneCycleLR`. Stepped after every
+/// **batch** ([`StepInterval::Batch`]).
+///
+/// With `initial_lr = max_lr / div_factor` and `min_lr = initial_lr / final_div_factor`, and
+/// `s` the number of steps taken:
+///
+/// ```text
+/// phase 1, s ≤ pct_start·total_steps − 1:   initial_lr → max_lr
+/// phase 2, up to total_steps − 1:           max_lr → min_lr
+/// (three_phase: max_lr → initial_lr by 2·pct_start·total_steps − 2, then initial_lr → min_lr)
+/// lr = anneal(phase start, phase end, (s − phase start step) / (phase end step − phase start step))
+/// ```
+///
+/// Defaults (PyTorch's): `pct_start = 0.3`, `anneal_strategy = Cos`, `div_factor = 25`,
+/// `final_div_factor = 1e4`, `three_phase = false`; momentum cycles between 0.85 and 0.95.
+///
+/// Differences from PyTorch: (1) PyTorch also cycles the optimizer's momentum (or β₁)
+/// inversely to the lr; the [`LrScheduler`] interface carries only the lr, so read
+/// [`OneCycleLr::momentum`] and set it yourself if you want that. (2) PyTorch raises an error
+/// when stepped more than `total_steps` times; here the lr stays at its value for step
+/// `total_steps`.
+///
+/// When to use: fast training with a fixed budget of steps: the high middle rates act as a
+/// regulariser, the long tail settles. Find `max_lr` with a short lr range test.
+///
+/// ```
+/// use lazarus_optim::{LrScheduler, OneCycleLr, StepInterval};
+/// let mut s = OneCycleLr::new(1.0, 10)?;
+/// assert_eq!(s.interval(), StepInterval::Batch);
+/// assert!((s.lr() - 0.04).abs() < 1e-7); // max_lr / 25
+/// s.step(None);
+/// assert!((s.step(None) - 1.0).abs() < 1e-6); // the peak, at step pct_start·10 − 1 = 2
+/// # Ok::<(), lazarus_optim::Error>(())
+/// ```
+#[doc(alias = "OneCycleLR")]
+#[derive(Debug, Clone)]
+pub struct OneCycleLr {
+    max_lr: f64,
+    total_steps: u64,
+    pct_start: f64,
+    anneal_strategy: AnnealStrategy,
+    div_factor: f64,
+    final_div_factor: f64,
+    three_phase: bool,
+    momentum_range: (f64, f64),
+    progress: Progress,
+}
+
+/// Which of the three rates (or momenta) a phase starts or ends at.
+#[derive(Clone, Copy)]
+enum Level {
+    Initial,
+    Max,
+    Min,
+}
+
+impl OneCycleLr {
+    /// A cycle peaking at `max_lr` over `total_steps` optimizer steps (epochs × batches per
+    /// epoch), with PyTorch's defaults.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `max_lr` is
+    /// negative or not finite, or `total_steps` is 0.
+    pub fn new(max_lr: f32, total_steps: usize) -> Result<Self> {
+        let max = f64::from(max_lr);
+        check(
+            max >= 0.0 && max.is_finite(),
+            "OneCycleLR",
+            "max_lr",
+            max,
+            "a finite max_lr >= 0",
+        )?;
+        check(
+            total_steps > 0,
+            "OneCycleLR",
+            "total_steps",
+            total_steps as f64,
+            "total_steps > 0",
+        )?;
+        let mut s = Self {
+            max_lr: max,
+            total_steps: total_steps as u64,
+            pct_start: 0.3,
+            anneal_strategy: AnnealStrategy::Cos,
+            div_factor: 25.0,
+            final_div_factor: 1e4,
+            three_phase: false,
+            momentum_range: (0.85, 0.95),
+            progress: Progress::new(0.0),
+        };
+        s.progress.lr = s.lr_at(0);
+        Ok(s)
+    }
+
+    /// Share of the steps spent increasing the lr.
+    ///
+    /// # Errors
+    /// If outside `[0, 1]`.
+    pub fn pct_start(mut self, pct_start: f64) -> Result<Self> {
+        check(
+            (0.0..=1.0).contains(&pct_start),
+            "OneCycleLR",
+            "pct_start",
+            pct_start,
+            "0 <= pct_start <= 1",
+        )?;
+        self.pct_start = pct_start;
+        Ok(self.restart())
+    }
+
+    /// Cosine (default) or linear annealing.
+    pub fn anneal_strategy(mut self, anneal_strategy: AnnealStrategy) -> Self {
+        self.anneal_strategy = anneal_strategy;
+        self.restart()
+    }
+
+    /// `initial_lr = max_lr / div_factor`.
+    ///
+    /// # Errors
+    /// If not positive and finite.
+    pub fn div_factor(mut self, div_factor: f64) -> Result<Self> {
+        check(
+            div_factor > 0.0 && div_factor.is_finite(),
+            "OneCycleLR",
+            "div_factor",
+            div_factor,
+            "a finite div_factor > 0",
+        )?;
+        self.div_factor = div_factor;
+        Ok(self.restart())
+    }
+
+    /// `min_lr = initial_lr / final_div_factor`.
+    ///
+    /// # Errors
+    /// If not positive and finite.
+    pub fn final_div_factor(mut self, final_div_factor: f64) -> Result<Self> {
+        let ok = final_div_factor > 0.0 && final_div_factor.is_finite();
+        check(
+            ok,
+            "OneCycleLR",
+            "final_div_factor",
+            final_div_factor,
+            "a finite final_div_factor > 0",
+        )?;
+        self.final_div_factor = final_div_factor;
+        Ok(self.restart())
+    }
+
+    /// Fast.ai's three phases (down to `initial_lr` symmetrically, then to `min_lr`).
+    pub fn three_phase(mut self, three_phase: bool) -> Self {
+        self.three_phase = three_phase;
+        self.restart()
+    }
+
+    /// The momentum range `(base_momentum, max_momentum)` for [`OneCycleLr::momentum`]
+    /// (PyTorch's defaults 0.85, 0.95).
+    pub fn momentum_range(mut self, base_momentum: f64, max_momentum: f64) -> Self {
+        self.momentum_range = (base_momentum, max_momentum);
+        self
+    }
+
+    /// The momentum PyTorch would set at the current step (SGD's `momentum` or Adam's β₁): high
+    /// when the lr is low and low when it is high.
+    pub fn momentum(&self) -> f64 {
+        let (base, max) = self.momentum_range;
+        let level = |l: Level| match l {
+            Level::Initial | Level::Min => max,
+            Level::Max => base,
+        };
+        self.interpolate(self.progress.last_epoch, level)
+    }
+
+    fn restart(mut self) -> Self {
+        self.progress = Progress::new(self.lr_at(0));
+        self
+    }
+
+    /// PyTorch's `get_lr` at step `step`.
+    fn lr_at(&self, step: u64) -> f64 {
+        let initial = self.max_lr / self.div_factor;
+        let level = |l: Level| match l {
+            Level::Initial => initial,
+            Level::Max => self.max_lr,
+            Level::Min => initial / self.final_div_factor,
+        };
+        self.interpolate(step, level)
+    }
+
+    /// Find the phase containing `step` and anneal between its two levels.
+    fn interpolate(&self, step: u64, value: impl Fn(Level) -> f64) -> f64 {
+        let total = self.total_steps as f64;
+        let up = self.pct_start * total - 1.0;
+        let phases: &[(f64, Level, Level)] = if self.three_phase {
+            &[
+                (up, Level::Initial, Level::Max),
+                (
+                    2.0 * self.pct_start * total - 2.0,
+                    Level::Max,
+                    Level::Initial,
+                ),
+                (total - 1.0, Level::Initial, Level::Min),
+            ]
+        } else {
+            &[
+                (up, Level::Initial, Level::Max),
+                (total - 1.0, Level::Max, Level::Min),
+            ]
+        };
+        let step = step as f64;
+        let mut start_step = 0.0;
+        for (i, &(end_step, from, to)) in phases.iter().enumerate() {
+            if step <= end_step || i == phases.len() - 1 {
+                let pct = (step - start_step) / (end_step - start_step);
+                return self.anneal_strategy.anneal(value(from), value(to), pct);
+            }
+            start_step = end_step;
+        }
+        unreachable!("the last phase always matches")
+    }
+}
+
+impl LrScheduler for OneCycleLr {
+    fn step(&mut self, _metric: Option<f64>) -> f32 {
+        if self.progress.last_epoch < self.total_steps {
+            self.progress.last_epoch += 1;
+            self.progress.lr = self.lr_at(self.progress.last_epoch);
+        }
+        self.progress.lr as f32
+    }
+
+    fn lr(&self) -> f32 {
+        self.progress.lr as f32
+    }
+
+    fn interval(&self) -> StepInterval {
+        StepInterval::Batch
+    }
+
+    fn state(&self) -> OptimizerState {
+        self.progress.export(&[])
+    }
+
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        (self.progress, _) = Progress::import("OneCycleLR", state, [])?;
+        Ok(())
+    }
+}
