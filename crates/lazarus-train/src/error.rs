@@ -1,0 +1,202 @@
+//! The one error type of lazarus-train.
+//!
+//! Every message names the file (or the setting) involved, what was expected and what was found,
+//! and the same facts are fields, so a program can match on them instead of parsing text.
+
+use std::path::PathBuf;
+
+/// Errors from data sets, loaders, file readers and training.
+///
+/// Errors from layers and losses arrive wrapped as [`Error::Core`] (via `?` and `From`).
+///
+/// ```
+/// use lazarus_train::Error;
+/// let err = Error::BadMagic { path: "train-labels-idx1-ubyte".into(), expected: 0x801, found: 0x803 };
+/// assert_eq!(
+///     err.to_string(),
+///     "train-labels-idx1-ubyte: expected IDX magic number 0x00000801, found 0x00000803"
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error from a layer, a loss or another part of lazarus-core.
+    #[error(transparent)]
+    Core(#[from] lazarus_core::Error),
+
+    /// Reading or writing a file failed (not found, permission denied, a corrupt gzip stream...).
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        /// The file being read or written.
+        path: PathBuf,
+        /// What the operating system (or the gzip decoder) reported.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file does not start with the magic number its format requires.
+    ///
+    /// An IDX file starts with two zero bytes, a type byte (`0x08` for unsigned bytes) and the
+    /// number of dimensions: `0x00000803` for MNIST images, `0x00000801` for MNIST labels.
+    #[error("{path}: expected IDX magic number {expected:#010x}, found {found:#010x}", path = path.display())]
+    BadMagic {
+        /// The file that was read.
+        path: PathBuf,
+        /// The magic number that was required.
+        expected: u32,
+        /// The first four bytes of the file, big-endian.
+        found: u32,
+    },
+
+    /// An IDX file holds a data type this reader does not support (only `0x08`, unsigned bytes).
+    #[error("{path}: unsupported IDX data type {found:#04x}, expected 0x08 (unsigned byte)", path = path.display())]
+    UnsupportedIdxType {
+        /// The file that was read.
+        path: PathBuf,
+        /// The type byte found (third byte of the file).
+        found: u8,
+    },
+
+    /// An images file and its labels file disagree on the number of samples.
+    #[error(
+        "{images_path} holds {images} images but {labels_path} holds {labels} labels",
+        images_path = images_path.display(),
+        labels_path = labels_path.display()
+    )]
+    CountMismatch {
+        /// The images file.
+        images_path: PathBuf,
+        /// The labels file.
+        labels_path: PathBuf,
+        /// Number of images its header declares.
+        images: usize,
+        /// Number of labels its header declares.
+        labels: usize,
+    },
+
+    /// A file holds fewer bytes than its header promises (also: a header cut short).
+    ///
+    /// For an uncompressed file this is detected from the file's length before any data is
+    /// allocated, so a corrupt header claiming billions of samples fails at once.
+    #[error(
+        "{path}: truncated: expected {expected_bytes} bytes, found {found_bytes}",
+        path = path.display()
+    )]
+    Truncated {
+        /// The file that was read.
+        path: PathBuf,
+        /// Bytes the header promises (after decompression, for `.gz` files).
+        expected_bytes: u64,
+        /// Bytes actually present (at least this many, for a too-short header).
+        found_bytes: u64,
+    },
+
+    /// A file holds more bytes than its header declares.
+    #[error(
+        "{path}: expected {expected_bytes} bytes, found more (trailing data after the last item)",
+        path = path.display()
+    )]
+    TrailingData {
+        /// The file that was read.
+        path: PathBuf,
+        /// Bytes the header declares.
+        expected_bytes: u64,
+    },
+
+    /// A header is self-inconsistent: a size that overflows, or a shape the caller cannot use
+    /// (MNIST images that are not 28×28, for instance).
+    #[error("{path}: bad header: expected {expected}, found {found}", path = path.display())]
+    BadHeader {
+        /// The file that was read.
+        path: PathBuf,
+        /// What the header should have held.
+        expected: String,
+        /// What it held.
+        found: String,
+    },
+
+    /// None of the accepted names of a data file exists in the folder.
+    #[error(
+        "{dir}: missing data file, tried {}",
+        tried.join(", "),
+        dir = dir.display()
+    )]
+    MissingFile {
+        /// The folder searched.
+        dir: PathBuf,
+        /// Every file name looked for, in order (raw name first, then `.gz`).
+        tried: Vec<String>,
+    },
+
+    /// Inputs and targets disagree on the number of samples.
+    #[error("dataset: inputs hold {inputs} samples but targets hold {targets}")]
+    LengthMismatch {
+        /// Samples along the inputs' first axis.
+        inputs: usize,
+        /// Number of labels, or samples along the target tensor's first axis.
+        targets: usize,
+    },
+
+    /// A class label is not below the number of classes.
+    #[error("dataset: label {label} of sample {index} is not below num_classes = {num_classes}")]
+    LabelOutOfRange {
+        /// The sample holding the label.
+        index: usize,
+        /// The label found.
+        label: usize,
+        /// The number of classes declared.
+        num_classes: usize,
+    },
+
+    /// A sample index is past the end of a data set.
+    #[error("dataset: index {index} out of range for a data set of {len} samples")]
+    IndexOutOfRange {
+        /// The index asked for.
+        index: usize,
+        /// The data set's length.
+        len: usize,
+    },
+
+    /// A setting is outside its valid range, or does not fit the data it is used with.
+    #[error("{context}: invalid {parameter}: {reason}")]
+    InvalidConfig {
+        /// What was being configured: `data_loader`, `dataset`, `png_grid`, ...
+        context: String,
+        /// The offending parameter: `batch_size`, `fraction`, `std`, ...
+        parameter: String,
+        /// What was wrong, with the value that was found.
+        reason: String,
+    },
+
+    /// Encoding a PNG image failed.
+    #[error("{path}: PNG encoding failed: {source}", path = path.display())]
+    Png {
+        /// The file being written.
+        path: PathBuf,
+        /// What the PNG encoder reported.
+        #[source]
+        source: png::EncodingError,
+    },
+}
+
+impl Error {
+    /// An [`Error::InvalidConfig`] for `parameter` of `context` with the reason `reason`.
+    pub(crate) fn config(context: &str, parameter: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            context: context.into(),
+            parameter: parameter.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::Io`] for `path`; for use as `.map_err(Error::io(path))`.
+    pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// `Result` with lazarus-train's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
