@@ -1,0 +1,129 @@
+//! Test-only layers: a bag of named parameters (the quadratic's `w`, a PReLU-like `alpha`).
+#![allow(dead_code)] // each test file uses a different part
+
+use lazarus_core::{Layer, Mode, Param, ParamRole, Result, Tensor, TensorView};
+use lazarus_optim::Optimizer;
+
+/// A layer that is only its parameters: the identity forward and backward, parameters visited
+/// by name in order. With one `Slope` parameter named "alpha" it exposes exactly what PReLU does.
+pub struct ParamBag {
+    pub params: Vec<(String, Param)>,
+    out: Tensor,
+}
+
+impl ParamBag {
+    pub fn new(params: Vec<(&str, Param)>) -> Self {
+        let params = params
+            .into_iter()
+            .map(|(n, p)| (n.to_string(), p))
+            .collect();
+        Self {
+            params,
+            out: Tensor::zeros(vec![0]),
+        }
+    }
+
+    /// PReLU's alpha: `[num_parameters]` with role Slope, named "alpha".
+    pub fn prelu_like(num_parameters: usize) -> Self {
+        Self::new(vec![(
+            "alpha",
+            Param::new(
+                Tensor::from_elem(vec![num_parameters], 0.25),
+                ParamRole::Slope,
+            ),
+        )])
+    }
+
+    pub fn values(&self) -> Vec<Vec<f32>> {
+        self.params
+            .iter()
+            .map(|(_, p)| p.value.iter().copied().collect())
+            .collect()
+    }
+}
+
+impl Layer for ParamBag {
+    fn name(&self) -> &str {
+        "bag"
+    }
+
+    fn forward(&mut self, x: TensorView<'_>, _mode: Mode) -> Result<TensorView<'_>> {
+        self.out = x.to_owned();
+        Ok(self.out.view())
+    }
+
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.out = grad_output.to_owned();
+        Ok(self.out.view())
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
+        for (name, p) in &self.params {
+            f(name, p);
+        }
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
+        for (name, p) in &mut self.params {
+            f(name, p);
+        }
+    }
+}
+
+/// The quadratic f(w) = ½ Σ aᵢwᵢ² + Σ bᵢwᵢ of the tests, gradient a ⊙ w + b.
+pub const A: [f32; 4] = [1.0, 2.0, 0.5, 3.0];
+pub const B: [f32; 4] = [-1.0, 0.5, 2.0, -0.25];
+pub const W0: [f32; 4] = [1.5, -2.0, 0.75, 1.0];
+
+/// A bag holding the quadratic's `w` (role Weight, so weight decay applies as in PyTorch).
+pub fn quadratic() -> ParamBag {
+    ParamBag::new(vec![(
+        "w",
+        Param::new(
+            Tensor::from_shape_vec(vec![4], W0.to_vec()).unwrap(),
+            ParamRole::Weight,
+        ),
+    )])
+}
+
+/// Set each parameter's gradient to the quadratic's gradient a ⊙ w + b (in f32, as PyTorch's
+/// `w.grad = a * w + b`), cycling a and b over longer parameters.
+pub fn set_quadratic_grad(model: &mut dyn Layer) {
+    model.visit_params_mut(&mut |_, p| {
+        let grad: Vec<f32> = p
+            .value
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| A[i % 4] * w + B[i % 4])
+            .collect();
+        p.grad = Tensor::from_shape_vec(p.value.raw_dim(), grad).unwrap();
+    });
+}
+
+/// `steps` optimizer steps on the quadratic; the value of `w` after each.
+pub fn trajectory(opt: &mut dyn Optimizer, steps: usize) -> Vec<Vec<f32>> {
+    let mut model = quadratic();
+    (0..steps)
+        .map(|_| {
+            set_quadratic_grad(&mut model);
+            opt.step(&mut model).unwrap();
+            model.values().remove(0)
+        })
+        .collect()
+}
+
+/// Assert `got` matches `want` within `rel` relative error (with a tiny absolute floor for
+/// values that pass through 0).
+pub fn assert_close(got: &[Vec<f32>], want: &[Vec<f64>], rel: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: step count");
+    for (t, (g, w)) in got.iter().zip(want).enumerate() {
+        for (i, (&g, &w)) in g.iter().zip(w).enumerate() {
+            let err = (f64::from(g) - w).abs();
+            assert!(
+                err <= rel * w.abs() + 1e-7,
+                "{what}: step {}, w[{i}] = {g}, expected {w} (error {err:e})",
+                t + 1
+            );
+        }
+    }
+}
