@@ -4,10 +4,14 @@
 //! small font with one to three styles per digit (a 1 with or without a flag and a foot, an open
 //! or closed 4, a 7 with or without a bar, ...). Every sample then gets its own:
 //!
-//! * **wobble**: a smooth sinusoidal displacement of the strokes (a slightly elastic hand),
-//! * **affine jitter**: scale, aspect, slant (shear), rotation and a shift of a few pixels,
-//! * **pen**: stroke radius and ink intensity, drawn anti-aliased (1-pixel coverage ramp),
-//! * **noise**: additive Gaussian noise of a random strength, clamped to [0, 1].
+//! * **a loose hand**: each stroke lands up to 0.06 glyph heights off its place in the font, and
+//!   a smooth sinusoidal displacement bends all of them (a slightly elastic hand),
+//! * **affine jitter**: scale (15–20 px tall), aspect (±25 %), slant (shear ±0.4), rotation
+//!   (±14°), then the ink's centre of mass is put within 1.75 px of the image's middle (MNIST
+//!   centres its digits by centre of mass too),
+//! * **pen**: stroke radius 0.8–1.7 px and ink 0.7–1.0, drawn anti-aliased (1-pixel coverage
+//!   ramp),
+//! * **noise**: additive Gaussian noise with a standard deviation up to 0.1, clamped to [0, 1].
 //!
 //! The result looks like handwriting on a 28 × 28 canvas, hard enough that a linear softmax
 //! classifier stays well below 100 % and easy enough that a small MLP passes 95 % in a few
@@ -73,9 +77,9 @@ impl SyntheticDigits {
         let mut labels: Vec<usize> = (0..n).map(|i| i % 10).collect();
         labels.shuffle(&mut rng);
         let mut pixels = vec![0.0f32; n * SIDE * SIDE];
-        let mut points = Vec::new();
+        let mut scratch = Scratch::default();
         for (image, &digit) in pixels.chunks_exact_mut(SIDE * SIDE).zip(&labels) {
-            draw_digit(digit, &mut rng, &mut points, image);
+            draw_digit(digit, &mut rng, &mut scratch, image);
         }
         let inputs = Tensor::from_shape_vec(self.layout.shape(n, SIDE, SIDE), pixels)
             .expect("n images of 28 × 28 pixels");
@@ -226,12 +230,14 @@ impl Stroke {
 
 /// The random hand of one sample: how the glyph is bent, placed and inked.
 struct Hand {
+    /// Largest displacement of a single stroke (glyph units).
+    stroke_jitter: f32,
     /// Wobble: amplitude (glyph units), spatial frequencies and phases of the two sinusoids.
     wobble: f32,
     freq: [f32; 2],
     phase: [f32; 2],
-    /// Glyph units → pixels: the 2 × 2 linear part (scale, aspect, shear, rotation) and the
-    /// image position of the glyph's centre.
+    /// Glyph units → pixels: the 2 × 2 linear part (scale, aspect, shear, rotation), and where
+    /// the ink's centre of mass goes.
     matrix: [[f32; 2]; 2],
     centre: [f32; 2],
     /// Pen radius in pixels and ink intensity.
@@ -258,13 +264,14 @@ impl Hand {
         }
         let middle = (SIDE as f32 - 1.0) / 2.0;
         Self {
-            wobble: rng.random_range(0.0..0.06),
+            stroke_jitter: 0.06,
+            wobble: rng.random_range(0.0..0.08),
             freq: [rng.random_range(0.5..1.5), rng.random_range(0.5..1.5)],
             phase: [rng.random_range(0.0..1.0), rng.random_range(0.0..1.0)],
             matrix,
             centre: [
-                middle + rng.random_range(-2.5..2.5),
-                middle + rng.random_range(-2.5..2.5),
+                middle + rng.random_range(-1.75..1.75),
+                middle + rng.random_range(-1.75..1.75),
             ],
             radius: rng.random_range(0.8..1.7),
             ink: rng.random_range(0.7..1.0),
@@ -272,34 +279,73 @@ impl Hand {
         }
     }
 
-    /// A glyph point → its pixel position: wobble, then the affine map.
+    /// A random displacement of one stroke, in glyph units.
+    fn stroke_offset(&self, rng: &mut StdRng) -> f32 {
+        self.stroke_jitter * (rng.random::<f32>() * 2.0 - 1.0)
+    }
+
+    /// A glyph point → its pixel offset from the glyph's centre: wobble, then the linear map.
     fn place(&self, [x, y]: [f32; 2]) -> [f32; 2] {
         use std::f32::consts::TAU;
         let x = x + self.wobble * (TAU * (self.freq[0] * y + self.phase[0])).sin();
         let y = y + self.wobble * (TAU * (self.freq[1] * x + self.phase[1])).sin();
         let m = &self.matrix;
-        [
-            self.centre[0] + m[0][0] * x + m[0][1] * y,
-            self.centre[1] + m[1][0] * x + m[1][1] * y,
-        ]
+        [m[0][0] * x + m[0][1] * y, m[1][0] * x + m[1][1] * y]
     }
 }
 
-/// Draw one random sample of `digit` into `image` (28 × 28, row-major); `points` is scratch.
-fn draw_digit(digit: usize, rng: &mut StdRng, points: &mut Vec<[f32; 2]>, image: &mut [f32]) {
+/// Reusable buffers for drawing: every stroke's polyline, one after the other, and where each
+/// stroke's points end.
+#[derive(Default)]
+struct Scratch {
+    points: Vec<[f32; 2]>,
+    ends: Vec<usize>,
+}
+
+impl Scratch {
+    /// The straight pieces (a, b) of all strokes; no piece joins two different strokes.
+    fn pieces(&self) -> impl Iterator<Item = ([f32; 2], [f32; 2])> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .flat_map(|(start, &end)| self.points[start..end].windows(2).map(|w| (w[0], w[1])))
+    }
+}
+
+/// Draw one random sample of `digit` into `image` (28 × 28, row-major).
+fn draw_digit(digit: usize, rng: &mut StdRng, scratch: &mut Scratch, image: &mut [f32]) {
     let styles = GLYPHS[digit];
     let glyph = styles[rng.random_range(0..styles.len())];
     let hand = Hand::random(rng);
-    image.fill(0.0);
+    scratch.points.clear();
+    scratch.ends.clear();
     for stroke in glyph {
-        points.clear();
-        stroke.trace(points);
-        for p in points.iter_mut() {
-            *p = hand.place(*p);
+        // Each stroke lands a little off where the font puts it, independently of the others.
+        let start = scratch.points.len();
+        let (ox, oy) = (hand.stroke_offset(rng), hand.stroke_offset(rng));
+        stroke.trace(&mut scratch.points);
+        for p in &mut scratch.points[start..] {
+            *p = [p[0] + ox, p[1] + oy];
         }
-        for pair in points.windows(2) {
-            draw_segment(image, pair[0], pair[1], hand.radius, hand.ink);
-        }
+        scratch.ends.push(scratch.points.len());
+    }
+    for p in scratch.points.iter_mut() {
+        *p = hand.place(*p);
+    }
+    // Put the ink's centre of mass (the length-weighted mean of the pieces' midpoints) at the
+    // hand's centre, near the image's middle: MNIST centres its digits by centre of mass too.
+    let (mut sx, mut sy, mut total) = (0.0, 0.0, 1e-6);
+    for (a, b) in scratch.pieces() {
+        let len = (b[0] - a[0]).hypot(b[1] - a[1]);
+        sx += len * (a[0] + b[0]) / 2.0;
+        sy += len * (a[1] + b[1]) / 2.0;
+        total += len;
+    }
+    let (dx, dy) = (hand.centre[0] - sx / total, hand.centre[1] - sy / total);
+    image.fill(0.0);
+    for (a, b) in scratch.pieces() {
+        let (a, b) = ([a[0] + dx, a[1] + dy], [b[0] + dx, b[1] + dy]);
+        draw_segment(image, a, b, hand.radius, hand.ink);
     }
     let noise = Normal::new(0.0, hand.noise).expect("a finite, non-negative standard deviation");
     for pixel in image.iter_mut() {
@@ -334,3 +380,4 @@ fn draw_segment(image: &mut [f32], a: [f32; 2], b: [f32; 2], radius: f32, ink: f
         }
     }
 }
+
