@@ -168,6 +168,72 @@ pub enum Error {
         reason: String,
     },
 
+    /// An error from an optimizer, a schedule or gradient clipping.
+    #[error(transparent)]
+    Optim(#[from] lazarus_optim::Error),
+
+    /// A NaN or an infinity appeared during training.
+    ///
+    /// `layer` is the first layer whose output is not finite for that batch (`linear[0]`), or
+    /// `input data` when the batch itself holds one.
+    #[error("epoch {epoch}, batch {batch}: non-finite {what}; first non-finite output: {layer}")]
+    NonFinite {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Batch within the epoch, from 0.
+        batch: usize,
+        /// Where it appeared first.
+        layer: String,
+        /// `loss` or `gradient`.
+        what: String,
+    },
+
+    /// A checkpoint file is not a valid safetensors file (truncated, garbled header, ...).
+    #[error("{path}: corrupt checkpoint: {reason}", path = path.display())]
+    CheckpointCorrupt {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What the safetensors reader reported.
+        reason: String,
+    },
+
+    /// A checkpoint does not fit the model: a missing, unexpected or mis-shaped tensor, or a
+    /// dtype other than F32.
+    #[error("{path}: checkpoint does not fit the model: {reason}", path = path.display())]
+    CheckpointMismatch {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// The first tensor that does not fit, with expected and found shape or dtype.
+        reason: String,
+    },
+
+    /// JSON could not be written or parsed.
+    #[error("{}: JSON: {reason}", path.as_ref().map_or("<memory>".to_string(), |p| p.display().to_string()))]
+    Json {
+        /// The file, if any.
+        path: Option<PathBuf>,
+        /// What serde_json reported.
+        reason: String,
+    },
+
+    /// A CSV line could not be parsed.
+    #[error("CSV line {line}: {reason}")]
+    Csv {
+        /// Line number, from 1.
+        line: usize,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// Drawing a plot failed.
+    #[error("{path}: plotting failed: {reason}", path = path.display())]
+    Plot {
+        /// The SVG file being written.
+        path: PathBuf,
+        /// What plotters reported.
+        reason: String,
+    },
+
     /// Encoding a PNG image failed.
     #[error("{path}: PNG encoding failed: {source}", path = path.display())]
     Png {

@@ -1,0 +1,308 @@
+//! Checkpoints in safetensors: a model's parameters under PyTorch `state_dict` names, and
+//! optionally the optimizer's and schedule's state and the epoch, to resume training exactly.
+//!
+//! Layout of a file (the safetensors format: an 8-byte header length, a JSON header, raw
+//! little-endian data):
+//!
+//! * one `F32` tensor per parameter, named by its path (`0.weight`, `0.bias`, `1.alpha`): the
+//!   keys PyTorch's `nn.Sequential.state_dict()` uses, and Linear weights are `[out, in]` in
+//!   both, so `safetensors.torch.load_file` gives a dict `load_state_dict` accepts;
+//! * for a training checkpoint, each state group's tensors under `<group>.<key>`
+//!   (`optimizer.0.weight.exp_avg`), and its numbers in the header's `__metadata__` as exact
+//!   decimal text (`optimizer.0.weight.step = "5"`), with `lazarus.groups` listing the groups and
+//!   `lazarus.epoch` the number of finished epochs.
+//!
+//! Saving writes a temporary file beside the target and renames it over the target: an
+//! interrupted save leaves the previous checkpoint intact. Loading checks every name, shape and
+//! dtype before it changes the model.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use lazarus_core::{Layer, Tensor};
+use lazarus_optim::OptimizerState;
+use safetensors::{Dtype, SafeTensors, tensor::TensorView as StView};
+
+use crate::{Error, Result};
+
+const GROUPS_KEY: &str = "lazarus.groups";
+const EPOCH_KEY: &str = "lazarus.epoch";
+
+/// What a training checkpoint holds besides the model's parameters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrainingState {
+    /// Finished epochs.
+    pub epoch: usize,
+    /// Named state groups: `"optimizer"` and `"scheduler"` by convention.
+    pub groups: BTreeMap<String, OptimizerState>,
+}
+
+/// Save `model`'s parameters to `path` (safetensors, PyTorch `state_dict` names).
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be written; the previous file at `path`, if any, is kept.
+///
+/// ```
+/// use lazarus_core::{Layer, Linear};
+/// use lazarus_train::checkpoint::{load_model, save_model};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let dir = std::env::temp_dir().join(format!("lazarus-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("model.safetensors");
+/// let model = Linear::new(3, 2, &mut StdRng::seed_from_u64(0))?;
+/// save_model(&path, &model)?;
+/// let mut other = Linear::new(3, 2, &mut StdRng::seed_from_u64(1))?;
+/// load_model(&path, &mut other)?;
+/// assert_eq!(model.weight().value, other.weight().value);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), lazarus_train::Error>(())
+/// ```
+pub fn save_model(path: impl AsRef<Path>, model: &dyn Layer) -> Result<()> {
+    save_checkpoint(path, model, None)
+}
+
+/// Load parameters saved by [`save_model`] (or [`save_checkpoint`]) into `model`.
+///
+/// # Errors
+/// [`Error::CheckpointCorrupt`] for a file that is not valid safetensors,
+/// [`Error::CheckpointMismatch`] for a missing, unexpected or mis-shaped tensor or a dtype other
+/// than F32, [`Error::Io`] when it cannot be read. The model is unchanged on error.
+pub fn load_model(path: impl AsRef<Path>, model: &mut dyn Layer) -> Result<()> {
+    load_checkpoint(path, model).map(|_| ())
+}
+
+/// Save `model`'s parameters and, if given, the training state (optimizer, schedule, epoch).
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be written; the previous file at `path` is kept.
+pub fn save_checkpoint(
+    path: impl AsRef<Path>,
+    model: &dyn Layer,
+    state: Option<&TrainingState>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let bytes = encode(model, state).map_err(|reason| Error::CheckpointCorrupt {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    write_atomically(path, &bytes, || Ok(()))
+}
+
+/// Load a checkpoint into `model` and return its training state (empty for a model-only file).
+///
+/// # Errors
+/// As [`load_model`].
+pub fn load_checkpoint(path: impl AsRef<Path>, model: &mut dyn Layer) -> Result<TrainingState> {
+    let path = path.as_ref();
+    let bytes = fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let corrupt = |reason: String| Error::CheckpointCorrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mismatch = |reason: String| Error::CheckpointMismatch {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let metadata = header.metadata().clone().unwrap_or_default();
+
+    let groups: Vec<String> = metadata
+        .get(GROUPS_KEY)
+        .map(|g| {
+            g.split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let group_of = |name: &str| {
+        groups.iter().find(|g| {
+            name.strip_prefix(g.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+    };
+
+    // Decode every tensor first; the model is only touched once everything has been checked.
+    let mut params: HashMap<String, Tensor> = HashMap::new();
+    let mut state = TrainingState::default();
+    for (name, view) in file.iter() {
+        let tensor =
+            decode(&view).map_err(|reason| mismatch(format!("tensor `{name}`: {reason}")))?;
+        match group_of(name) {
+            Some(group) => {
+                let key = name[group.len() + 1..].to_string();
+                state
+                    .groups
+                    .entry(group.clone())
+                    .or_default()
+                    .tensors
+                    .insert(key, tensor);
+            }
+            None => {
+                params.insert(name.to_string(), tensor);
+            }
+        }
+    }
+    for (key, text) in &metadata {
+        if let Some(group) = group_of(key) {
+            let value: f64 = text
+                .parse()
+                .map_err(|_| corrupt(format!("metadata `{key}` is not a number: {text:?}")))?;
+            let name = key[group.len() + 1..].to_string();
+            state
+                .groups
+                .entry(group.clone())
+                .or_default()
+                .scalars
+                .insert(name, value);
+        }
+    }
+    if let Some(epoch) = metadata.get(EPOCH_KEY) {
+        state.epoch = epoch.parse().map_err(|_| {
+            corrupt(format!(
+                "metadata `{EPOCH_KEY}` is not an epoch count: {epoch:?}"
+            ))
+        })?;
+    }
+
+    let mut problem = None;
+    let mut expected = 0;
+    model.visit_params(&mut |name, p| {
+        expected += 1;
+        if problem.is_some() {
+            return;
+        }
+        problem = match params.get(name) {
+            None => Some(format!(
+                "missing tensor `{name}` (shape {:?})",
+                p.value.shape()
+            )),
+            Some(t) if t.shape() != p.value.shape() => Some(format!(
+                "tensor `{name}`: expected shape {:?}, found {:?}",
+                p.value.shape(),
+                t.shape()
+            )),
+            Some(_) => None,
+        };
+    });
+    if let Some(reason) = problem {
+        return Err(mismatch(reason));
+    }
+    if params.len() != expected {
+        let mut known = std::collections::HashSet::new();
+        model.visit_params(&mut |name, _| {
+            known.insert(name.to_string());
+        });
+        let mut extra: Vec<_> = params
+            .keys()
+            .filter(|k| !known.contains(*k))
+            .cloned()
+            .collect();
+        extra.sort();
+        return Err(mismatch(format!(
+            "unexpected tensors {extra:?} that the model does not have"
+        )));
+    }
+    model.visit_params_mut(&mut |name, p| {
+        if let Some(t) = params.remove(name) {
+            p.value = t;
+        }
+    });
+    Ok(state)
+}
+
+/// Serialize parameters and state into safetensors bytes.
+fn encode(
+    model: &dyn Layer,
+    state: Option<&TrainingState>,
+) -> std::result::Result<Vec<u8>, String> {
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    model.visit_params(&mut |name, p| {
+        tensors.push((
+            name.to_string(),
+            p.value.shape().to_vec(),
+            to_bytes(&p.value),
+        ))
+    });
+    let mut metadata = HashMap::new();
+    if let Some(state) = state {
+        metadata.insert(EPOCH_KEY.to_string(), state.epoch.to_string());
+        let names: Vec<&str> = state.groups.keys().map(String::as_str).collect();
+        metadata.insert(GROUPS_KEY.to_string(), names.join(","));
+        for (group, s) in &state.groups {
+            for (key, t) in &s.tensors {
+                tensors.push((format!("{group}.{key}"), t.shape().to_vec(), to_bytes(t)));
+            }
+            for (key, v) in &s.scalars {
+                // Rust prints the shortest decimal that parses back to the same f64: exact.
+                metadata.insert(format!("{group}.{key}"), v.to_string());
+            }
+        }
+    }
+    let views = tensors
+        .iter()
+        .map(|(name, shape, data)| {
+            StView::new(Dtype::F32, shape.clone(), data).map(|v| (name.clone(), v))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let metadata = (!metadata.is_empty()).then_some(metadata);
+    safetensors::serialize(views, metadata).map_err(|e| e.to_string())
+}
+
+fn to_bytes(t: &Tensor) -> Vec<u8> {
+    t.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn decode(view: &StView<'_>) -> std::result::Result<Tensor, String> {
+    if view.dtype() != Dtype::F32 {
+        return Err(format!("expected dtype F32, found {:?}", view.dtype()));
+    }
+    let values: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Tensor::from_shape_vec(view.shape().to_vec(), values).map_err(|e| e.to_string())
+}
+
+/// Write `bytes` to a temporary file beside `path`, flush it to disk, then rename it over
+/// `path`. `before_rename` runs between the two (tests use it to simulate a crash); if it or
+/// any step fails, the temporary file is removed and `path` is left as it was.
+pub(crate) fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = temporary_path(path);
+    let result = (|| {
+        let mut file = fs::File::create(&tmp).map_err(io)?;
+        file.write_all(bytes).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        before_rename()?;
+        fs::rename(&tmp, path).map_err(io)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(format!(".tmp-{}", std::process::id()));
+    path.with_file_name(name)
+}

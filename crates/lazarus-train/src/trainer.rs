@@ -1,0 +1,509 @@
+//! `Trainer`: the fit loop, with metrics, progress, callbacks, clipping, schedules and resuming.
+
+use std::path::Path;
+use std::time::Instant;
+
+use lazarus_core::loss::{Loss, Target};
+use lazarus_core::{Layer, Mode, Tensor, TensorView, check_finite};
+use lazarus_optim::{LrScheduler, NormType, Optimizer, StepInterval, clip_grad_norm};
+
+use crate::callbacks::{BatchEnd, Callback, Control, EpochEnd};
+use crate::checkpoint::{TrainingState, load_checkpoint, save_checkpoint};
+use crate::data::{DataLoader, Dataset};
+use crate::diagnostics::{Diagnostics, DiagnosticsConfig, UnitTracker};
+use crate::metrics::{count_correct, softmax_rows};
+use crate::progress::{EpochProgress, Verbosity};
+use crate::{EpochRecord, Error, History, Result};
+
+/// Loss and accuracy of a model on a data set, in evaluation mode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// Mean loss over the samples.
+    pub loss: f64,
+    /// Fraction of samples whose arg-max output is the label (class targets only).
+    pub accuracy: Option<f64>,
+    /// Samples evaluated.
+    pub samples: usize,
+}
+
+/// The training loop, like Keras' `model.fit`: for each epoch, for each shuffled batch,
+/// forward → loss → backward → (clip) → optimizer step; then validation, schedule, callbacks.
+///
+/// ```
+/// use lazarus_core::loss::CrossEntropyLoss;
+/// use lazarus_core::{Linear, Sequential, Tensor};
+/// use lazarus_optim::Sgd;
+/// use lazarus_train::data::Dataset;
+/// use lazarus_train::{Trainer, Verbosity};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let model = Sequential::new().add(Linear::new(2, 2, &mut rng)?);
+/// let x = Tensor::from_shape_vec(vec![4, 2], vec![1., 0., 0., 1., 1., 0.1, 0.1, 1.]).unwrap();
+/// let data = Dataset::from_labels(x, vec![0, 1, 0, 1], 2)?;
+/// let mut trainer = Trainer::new(model, CrossEntropyLoss::new(), Sgd::new(0.5)?)
+///     .epochs(20)
+///     .batch_size(2)
+///     .verbosity(Verbosity::Silent);
+/// let history = trainer.fit(&data, None)?;
+/// assert_eq!(history.epochs.len(), 20);
+/// assert_eq!(trainer.evaluate(&data)?.accuracy, Some(1.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Trainer<M: Layer> {
+    model: M,
+    loss: Box<dyn Loss>,
+    optimizer: Box<dyn Optimizer>,
+    scheduler: Option<Box<dyn LrScheduler>>,
+    clip_norm: Option<(f32, NormType)>,
+    callbacks: Vec<Box<dyn Callback>>,
+    epochs: usize,
+    batch_size: usize,
+    seed: u64,
+    drop_last: bool,
+    verbosity: Verbosity,
+    history: History,
+    epochs_done: usize,
+    diagnostics: Option<Diagnostics>,
+}
+
+impl<M: Layer> Trainer<M> {
+    /// A trainer for `model` with a loss and an optimizer; 10 epochs of batch 32, shuffled with
+    /// seed 0, progress shown (see [`Verbosity`]).
+    pub fn new(model: M, loss: impl Loss + 'static, optimizer: impl Optimizer + 'static) -> Self {
+        Self {
+            model,
+            loss: Box::new(loss),
+            optimizer: Box::new(optimizer),
+            scheduler: None,
+            clip_norm: None,
+            callbacks: Vec::new(),
+            epochs: 10,
+            batch_size: 32,
+            seed: 0,
+            drop_last: false,
+            verbosity: Verbosity::Auto,
+            history: History::default(),
+            epochs_done: 0,
+            diagnostics: None,
+        }
+    }
+
+    /// Total number of epochs `fit` trains to (counting epochs already done when resuming).
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// Samples per batch.
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Seed of the per-epoch shuffling.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Drop the last batch of an epoch when it is smaller than the batch size.
+    pub fn drop_last(mut self, drop_last: bool) -> Self {
+        self.drop_last = drop_last;
+        self
+    }
+
+    /// A learning-rate schedule, stepped after each epoch (or batch, for per-batch schedules).
+    pub fn scheduler(mut self, scheduler: impl LrScheduler + 'static) -> Self {
+        self.scheduler = Some(Box::new(scheduler));
+        self
+    }
+
+    /// Clip the total L2 norm of all gradients to `max_norm` before each step (PyTorch's
+    /// `clip_grad_norm_`), and record the largest pre-clip norm of each epoch.
+    pub fn clip_grad_norm(mut self, max_norm: f32) -> Self {
+        self.clip_norm = Some((max_norm, NormType::L2));
+        self
+    }
+
+    /// Add a callback (early stopping, checkpointing, a closure).
+    pub fn callback(mut self, callback: impl Callback + 'static) -> Self {
+        self.callbacks.push(Box::new(callback));
+        self
+    }
+
+    /// Collect dead-unit and gradient-flow diagnostics every epoch (stored in each
+    /// [`EpochRecord::diagnostics`]), with warnings. Costs a pass over the activations and the
+    /// parameters per batch, so it is off by default.
+    pub fn diagnostics(mut self, config: DiagnosticsConfig) -> Self {
+        self.diagnostics = Some(Diagnostics::new(config));
+        self
+    }
+
+    /// Progress bar, summary lines or silence.
+    pub fn verbosity(mut self, verbosity: Verbosity) -> Self {
+        self.verbosity = verbosity;
+        self
+    }
+
+    /// The model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// The model, mutably.
+    pub fn model_mut(&mut self) -> &mut M {
+        &mut self.model
+    }
+
+    /// Give the model back.
+    pub fn into_model(self) -> M {
+        self.model
+    }
+
+    /// The optimizer.
+    pub fn optimizer(&self) -> &dyn Optimizer {
+        self.optimizer.as_ref()
+    }
+
+    /// Every epoch trained so far (including before a resume, if the history was kept).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Epochs finished so far (including those before a checkpoint this trainer resumed from).
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// Train on `train` until [`epochs`](Trainer::epochs) epochs are done, evaluating on
+    /// `validation` after each one. Returns the whole history.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] when a loss or gradient becomes NaN or infinite (naming the epoch,
+    /// the batch and the first layer where it appeared); any layer, loss, optimizer or callback
+    /// error; [`Error::InvalidConfig`] for a zero batch size.
+    pub fn fit(&mut self, train: &Dataset, validation: Option<&Dataset>) -> Result<History> {
+        let mut loader = DataLoader::new(train, self.batch_size)?
+            .shuffle(self.seed)
+            .drop_last(self.drop_last);
+        let mut stop = false;
+        for epoch in self.epochs_done() + 1..=self.epochs {
+            let record = self.train_epoch(&mut loader, epoch, validation, &mut stop)?;
+            self.history.push(record);
+            self.epochs_done = epoch;
+            let record = self.history.epochs.last().expect("just pushed");
+            for callback in &mut self.callbacks {
+                let mut end = EpochEnd {
+                    record,
+                    model: &mut self.model,
+                    optimizer: self.optimizer.as_ref(),
+                    scheduler: self.scheduler.as_deref(),
+                };
+                stop |= callback.on_epoch_end(&mut end)? == Control::Stop;
+            }
+            if stop {
+                break;
+            }
+        }
+        for callback in &mut self.callbacks {
+            callback.on_train_end(&mut self.model)?;
+        }
+        Ok(self.history.clone())
+    }
+
+    /// One epoch: the batch loop, then validation and the epoch-level schedule step.
+    fn train_epoch(
+        &mut self,
+        loader: &mut DataLoader<'_>,
+        epoch: usize,
+        validation: Option<&Dataset>,
+        stop: &mut bool,
+    ) -> Result<EpochRecord> {
+        let lr = f64::from(self.optimizer.lr());
+        let progress =
+            EpochProgress::start(self.verbosity, epoch, self.epochs, loader.num_batches());
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        let mut max_grad_norm: Option<f64> = None;
+        let mut classes = false;
+        let start = Instant::now();
+        let mut batches = loader.epoch(epoch - 1);
+        while let Some(batch) = batches.next_batch() {
+            let index = batch.index;
+            let target = batch.target();
+            let outputs = self.model.forward(batch.inputs.view(), Mode::Train)?;
+            if let Target::Classes(labels) = &target {
+                classes = true;
+                correct += count_correct(outputs.view(), labels);
+            }
+            let loss = self.loss.forward(outputs, target)?;
+            if !loss.is_finite() {
+                return Err(self.non_finite(epoch, index, batch.inputs.view(), "loss"));
+            }
+            if let Some(d) = &mut self.diagnostics {
+                d.after_forward(&self.model);
+            }
+            self.model.zero_grad();
+            self.model.backward_params(self.loss.backward()?)?;
+            if let Some(d) = &mut self.diagnostics {
+                d.before_step(&self.model);
+            }
+            if let Some((max_norm, norm_type)) = self.clip_norm {
+                let norm = clip_grad_norm(&mut self.model, max_norm, norm_type, false)?;
+                if !norm.is_finite() {
+                    return Err(self.non_finite(epoch, index, batch.inputs.view(), "gradient"));
+                }
+                max_grad_norm =
+                    Some(max_grad_norm.map_or(f64::from(norm), |m| m.max(f64::from(norm))));
+            }
+            self.optimizer.step(&mut self.model)?;
+            if let Some(d) = &mut self.diagnostics {
+                d.after_step(&self.model);
+            }
+            if let Some(s) = self
+                .scheduler
+                .as_mut()
+                .filter(|s| s.interval() == StepInterval::Batch)
+            {
+                self.optimizer.set_lr(s.step(None));
+            }
+
+            let size = batch.len();
+            seen += size;
+            loss_sum += f64::from(loss) * size as f64;
+            let rate = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            progress.batch_done(
+                index,
+                loss_sum / seen as f64,
+                classes.then(|| correct as f64 / seen as f64),
+                rate,
+            );
+            let end = BatchEnd {
+                epoch,
+                batch: index,
+                loss,
+                size,
+            };
+            for callback in &mut self.callbacks {
+                *stop |= callback.on_batch_end(&end)? == Control::Stop;
+            }
+            if *stop {
+                break;
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let mut validation_units = UnitTracker::default();
+        let evaluation = match validation {
+            Some(v) => {
+                let tracker = self.diagnostics.is_some().then_some(&mut validation_units);
+                Some(self.evaluate_tracking(v, tracker)?)
+            }
+            None => None,
+        };
+        let diagnostics = self.diagnostics.as_mut().map(|d| {
+            let list = d.config().list_dead_units;
+            d.end_epoch(validation_units.units(list))
+        });
+        if let Some(s) = self
+            .scheduler
+            .as_mut()
+            .filter(|s| s.interval() == StepInterval::Epoch)
+        {
+            // ReduceLROnPlateau watches the validation loss, or the training loss without one.
+            let metric = evaluation.map_or(loss_sum / seen.max(1) as f64, |e| e.loss);
+            self.optimizer.set_lr(s.step(Some(metric)));
+        }
+        let record = EpochRecord {
+            epoch,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_accuracy: classes.then(|| correct as f64 / seen.max(1) as f64),
+            val_loss: evaluation.map(|e| e.loss),
+            val_accuracy: evaluation.and_then(|e| e.accuracy),
+            lr,
+            seconds,
+            samples_per_second: seen as f64 / seconds.max(1e-9),
+            max_grad_norm,
+            diagnostics,
+        };
+        progress.finish(&record, self.epochs);
+        Ok(record)
+    }
+
+    /// Build the non-finite error: find the first layer whose output is not finite for this
+    /// batch (or blame the input data itself).
+    fn non_finite(
+        &mut self,
+        epoch: usize,
+        batch: usize,
+        inputs: TensorView<'_>,
+        what: &str,
+    ) -> Error {
+        let layer = first_non_finite_layer(&mut self.model, inputs).unwrap_or_else(|| {
+            format!("none of the outputs; the {what} overflowed in backward or the loss")
+        });
+        Error::NonFinite {
+            epoch,
+            batch,
+            layer,
+            what: what.to_string(),
+        }
+    }
+
+    /// Mean loss and accuracy on `data`, in evaluation mode, in batches of the batch size.
+    ///
+    /// # Errors
+    /// Any layer or loss error.
+    pub fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation> {
+        self.evaluate_tracking(data, None)
+    }
+
+    /// [`evaluate`](Trainer::evaluate), optionally recording silent units of every batch.
+    fn evaluate_tracking(
+        &mut self,
+        data: &Dataset,
+        mut tracker: Option<&mut UnitTracker>,
+    ) -> Result<Evaluation> {
+        let mut loader = DataLoader::new(data, self.batch_size)?;
+        let (mut loss_sum, mut correct, mut seen, mut classes) = (0.0f64, 0usize, 0usize, false);
+        let mut batches = loader.epoch(0);
+        while let Some(batch) = batches.next_batch() {
+            let target = batch.target();
+            let outputs = self.model.forward(batch.inputs.view(), Mode::Eval)?;
+            if let Target::Classes(labels) = &target {
+                classes = true;
+                correct += count_correct(outputs.view(), labels);
+            }
+            loss_sum += f64::from(self.loss.forward(outputs, target)?) * batch.len() as f64;
+            seen += batch.len();
+            if let Some(t) = tracker.as_deref_mut() {
+                t.observe(&self.model);
+            }
+        }
+        Ok(Evaluation {
+            loss: loss_sum / seen.max(1) as f64,
+            accuracy: classes.then(|| correct as f64 / seen.max(1) as f64),
+            samples: seen,
+        })
+    }
+
+    /// Class probabilities (softmax of the outputs) for each row of `inputs`, in evaluation
+    /// mode, computed in batches of the batch size.
+    ///
+    /// # Errors
+    /// Any layer error, e.g. a shape mismatch.
+    pub fn predict_proba(&mut self, inputs: TensorView<'_>) -> Result<Tensor> {
+        let mut rows = Vec::new();
+        let mut shape = None;
+        let n = inputs.shape().first().copied().unwrap_or(0);
+        for start in (0..n).step_by(self.batch_size.max(1)) {
+            let end = (start + self.batch_size.max(1)).min(n);
+            let chunk = inputs.slice_axis(ndarray::Axis(0), (start..end).into());
+            let outputs = self.model.forward(chunk, Mode::Eval)?;
+            shape.get_or_insert_with(|| outputs.shape()[1..].to_vec());
+            rows.extend(softmax_rows(outputs.view())?.iter().copied());
+        }
+        let mut full = vec![n];
+        full.extend(shape.unwrap_or_default());
+        Tensor::from_shape_vec(full, rows)
+            .map_err(|e| Error::config("predict", "inputs", e.to_string()))
+    }
+
+    /// The arg-max class of each row of `inputs`.
+    ///
+    /// # Errors
+    /// As [`predict_proba`](Trainer::predict_proba).
+    pub fn predict(&mut self, inputs: TensorView<'_>) -> Result<Vec<usize>> {
+        let probabilities = self.predict_proba(inputs)?;
+        Ok(crate::metrics::argmax_rows(probabilities.view()))
+    }
+
+    /// Save the model, the optimizer's and schedule's state and the epoch count to `path`
+    /// (safetensors; atomic).
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file.
+    pub fn save_checkpoint(&self, path: impl AsRef<Path>) -> Result<()> {
+        let mut state = TrainingState {
+            epoch: self.epochs_done(),
+            ..TrainingState::default()
+        };
+        state
+            .groups
+            .insert("optimizer".into(), self.optimizer.state());
+        if let Some(s) = &self.scheduler {
+            state.groups.insert("scheduler".into(), s.state());
+        }
+        save_checkpoint(path, &self.model, Some(&state))
+    }
+
+    /// Load a checkpoint written by [`save_checkpoint`](Trainer::save_checkpoint): the model's
+    /// parameters, the optimizer's and schedule's state, and the epoch count, so that `fit`
+    /// continues exactly where the saved run stopped.
+    ///
+    /// # Errors
+    /// The checkpoint errors of [`load_checkpoint`]; an optimizer state that does not fit.
+    pub fn resume_from(&mut self, path: impl AsRef<Path>) -> Result<usize> {
+        let state = load_checkpoint(path, &mut self.model)?;
+        if let Some(s) = state.groups.get("optimizer") {
+            self.optimizer.load_state(s)?;
+        }
+        if let (Some(s), Some(sched)) = (state.groups.get("scheduler"), self.scheduler.as_mut()) {
+            sched.load_state(s)?;
+        }
+        // The checkpoint holds no history: records after its epoch are dropped, earlier ones (if
+        // this trainer ran them) kept, and `fit` starts at the epoch after the checkpoint's.
+        self.history.epochs.retain(|r| r.epoch <= state.epoch);
+        self.epochs_done = state.epoch;
+        Ok(state.epoch)
+    }
+}
+
+/// Run `model`'s children one at a time on `inputs` (evaluation mode) and return the path and
+/// name of the first one whose output holds a NaN or an infinity; `"input data"` when the
+/// inputs themselves do. `None` if every output is finite.
+pub fn first_non_finite_layer(model: &mut dyn Layer, inputs: TensorView<'_>) -> Option<String> {
+    if check_finite(inputs.view(), "", "").is_err() {
+        return Some("input data".into());
+    }
+    fn walk(layer: &mut dyn Layer, path: &str, x: Tensor) -> std::result::Result<Tensor, String> {
+        let mut has_children = false;
+        let mut current = Some(x);
+        let mut found = None;
+        layer.visit_children_mut(&mut |i, child| {
+            has_children = true;
+            if found.is_some() {
+                return;
+            }
+            let child_path = if path.is_empty() {
+                i.to_string()
+            } else {
+                format!("{path}.{i}")
+            };
+            match walk(
+                child,
+                &child_path,
+                current.take().expect("set before each child"),
+            ) {
+                Ok(y) => current = Some(y),
+                Err(name) => found = Some(name),
+            }
+        });
+        if let Some(name) = found {
+            return Err(name);
+        }
+        if has_children {
+            return Ok(current.expect("the last child's output"));
+        }
+        let x = current.expect("a leaf keeps its input");
+        let name = if path.is_empty() {
+            layer.name().to_string()
+        } else {
+            format!("{}[{path}]", layer.name())
+        };
+        match layer.forward(x.view(), Mode::Eval) {
+            Ok(y) if y.iter().all(|v| v.is_finite()) => Ok(y.to_owned()),
+            _ => Err(name),
+        }
+    }
+    walk(model, "", inputs.to_owned()).err()
+}
