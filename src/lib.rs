@@ -10,4 +10,7 @@ pub use lazarus_train as train;
 pub mod prelude {
     pub use lazarus_core::loss::{BceWithLogitsLoss, CrossEntropyLoss, HuberLoss, Loss, MseLoss, Target};
     pub use lazarus_core::{Dropout, Flatten, Layer, Linear, Mode, Param, ParamRole, Sequential, Tensor};
+    pub use lazarus_optim::{
+        Adam, AdamW, CosineAnnealingLr, LrScheduler, NormType, Optimizer, Sgd, StepLr, clip_grad_norm, clip_grad_value,
+    };
 }

@@ -172,7 +172,8 @@ impl<R: UpdateRule> GroupBuilder<'_, R> {
     /// [`Error::InvalidHyperParameter`] if `lr < 0`, or if the base lr is 0 (no ratio to keep).
     pub fn lr(self, lr: f32) -> Result<Self> {
         let base = self.defaults.lr();
-        if !(lr >= 0.0) || (base == 0.0 && lr != 0.0) {
+        let valid = lr >= 0.0 && (base > 0.0 || lr == 0.0);
+        if !valid {
             return Err(Error::InvalidHyperParameter {
                 optimizer: R::NAME,
                 parameter: "lr",

@@ -64,7 +64,7 @@ impl LrScheduler for StepLr {
     fn step(&mut self, _metric: Option<f64>) -> f32 {
         let p = &mut self.progress;
         p.last_epoch += 1;
-        if p.last_epoch % self.step_size == 0 {
+        if p.last_epoch.is_multiple_of(self.step_size) {
             p.lr *= self.gamma;
         }
         p.lr as f32
