@@ -213,21 +213,46 @@ impl UnitPass {
     }
 }
 
-/// Walk `model` and call `f(path, layer name, kind, stats, per-unit silent counts)` for every
-/// activation layer that reports statistics.
-fn each_activation(
-    model: &dyn Layer,
-    f: &mut dyn FnMut(&str, &str, Silence, &ActivationStats, &[usize]),
-) {
+/// The statistics of one activation layer of a model, with where it sits.
+struct Observed {
+    path: String,
+    name: String,
+    kind: Silence,
+    stats: ActivationStats,
+}
+
+impl Observed {
+    /// Per-unit counts of inputs in the silent region (dead or leaky, by `kind`).
+    fn counts(&self) -> &[usize] {
+        let counts = match self.kind {
+            Silence::Dead => &self.stats.zero_grad_counts,
+            Silence::Inactive => &self.stats.negative_counts,
+        };
+        counts.as_deref().unwrap_or_default()
+    }
+}
+
+/// Every activation layer of `model` that reports statistics with a silent region.
+fn activations(model: &dyn Layer) -> Vec<Observed> {
+    let mut found = Vec::new();
     walk_layers(model, &mut |path, layer| {
         if let Some(stats) = layer.activation_stats() {
-            if let Some(counts) = &stats.zero_grad_counts {
-                f(path, layer.name(), Silence::Dead, &stats, counts);
-            } else if let Some(counts) = &stats.negative_counts {
-                f(path, layer.name(), Silence::Inactive, &stats, counts);
-            }
+            let kind = if stats.zero_grad_counts.is_some() {
+                Silence::Dead
+            } else if stats.negative_counts.is_some() {
+                Silence::Inactive
+            } else {
+                return;
+            };
+            found.push(Observed {
+                path: path.to_string(),
+                name: layer.name().to_string(),
+                kind,
+                stats,
+            });
         }
     });
+    found
 }
 
 /// Accumulates silent units over the batches of one pass (an epoch, or a validation run).
@@ -240,12 +265,13 @@ impl UnitTracker {
     /// Record the activation statistics of the model's last forward pass (call after each
     /// batch's forward).
     pub fn observe(&mut self, model: &dyn Layer) {
-        each_activation(model, &mut |path, name, kind, stats, counts| {
+        for o in activations(model) {
+            let counts = o.counts();
             self.layers
-                .entry(path.to_string())
-                .or_insert_with(|| UnitPass::new(name, kind, counts.len()))
-                .observe(stats, counts);
-        });
+                .entry(o.path.clone())
+                .or_insert_with(|| UnitPass::new(&o.name, o.kind, counts.len()))
+                .observe(&o.stats, counts);
+        }
     }
 
     /// The per-layer report of the pass. `previous` holds each layer's silent flags from the

@@ -59,7 +59,7 @@ impl EpochProgress {
     ) {
         if let Some(bar) = &self.bar {
             bar.set_position(batch as u64 + 1);
-            if batch % MESSAGE_EVERY == 0 {
+            if batch.is_multiple_of(MESSAGE_EVERY) {
                 bar.set_message(match accuracy {
                     Some(a) => {
                         format!("loss {loss:.4} - acc {a:.4} - {samples_per_second:.0} samples/s")

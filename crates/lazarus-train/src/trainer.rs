@@ -60,6 +60,7 @@ pub struct Trainer<M: Layer> {
     epochs: usize,
     batch_size: usize,
     seed: u64,
+    shuffle: bool,
     drop_last: bool,
     verbosity: Verbosity,
     history: History,
@@ -81,6 +82,7 @@ impl<M: Layer> Trainer<M> {
             epochs: 10,
             batch_size: 32,
             seed: 0,
+            shuffle: true,
             drop_last: false,
             verbosity: Verbosity::Auto,
             history: History::default(),
@@ -104,6 +106,13 @@ impl<M: Layer> Trainer<M> {
     /// Seed of the per-epoch shuffling.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Shuffle the training set every epoch (the default, as Keras' `fit(shuffle=True)`), or
+    /// go through it in order.
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
         self
     }
 
@@ -184,9 +193,10 @@ impl<M: Layer> Trainer<M> {
     /// the batch and the first layer where it appeared); any layer, loss, optimizer or callback
     /// error; [`Error::InvalidConfig`] for a zero batch size.
     pub fn fit(&mut self, train: &Dataset, validation: Option<&Dataset>) -> Result<History> {
-        let mut loader = DataLoader::new(train, self.batch_size)?
-            .shuffle(self.seed)
-            .drop_last(self.drop_last);
+        let mut loader = DataLoader::new(train, self.batch_size)?.drop_last(self.drop_last);
+        if self.shuffle {
+            loader = loader.shuffle(self.seed);
+        }
         let mut stop = false;
         for epoch in self.epochs_done() + 1..=self.epochs {
             let record = self.train_epoch(&mut loader, epoch, validation, &mut stop)?;

@@ -33,7 +33,9 @@ fn classes_are_balanced_and_pixels_in_unit_range() {
 #[test]
 fn nchw_layout_holds_the_same_pixels() {
     let flat = SyntheticDigits::new(3).generate(10);
-    let nchw = SyntheticDigits::new(3).layout(ImageLayout::Nchw).generate(10);
+    let nchw = SyntheticDigits::new(3)
+        .layout(ImageLayout::Nchw)
+        .generate(10);
     assert_eq!(nchw.input_shape(), &[1, 28, 28]);
     assert_eq!(flat.inputs().as_slice(), nchw.inputs().as_slice());
 }
@@ -53,7 +55,9 @@ impl Layer for TestRelu {
 
     fn forward(&mut self, x: TensorView<'_>, _mode: Mode) -> Result<TensorView<'_>> {
         reuse_buffer(&mut self.output, x.raw_dim());
-        Zip::from(&mut self.output).and(&x).for_each(|y, &x| *y = x.max(0.0));
+        Zip::from(&mut self.output)
+            .and(&x)
+            .for_each(|y, &x| *y = x.max(0.0));
         Ok(self.output.view())
     }
 
@@ -116,7 +120,10 @@ fn linear_softmax_stays_well_below_perfect() -> Result<(), lazarus_train::Error>
     let mut model = Sequential::new().add(Linear::new(784, 10, &mut rng)?);
     let accuracy = train_and_test(&mut model, &train, &test, 10, 0.1)?;
     println!("linear softmax test accuracy: {accuracy:.4}");
-    assert!((0.70..0.93).contains(&accuracy), "linear accuracy {accuracy}");
+    assert!(
+        (0.70..0.93).contains(&accuracy),
+        "linear accuracy {accuracy}"
+    );
     Ok(())
 }
 

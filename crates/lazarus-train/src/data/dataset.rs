@@ -346,7 +346,11 @@ impl Dataset {
     /// ```
     pub fn normalize(&mut self, mean: f32, std: f32) -> Result<()> {
         if !mean.is_finite() {
-            return Err(Error::config("normalize", "mean", format!("must be finite, found {mean}")));
+            return Err(Error::config(
+                "normalize",
+                "mean",
+                format!("must be finite, found {mean}"),
+            ));
         }
         if !(std.is_finite() && std > 0.0) {
             return Err(Error::config(
@@ -373,7 +377,12 @@ impl Dataset {
     pub fn mean_std(&self) -> (f32, f32) {
         let n = self.inputs.len().max(1) as f64;
         let mean = self.inputs.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-        let var = self.inputs.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+        let var = self
+            .inputs
+            .iter()
+            .map(|&x| (f64::from(x) - mean).powi(2))
+            .sum::<f64>()
+            / n;
         (mean as f32, var.sqrt() as f32)
     }
 }

@@ -70,7 +70,10 @@ fn read_idx_rank(path: &Path, rank: Option<u32>) -> Result<ArrayD<u8>> {
     let file = File::open(path).map_err(Error::io(path))?;
     let file_len = file.metadata().map_err(Error::io(path))?.len();
     let mut buffered = BufReader::new(file);
-    let gzipped = buffered.fill_buf().map_err(Error::io(path))?.starts_with(&[0x1f, 0x8b]);
+    let gzipped = buffered
+        .fill_buf()
+        .map_err(Error::io(path))?
+        .starts_with(&[0x1f, 0x8b]);
     // Raw files have a known length; a gzip stream's is known only once it is decompressed.
     let (mut reader, known_len): (Box<dyn Read>, Option<u64>) = if gzipped {
         (Box::new(MultiGzDecoder::new(buffered)), None)
@@ -125,7 +128,11 @@ fn read_idx_rank(path: &Path, rank: Option<u32>) -> Result<ArrayD<u8>> {
 
     // With a known length the buffer is allocated once, exactly; a gzip stream grows it as the
     // data arrive, so a lying header costs at most what the stream really holds.
-    let mut data = Vec::with_capacity(if known_len.is_some() { data_len as usize } else { 0 });
+    let mut data = Vec::with_capacity(if known_len.is_some() {
+        data_len as usize
+    } else {
+        0
+    });
     (&mut reader)
         .take(data_len)
         .read_to_end(&mut data)
@@ -236,8 +243,7 @@ fn load_pair(
         });
     }
     let labels: Vec<usize> = labels.iter().map(|&l| usize::from(l)).collect();
-    let num_classes =
-        num_classes.unwrap_or_else(|| labels.iter().max().map_or(0, |&max| max + 1));
+    let num_classes = num_classes.unwrap_or_else(|| labels.iter().max().map_or(0, |&max| max + 1));
     let pixels: Vec<f32> = images.iter().map(|&p| f32::from(p) / 255.0).collect();
     let inputs = Tensor::from_shape_vec(layout.shape(n, height, width), pixels)
         .expect("n · height · width pixels");

@@ -28,7 +28,12 @@ use crate::{Error, Result};
 /// # std::fs::remove_file(&path).unwrap();
 /// # Ok::<(), lazarus_train::Error>(())
 /// ```
-pub fn write_png_grid(dataset: &Dataset, rows: usize, cols: usize, path: impl AsRef<Path>) -> Result<()> {
+pub fn write_png_grid(
+    dataset: &Dataset,
+    rows: usize,
+    cols: usize,
+    path: impl AsRef<Path>,
+) -> Result<()> {
     let path = path.as_ref();
     if rows == 0 || cols == 0 {
         return Err(Error::config(
@@ -56,7 +61,9 @@ pub fn write_png_grid(dataset: &Dataset, rows: usize, cols: usize, path: impl As
     let (lo, hi) = pixels
         .iter()
         .filter(|v| v.is_finite())
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
 
     const BORDER: u8 = 96;
@@ -64,7 +71,10 @@ pub fn write_png_grid(dataset: &Dataset, rows: usize, cols: usize, path: impl As
     let grid_h = rows * (height + 1) + 1;
     let mut grid = vec![BORDER; grid_w * grid_h];
     for cell in 0..rows * cols {
-        let (top, left) = ((cell / cols) * (height + 1) + 1, (cell % cols) * (width + 1) + 1);
+        let (top, left) = (
+            (cell / cols) * (height + 1) + 1,
+            (cell % cols) * (width + 1) + 1,
+        );
         for y in 0..height {
             let out = &mut grid[(top + y) * grid_w + left..][..width];
             if cell < shown {

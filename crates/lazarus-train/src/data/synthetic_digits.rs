@@ -105,7 +105,10 @@ use Stroke::{Arc, Curve, Line};
 /// The font: for each digit, its styles; for each style, its strokes.
 const GLYPHS: [&[&[Stroke]]; 10] = [
     // 0: an upright ellipse, round or narrow.
-    &[&[Arc(0.0, 0.0, 0.27, 0.5, 0.0, 360.0)], &[Arc(0.0, 0.0, 0.2, 0.5, -90.0, 280.0)]],
+    &[
+        &[Arc(0.0, 0.0, 0.27, 0.5, 0.0, 360.0)],
+        &[Arc(0.0, 0.0, 0.2, 0.5, -90.0, 280.0)],
+    ],
     // 1: a bar; with a flag; with a flag and a foot.
     &[
         &[Line(0.03, -0.5, -0.03, 0.5)],
@@ -173,7 +176,10 @@ const GLYPHS: [&[&[Stroke]]; 10] = [
             Line(0.3, -0.5, -0.06, 0.5),
             Line(-0.04, 0.0, 0.26, 0.0),
         ],
-        &[Line(-0.28, -0.5, 0.3, -0.5), Curve(0.3, -0.5, 0.0, 0.0, -0.02, 0.5)],
+        &[
+            Line(-0.28, -0.5, 0.3, -0.5),
+            Curve(0.3, -0.5, 0.0, 0.0, -0.02, 0.5),
+        ],
     ],
     // 8: two stacked loops, the lower or the upper one larger.
     &[
@@ -188,7 +194,10 @@ const GLYPHS: [&[&[Stroke]]; 10] = [
     ],
     // 9: a loop on a straight or curved stem.
     &[
-        &[Arc(0.0, -0.2, 0.26, 0.3, 0.0, 360.0), Line(0.26, -0.2, 0.2, 0.5)],
+        &[
+            Arc(0.0, -0.2, 0.26, 0.3, 0.0, 360.0),
+            Line(0.26, -0.2, 0.2, 0.5),
+        ],
         &[
             Arc(0.0, -0.2, 0.26, 0.3, 0.0, 360.0),
             Curve(0.26, -0.2, 0.28, 0.4, -0.18, 0.5),
@@ -380,4 +389,3 @@ fn draw_segment(image: &mut [f32], a: [f32; 2], b: [f32; 2], radius: f32, ink: f
         }
     }
 }
-
