@@ -1,6 +1,7 @@
 //! Adadelta: RMSprop with the learning rate replaced by a running RMS of past updates.
 
 use crate::error::{check, check_lr_and_decay};
+use crate::rule::common_accessors;
 use crate::{GroupedOptimizer, Result, UpdateRule};
 
 /// Adadelta (Zeiler 2012), as PyTorch's `torch.optim.Adadelta`.
@@ -89,36 +90,12 @@ impl Adadelta {
     pub fn eps(self, eps: f64) -> Result<Self> {
         self.configure(|c| c.eps = eps)
     }
-
-    /// L2 weight decay λ (Weight-role parameters only by default).
-    ///
-    /// # Errors
-    /// If λ < 0.
-    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
-        self.configure(|c| c.weight_decay = weight_decay)
-    }
-
-    /// Maximise instead of minimise.
-    pub fn maximize(self, maximize: bool) -> Self {
-        self.configure(|c| c.maximize = maximize)
-            .expect("maximize never makes a valid configuration invalid")
-    }
 }
 
 impl UpdateRule for AdadeltaConfig {
     const NAME: &'static str = "Adadelta";
 
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-
-    fn lr_mut(&mut self) -> &mut f32 {
-        &mut self.lr
-    }
-
-    fn weight_decay_mut(&mut self) -> &mut f64 {
-        &mut self.weight_decay
-    }
+    common_accessors!();
 
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;

@@ -1,6 +1,7 @@
 //! Adagrad: per-element learning rates that shrink with the sum of squared gradients.
 
 use crate::error::{check, check_lr_and_decay};
+use crate::rule::common_accessors;
 use crate::{GroupedOptimizer, Result, UpdateRule};
 
 /// Adagrad (Duchi et al. 2011), as PyTorch's `torch.optim.Adagrad`.
@@ -73,14 +74,6 @@ impl Adagrad {
         self.configure(|c| c.lr_decay = lr_decay)
     }
 
-    /// L2 weight decay λ (Weight-role parameters only by default).
-    ///
-    /// # Errors
-    /// If λ < 0.
-    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
-        self.configure(|c| c.weight_decay = weight_decay)
-    }
-
     /// Starting value of the sum.
     ///
     /// # Errors
@@ -96,28 +89,12 @@ impl Adagrad {
     pub fn eps(self, eps: f64) -> Result<Self> {
         self.configure(|c| c.eps = eps)
     }
-
-    /// Maximise instead of minimise.
-    pub fn maximize(self, maximize: bool) -> Self {
-        self.configure(|c| c.maximize = maximize)
-            .expect("maximize never makes a valid configuration invalid")
-    }
 }
 
 impl UpdateRule for AdagradConfig {
     const NAME: &'static str = "Adagrad";
 
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-
-    fn lr_mut(&mut self) -> &mut f32 {
-        &mut self.lr
-    }
-
-    fn weight_decay_mut(&mut self) -> &mut f64 {
-        &mut self.weight_decay
-    }
+    common_accessors!();
 
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;

@@ -1,6 +1,7 @@
 //! Adam, and the moment update it shares with AdamW.
 
 use crate::error::{check, check_lr_and_decay};
+use crate::rule::common_accessors;
 use crate::{GroupedOptimizer, Result, UpdateRule};
 
 /// Adam (Kingma & Ba 2015), as PyTorch's `torch.optim.Adam`: per-element step sizes from running
@@ -104,24 +105,10 @@ impl<const DECOUPLED: bool> GroupedOptimizer<AdamConfig<DECOUPLED>> {
         self.configure(|c| c.eps = eps)
     }
 
-    /// Weight decay λ (Weight-role parameters only unless groups or `decay_all` say otherwise).
-    ///
-    /// # Errors
-    /// If λ < 0.
-    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
-        self.configure(|c| c.weight_decay = weight_decay)
-    }
-
     /// AMSGrad.
     pub fn amsgrad(self, amsgrad: bool) -> Self {
         self.configure(|c| c.amsgrad = amsgrad)
             .expect("amsgrad never makes a valid configuration invalid")
-    }
-
-    /// Maximise instead of minimise.
-    pub fn maximize(self, maximize: bool) -> Self {
-        self.configure(|c| c.maximize = maximize)
-            .expect("maximize never makes a valid configuration invalid")
     }
 }
 
@@ -139,17 +126,7 @@ pub(crate) fn lerp(a: f32, b: f32, w: f32) -> f32 {
 impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
     const NAME: &'static str = if DECOUPLED { "AdamW" } else { "Adam" };
 
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-
-    fn lr_mut(&mut self) -> &mut f32 {
-        &mut self.lr
-    }
-
-    fn weight_decay_mut(&mut self) -> &mut f64 {
-        &mut self.weight_decay
-    }
+    common_accessors!();
 
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;

@@ -119,6 +119,23 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
         Ok(self)
     }
 
+    /// The default weight decay λ: L2 (added to the gradient) for SGD, Adam, RMSprop, Adagrad
+    /// and Adadelta, decoupled (θ ← (1 − γλ)·θ) for AdamW. Applies to
+    /// [`ParamRole::Weight`] parameters only unless [`decay_all`](GroupedOptimizer::decay_all)
+    /// or a group says otherwise.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] if λ < 0.
+    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
+        self.configure(|c| *c.weight_decay_mut() = weight_decay)
+    }
+
+    /// Maximise the objective instead of minimising it (PyTorch's `maximize`).
+    pub fn maximize(self, maximize: bool) -> Self {
+        self.configure(|c| *c.maximize_mut() = maximize)
+            .expect("maximize never makes a valid configuration invalid")
+    }
+
     /// Decay every parameter, whatever its role: PyTorch's behaviour (by default only
     /// [`ParamRole::Weight`] parameters are decayed).
     pub fn decay_all(mut self) -> Self {

@@ -2,6 +2,7 @@
 
 use crate::adam::lerp;
 use crate::error::{check, check_lr_and_decay};
+use crate::rule::common_accessors;
 use crate::{GroupedOptimizer, Result, UpdateRule};
 
 /// RMSprop (Hinton's lecture 6e), as PyTorch's `torch.optim.RMSprop`.
@@ -98,14 +99,6 @@ impl RmsProp {
         self.configure(|c| c.eps = eps)
     }
 
-    /// L2 weight decay λ (Weight-role parameters only by default).
-    ///
-    /// # Errors
-    /// If λ < 0.
-    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
-        self.configure(|c| c.weight_decay = weight_decay)
-    }
-
     /// Momentum μ.
     ///
     /// # Errors
@@ -119,28 +112,12 @@ impl RmsProp {
         self.configure(|c| c.centered = centered)
             .expect("centered never makes a valid configuration invalid")
     }
-
-    /// Maximise instead of minimise.
-    pub fn maximize(self, maximize: bool) -> Self {
-        self.configure(|c| c.maximize = maximize)
-            .expect("maximize never makes a valid configuration invalid")
-    }
 }
 
 impl UpdateRule for RmsPropConfig {
     const NAME: &'static str = "RMSprop";
 
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-
-    fn lr_mut(&mut self) -> &mut f32 {
-        &mut self.lr
-    }
-
-    fn weight_decay_mut(&mut self) -> &mut f64 {
-        &mut self.weight_decay
-    }
+    common_accessors!();
 
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;

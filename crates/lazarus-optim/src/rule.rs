@@ -15,13 +15,14 @@ use crate::Result;
 ///
 /// /// Sign descent: θ ← θ − lr · sign(g).
 /// #[derive(Debug, Clone, Copy)]
-/// struct SignSgd { lr: f32, weight_decay: f64 }
+/// struct SignSgd { lr: f32, weight_decay: f64, maximize: bool }
 ///
 /// impl UpdateRule for SignSgd {
 ///     const NAME: &'static str = "SignSGD";
 ///     fn lr(&self) -> f32 { self.lr }
 ///     fn lr_mut(&mut self) -> &mut f32 { &mut self.lr }
 ///     fn weight_decay_mut(&mut self) -> &mut f64 { &mut self.weight_decay }
+///     fn maximize_mut(&mut self) -> &mut bool { &mut self.maximize }
 ///     fn validate(&self) -> Result<()> { Ok(()) }
 ///     fn buffers(&self) -> &'static [&'static str] { &[] }
 ///     fn update(&self, _step: u64, value: &mut [f32], grad: &[f32], _state: &mut [Vec<f32>]) {
@@ -31,7 +32,7 @@ use crate::Result;
 ///     }
 /// }
 ///
-/// let mut opt = GroupedOptimizer::from_rule(SignSgd { lr: 0.5, weight_decay: 0.0 })?;
+/// let mut opt = GroupedOptimizer::from_rule(SignSgd { lr: 0.5, weight_decay: 0.0, maximize: false })?;
 /// assert_eq!(opt.lr(), 0.5);
 /// # Ok::<(), lazarus_optim::Error>(())
 /// ```
@@ -52,6 +53,9 @@ pub trait UpdateRule: Copy + Send + Sync + std::fmt::Debug + 'static {
 
     /// The weight-decay coefficient, to be set (zeroed for non-`Weight` parameters by default).
     fn weight_decay_mut(&mut self) -> &mut f64;
+
+    /// Whether to maximise the objective (follow +g instead of −g), to be set.
+    fn maximize_mut(&mut self) -> &mut bool;
 
     /// Check every hyper-parameter, as PyTorch's constructor does.
     ///
@@ -75,3 +79,26 @@ pub trait UpdateRule: Copy + Send + Sync + std::fmt::Debug + 'static {
     /// the first.
     fn update(&self, step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]);
 }
+
+/// The four field accessors of [`UpdateRule`] for a config struct with fields `lr: f32`,
+/// `weight_decay: f64` and `maximize: bool`, written once for the built-in optimizers.
+macro_rules! common_accessors {
+    () => {
+        fn lr(&self) -> f32 {
+            self.lr
+        }
+
+        fn lr_mut(&mut self) -> &mut f32 {
+            &mut self.lr
+        }
+
+        fn weight_decay_mut(&mut self) -> &mut f64 {
+            &mut self.weight_decay
+        }
+
+        fn maximize_mut(&mut self) -> &mut bool {
+            &mut self.maximize
+        }
+    };
+}
+pub(crate) use common_accessors;

@@ -1,6 +1,7 @@
 //! Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay.
 
 use crate::error::{check, check_lr_and_decay};
+use crate::rule::common_accessors;
 use crate::{GroupedOptimizer, Result, UpdateRule};
 
 /// Stochastic gradient descent, as PyTorch's `torch.optim.SGD`.
@@ -92,15 +93,6 @@ impl Sgd {
         self.configure(|c| c.dampening = dampening)
     }
 
-    /// L2 weight decay λ (Weight-role parameters only unless groups or `decay_all` say
-    /// otherwise).
-    ///
-    /// # Errors
-    /// If λ < 0.
-    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
-        self.configure(|c| c.weight_decay = weight_decay)
-    }
-
     /// Nesterov momentum. Set `momentum` first.
     ///
     /// # Errors
@@ -108,28 +100,12 @@ impl Sgd {
     pub fn nesterov(self, nesterov: bool) -> Result<Self> {
         self.configure(|c| c.nesterov = nesterov)
     }
-
-    /// Maximise instead of minimise.
-    pub fn maximize(self, maximize: bool) -> Self {
-        self.configure(|c| c.maximize = maximize)
-            .expect("maximize never makes a valid configuration invalid")
-    }
 }
 
 impl UpdateRule for SgdConfig {
     const NAME: &'static str = "SGD";
 
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-
-    fn lr_mut(&mut self) -> &mut f32 {
-        &mut self.lr
-    }
-
-    fn weight_decay_mut(&mut self) -> &mut f64 {
-        &mut self.weight_decay
-    }
+    common_accessors!();
 
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;

@@ -507,46 +507,32 @@ fn schedule_state_errors_are_typed() {
     assert!(err.to_string().contains("best"), "{err}");
 }
 
+/// The name of the hyper-parameter a constructor rejected.
+fn rejected<T>(result: Result<T, lazarus_optim::Error>) -> &'static str {
+    match result {
+        Err(lazarus_optim::Error::InvalidHyperParameter { parameter, .. }) => parameter,
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("accepted"),
+    }
+}
+
 #[test]
 fn bad_schedule_hyper_parameters_are_typed_errors() {
-    use lazarus_optim::Error::InvalidHyperParameter;
-    assert!(matches!(
-        StepLr::new(0.1, 0, 0.1),
-        Err(InvalidHyperParameter {
-            parameter: "step_size",
-            ..
-        })
-    ));
-    assert!(matches!(
-        StepLr::new(-0.1, 1, 0.1),
-        Err(InvalidHyperParameter {
-            parameter: "lr",
-            ..
-        })
-    ));
-    assert!(matches!(
-        CosineAnnealingLr::new(0.1, 0),
-        Err(InvalidHyperParameter {
-            parameter: "T_max",
-            ..
-        })
-    ));
-    assert!(matches!(
-        LinearLr::new(0.1).unwrap().start_factor(0.0),
-        Err(InvalidHyperParameter { .. })
-    ));
-    assert!(matches!(
-        OneCycleLr::new(0.1, 0),
-        Err(InvalidHyperParameter {
-            parameter: "total_steps",
-            ..
-        })
-    ));
-    assert!(matches!(
-        ReduceLrOnPlateau::new(0.1).unwrap().factor(1.0),
-        Err(InvalidHyperParameter {
-            parameter: "factor",
-            ..
-        })
-    ));
+    assert_eq!(rejected(StepLr::new(0.1, 0, 0.1)), "step_size");
+    assert_eq!(rejected(StepLr::new(-0.1, 1, 0.1)), "lr");
+    assert_eq!(rejected(ExponentialLr::new(0.1, f64::NAN)), "gamma");
+    assert_eq!(rejected(CosineAnnealingLr::new(0.1, 0)), "T_max");
+    assert_eq!(
+        rejected(LinearLr::new(0.1).unwrap().start_factor(0.0)),
+        "start_factor"
+    );
+    assert_eq!(rejected(OneCycleLr::new(0.1, 0)), "total_steps");
+    assert_eq!(
+        rejected(OneCycleLr::new(0.1, 10).unwrap().pct_start(1.5)),
+        "pct_start"
+    );
+    assert_eq!(
+        rejected(ReduceLrOnPlateau::new(0.1).unwrap().factor(1.0)),
+        "factor"
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::f64::consts::PI;
 
-use super::{LrScheduler, Progress, StepInterval, check_initial_lr};
+use super::{LrScheduler, Progress, StepInterval, check_initial_lr, progress_methods};
 use crate::error::check;
 use crate::{OptimizerState, Result};
 
@@ -103,20 +103,5 @@ impl LrScheduler for CosineAnnealingLr {
         p.lr as f32
     }
 
-    fn lr(&self) -> f32 {
-        self.progress.lr as f32
-    }
-
-    fn interval(&self) -> StepInterval {
-        StepInterval::Epoch
-    }
-
-    fn state(&self) -> OptimizerState {
-        self.progress.export(&[])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        (self.progress, _) = Progress::import("CosineAnnealingLR", state, [])?;
-        Ok(())
-    }
+    progress_methods!("CosineAnnealingLR", Epoch);
 }

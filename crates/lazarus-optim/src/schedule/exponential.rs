@@ -1,6 +1,6 @@
 //! ExponentialLR: multiply the learning rate by γ every epoch.
 
-use super::{LrScheduler, Progress, StepInterval, check_initial_lr};
+use super::{LrScheduler, Progress, StepInterval, check_initial_lr, progress_methods};
 use crate::error::check;
 use crate::{OptimizerState, Result};
 
@@ -54,20 +54,5 @@ impl LrScheduler for ExponentialLr {
         self.progress.lr as f32
     }
 
-    fn lr(&self) -> f32 {
-        self.progress.lr as f32
-    }
-
-    fn interval(&self) -> StepInterval {
-        StepInterval::Epoch
-    }
-
-    fn state(&self) -> OptimizerState {
-        self.progress.export(&[])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        (self.progress, _) = Progress::import("ExponentialLR", state, [])?;
-        Ok(())
-    }
+    progress_methods!("ExponentialLR", Epoch);
 }

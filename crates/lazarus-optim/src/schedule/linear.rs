@@ -1,6 +1,6 @@
 //! LinearLR: warm-up (or decay) by a linearly changing factor.
 
-use super::{LrScheduler, Progress, StepInterval, check_initial_lr};
+use super::{LrScheduler, Progress, StepInterval, check_initial_lr, progress_methods};
 use crate::error::check;
 use crate::{OptimizerState, Result};
 
@@ -124,20 +124,5 @@ impl LrScheduler for LinearLr {
         p.lr as f32
     }
 
-    fn lr(&self) -> f32 {
-        self.progress.lr as f32
-    }
-
-    fn interval(&self) -> StepInterval {
-        StepInterval::Epoch
-    }
-
-    fn state(&self) -> OptimizerState {
-        self.progress.export(&[])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        (self.progress, _) = Progress::import("LinearLR", state, [])?;
-        Ok(())
-    }
+    progress_methods!("LinearLR", Epoch);
 }

@@ -89,6 +89,31 @@ pub trait LrScheduler: Send {
     }
 }
 
+/// [`LrScheduler`]'s `lr`, `interval`, `state` and `load_state` for a schedule whose whole state
+/// is its `progress: Progress` field: written once for StepLR, ExponentialLR,
+/// CosineAnnealingLR, LinearLR and OneCycleLR.
+macro_rules! progress_methods {
+    ($name:literal, $interval:ident) => {
+        fn lr(&self) -> f32 {
+            self.progress.lr as f32
+        }
+
+        fn interval(&self) -> StepInterval {
+            StepInterval::$interval
+        }
+
+        fn state(&self) -> OptimizerState {
+            self.progress.export(&[])
+        }
+
+        fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+            (self.progress, _) = Progress::import($name, state, [])?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use progress_methods;
+
 /// Steps taken and the current lr: the state every schedule has.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Progress {

@@ -2,7 +2,7 @@
 
 use std::f64::consts::PI;
 
-use super::{LrScheduler, Progress, StepInterval};
+use super::{LrScheduler, Progress, StepInterval, progress_methods};
 use crate::error::check;
 use crate::{OptimizerState, Result};
 
@@ -255,20 +255,5 @@ impl LrScheduler for OneCycleLr {
         self.progress.lr as f32
     }
 
-    fn lr(&self) -> f32 {
-        self.progress.lr as f32
-    }
-
-    fn interval(&self) -> StepInterval {
-        StepInterval::Batch
-    }
-
-    fn state(&self) -> OptimizerState {
-        self.progress.export(&[])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        (self.progress, _) = Progress::import("OneCycleLR", state, [])?;
-        Ok(())
-    }
+    progress_methods!("OneCycleLR", Batch);
 }

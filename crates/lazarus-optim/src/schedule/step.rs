@@ -1,6 +1,6 @@
 //! StepLR: multiply the learning rate by γ every `step_size` epochs.
 
-use super::{LrScheduler, Progress, StepInterval, check_initial_lr};
+use super::{LrScheduler, Progress, StepInterval, check_initial_lr, progress_methods};
 use crate::error::check;
 use crate::{OptimizerState, Result};
 
@@ -70,20 +70,5 @@ impl LrScheduler for StepLr {
         p.lr as f32
     }
 
-    fn lr(&self) -> f32 {
-        self.progress.lr as f32
-    }
-
-    fn interval(&self) -> StepInterval {
-        StepInterval::Epoch
-    }
-
-    fn state(&self) -> OptimizerState {
-        self.progress.export(&[])
-    }
-
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        (self.progress, _) = Progress::import("StepLR", state, [])?;
-        Ok(())
-    }
+    progress_methods!("StepLR", Epoch);
 }
