@@ -39,7 +39,10 @@ fn main() -> Result<(), lazarus_train::Error> {
     let n = 60_000;
     let digits = generator.generate(n);
     let seconds = start.elapsed().as_secs_f64();
-    println!("generated {n} digits in {seconds:.2} s ({:.0} digits/s)", n as f64 / seconds);
+    println!(
+        "generated {n} digits in {seconds:.2} s ({:.0} digits/s)",
+        n as f64 / seconds
+    );
 
     let shown = if args.shuffled {
         digits.subset(&(0..10 * args.cols).collect::<Vec<_>>())?
