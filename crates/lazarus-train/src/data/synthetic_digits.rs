@@ -28,6 +28,9 @@ use super::{Dataset, ImageLayout};
 /// Image side in pixels, as MNIST.
 const SIDE: usize = 28;
 
+/// Largest displacement of a single stroke from its place in the font, in glyph heights.
+const STROKE_JITTER: f32 = 0.06;
+
 /// A generator of MNIST-like handwritten digits, deterministic for its seed.
 ///
 /// Output format is the one [`Mnist`](super::Mnist) loads: 28 × 28 grayscale, ink = 1,
@@ -239,8 +242,6 @@ impl Stroke {
 
 /// The random hand of one sample: how the glyph is bent, placed and inked.
 struct Hand {
-    /// Largest displacement of a single stroke (glyph units).
-    stroke_jitter: f32,
     /// Wobble: amplitude (glyph units), spatial frequencies and phases of the two sinusoids.
     wobble: f32,
     freq: [f32; 2],
@@ -273,7 +274,6 @@ impl Hand {
         }
         let middle = (SIDE as f32 - 1.0) / 2.0;
         Self {
-            stroke_jitter: 0.06,
             wobble: rng.random_range(0.0..0.08),
             freq: [rng.random_range(0.5..1.5), rng.random_range(0.5..1.5)],
             phase: [rng.random_range(0.0..1.0), rng.random_range(0.0..1.0)],
@@ -286,11 +286,6 @@ impl Hand {
             ink: rng.random_range(0.7..1.0),
             noise: rng.random_range(0.0..0.1),
         }
-    }
-
-    /// A random displacement of one stroke, in glyph units.
-    fn stroke_offset(&self, rng: &mut StdRng) -> f32 {
-        self.stroke_jitter * (rng.random::<f32>() * 2.0 - 1.0)
     }
 
     /// A glyph point → its pixel offset from the glyph's centre: wobble, then the linear map.
@@ -331,7 +326,8 @@ fn draw_digit(digit: usize, rng: &mut StdRng, scratch: &mut Scratch, image: &mut
     for stroke in glyph {
         // Each stroke lands a little off where the font puts it, independently of the others.
         let start = scratch.points.len();
-        let (ox, oy) = (hand.stroke_offset(rng), hand.stroke_offset(rng));
+        let mut offset = || rng.random_range(-STROKE_JITTER..STROKE_JITTER);
+        let (ox, oy) = (offset(), offset());
         stroke.trace(&mut scratch.points);
         for p in &mut scratch.points[start..] {
             *p = [p[0] + ox, p[1] + oy];
