@@ -1,1 +1,171 @@
-//! lazarus-activations (filled in by its issue).
+//! # lazarus-activations: why ReLU units die, and the variants that keep them alive
+//!
+//! Every activation of `torch.nn` a small MLP or CNN needs, each a [`Layer`](lazarus_core::Layer)
+//! with PyTorch's defaults, PyTorch's numbers (float32 values and gradients agree to 1e-5) and
+//! PyTorch's derivative at every kink, written in its doc comment. Each file holds one
+//! activation: its layer, its function and its derivative (also in [`functional`], for plotting
+//! and for learners), so the curve you plot is the code that trains.
+//!
+//! ## The story
+//!
+//! **ReLU is cheap and sparse.** [`Relu`] computes `max(0, x)`: one comparison, no exponential,
+//! and exact zeros for every negative input. It trains deep networks far better than
+//! [`Sigmoid`] and [`Tanh`], whose derivatives (at most 0.25 and 1) shrink the gradient at every
+//! layer. It remains the default.
+//!
+//! **ReLU units can die.** For x ≤ 0 its derivative is exactly 0 (PyTorch's value at x = 0 is
+//! 0, and so is ours). A unit whose pre-activation is negative for *every* input, after a large
+//! update pushed its bias far below zero, or from an unlucky initialization, gets no gradient,
+//! so its weights never change again: it is dead, and the network has lost its capacity for good.
+//! [`Layer::activation_stats`](lazarus_core::Layer::activation_stats) reports, per unit, how many
+//! inputs of the last training pass fell in this zero-gradient region; the training crate turns
+//! that into a dead-unit report.
+//!
+//! **ReLU is unbounded above.** Nothing caps its output, so with a poor initialization or a large
+//! learning rate activations and gradients can grow layer after layer: exploding gradients,
+//! NaN losses. Remedies: He initialization, gradient clipping, or a bounded variant such as
+//! [`Relu6`] or [`Hardtanh`].
+//!
+//! **The cures give the negative side a gradient.**
+//! * [`LeakyRelu`]: a small fixed slope (0.01) for x ≤ 0. Gradients *leak* through negative
+//!   inputs, so a unit pushed into the negative region can come back.
+//! * [`PRelu`]: the slope is a trainable parameter `alpha` (one, or one per channel), updated by
+//!   the optimizer like any weight: the network learns how much to leak.
+//! * [`Elu`]: a smooth exponential curve `alpha · (eˣ − 1)` for x ≤ 0 that saturates at
+//!   −alpha: negative outputs push mean activations towards zero (less "bias shift"), which
+//!   often speeds up convergence. [`Selu`] and [`Celu`] are its scaled relatives; [`RRelu`]
+//!   draws a random slope per element in training.
+//!
+//! Diagnostics distinguish the two situations: for the ReLU family (and [`Relu6`],
+//! [`Hardtanh`], [`Hardsigmoid`], [`Hardswish`]) inputs in the zero-derivative region are
+//! counted as `zero_grad_counts` (a unit always there is *dead*); for the leaky family
+//! ([`LeakyRelu`], [`PRelu`], [`RRelu`], [`Elu`], [`Celu`], [`Selu`]) x ≤ 0 is counted as
+//! `negative_counts` (inactive, but still learning). Smooth activations ([`Gelu`], [`Silu`],
+//! [`Mish`], [`Softplus`], [`Sigmoid`], [`Tanh`], [`LogSigmoid`], [`Softsign`]) report neither.
+//!
+//! **Which one?** Start with [`Relu`]. If the dead-unit fraction climbs, try [`LeakyRelu`] or
+//! [`PRelu`]; if convergence is slow, [`Elu`]. For transformers, [`Gelu`]; for modern CNNs,
+//! [`Silu`]. Pick by name with [`activation_by_name`] (the examples' `--activation` flag).
+//!
+//! ```
+//! use lazarus_activations::{activation_by_name, LeakyRelu, Relu};
+//! use lazarus_core::{Layer, Mode, Tensor};
+//!
+//! // A batch where unit 0 only ever sees negative inputs.
+//! let x = Tensor::from_shape_vec(vec![3, 2], vec![-1.0, 0.5, -2.0, 1.0, -0.5, -1.0]).unwrap();
+//!
+//! let mut relu = Relu::new();
+//! relu.forward(x.view(), Mode::Train)?;
+//! let stats = relu.activation_stats().unwrap();
+//! assert_eq!(stats.zero_grad_counts, Some(vec![3, 1])); // unit 0: no gradient at all
+//!
+//! let mut leaky = LeakyRelu::default();
+//! leaky.forward(x.view(), Mode::Train)?;
+//! let stats = leaky.activation_stats().unwrap();
+//! assert_eq!(stats.zero_grad_counts, None); // nothing is dead...
+//! assert_eq!(stats.negative_counts, Some(vec![3, 1])); // ...unit 0 is only inactive
+//! let dx = leaky.backward(Tensor::ones(vec![3, 2]).view())?;
+//! assert_eq!(dx[[0, 0]], 0.01); // and still passes gradient back
+//!
+//! let layer = activation_by_name("elu", 0).unwrap();
+//! assert_eq!(layer.describe(), "ELU(alpha=1.0)");
+//! # Ok::<(), lazarus_core::Error>(())
+//! ```
+//!
+//! ## Speed
+//!
+//! Activations are memory-bound, so each layer reuses its buffers (no allocation per batch once
+//! the shape is stable), keeps only what backward needs (the output where that suffices, as for
+//! [`Relu`] and [`Elu`]), and runs branch-free loops over contiguous slices that compile to SIMD,
+//! with an AVX2 copy picked at run time. [`Elu`], [`Selu`] and [`Celu`] use a vectorizable
+//! `expm1` (relative error ≤ 2.5e-7) instead of the scalar libm call.
+#![warn(missing_docs)]
+
+mod buffers;
+mod celu;
+mod elementwise;
+mod elu;
+mod erf;
+mod fast_exp;
+mod gelu;
+mod hardsigmoid;
+mod hardswish;
+mod hardtanh;
+mod leaky_relu;
+mod log_sigmoid;
+mod loops;
+mod mish;
+mod prelu;
+mod registry;
+mod relu;
+mod relu6;
+mod rrelu;
+mod selu;
+mod sigmoid;
+mod silu;
+mod softplus;
+mod softsign;
+mod tanh;
+
+pub use celu::Celu;
+pub use elu::Elu;
+pub use gelu::{Gelu, GeluApproximate};
+pub use hardsigmoid::Hardsigmoid;
+pub use hardswish::Hardswish;
+pub use hardtanh::Hardtanh;
+pub use leaky_relu::LeakyRelu;
+pub use log_sigmoid::LogSigmoid;
+pub use mish::Mish;
+pub use prelu::PRelu;
+pub use registry::{ACTIVATION_NAMES, UnknownActivation, activation_by_name};
+pub use relu::Relu;
+pub use relu6::Relu6;
+pub use rrelu::RRelu;
+pub use selu::{SELU_ALPHA, SELU_SCALE, Selu};
+pub use sigmoid::Sigmoid;
+pub use silu::Silu;
+pub use softplus::Softplus;
+pub use softsign::Softsign;
+pub use tanh::Tanh;
+
+/// Every activation as plain functions of a scalar: `f(x, ...)` and its derivative
+/// `f_grad(x, ...)` (plus `f_grad_from_output(y, ...)` where the layer differentiates from its
+/// output). The layers call these very functions, so a curve plotted from here is exactly what
+/// trains. For an array, map them: `x.mapv(|v| elu(v, 1.0))`.
+///
+/// Derivatives at kinks are PyTorch's: `relu_grad(0) = 0`, `leaky_relu_grad(0, s) = s`,
+/// `prelu_grad(0, a) = a`, `elu_grad(0, alpha) = alpha`, `selu_grad(0) ≈ 1.7581`,
+/// `celu_grad(0, alpha) = 1`, `relu6_grad` and `hardtanh_grad` are 0 at both boundaries,
+/// `hardsigmoid_grad(±3) = 0`, `hardswish_grad(−3) = 0` and `hardswish_grad(3) = 1`.
+///
+/// ```
+/// use lazarus_activations::functional::{elu, elu_grad, relu_grad};
+/// use ndarray::array;
+/// let x = array![-2.0f32, 0.0, 2.0];
+/// let curve = x.mapv(|v| elu(v, 1.0));
+/// let slope = x.mapv(|v| elu_grad(v, 1.0));
+/// assert_eq!(curve[2], 2.0);
+/// assert_eq!(slope[1], 1.0);
+/// assert_eq!(relu_grad(0.0), 0.0);
+/// ```
+pub mod functional {
+    pub use crate::celu::{celu, celu_grad};
+    pub use crate::elu::{elu, elu_grad, elu_grad_from_output};
+    pub use crate::gelu::{gelu, gelu_grad, gelu_tanh, gelu_tanh_grad};
+    pub use crate::hardsigmoid::{hardsigmoid, hardsigmoid_grad};
+    pub use crate::hardswish::{hardswish, hardswish_grad};
+    pub use crate::hardtanh::{hardtanh, hardtanh_grad};
+    pub use crate::leaky_relu::{leaky_relu, leaky_relu_grad};
+    pub use crate::log_sigmoid::{log_sigmoid, log_sigmoid_grad};
+    pub use crate::mish::{mish, mish_grad};
+    pub use crate::prelu::{prelu, prelu_grad, prelu_grad_alpha};
+    pub use crate::relu::{relu, relu_grad};
+    pub use crate::relu6::{relu6, relu6_grad};
+    pub use crate::rrelu::{rrelu, rrelu_grad};
+    pub use crate::selu::{selu, selu_grad};
+    pub use crate::sigmoid::{sigmoid, sigmoid_grad, sigmoid_grad_from_output};
+    pub use crate::silu::{silu, silu_grad};
+    pub use crate::softplus::{softplus, softplus_grad};
+    pub use crate::softsign::{softsign, softsign_grad};
+    pub use crate::tanh::{tanh, tanh_grad, tanh_grad_from_output};
+}

@@ -75,7 +75,11 @@ impl ActivationStats {
         };
         let n = y.len().max(1) as f64;
         let mean = y.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-        let var = y.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+        let var = y
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / n;
         Self {
             units,
             samples_per_unit,

@@ -99,7 +99,11 @@ impl Layer for Dropout {
             reuse_buffer(&mut self.mask, x.raw_dim());
             let scale = 1.0 / (1.0 - self.p);
             for m in self.mask.iter_mut() {
-                *m = if self.keep.sample(&mut self.rng) { scale } else { 0.0 };
+                *m = if self.keep.sample(&mut self.rng) {
+                    scale
+                } else {
+                    0.0
+                };
             }
         }
         self.has_mask = true;
@@ -139,7 +143,9 @@ mod tests {
         let x = random_input(&[4, 6], &mut rng);
         d.forward(x.view(), Mode::Train).unwrap();
         d.freeze_mask(true);
-        let report = GradCheck::default().check_layer(&mut d, &x, &mut rng).unwrap();
+        let report = GradCheck::default()
+            .check_layer(&mut d, &x, &mut rng)
+            .unwrap();
         assert!(report.passed(), "{report}");
     }
 
@@ -158,11 +164,20 @@ mod tests {
         let x = Tensor::ones(vec![3, 5]);
         let mut a = Dropout::new(0.5, 9).unwrap();
         let mut b = Dropout::new(0.5, 9).unwrap();
-        assert_eq!(a.forward(x.view(), Mode::Train).unwrap().to_owned(), b.forward(x.view(), Mode::Train).unwrap().to_owned());
+        assert_eq!(
+            a.forward(x.view(), Mode::Train).unwrap().to_owned(),
+            b.forward(x.view(), Mode::Train).unwrap().to_owned()
+        );
         for p in [-0.1, 1.0, f32::NAN] {
-            assert!(matches!(Dropout::new(p, 0), Err(Error::InvalidConfig { .. })));
+            assert!(matches!(
+                Dropout::new(p, 0),
+                Err(Error::InvalidConfig { .. })
+            ));
         }
         a.forward(x.view(), Mode::Eval).unwrap();
-        assert!(matches!(a.backward(x.view()), Err(Error::BackwardBeforeForward { .. })));
+        assert!(matches!(
+            a.backward(x.view()),
+            Err(Error::BackwardBeforeForward { .. })
+        ));
     }
 }

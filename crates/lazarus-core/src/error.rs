@@ -94,7 +94,10 @@ mod tests {
         let e = Error::BackwardBeforeForward {
             layer: "linear".into(),
         };
-        assert_eq!(e.clone().at(0).to_string(), "linear[0]: backward called before a training-mode forward");
+        assert_eq!(
+            e.clone().at(0).to_string(),
+            "linear[0]: backward called before a training-mode forward"
+        );
         assert_eq!(
             e.at(0).at(3),
             Error::BackwardBeforeForward {

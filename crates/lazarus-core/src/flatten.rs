@@ -51,9 +51,12 @@ impl Layer for Flatten {
     }
 
     fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
-        let input_shape = self.input_shape.as_ref().ok_or_else(|| Error::BackwardBeforeForward {
-            layer: "flatten".into(),
-        })?;
+        let input_shape =
+            self.input_shape
+                .as_ref()
+                .ok_or_else(|| Error::BackwardBeforeForward {
+                    layer: "flatten".into(),
+                })?;
         crate::expect_shape("flatten", self.output.shape(), grad_output.shape())?;
         reuse_buffer(&mut self.grad_input, IxDyn(input_shape));
         for (dst, &src) in self.grad_input.iter_mut().zip(grad_output.iter()) {
@@ -84,7 +87,9 @@ mod tests {
     fn gradcheck_flatten() {
         let mut rng = StdRng::seed_from_u64(0);
         let x = random_input(&[2, 3, 2, 2], &mut rng);
-        let report = GradCheck::default().check_layer(&mut Flatten::new(), &x, &mut rng).unwrap();
+        let report = GradCheck::default()
+            .check_layer(&mut Flatten::new(), &x, &mut rng)
+            .unwrap();
         assert!(report.passed(), "{report}");
     }
 
@@ -93,9 +98,21 @@ mod tests {
         let x = Tensor::from_shape_vec(vec![2, 2, 2], (0..8).map(|v| v as f32).collect()).unwrap();
         let mut f = Flatten::new();
         let y = f.forward(x.view(), Mode::Train).unwrap().to_owned();
-        assert_eq!(y.iter().copied().collect::<Vec<_>>(), (0..8).map(|v| v as f32).collect::<Vec<_>>());
-        assert!(matches!(f.forward(Tensor::zeros(vec![3]).view(), Mode::Train), Err(Error::ShapeMismatch { .. })));
-        assert!(matches!(f.backward(Tensor::zeros(vec![2, 5]).view()), Err(Error::ShapeMismatch { .. })));
-        assert!(matches!(Flatten::new().backward(Tensor::zeros(vec![2, 4]).view()), Err(Error::BackwardBeforeForward { .. })));
+        assert_eq!(
+            y.iter().copied().collect::<Vec<_>>(),
+            (0..8).map(|v| v as f32).collect::<Vec<_>>()
+        );
+        assert!(matches!(
+            f.forward(Tensor::zeros(vec![3]).view(), Mode::Train),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            f.backward(Tensor::zeros(vec![2, 5]).view()),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            Flatten::new().backward(Tensor::zeros(vec![2, 4]).view()),
+            Err(Error::BackwardBeforeForward { .. })
+        ));
     }
 }

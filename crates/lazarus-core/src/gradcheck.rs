@@ -89,7 +89,12 @@ impl fmt::Display for GradCheckReport {
                 c.name, c.relative_error, c.max_abs_error
             )?;
         }
-        write!(f, "  worst {:.3e}: {}", self.worst(), if self.passed() { "passed" } else { "FAILED" })
+        write!(
+            f,
+            "  worst {:.3e}: {}",
+            self.worst(),
+            if self.passed() { "passed" } else { "FAILED" }
+        )
     }
 }
 
@@ -98,7 +103,11 @@ impl fmt::Display for GradCheckReport {
 pub fn random_input(shape: &[usize], rng: &mut impl Rng) -> Tensor {
     Tensor::from_shape_fn(shape, |_| {
         let magnitude = rng.random_range(0.05f32..1.5);
-        if rng.random_bool(0.5) { magnitude } else { -magnitude }
+        if rng.random_bool(0.5) {
+            magnitude
+        } else {
+            -magnitude
+        }
     })
 }
 
@@ -137,7 +146,10 @@ impl GradCheck {
 
         let objective = |layer: &mut dyn Layer, x: &Tensor| -> Result<f64> {
             let y = layer.forward(x.view(), Mode::Train)?;
-            Ok(y.iter().zip(upstream.iter()).map(|(&y, &g)| f64::from(y) * f64::from(g)).sum())
+            Ok(y.iter()
+                .zip(upstream.iter())
+                .map(|(&y, &g)| f64::from(y) * f64::from(g))
+                .sum())
         };
 
         let mut probe = x.clone();
@@ -231,7 +243,11 @@ fn nudge_param(layer: &mut dyn Layer, index: usize, element: usize, delta: f32) 
     let mut seen = 0;
     layer.visit_params_mut(&mut |_, p| {
         if seen == index {
-            let value = p.value.iter_mut().nth(element).expect("element index within the parameter");
+            let value = p
+                .value
+                .iter_mut()
+                .nth(element)
+                .expect("element index within the parameter");
             *value += delta;
         }
         seen += 1;

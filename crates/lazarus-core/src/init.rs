@@ -273,7 +273,13 @@ mod tests {
         assert!((std_of(&w) / (2.0 * (2.0f32 / 900.0).sqrt()) - 1.0).abs() < 0.01);
         lecun_normal(&mut w, &mut rng).unwrap();
         assert!((std_of(&w) / (1.0f32 / 500.0).sqrt() - 1.0).abs() < 0.01);
-        kaiming_uniform(&mut w, FanMode::FanIn, Nonlinearity::LeakyRelu(Some(5f32.sqrt())), &mut rng).unwrap();
+        kaiming_uniform(
+            &mut w,
+            FanMode::FanIn,
+            Nonlinearity::LeakyRelu(Some(5f32.sqrt())),
+            &mut rng,
+        )
+        .unwrap();
         let bound = 1.0 / 500f32.sqrt();
         assert!(w.iter().all(|v| v.abs() <= bound));
         assert!((std_of(&w) / (bound / 3f32.sqrt()) - 1.0).abs() < 0.01);
@@ -283,7 +289,13 @@ mod tests {
     fn same_seed_same_weights() {
         let draw = || {
             let mut w = Tensor::zeros(vec![3, 4]);
-            kaiming_uniform(&mut w, FanMode::FanIn, Nonlinearity::Relu, &mut StdRng::seed_from_u64(7)).unwrap();
+            kaiming_uniform(
+                &mut w,
+                FanMode::FanIn,
+                Nonlinearity::Relu,
+                &mut StdRng::seed_from_u64(7),
+            )
+            .unwrap();
             w
         };
         assert_eq!(draw(), draw());
@@ -293,10 +305,21 @@ mod tests {
     fn bad_arguments_are_errors() {
         let mut rng = StdRng::seed_from_u64(0);
         let mut w = Tensor::zeros(vec![2, 2]);
-        assert!(matches!(normal(&mut w, 0.0, -1.0, &mut rng), Err(Error::InvalidConfig { .. })));
-        assert!(matches!(uniform(&mut w, 1.0, 0.0, &mut rng), Err(Error::InvalidConfig { .. })));
         assert!(matches!(
-            kaiming_uniform(&mut Tensor::zeros(vec![0, 3]), FanMode::FanOut, Nonlinearity::Relu, &mut rng),
+            normal(&mut w, 0.0, -1.0, &mut rng),
+            Err(Error::InvalidConfig { .. })
+        ));
+        assert!(matches!(
+            uniform(&mut w, 1.0, 0.0, &mut rng),
+            Err(Error::InvalidConfig { .. })
+        ));
+        assert!(matches!(
+            kaiming_uniform(
+                &mut Tensor::zeros(vec![0, 3]),
+                FanMode::FanOut,
+                Nonlinearity::Relu,
+                &mut rng
+            ),
             Err(Error::ShapeMismatch { .. })
         ));
     }

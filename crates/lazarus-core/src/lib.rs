@@ -59,4 +59,6 @@ pub use linear::Linear;
 pub use mode::Mode;
 pub use param::{Param, ParamRole};
 pub use sequential::Sequential;
-pub use tensor::{Tensor, TensorView, TensorViewMut, as_matrix, check_finite, expect_shape, reuse_buffer};
+pub use tensor::{
+    Tensor, TensorView, TensorViewMut, as_matrix, check_finite, expect_shape, reuse_buffer,
+};

@@ -4,8 +4,7 @@ use ndarray::{Array2, Axis, Ix2, linalg::general_mat_mul};
 use rand::Rng;
 
 use crate::{
-    Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, as_matrix, init,
-    reuse_buffer,
+    Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, as_matrix, init, reuse_buffer,
 };
 
 /// Fully connected layer: `y = x Wᵀ + b`, as PyTorch's `nn.Linear`.
@@ -231,7 +230,11 @@ impl Linear {
         if g.nrows() != self.input.nrows() {
             return Err(Error::ShapeMismatch {
                 layer: "linear".into(),
-                expected: format!("a gradient of shape [{}, {}]", self.input.nrows(), self.out_features),
+                expected: format!(
+                    "a gradient of shape [{}, {}]",
+                    self.input.nrows(),
+                    self.out_features
+                ),
                 found: g.shape().to_vec(),
             });
         }
@@ -262,8 +265,8 @@ mod tests {
 
     #[test]
     fn forward_matches_pytorch() {
-        // torch: l = nn.Linear(3, 2); l.weight.data = [[.1,.2,.3],[-.4,.5,-.6]]; l.bias.data = [.01,-.02]
-        //        l(torch.tensor([[1.,2.,3.],[-1.,0.,2.]])) -> [[1.41, -1.22], [0.51, -0.82]]
+        // torch 2.15: l = nn.Linear(3, 2); l.weight.data = [[.1,.2,.3],[-.4,.5,-.6]]; l.bias.data = [.01,-.02]
+        //   l(torch.tensor([[1.,2.,3.],[-1.,0.,2.]])) -> [[1.41000009, -1.22000003], [0.50999999, -0.82000005]]
         let w = array![[0.1f32, 0.2, 0.3], [-0.4, 0.5, -0.6]].into_dyn();
         let mut l = Linear::from_params(w, Some(array![0.01f32, -0.02].into_dyn())).unwrap();
         let x = array![[1.0f32, 2.0, 3.0], [-1.0, 0.0, 2.0]].into_dyn();
@@ -277,7 +280,9 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(3);
         let mut l = Linear::new(5, 4, &mut rng).unwrap();
         let x = random_input(&[3, 5], &mut rng);
-        let report = GradCheck::default().check_layer(&mut l, &x, &mut rng).unwrap();
+        let report = GradCheck::default()
+            .check_layer(&mut l, &x, &mut rng)
+            .unwrap();
         assert!(report.passed(), "{report}");
         assert_eq!(report.params.len(), 2);
     }
@@ -287,7 +292,9 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(4);
         let mut l = Linear::new(3, 2, &mut rng).unwrap().without_bias();
         let x = random_input(&[4, 3], &mut rng);
-        let report = GradCheck::default().check_layer(&mut l, &x, &mut rng).unwrap();
+        let report = GradCheck::default()
+            .check_layer(&mut l, &x, &mut rng)
+            .unwrap();
         assert!(report.passed(), "{report}");
         assert_eq!(l.param_count(), 6);
     }
@@ -324,25 +331,37 @@ mod tests {
     fn errors_name_the_layer_and_shapes() {
         let mut rng = StdRng::seed_from_u64(0);
         let mut l = Linear::new(784, 10, &mut rng).unwrap();
-        let err = l.forward(Tensor::zeros(vec![32, 28, 28]).view(), Mode::Train).unwrap_err();
-        assert_eq!(err.to_string(), "linear: expected [batch, 784], found shape [32, 28, 28]");
+        let err = l
+            .forward(Tensor::zeros(vec![32, 28, 28]).view(), Mode::Train)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "linear: expected [batch, 784], found shape [32, 28, 28]"
+        );
         assert!(matches!(err, Error::ShapeMismatch { ref found, .. } if found == &[32, 28, 28]));
         let mut fresh = Linear::new(3, 2, &mut rng).unwrap();
         assert!(matches!(
             fresh.backward(Tensor::zeros(vec![1, 2]).view()),
             Err(Error::BackwardBeforeForward { .. })
         ));
-        fresh.forward(Tensor::zeros(vec![4, 3]).view(), Mode::Eval).unwrap();
+        fresh
+            .forward(Tensor::zeros(vec![4, 3]).view(), Mode::Eval)
+            .unwrap();
         assert!(matches!(
             fresh.backward(Tensor::zeros(vec![4, 2]).view()),
             Err(Error::BackwardBeforeForward { .. })
         ));
-        fresh.forward(Tensor::zeros(vec![4, 3]).view(), Mode::Train).unwrap();
+        fresh
+            .forward(Tensor::zeros(vec![4, 3]).view(), Mode::Train)
+            .unwrap();
         assert!(matches!(
             fresh.backward(Tensor::zeros(vec![5, 2]).view()),
             Err(Error::ShapeMismatch { .. })
         ));
-        assert!(matches!(Linear::new(0, 3, &mut rng), Err(Error::InvalidConfig { .. })));
+        assert!(matches!(
+            Linear::new(0, 3, &mut rng),
+            Err(Error::InvalidConfig { .. })
+        ));
     }
 
     #[test]

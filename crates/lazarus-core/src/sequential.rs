@@ -86,21 +86,40 @@ impl Sequential {
         let mut shape = input.to_vec();
         for (i, layer) in self.layers.iter().enumerate() {
             shape = layer.output_shape(&shape).map_err(|e| e.at(i))?;
-            rows.push((i.to_string(), layer.describe(), Some(shape.clone()), layer.param_count()));
+            rows.push((
+                i.to_string(),
+                layer.describe(),
+                Some(shape.clone()),
+                layer.param_count(),
+            ));
         }
         Ok(self.table(&rows))
     }
 
     fn table(&self, rows: &[(String, String, Option<Vec<usize>>, usize)]) -> String {
-        let shape_text = |s: &Option<Vec<usize>>| s.as_ref().map_or("-".to_string(), |s| format!("{s:?}"));
+        let shape_text =
+            |s: &Option<Vec<usize>>| s.as_ref().map_or("-".to_string(), |s| format!("{s:?}"));
         let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(1);
         let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(5);
-        let w2 = rows.iter().map(|r| shape_text(&r.2).len()).max().unwrap_or(0).max(12);
+        let w2 = rows
+            .iter()
+            .map(|r| shape_text(&r.2).len())
+            .max()
+            .unwrap_or(0)
+            .max(12);
         let mut out = String::new();
-        let _ = writeln!(out, "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}", "#", "Layer", "Output shape", "Params");
+        let _ = writeln!(
+            out,
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}",
+            "#", "Layer", "Output shape", "Params"
+        );
         let _ = writeln!(out, "{}", "-".repeat(w0 + w1 + w2 + 16));
         for (index, describe, shape, params) in rows {
-            let _ = writeln!(out, "{index:<w0$}  {describe:<w1$}  {:<w2$}  {params:>10}", shape_text(shape));
+            let _ = writeln!(
+                out,
+                "{index:<w0$}  {describe:<w1$}  {:<w2$}  {params:>10}",
+                shape_text(shape)
+            );
         }
         let _ = writeln!(out, "{}", "-".repeat(w0 + w1 + w2 + 16));
         let _ = write!(out, "Total params: {}", self.param_count());
@@ -249,7 +268,9 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(11);
         let mut model = two_linear(&mut rng);
         let x = random_input(&[5, 4], &mut rng);
-        let report = GradCheck::default().check_layer(&mut model, &x, &mut rng).unwrap();
+        let report = GradCheck::default()
+            .check_layer(&mut model, &x, &mut rng)
+            .unwrap();
         assert!(report.passed(), "{report}");
         let names: Vec<_> = report.params.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["0.weight", "0.bias", "1.weight", "1.bias"]);
@@ -263,12 +284,21 @@ mod tests {
         let mut names = Vec::new();
         model.visit_params(&mut |n, _| names.push(n.to_string()));
         assert_eq!(names, ["1.0.weight", "1.0.bias", "1.1.weight", "1.1.bias"]);
-        let err = model.forward(Tensor::zeros(vec![2, 5]).view(), Mode::Train).unwrap_err();
-        assert_eq!(err.to_string(), "linear[1.0]: expected [batch, 4], found shape [2, 5]");
+        let err = model
+            .forward(Tensor::zeros(vec![2, 5]).view(), Mode::Train)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "linear[1.0]: expected [batch, 4], found shape [2, 5]"
+        );
         let mut fresh = two_linear(&mut rng);
         assert_eq!(
-            fresh.backward(Tensor::zeros(vec![2, 2]).view()).unwrap_err(),
-            Error::BackwardBeforeForward { layer: "linear[1]".into() }
+            fresh
+                .backward(Tensor::zeros(vec![2, 2]).view())
+                .unwrap_err(),
+            Error::BackwardBeforeForward {
+                layer: "linear[1]".into()
+            }
         );
     }
 
@@ -283,13 +313,22 @@ mod tests {
     #[test]
     fn summary_lists_shapes_and_counts() {
         let mut rng = StdRng::seed_from_u64(0);
-        let model = Sequential::new().add(Flatten::new()).add(Linear::new(784, 10, &mut rng).unwrap());
+        let model = Sequential::new()
+            .add(Flatten::new())
+            .add(Linear::new(784, 10, &mut rng).unwrap());
         let text = model.summary(&[32, 1, 28, 28]).unwrap();
         assert!(text.contains("[32, 784]"), "{text}");
         assert!(text.contains("[32, 10]"), "{text}");
         assert!(text.contains("Total params: 7850"), "{text}");
-        assert!(model.to_string().contains("Linear(in_features=784, out_features=10, bias=true)"));
-        assert!(matches!(model.summary(&[32, 10]), Err(Error::ShapeMismatch { .. })));
+        assert!(
+            model
+                .to_string()
+                .contains("Linear(in_features=784, out_features=10, bias=true)")
+        );
+        assert!(matches!(
+            model.summary(&[32, 10]),
+            Err(Error::ShapeMismatch { .. })
+        ));
     }
 
     #[test]

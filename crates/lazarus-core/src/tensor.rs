@@ -78,7 +78,8 @@ pub fn reuse_buffer<D: Dimension>(buffer: &mut Array<f32, D>, shape: D) {
     let old = std::mem::replace(buffer, Array::zeros(D::zeros(shape.ndim())));
     let (mut data, _) = old.into_raw_vec_and_offset();
     data.resize(len, 0.0);
-    *buffer = Array::from_shape_vec(shape, data).expect("the vector was resized to the shape's size");
+    *buffer =
+        Array::from_shape_vec(shape, data).expect("the vector was resized to the shape's size");
 }
 
 /// Fail with [`Error::NonFinite`] if any element of `x` is NaN or infinite.

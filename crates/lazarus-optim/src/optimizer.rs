@@ -82,6 +82,30 @@ pub trait Optimizer: Send {
     }
 }
 
+/// A boxed optimizer is an optimizer, so code that picks one at run time (`Box<dyn Optimizer>`)
+/// can hand it to anything that takes `impl Optimizer`.
+impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
+    fn step(&mut self, model: &mut dyn Layer) -> Result<()> {
+        (**self).step(model)
+    }
+
+    fn lr(&self) -> f32 {
+        (**self).lr()
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        (**self).set_lr(lr);
+    }
+
+    fn state(&self) -> OptimizerState {
+        (**self).state()
+    }
+
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        (**self).load_state(state)
+    }
+}
+
 /// An optimizer's (or a schedule's) state: named tensors and named numbers.
 ///
 /// Keys follow the parameter paths: `"0.weight.momentum_buffer"`, `"0.weight.exp_avg"`,

@@ -569,3 +569,31 @@ impl Diagnostics {
         report
     }
 }
+
+/// Plot, for each activation layer, the fraction of its units that were dead (or inactive, for
+/// leaky activations) in each epoch of `history`, into an SVG file.
+///
+/// # Errors
+/// [`Error::Plot`](crate::Error::Plot) naming the file.
+pub fn plot_silent_fractions(history: &crate::History, path: impl AsRef<std::path::Path>) -> Result<()> {
+    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for record in &history.epochs {
+        for u in record.diagnostics.iter().flat_map(|d| &d.train_units) {
+            let kind = match u.kind {
+                Silence::Dead => "dead",
+                Silence::Inactive => "inactive",
+            };
+            series
+                .entry(format!("{}[{}] {kind}", u.layer, u.path))
+                .or_default()
+                .push((record.epoch as f64, 100.0 * u.fraction));
+        }
+    }
+    let chart = crate::plot::Chart {
+        title: "Silent units per layer".into(),
+        x_label: "epoch".into(),
+        y_label: "% of units silent for every sample".into(),
+        series: series.into_iter().map(|(name, points)| crate::plot::Series::new(name, points)).collect(),
+    };
+    crate::plot::write_svg(path, &[chart], 1)
+}

@@ -123,7 +123,11 @@ impl<M: Layer> Trainer<M> {
     }
 
     /// A learning-rate schedule, stepped after each epoch (or batch, for per-batch schedules).
+    ///
+    /// The optimizer's learning rate is set to the schedule's starting value at once, as
+    /// PyTorch's schedulers do on construction (LinearLR and OneCycleLR start below the base).
     pub fn scheduler(mut self, scheduler: impl LrScheduler + 'static) -> Self {
+        self.optimizer.set_lr(scheduler.lr());
         self.scheduler = Some(Box::new(scheduler));
         self
     }

@@ -43,10 +43,17 @@ impl Loss for MseLoss {
     }
 
     fn forward(&mut self, input: TensorView<'_>, target: Target<'_>) -> Result<f32> {
-        elementwise_loss("mse", self.reduction, &mut self.grad, input, target, |x, y| {
-            let d = x - y;
-            (d * d, 2.0 * d)
-        })
+        elementwise_loss(
+            "mse",
+            self.reduction,
+            &mut self.grad,
+            input,
+            target,
+            |x, y| {
+                let d = x - y;
+                (d * d, 2.0 * d)
+            },
+        )
     }
 
     fn backward(&self) -> Result<TensorView<'_>> {
@@ -68,7 +75,9 @@ mod tests {
         let t = random_input(&[3, 4], &mut rng);
         for reduction in [Reduction::Mean, Reduction::Sum] {
             let mut loss = MseLoss::new().reduction(reduction);
-            let r = GradCheck::default().check_loss(&mut loss, &x, Target::Values(t.view())).unwrap();
+            let r = GradCheck::default()
+                .check_loss(&mut loss, &x, Target::Values(t.view()))
+                .unwrap();
             assert!(r.passed(), "{r}");
         }
     }
@@ -78,8 +87,17 @@ mod tests {
         let mut loss = MseLoss::new();
         let x = crate::Tensor::zeros(vec![3, 4]);
         let t = crate::Tensor::zeros(vec![4, 3]);
-        assert!(matches!(loss.forward(x.view(), Target::Values(t.view())), Err(Error::ShapeMismatch { .. })));
-        assert!(matches!(loss.forward(x.view(), Target::Classes(&[0, 1, 2])), Err(Error::InvalidTarget { .. })));
-        assert!(matches!(MseLoss::new().backward(), Err(Error::BackwardBeforeForward { .. })));
+        assert!(matches!(
+            loss.forward(x.view(), Target::Values(t.view())),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            loss.forward(x.view(), Target::Classes(&[0, 1, 2])),
+            Err(Error::InvalidTarget { .. })
+        ));
+        assert!(matches!(
+            MseLoss::new().backward(),
+            Err(Error::BackwardBeforeForward { .. })
+        ));
     }
 }
