@@ -1,0 +1,108 @@
+//! CELU: ELU reparametrized so that it is continuously differentiable for every alpha.
+
+use lazarus_core::Result;
+
+use crate::elementwise::{Elementwise, elementwise_layer, finite, invalid};
+use crate::elu::{EluKind, ScaledElu, scaled_elu, scaled_elu_grad};
+
+/// Continuously differentiable exponential linear unit, element-wise, as PyTorch's `nn.CELU`.
+///
+/// ```text
+/// f(x)  = x if x > 0, else alpha · (e^(x/alpha) − 1)      (alpha defaults to 1.0)
+/// f'(x) = 1 if x > 0, else e^(x/alpha)                    (at x = 0: 1, as in PyTorch)
+/// ```
+///
+/// Output range `(−alpha, ∞)` for alpha > 0; unbounded above. Unlike ELU, the slope at 0 is 1
+/// from both sides for every alpha, so there is no kink.
+///
+/// Negative inputs keep a smoothly fading gradient, as with [`Elu`](crate::Elu). Diagnostics
+/// count x ≤ 0 as "negative". With alpha = 1 it is exactly ELU.
+///
+/// When to use: as ELU, when you want to tune alpha without creating a kink at 0.
+///
+/// Backward keeps the output: for x ≤ 0, y ≤ 0 for either sign of alpha, and the derivative
+/// there is (y + alpha)/alpha.
+///
+/// ```
+/// use lazarus_activations::Celu;
+/// use lazarus_core::{Layer, Mode, Tensor};
+/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let mut celu = Celu::default(); // alpha = 1.0: the same numbers as ELU
+/// let y = celu.forward(x.view(), Mode::Train)?.to_owned();
+/// let expected = [-0.950213f32, -0.8646647, -0.6321205, 0.0, 1.0, 2.0, 3.0];
+/// approx::assert_abs_diff_eq!(y.as_slice().unwrap(), &expected[..], epsilon = 1e-6);
+/// let dx = celu.backward(Tensor::ones(vec![7]).view())?.to_owned();
+/// let expected = [0.04978707f32, 0.1353353, 0.3678795, 1.0, 1.0, 1.0, 1.0];
+/// approx::assert_abs_diff_eq!(dx.as_slice().unwrap(), &expected[..], epsilon = 1e-6);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+#[doc(alias = "CELU")]
+#[derive(Debug, Clone)]
+pub struct Celu {
+    inner: Elementwise<ScaledElu>,
+}
+
+impl Celu {
+    /// A CELU with the given alpha (PyTorch's default: 1.0).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](lazarus_core::Error::InvalidConfig) if `alpha` is 0 (PyTorch
+    /// divides by it) or not finite.
+    pub fn new(alpha: f32) -> Result<Self> {
+        let alpha = finite("celu", "alpha", alpha)?;
+        if alpha == 0.0 {
+            return Err(invalid("celu", "alpha", "must not be 0, found 0".into()));
+        }
+        Ok(Self {
+            inner: Elementwise::new(celu_fn(alpha)),
+        })
+    }
+
+    /// The saturation value for x → −∞ is −alpha.
+    pub fn alpha(&self) -> f32 {
+        self.inner.f.alpha
+    }
+}
+
+impl Default for Celu {
+    /// `alpha = 1.0`, PyTorch's default.
+    fn default() -> Self {
+        Self {
+            inner: Elementwise::new(celu_fn(1.0)),
+        }
+    }
+}
+
+fn celu_fn(alpha: f32) -> ScaledElu {
+    ScaledElu {
+        kind: EluKind::Celu,
+        alpha,
+        scale: 1.0,
+        input_scale: 1.0 / alpha,
+    }
+}
+
+elementwise_layer!(Celu);
+
+/// CELU: `x` if x > 0, else `alpha · (e^(x/alpha) − 1)`.
+///
+/// ```
+/// use lazarus_activations::functional::celu;
+/// assert!((celu(-1.0, 2.0) - (-0.7869387)).abs() < 1e-6);
+/// ```
+#[inline(always)]
+pub fn celu(x: f32, alpha: f32) -> f32 {
+    scaled_elu(x, alpha, 1.0, 1.0 / alpha)
+}
+
+/// dCELU/dx: 1 for x > 0, else `e^(x/alpha)`; at x = 0 it is 1 (PyTorch's convention, and the
+/// limit from both sides).
+///
+/// ```
+/// use lazarus_activations::functional::celu_grad;
+/// assert_eq!(celu_grad(0.0, 2.0), 1.0);
+/// ```
+#[inline(always)]
+pub fn celu_grad(x: f32, alpha: f32) -> f32 {
+    scaled_elu_grad(x, alpha, 1.0, 1.0 / alpha)
+}

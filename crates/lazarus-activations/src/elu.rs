@@ -1,0 +1,218 @@
+//! ELU, the smooth cure: an exponential negative side that saturates at −alpha.
+//!
+//! SELU and CELU are the same function with other constants (PyTorch implements all three with
+//! one kernel, `elu(x, alpha, scale, input_scale)`); [`ScaledElu`] is that kernel here.
+
+use lazarus_core::Result;
+
+use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_layer, finite};
+use crate::fast_exp;
+
+/// Exponential linear unit, element-wise, as PyTorch's `nn.ELU`.
+///
+/// ```text
+/// f(x)  = x if x > 0, else alpha · (eˣ − 1)          (alpha defaults to 1.0)
+/// f'(x) = 1 if x > 0, else alpha · eˣ                (at x = 0: alpha, as in PyTorch)
+/// ```
+///
+/// Output range `(−alpha, ∞)`: unbounded above, and for x → −∞ it saturates smoothly at −alpha.
+///
+/// Negative inputs keep a gradient `alpha · eˣ`: large near 0, fading for very negative x (a unit
+/// deep in the negative region learns slowly, but the gradient is never exactly zero for finite
+/// x). Negative outputs pull the mean activation towards zero, which reduces the "bias shift"
+/// of the next layer and often speeds up convergence. Diagnostics count x ≤ 0 as "negative".
+///
+/// When to use: dead units or slow convergence with ReLU, when a smooth curve helps (ELU is
+/// differentiable at 0 for alpha = 1). It costs an exponential per negative input; lazarus uses
+/// a vectorized `expm1` (relative error ≤ 2.5e-7) so it stays close to ReLU's speed.
+///
+/// Backward keeps the output when alpha ≥ 0: then y ≤ 0 exactly when x ≤ 0, and for x ≤ 0,
+/// alpha · eˣ = y + alpha, so the derivative is `y + alpha` there (PyTorch's formula for its
+/// in-place ELU). Near x → −∞ this loses relative accuracy (y + alpha cancels) but stays within
+/// 1e-7 · alpha in absolute terms. For alpha < 0 the input is kept.
+///
+/// ```
+/// use lazarus_activations::Elu;
+/// use lazarus_core::{Layer, Mode, Tensor};
+/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let mut elu = Elu::default(); // alpha = 1.0
+/// let y = elu.forward(x.view(), Mode::Train)?.to_owned();
+/// let expected = [-0.950213f32, -0.8646647, -0.6321205, 0.0, 1.0, 2.0, 3.0];
+/// approx::assert_abs_diff_eq!(y.as_slice().unwrap(), &expected[..], epsilon = 1e-6);
+/// let dx = elu.backward(Tensor::ones(vec![7]).view())?.to_owned();
+/// let expected = [0.04978707f32, 0.1353353, 0.3678795, 1.0, 1.0, 1.0, 1.0];
+/// approx::assert_abs_diff_eq!(dx.as_slice().unwrap(), &expected[..], epsilon = 1e-6);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+#[doc(alias = "ELU")]
+#[derive(Debug, Clone)]
+pub struct Elu {
+    inner: Elementwise<ScaledElu>,
+}
+
+impl Elu {
+    /// An ELU with the given alpha (PyTorch's default: 1.0).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](lazarus_core::Error::InvalidConfig) if `alpha` is not finite.
+    pub fn new(alpha: f32) -> Result<Self> {
+        let alpha = finite("elu", "alpha", alpha)?;
+        Ok(Self {
+            inner: Elementwise::new(ScaledElu::elu(alpha)),
+        })
+    }
+
+    /// The saturation value for x → −∞ is −alpha.
+    pub fn alpha(&self) -> f32 {
+        self.inner.f.alpha
+    }
+}
+
+impl Default for Elu {
+    /// `alpha = 1.0`, PyTorch's default.
+    fn default() -> Self {
+        Self {
+            inner: Elementwise::new(ScaledElu::elu(1.0)),
+        }
+    }
+}
+
+elementwise_layer!(Elu);
+
+/// Which member of the ELU family a [`ScaledElu`] is (for its name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EluKind {
+    Elu,
+    Selu,
+    Celu,
+}
+
+/// `f(x) = scale · x` for x > 0, else `alpha · (e^(input_scale · x) − 1)`: ELU (scale = 1,
+/// input_scale = 1), SELU (fixed constants), CELU (input_scale = 1/alpha). PyTorch's names for the
+/// three constants are `poscoef`, `negcoef` and `negiptcoef`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScaledElu {
+    pub(crate) kind: EluKind,
+    /// Multiplies the negative branch (for SELU this is alpha · scale).
+    pub(crate) alpha: f32,
+    /// Multiplies the positive branch.
+    pub(crate) scale: f32,
+    /// Multiplies x inside the exponential.
+    pub(crate) input_scale: f32,
+}
+
+impl ScaledElu {
+    pub(crate) fn elu(alpha: f32) -> Self {
+        Self {
+            kind: EluKind::Elu,
+            alpha,
+            scale: 1.0,
+            input_scale: 1.0,
+        }
+    }
+}
+
+impl Pointwise for ScaledElu {
+    fn name(&self) -> &'static str {
+        match self.kind {
+            EluKind::Elu => "elu",
+            EluKind::Selu => "selu",
+            EluKind::Celu => "celu",
+        }
+    }
+    fn describe(&self) -> String {
+        match self.kind {
+            EluKind::Elu => format!("ELU(alpha={:?})", self.alpha),
+            EluKind::Selu => "SELU()".into(),
+            EluKind::Celu => format!("CELU(alpha={:?})", self.alpha),
+        }
+    }
+    fn saved(&self) -> Saved {
+        // For x ≤ 0, y = alpha·expm1(input_scale·x) has the sign of −alpha·input_scale, so when
+        // alpha·input_scale ≥ 0, y ≤ 0 ⇔ x ≤ 0 (and x > 0 gives y = scale·x > 0): the output
+        // tells the branch, and the derivative on the negative branch is input_scale·(y + alpha).
+        if self.alpha * self.input_scale >= 0.0 { Saved::Output } else { Saved::Input }
+    }
+    #[inline(always)]
+    fn value(&self, x: f32) -> f32 {
+        scaled_elu(x, self.alpha, self.scale, self.input_scale)
+    }
+    #[inline(always)]
+    fn derivative(&self, x: f32) -> f32 {
+        scaled_elu_grad(x, self.alpha, self.scale, self.input_scale)
+    }
+    #[inline(always)]
+    fn derivative_from_output(&self, y: f32) -> f32 {
+        scaled_elu_grad_from_output(y, self.alpha, self.scale, self.input_scale)
+    }
+    fn region(&self) -> Region {
+        Region::Negative
+    }
+    fn in_region(&self, saved: f32) -> bool {
+        saved <= 0.0
+    }
+}
+
+/// The ELU family's function (see [`ScaledElu`]), PyTorch's `elu(x, alpha, scale, input_scale)`.
+#[inline(always)]
+pub(crate) fn scaled_elu(x: f32, alpha: f32, scale: f32, input_scale: f32) -> f32 {
+    // Exponentiate min(x, 0) only: both branches are computed (a select, not a jump), and the
+    // unused one must not overflow for large positive x.
+    let non_positive = if x < 0.0 { x } else { 0.0 };
+    let negative_branch = fast_exp::expm1(non_positive * input_scale) * alpha;
+    if x <= 0.0 { negative_branch } else { x * scale }
+}
+
+/// The ELU family's derivative from the input: `scale` for x > 0, else
+/// `alpha · input_scale · e^(input_scale · x)` (the x ≤ 0 branch at x = 0, as in PyTorch).
+#[inline(always)]
+pub(crate) fn scaled_elu_grad(x: f32, alpha: f32, scale: f32, input_scale: f32) -> f32 {
+    let non_positive = if x < 0.0 { x } else { 0.0 };
+    let negative_branch = input_scale * alpha * fast_exp::exp(non_positive * input_scale);
+    if x <= 0.0 { negative_branch } else { scale }
+}
+
+/// The same derivative written with the output y (valid when alpha · input_scale ≥ 0):
+/// `scale` for y > 0, else `input_scale · (y + alpha)`.
+#[inline(always)]
+pub(crate) fn scaled_elu_grad_from_output(y: f32, alpha: f32, scale: f32, input_scale: f32) -> f32 {
+    if y <= 0.0 { input_scale * (y + alpha) } else { scale }
+}
+
+/// ELU: `x` if x > 0, else `alpha · (eˣ − 1)`.
+///
+/// ```
+/// use lazarus_activations::functional::elu;
+/// assert_eq!(elu(2.0, 1.0), 2.0);
+/// assert!((elu(-1.0, 1.0) - (-0.6321205)).abs() < 1e-6);
+/// assert_eq!(elu(-100.0, 1.0), -1.0); // saturates at −alpha, no overflow
+/// ```
+#[inline(always)]
+pub fn elu(x: f32, alpha: f32) -> f32 {
+    scaled_elu(x, alpha, 1.0, 1.0)
+}
+
+/// dELU/dx: 1 for x > 0, else `alpha · eˣ`; at x = 0 it is alpha (PyTorch's convention).
+///
+/// ```
+/// use lazarus_activations::functional::elu_grad;
+/// assert_eq!(elu_grad(0.0, 0.5), 0.5);
+/// assert_eq!(elu_grad(3.0, 0.5), 1.0);
+/// ```
+#[inline(always)]
+pub fn elu_grad(x: f32, alpha: f32) -> f32 {
+    scaled_elu_grad(x, alpha, 1.0, 1.0)
+}
+
+/// dELU/dx written with the output `y = elu(x, alpha)`: 1 for y > 0, else `y + alpha`.
+/// Valid for alpha ≥ 0 (then y > 0 exactly when x > 0); what [`Elu`] uses in backward.
+///
+/// ```
+/// use lazarus_activations::functional::{elu, elu_grad, elu_grad_from_output};
+/// let x = -0.7;
+/// assert!((elu_grad_from_output(elu(x, 1.0), 1.0) - elu_grad(x, 1.0)).abs() < 1e-7);
+/// ```
+#[inline(always)]
+pub fn elu_grad_from_output(y: f32, alpha: f32) -> f32 {
+    scaled_elu_grad_from_output(y, alpha, 1.0, 1.0)
+}

@@ -1,0 +1,79 @@
+//! ReLU6: ReLU capped at 6, the bounded answer to ReLU's unbounded output.
+
+use crate::elementwise::{Elementwise, elementwise_layer};
+use crate::hardtanh::{HardtanhFn, hardtanh, hardtanh_grad};
+
+/// ReLU capped at 6, element-wise, as PyTorch's `nn.ReLU6` (which is `hardtanh(x, 0, 6)`).
+///
+/// ```text
+/// f(x)  = min(max(0, x), 6)
+/// f'(x) = 1 if 0 < x < 6, else 0       (0 at both x = 0 and x = 6, as in PyTorch)
+/// ```
+///
+/// Output range `[0, 6]`: bounded, so a unit's output cannot grow without limit (the
+/// article's unbounded-output problem), which also suits low-precision arithmetic.
+///
+/// Gradients are exactly 0 for x ≤ 0 (like ReLU: units can die) *and* for x ≥ 6 (saturated
+/// units stop learning too). Diagnostics count both as zero-gradient.
+///
+/// When to use: mobile CNNs (MobileNet) and quantized models; when activations blow up.
+///
+/// ```
+/// use lazarus_activations::Relu6;
+/// use lazarus_core::{Layer, Mode, Tensor};
+/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let mut layer = Relu6::new();
+/// let y = layer.forward(x.view(), Mode::Train)?;
+/// assert_eq!(y.as_slice().unwrap(), &[0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0]);
+/// let dx = layer.backward(Tensor::ones(vec![7]).view())?;
+/// assert_eq!(dx.as_slice().unwrap(), &[0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+#[doc(alias = "ReLU6")]
+#[derive(Debug, Clone)]
+pub struct Relu6 {
+    inner: Elementwise<HardtanhFn>,
+}
+
+impl Relu6 {
+    /// A ReLU6 layer.
+    pub fn new() -> Self {
+        Self {
+            inner: Elementwise::new(HardtanhFn {
+                min_val: 0.0,
+                max_val: 6.0,
+                relu6: true,
+            }),
+        }
+    }
+}
+
+impl Default for Relu6 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+elementwise_layer!(Relu6);
+
+/// ReLU6: `min(max(0, x), 6)`.
+///
+/// ```
+/// use lazarus_activations::functional::relu6;
+/// assert_eq!([-1.0f32, 3.0, 7.0].map(relu6), [0.0, 3.0, 6.0]);
+/// ```
+#[inline(always)]
+pub fn relu6(x: f32) -> f32 {
+    hardtanh(x, 0.0, 6.0)
+}
+
+/// dReLU6/dx: 1 for 0 < x < 6, else 0 (0 at both kinks, PyTorch's convention).
+///
+/// ```
+/// use lazarus_activations::functional::relu6_grad;
+/// assert_eq!([0.0f32, 3.0, 6.0].map(relu6_grad), [0.0, 1.0, 0.0]);
+/// ```
+#[inline(always)]
+pub fn relu6_grad(x: f32) -> f32 {
+    hardtanh_grad(x, 0.0, 6.0)
+}

@@ -1,0 +1,94 @@
+//! SELU: ELU with constants chosen so that activations normalize themselves.
+
+use crate::elementwise::{Elementwise, elementwise_layer};
+use crate::elu::{EluKind, ScaledElu, scaled_elu, scaled_elu_grad};
+
+/// SELU's alpha (Klambauer et al. 2017), as in PyTorch.
+pub const SELU_ALPHA: f32 = 1.673_263_2;
+/// SELU's scale (Klambauer et al. 2017), as in PyTorch.
+pub const SELU_SCALE: f32 = 1.050_701;
+
+/// Scaled exponential linear unit, element-wise, as PyTorch's `nn.SELU`.
+///
+/// ```text
+/// f(x)  = scale · x if x > 0, else scale · alpha · (eˣ − 1)
+/// f'(x) = scale if x > 0, else scale · alpha · eˣ    (at x = 0: scale · alpha ≈ 1.7581, as in PyTorch)
+/// alpha ≈ 1.6733, scale ≈ 1.0507 (fixed)
+/// ```
+///
+/// Output range `(−scale · alpha, ∞) ≈ (−1.7581, ∞)`; unbounded above.
+///
+/// Negative inputs keep a gradient that fades smoothly (like [`Elu`](crate::Elu)); the constants
+/// make zero mean and unit variance a fixed point of a layer, so deep plain MLPs stay normalized
+/// without batch normalization. Diagnostics count x ≤ 0 as "negative".
+///
+/// When to use: deep fully connected networks with LeCun-normal init and no normalization
+/// layers. Less useful with dropout (use alpha-dropout) or convolutions.
+///
+/// Backward keeps the output, as [`Elu`](crate::Elu) does: the derivative for y ≤ 0 is
+/// y + scale · alpha.
+///
+/// ```
+/// use lazarus_activations::Selu;
+/// use lazarus_core::{Layer, Mode, Tensor};
+/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let mut selu = Selu::new();
+/// let y = selu.forward(x.view(), Mode::Train)?.to_owned();
+/// let expected = [-1.670569f32, -1.520167, -1.111331, 0.0, 1.050701, 2.101402, 3.152103];
+/// approx::assert_abs_diff_eq!(y.as_slice().unwrap(), &expected[..], epsilon = 1e-6);
+/// let dx = selu.backward(Tensor::ones(vec![7]).view())?.to_owned();
+/// let expected = [0.08753061f32, 0.2379329, 0.6467686, 1.758099, 1.050701, 1.050701, 1.050701];
+/// approx::assert_abs_diff_eq!(dx.as_slice().unwrap(), &expected[..], epsilon = 1e-6);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+#[doc(alias = "SELU")]
+#[derive(Debug, Clone)]
+pub struct Selu {
+    inner: Elementwise<ScaledElu>,
+}
+
+impl Selu {
+    /// A SELU layer (it has no settings).
+    pub fn new() -> Self {
+        Self {
+            inner: Elementwise::new(ScaledElu {
+                kind: EluKind::Selu,
+                alpha: SELU_ALPHA * SELU_SCALE,
+                scale: SELU_SCALE,
+                input_scale: 1.0,
+            }),
+        }
+    }
+}
+
+impl Default for Selu {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+elementwise_layer!(Selu);
+
+/// SELU: `scale · x` if x > 0, else `scale · alpha · (eˣ − 1)`.
+///
+/// ```
+/// use lazarus_activations::functional::selu;
+/// assert!((selu(1.0) - 1.050701).abs() < 1e-6);
+/// assert!((selu(-100.0) - (-1.7580993)).abs() < 1e-6);
+/// ```
+#[inline(always)]
+pub fn selu(x: f32) -> f32 {
+    scaled_elu(x, SELU_ALPHA * SELU_SCALE, SELU_SCALE, 1.0)
+}
+
+/// dSELU/dx: `scale` for x > 0, else `scale · alpha · eˣ`; at x = 0 it is scale · alpha ≈ 1.7581
+/// (PyTorch's convention).
+///
+/// ```
+/// use lazarus_activations::functional::selu_grad;
+/// assert!((selu_grad(0.0) - 1.7580993).abs() < 1e-6);
+/// ```
+#[inline(always)]
+pub fn selu_grad(x: f32) -> f32 {
+    scaled_elu_grad(x, SELU_ALPHA * SELU_SCALE, SELU_SCALE, 1.0)
+}

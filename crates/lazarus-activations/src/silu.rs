@@ -1,0 +1,104 @@
+//! SiLU (swish): x · σ(x), a smooth ReLU with a small negative dip.
+
+use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
+use crate::sigmoid::sigmoid;
+
+/// Sigmoid linear unit (swish), element-wise, as PyTorch's `nn.SiLU`.
+///
+/// ```text
+/// f(x)  = x · σ(x) = x / (1 + e⁻ˣ)
+/// f'(x) = σ(x) · (1 + x · (1 − σ(x)))      (0.5 at 0; smooth)
+/// ```
+///
+/// Output range `[≈ −0.278, ∞)`: unbounded above, a small dip below zero (minimum near
+/// x = −1.28), tending to 0 for x → −∞.
+///
+/// Negative inputs get a small gradient that fades to 0 as x → −∞ (and is briefly negative),
+/// but is never exactly zero for moderate inputs: diagnostics report no dead region.
+///
+/// When to use: modern CNNs and transformers (EfficientNet, LLaMA's SwiGLU): often a little
+/// better than ReLU, at the cost of an exponential.
+///
+/// ```
+/// use lazarus_activations::Silu;
+/// use lazarus_core::{Layer, Mode, Tensor};
+/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let mut layer = Silu::new();
+/// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
+/// let expected = [-0.1422776f32, -0.2384058, -0.2689414, 0.0, 0.7310586, 1.761594, 2.857723];
+/// approx::assert_abs_diff_eq!(y.as_slice().unwrap(), &expected[..], epsilon = 1e-6);
+/// let dx = layer.backward(Tensor::ones(vec![7]).view())?.to_owned();
+/// let expected = [-0.08810411f32, -0.09078425, 0.07232948, 0.5, 0.9276705, 1.090784, 1.088104];
+/// approx::assert_abs_diff_eq!(dx.as_slice().unwrap(), &expected[..], epsilon = 1e-6);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+#[doc(alias = "SiLU", alias = "Swish")]
+#[derive(Debug, Clone)]
+pub struct Silu {
+    inner: Elementwise<SiluFn>,
+}
+
+impl Silu {
+    /// A SiLU layer.
+    pub fn new() -> Self {
+        Self {
+            inner: Elementwise::new(SiluFn),
+        }
+    }
+}
+
+impl Default for Silu {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SiluFn;
+
+impl Pointwise for SiluFn {
+    fn name(&self) -> &'static str {
+        "silu"
+    }
+    fn describe(&self) -> String {
+        "SiLU()".into()
+    }
+    fn saved(&self) -> Saved {
+        Saved::Input
+    }
+    #[inline(always)]
+    fn value(&self, x: f32) -> f32 {
+        silu(x)
+    }
+    #[inline(always)]
+    fn derivative(&self, x: f32) -> f32 {
+        silu_grad(x)
+    }
+}
+
+elementwise_layer!(Silu);
+
+/// SiLU: `x / (1 + e⁻ˣ)` (PyTorch's form; no overflow: e⁻ˣ = ∞ gives −0).
+///
+/// ```
+/// use lazarus_activations::functional::silu;
+/// assert_eq!(silu(0.0), 0.0);
+/// assert_eq!(silu(-100.0), 0.0);
+/// assert_eq!(silu(100.0), 100.0);
+/// ```
+#[inline(always)]
+pub fn silu(x: f32) -> f32 {
+    x / (1.0 + (-x).exp())
+}
+
+/// dSiLU/dx: `σ(x) · (1 + x · (1 − σ(x)))`.
+///
+/// ```
+/// use lazarus_activations::functional::silu_grad;
+/// assert_eq!(silu_grad(0.0), 0.5);
+/// ```
+#[inline(always)]
+pub fn silu_grad(x: f32) -> f32 {
+    let s = sigmoid(x);
+    s * (1.0 + x * (1.0 - s))
+}
