@@ -26,7 +26,7 @@ use crate::elu::{EluKind, ScaledElu, scaled_elu, scaled_elu_grad};
 /// ```
 /// use lazarus_activations::Celu;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut celu = Celu::default(); // alpha = 1.0: the same numbers as ELU
 /// let y = celu.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [-0.950213f32, -0.8646647, -0.6321205, 0.0, 1.0, 2.0, 3.0];

@@ -34,7 +34,7 @@ use crate::fast_exp;
 /// ```
 /// use lazarus_activations::Elu;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut elu = Elu::default(); // alpha = 1.0
 /// let y = elu.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [-0.950213f32, -0.8646647, -0.6321205, 0.0, 1.0, 2.0, 3.0];

@@ -36,7 +36,7 @@ pub enum GeluApproximate {
 /// ```
 /// use lazarus_activations::{Gelu, GeluApproximate};
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = Gelu::new(GeluApproximate::None);
 /// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [-0.004049867f32, -0.0455001, -0.1586553, 0.0, 0.8413447, 1.9545, 2.99595];

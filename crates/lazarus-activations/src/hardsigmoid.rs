@@ -22,7 +22,7 @@ use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_laye
 /// ```
 /// use lazarus_activations::Hardsigmoid;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = Hardsigmoid::new();
 /// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [0.0f32, 0.1666667, 0.3333333, 0.5, 0.6666667, 0.8333333, 1.0];

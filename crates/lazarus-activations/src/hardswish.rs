@@ -25,7 +25,7 @@ use crate::relu6::relu6;
 /// ```
 /// use lazarus_activations::Hardswish;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = Hardswish::new();
 /// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [0.0f32, -0.3333333, -0.3333333, 0.0, 0.6666667, 1.666667, 3.0];

@@ -29,10 +29,10 @@ use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_laye
 /// ```
 /// use lazarus_activations::LeakyRelu;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = LeakyRelu::default(); // negative_slope = 0.01
 /// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
-/// let expected = Tensor::from(vec![-0.03f32, -0.02, -0.01, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let expected = ndarray::arr1(&[-0.03f32, -0.02, -0.01, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// approx::assert_abs_diff_eq!(y, expected, epsilon = 1e-7);
 /// let dx = layer.backward(Tensor::ones(vec![7]).view())?;
 /// // At x = 0 the gradient is the slope, PyTorch's convention.

@@ -21,7 +21,7 @@ use crate::sigmoid::sigmoid;
 /// ```
 /// use lazarus_activations::Mish;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = Mish::new();
 /// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [-0.1456475f32, -0.2525015, -0.3034014, 0.0, 0.8650984, 1.943959, 2.986535];

@@ -42,7 +42,7 @@ use crate::loops::{OWNED, with_simd};
 /// ```
 /// use lazarus_activations::PRelu;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut prelu = PRelu::default(); // one alpha, 0.25
 /// let y = prelu.forward(x.view(), Mode::Train)?;
 /// assert_eq!(y.as_slice().unwrap(), &[-0.75, -0.5, -0.25, 0.0, 1.0, 2.0, 3.0]);

@@ -68,7 +68,7 @@ impl From<UnknownActivation> for lazarus_core::Error {
 /// for name in ACTIVATION_NAMES {
 ///     assert_eq!(activation_by_name(name, 0)?.name(), *name);
 /// }
-/// let err = activation_by_name("swish", 0).unwrap_err();
+/// let Err(err) = activation_by_name("swish", 0) else { panic!("swish is not a name here") };
 /// assert!(err.to_string().contains("valid names: relu, leaky_relu, prelu"));
 /// # Ok::<(), lazarus_activations::UnknownActivation>(())
 /// ```

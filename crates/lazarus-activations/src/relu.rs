@@ -29,7 +29,7 @@ use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_laye
 /// ```
 /// use lazarus_activations::Relu;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut relu = Relu::new();
 /// let y = relu.forward(x.view(), Mode::Train)?;
 /// assert_eq!(y.as_slice().unwrap(), &[0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0]);

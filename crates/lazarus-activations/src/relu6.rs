@@ -21,7 +21,7 @@ use crate::hardtanh::{HardtanhFn, hardtanh, hardtanh_grad};
 /// ```
 /// use lazarus_activations::Relu6;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = Relu6::new();
 /// let y = layer.forward(x.view(), Mode::Train)?;
 /// assert_eq!(y.as_slice().unwrap(), &[0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0]);

@@ -33,7 +33,7 @@ use crate::loops::{map_into, zip_map_into};
 /// ```
 /// use lazarus_activations::RRelu;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = RRelu::with_seed(0); // lower = 1/8, upper = 1/3
 /// // Evaluation: the mean slope (1/8 + 1/3)/2 = 11/48.
 /// let y = layer.forward(x.view(), Mode::Eval)?.to_owned();

@@ -31,7 +31,7 @@ pub const SELU_SCALE: f32 = 1.050_701;
 /// ```
 /// use lazarus_activations::Selu;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut selu = Selu::new();
 /// let y = selu.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [-1.670569f32, -1.520167, -1.111331, 0.0, 1.050701, 2.101402, 3.152103];

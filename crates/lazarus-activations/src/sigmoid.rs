@@ -21,7 +21,7 @@ use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
 /// ```
 /// use lazarus_activations::Sigmoid;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = Sigmoid::new();
 /// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [0.04742587f32, 0.1192029, 0.2689414, 0.5, 0.7310586, 0.880797, 0.9525741];

@@ -22,7 +22,7 @@ use crate::sigmoid::sigmoid;
 /// ```
 /// use lazarus_activations::Silu;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = Silu::new();
 /// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [-0.1422776f32, -0.2384058, -0.2689414, 0.0, 0.7310586, 1.761594, 2.857723];

@@ -26,7 +26,7 @@ use crate::sigmoid::sigmoid;
 /// ```
 /// use lazarus_activations::Softplus;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = Softplus::default(); // beta = 1, threshold = 20
 /// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [0.04858735f32, 0.126928, 0.3132617, 0.6931472, 1.313262, 2.126928, 3.048587];

@@ -18,7 +18,7 @@ use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
 /// ```
 /// use lazarus_activations::Softsign;
 /// use lazarus_core::{Layer, Mode, Tensor};
-/// let x = Tensor::from(vec![-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
+/// let x = ndarray::arr1(&[-3.0f32, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]).into_dyn();
 /// let mut layer = Softsign::new();
 /// let y = layer.forward(x.view(), Mode::Train)?.to_owned();
 /// let expected = [-0.75f32, -0.6666667, -0.5, 0.0, 0.5, 0.6666667, 0.75];
