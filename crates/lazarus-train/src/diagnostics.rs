@@ -575,7 +575,10 @@ impl Diagnostics {
 ///
 /// # Errors
 /// [`Error::Plot`](crate::Error::Plot) naming the file.
-pub fn plot_silent_fractions(history: &crate::History, path: impl AsRef<std::path::Path>) -> Result<()> {
+pub fn plot_silent_fractions(
+    history: &crate::History,
+    path: impl AsRef<std::path::Path>,
+) -> Result<()> {
     let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for record in &history.epochs {
         for u in record.diagnostics.iter().flat_map(|d| &d.train_units) {
@@ -593,7 +596,10 @@ pub fn plot_silent_fractions(history: &crate::History, path: impl AsRef<std::pat
         title: "Silent units per layer".into(),
         x_label: "epoch".into(),
         y_label: "% of units silent for every sample".into(),
-        series: series.into_iter().map(|(name, points)| crate::plot::Series::new(name, points)).collect(),
+        series: series
+            .into_iter()
+            .map(|(name, points)| crate::plot::Series::new(name, points))
+            .collect(),
     };
     crate::plot::write_svg(path, &[chart], 1)
 }

@@ -8,6 +8,7 @@ pub mod diagnostics;
 mod error;
 mod history;
 pub mod metrics;
+pub mod models;
 pub mod plot;
 mod progress;
 mod trainer;

@@ -1,0 +1,281 @@
+//! Train a digit classifier, the way a lazarus user first meets the framework.
+//!
+//! ```sh
+//! cargo run --release --example mnist                      # synthetic digits, nothing to download
+//! cargo run --release --example mnist -- --data ~/mnist    # real MNIST / Fashion-MNIST IDX files
+//! cargo run --release --example mnist -- --help            # every flag
+//! ```
+//!
+//! What you will see: the model summary, a progress bar per epoch (one line per epoch when
+//! stdout is not a terminal), the dead-unit summary per activation layer, a 10×10 confusion
+//! matrix, and one summary line: test accuracy, test loss, epochs, wall time, samples/s.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+use lazarus::activations::ACTIVATION_NAMES;
+use lazarus::core::loss::CrossEntropyLoss;
+use lazarus::optim::{Adam, AdamW, CosineAnnealingLr, OneCycleLr, Optimizer, RmsProp, Sgd, StepLr};
+use lazarus::train::data::{Dataset, Mnist, SyntheticDigits};
+use lazarus::train::diagnostics::DiagnosticsConfig;
+use lazarus::train::metrics::ConfusionMatrix;
+use lazarus::train::models::mlp;
+use lazarus::train::{Trainer, Verbosity};
+use rand::{SeedableRng, rngs::StdRng};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OptimizerKind {
+    Sgd,
+    Adam,
+    Adamw,
+    Rmsprop,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Schedule {
+    None,
+    Step,
+    Cosine,
+    Onecycle,
+}
+
+/// Train an MLP digit classifier on synthetic digits (default) or real MNIST IDX files.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
+    /// t10k-labels-idx1-ubyte (raw or .gz). Without it, synthetic digits are generated.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Number of epochs.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    /// Learning rate (default: 1e-3 for adam/adamw/rmsprop, 0.05 for sgd).
+    #[arg(long)]
+    lr: Option<f32>,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
+    optimizer: OptimizerKind,
+    /// Momentum (sgd, rmsprop).
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f64,
+    /// Weight decay (applied to weights only, not biases or PReLU slopes).
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    /// Activation between the Linear layers, by name.
+    #[arg(long, default_value = "relu", value_parser = clap::builder::PossibleValuesParser::new(ACTIVATION_NAMES))]
+    activation: String,
+    /// Hidden layer sizes, comma separated.
+    #[arg(long, default_value = "256,128", value_delimiter = ',')]
+    hidden: Vec<usize>,
+    /// Dropout probability after each hidden activation (0 = none).
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f32,
+    /// Clip the total gradient norm to this value before each step.
+    #[arg(long)]
+    clip_norm: Option<f32>,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value_t = Schedule::None)]
+    schedule: Schedule,
+    /// Seed of weights, shuffling and synthetic data.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Synthetic training samples (ignored with --data).
+    #[arg(long, default_value_t = 60_000)]
+    train_samples: usize,
+    /// Synthetic test samples (ignored with --data).
+    #[arg(long, default_value_t = 10_000)]
+    test_samples: usize,
+    /// Print only the final summary line.
+    #[arg(long)]
+    quiet: bool,
+    /// Write the whole history (per-epoch metrics, diagnostics, final results) as JSON.
+    #[arg(long)]
+    metrics_out: Option<PathBuf>,
+    /// Save a checkpoint (model, optimizer, epoch) to this safetensors file after training.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Resume from a checkpoint written by --save (same model flags).
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Write loss/accuracy and dead-unit SVG plots into this folder.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_data(args: &Args) -> Result<(Dataset, Dataset, &'static str), lazarus::train::Error> {
+    Ok(match &args.data {
+        Some(dir) => {
+            let mnist = Mnist::load(dir)?;
+            (mnist.train, mnist.test, "MNIST (IDX files)")
+        }
+        None => (
+            SyntheticDigits::new(args.seed).generate(args.train_samples),
+            SyntheticDigits::new(args.seed.wrapping_add(1_000_003)).generate(args.test_samples),
+            "synthetic digits",
+        ),
+    })
+}
+
+fn optimizer(args: &Args) -> Result<(Box<dyn Optimizer>, f32), Box<dyn std::error::Error>> {
+    let wd = args.weight_decay;
+    Ok(match args.optimizer {
+        OptimizerKind::Sgd => {
+            let lr = args.lr.unwrap_or(0.05);
+            (
+                Box::new(Sgd::new(lr)?.momentum(args.momentum)?.weight_decay(wd)?),
+                lr,
+            )
+        }
+        OptimizerKind::Adam => {
+            let lr = args.lr.unwrap_or(1e-3);
+            (Box::new(Adam::new(lr)?.weight_decay(wd)?), lr)
+        }
+        OptimizerKind::Adamw => {
+            let lr = args.lr.unwrap_or(1e-3);
+            (Box::new(AdamW::new(lr)?.weight_decay(wd)?), lr)
+        }
+        OptimizerKind::Rmsprop => {
+            let lr = args.lr.unwrap_or(1e-3);
+            (
+                Box::new(
+                    RmsProp::new(lr)?
+                        .momentum(args.momentum)?
+                        .weight_decay(wd)?,
+                ),
+                lr,
+            )
+        }
+    })
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let wall = Instant::now();
+    let (train, test, source) = load_data(&args)?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut sizes = vec![train.input_shape().iter().product()];
+    sizes.extend(&args.hidden);
+    sizes.push(train.num_classes().unwrap_or(10));
+    let model = mlp(&sizes, &args.activation, args.dropout, &mut rng)?;
+    if !args.quiet {
+        println!(
+            "Training on {source}: {} train / {} test samples",
+            train.len(),
+            test.len()
+        );
+        println!("{}", model.summary(&[args.batch_size, sizes[0]])?);
+    }
+
+    let (opt, lr) = optimizer(&args)?;
+    let steps_per_epoch = train.len().div_ceil(args.batch_size.max(1));
+    let verbosity = if args.quiet {
+        Verbosity::Silent
+    } else {
+        Verbosity::Auto
+    };
+    let mut trainer = Trainer::new(model, CrossEntropyLoss::new(), opt)
+        .epochs(args.epochs)
+        .batch_size(args.batch_size)
+        .seed(args.seed)
+        .verbosity(verbosity)
+        .diagnostics(DiagnosticsConfig {
+            warnings: !args.quiet,
+            ..DiagnosticsConfig::default()
+        });
+    trainer = match args.schedule {
+        Schedule::None => trainer,
+        Schedule::Step => trainer.scheduler(StepLr::new(lr, (args.epochs / 3).max(1), 0.1)?),
+        Schedule::Cosine => trainer.scheduler(CosineAnnealingLr::new(lr, args.epochs.max(1))?),
+        Schedule::Onecycle => {
+            trainer.scheduler(OneCycleLr::new(lr, args.epochs.max(1) * steps_per_epoch)?)
+        }
+    };
+    if let Some(max_norm) = args.clip_norm {
+        trainer = trainer.clip_grad_norm(max_norm);
+    }
+    if let Some(path) = &args.resume {
+        let epoch = trainer.resume_from(path)?;
+        if !args.quiet {
+            println!("Resumed from {} after epoch {epoch}", path.display());
+        }
+    }
+
+    let train_start = Instant::now();
+    let history = trainer.fit(&train, Some(&test))?;
+    let train_seconds = train_start.elapsed().as_secs_f64();
+    let evaluation = trainer.evaluate(&test)?;
+    let labels = test.labels().unwrap_or_default();
+    let predictions = trainer.predict(test.inputs().view())?;
+    let confusion =
+        ConfusionMatrix::from_predictions(labels, &predictions, sizes[sizes.len() - 1])?;
+
+    if let Some(path) = &args.save {
+        trainer.save_checkpoint(path)?;
+    }
+    if !args.quiet {
+        if let Some(diagnostics) = history.last().and_then(|r| r.diagnostics.as_ref()) {
+            println!("\nDead / inactive units after the last epoch:");
+            print!("{}", diagnostics.table());
+        }
+        println!("\nConfusion matrix (rows: true class, columns: predicted):\n{confusion}\n");
+    }
+    if let Some(dir) = &args.plot {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        history.plot_svg(dir.join("training.svg"))?;
+        lazarus::train::diagnostics::plot_silent_fractions(&history, dir.join("dead_units.svg"))?;
+    }
+    let trained_samples: f64 = history
+        .epochs
+        .iter()
+        .map(|r| r.samples_per_second * r.seconds)
+        .sum();
+    let samples_per_second = trained_samples
+        / history
+            .epochs
+            .iter()
+            .map(|r| r.seconds)
+            .sum::<f64>()
+            .max(1e-9);
+    let epochs = trainer.epochs_done();
+    println!(
+        "test accuracy {:.4} - test loss {:.4} - {epochs} epochs - {:.1}s wall ({:.1}s training) - {:.0} samples/s",
+        evaluation.accuracy.unwrap_or(0.0),
+        evaluation.loss,
+        wall.elapsed().as_secs_f64(),
+        train_seconds,
+        samples_per_second
+    );
+    if let Some(path) = &args.metrics_out {
+        let out = json!({
+            "history": history,
+            "final": {
+                "test_accuracy": evaluation.accuracy,
+                "test_loss": evaluation.loss,
+                "epochs": epochs,
+                "seconds": wall.elapsed().as_secs_f64(),
+                "train_seconds": train_seconds,
+                "samples_per_second": samples_per_second,
+                "confusion_matrix": confusion.counts.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
+            },
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&out)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
