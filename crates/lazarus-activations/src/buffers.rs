@@ -70,7 +70,11 @@ impl Buffers {
 
     /// The last forward's output.
     pub(crate) fn output(&self) -> TensorView<'_> {
-        if self.output_is_saved { self.saved.view() } else { self.output.view() }
+        if self.output_is_saved {
+            self.saved.view()
+        } else {
+            self.output.view()
+        }
     }
 
     /// Whether [`Buffers::output`] still holds the last *training* pass's output.

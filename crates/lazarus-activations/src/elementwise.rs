@@ -81,6 +81,9 @@ pub(crate) fn chain(local: f32, upstream: f32) -> f32 {
     if local == 0.0 { 0.0 } else { local * upstream }
 }
 
+/// Whether a value lies in a region, as `ActivationStats::from_pass` takes it.
+type RegionTest<'a> = dyn Fn(f32) -> bool + 'a;
+
 /// An element-wise activation layer built from a [`Pointwise`] function.
 #[derive(Debug, Clone)]
 pub(crate) struct Elementwise<F> {
@@ -134,12 +137,11 @@ impl<F: Pointwise> Elementwise<F> {
         let saved = self.buffers.last_pass()?;
         let f = self.f;
         let in_region = move |v: f32| f.in_region(v);
-        let (zero_grad, negative): (Option<&dyn Fn(f32) -> bool>, Option<&dyn Fn(f32) -> bool>) =
-            match f.region() {
-                Region::None => (None, None),
-                Region::ZeroGrad => (Some(&in_region), None),
-                Region::Negative => (None, Some(&in_region)),
-            };
+        let (zero_grad, negative): (Option<&RegionTest>, Option<&RegionTest>) = match f.region() {
+            Region::None => (None, None),
+            Region::ZeroGrad => (Some(&in_region), None),
+            Region::Negative => (None, Some(&in_region)),
+        };
         Some(match f.saved() {
             // Regions are defined on the saved value, so the saved output stands in for x.
             Saved::Output => ActivationStats::from_pass(saved.clone(), saved, zero_grad, negative),
@@ -201,6 +203,10 @@ pub(crate) fn finite(layer: &str, parameter: &str, value: f32) -> Result<f32> {
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(invalid(layer, parameter, format!("must be finite, found {value}")))
+        Err(invalid(
+            layer,
+            parameter,
+            format!("must be finite, found {value}"),
+        ))
     }
 }

@@ -131,7 +131,11 @@ impl Pointwise for ScaledElu {
         // For x ≤ 0, y = alpha·expm1(input_scale·x) has the sign of −alpha·input_scale, so when
         // alpha·input_scale ≥ 0, y ≤ 0 ⇔ x ≤ 0 (and x > 0 gives y = scale·x > 0): the output
         // tells the branch, and the derivative on the negative branch is input_scale·(y + alpha).
-        if self.alpha * self.input_scale >= 0.0 { Saved::Output } else { Saved::Input }
+        if self.alpha * self.input_scale >= 0.0 {
+            Saved::Output
+        } else {
+            Saved::Input
+        }
     }
     #[inline(always)]
     fn value(&self, x: f32) -> f32 {
@@ -176,7 +180,11 @@ pub(crate) fn scaled_elu_grad(x: f32, alpha: f32, scale: f32, input_scale: f32) 
 /// `scale` for y > 0, else `input_scale · (y + alpha)`.
 #[inline(always)]
 pub(crate) fn scaled_elu_grad_from_output(y: f32, alpha: f32, scale: f32, input_scale: f32) -> f32 {
-    if y <= 0.0 { input_scale * (y + alpha) } else { scale }
+    if y <= 0.0 {
+        input_scale * (y + alpha)
+    } else {
+        scale
+    }
 }
 
 /// ELU: `x` if x > 0, else `alpha · (eˣ − 1)`.

@@ -13,7 +13,11 @@
 /// erf(x) in f64 (absolute error below 1e-15 over the whole line; NaN for NaN).
 pub(crate) fn erf(x: f64) -> f64 {
     let a = x.abs();
-    let magnitude = if a < 3.0 { series(a) } else { 1.0 - erfc_continued_fraction(a) };
+    let magnitude = if a < 3.0 {
+        series(a)
+    } else {
+        1.0 - erfc_continued_fraction(a)
+    };
     magnitude.copysign(x)
 }
 
@@ -63,7 +67,11 @@ mod tests {
             (30.0, 1.0),
         ];
         for (x, expected) in cases {
-            assert!((erf(x) - expected).abs() < 1e-14, "erf({x}) = {}, expected {expected}", erf(x));
+            assert!(
+                (erf(x) - expected).abs() < 1e-14,
+                "erf({x}) = {}, expected {expected}",
+                erf(x)
+            );
             assert!((erf(-x) + expected).abs() < 1e-14);
         }
         assert_eq!(erf(f64::INFINITY), 1.0);

@@ -39,8 +39,8 @@ const ROUND_MAGIC: f32 = 12_582_912.0;
 const LOG2_E: f32 = std::f32::consts::LOG2_E;
 /// ln 2 split in two (Cody–Waite): `LN2_HI` has trailing zero bits, so `n · LN2_HI` is exact for
 /// |n| ≤ 2¹¹ and the reduction `x − n·ln2` loses no accuracy.
-const LN2_HI: f32 = 0.693_145_751_953_125;
-const LN2_LO: f32 = 1.428_606_765_330_187e-6;
+const LN2_HI: f32 = f32::from_bits(0x3f31_7200); // 0.693145751953125 exactly
+const LN2_LO: f32 = f32::from_bits(0x35bfbe8e); // ln 2 − LN2_HI ≈ 1.428606765330187e-06
 /// Inputs are clamped to this range before reduction, so that n − 1 + 127 stays a valid biased
 /// exponent (1..=254). Outside it the result is already −1 (expm1), 0 (exp) or +∞.
 const X_MIN: f32 = -86.5;
@@ -129,7 +129,12 @@ mod tests {
                 worst = (e, x);
             }
         }
-        assert!(worst.0 <= 2.5e-7, "worst relative error {:e} at x = {}", worst.0, worst.1);
+        assert!(
+            worst.0 <= 2.5e-7,
+            "worst relative error {:e} at x = {}",
+            worst.0,
+            worst.1
+        );
     }
 
     #[test]
@@ -141,7 +146,12 @@ mod tests {
                 worst = (e, x);
             }
         }
-        assert!(worst.0 <= 2.5e-7, "worst relative error {:e} at x = {}", worst.0, worst.1);
+        assert!(
+            worst.0 <= 2.5e-7,
+            "worst relative error {:e} at x = {}",
+            worst.0,
+            worst.1
+        );
     }
 
     #[test]
@@ -151,7 +161,10 @@ mod tests {
             1.0, 10.0, 30.0, 88.0,
         ] {
             let (m, l) = (expm1(x), x.exp_m1());
-            assert!((m - l).abs() <= 3e-7 * l.abs(), "expm1({x}) = {m}, libm {l}");
+            assert!(
+                (m - l).abs() <= 3e-7 * l.abs(),
+                "expm1({x}) = {m}, libm {l}"
+            );
             if x >= X_MIN {
                 let (e, l) = (exp(x), x.exp());
                 assert!((e - l).abs() <= 3e-7 * l, "exp({x}) = {e}, libm {l}");
@@ -165,7 +178,15 @@ mod tests {
         assert!(expm1(-0.0).is_sign_negative());
         assert_eq!(exp(0.0), 1.0);
         // Tiny inputs: expm1(x) = x to the last bit, relative accuracy is kept.
-        for x in [1e-30f32, -1e-30, 1e-10, -1e-10, f32::MIN_POSITIVE, 1e-45, -1e-45] {
+        for x in [
+            1e-30f32,
+            -1e-30,
+            1e-10,
+            -1e-10,
+            f32::MIN_POSITIVE,
+            1e-45,
+            -1e-45,
+        ] {
             assert_eq!(expm1(x), x, "expm1({x})");
         }
         assert_eq!(expm1(-100.0), -1.0);

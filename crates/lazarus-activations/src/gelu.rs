@@ -183,6 +183,14 @@ pub fn gelu_tanh_grad(x: f32) -> f32 {
     let inner = TANH_BETA * (x + TANH_KAPPA * (x_sq * x));
     let t = inner.tanh();
     let left_derivative = 0.5 * (1.0 + t);
-    let right_derivative = 0.5 * x * (1.0 - t * t) * TANH_BETA * (1.0 + 3.0 * TANH_KAPPA * x_sq);
-    left_derivative + right_derivative
+    let sech_sq = 1.0 - t * t;
+    let right_derivative = 0.5 * x * sech_sq * TANH_BETA * (1.0 + 3.0 * TANH_KAPPA * x_sq);
+    // Where tanh has saturated, the second term is exactly 0; written as a select so that
+    // |x| ≳ 1e13 (where x² overflows) gives 0, not 0 · ∞ = NaN as in PyTorch.
+    left_derivative
+        + if sech_sq == 0.0 {
+            0.0
+        } else {
+            right_derivative
+        }
 }

@@ -2,7 +2,9 @@
 
 use lazarus_core::Result;
 
-use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_layer, finite, invalid};
+use crate::elementwise::{
+    Elementwise, Pointwise, Region, Saved, elementwise_layer, finite, invalid,
+};
 
 /// Hard tanh, element-wise, as PyTorch's `nn.Hardtanh(min_val=-1.0, max_val=1.0)`.
 ///
@@ -105,7 +107,10 @@ impl Pointwise for HardtanhFn {
         if self.relu6 {
             "ReLU6()".into()
         } else {
-            format!("Hardtanh(min_val={:?}, max_val={:?})", self.min_val, self.max_val)
+            format!(
+                "Hardtanh(min_val={:?}, max_val={:?})",
+                self.min_val, self.max_val
+            )
         }
     }
     fn saved(&self) -> Saved {
@@ -139,7 +144,11 @@ elementwise_layer!(Hardtanh);
 #[inline(always)]
 pub fn hardtanh(x: f32, min_val: f32, max_val: f32) -> f32 {
     let low_clamped = if x < min_val { min_val } else { x };
-    if low_clamped > max_val { max_val } else { low_clamped }
+    if low_clamped > max_val {
+        max_val
+    } else {
+        low_clamped
+    }
 }
 
 /// dHardtanh/dx: 1 strictly inside `(min_val, max_val)`, else 0, including at both boundaries
@@ -151,5 +160,9 @@ pub fn hardtanh(x: f32, min_val: f32, max_val: f32) -> f32 {
 /// ```
 #[inline(always)]
 pub fn hardtanh_grad(x: f32, min_val: f32, max_val: f32) -> f32 {
-    if x <= min_val || x >= max_val { 0.0 } else { 1.0 }
+    if x <= min_val || x >= max_val {
+        0.0
+    } else {
+        1.0
+    }
 }

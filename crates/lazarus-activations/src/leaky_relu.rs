@@ -89,7 +89,11 @@ impl Pointwise for LeakyReluFn {
     }
     fn saved(&self) -> Saved {
         // For a slope ≥ 0, x ≤ 0 gives y = slope·x ≤ 0 and x > 0 gives y = x > 0: same piece.
-        if self.negative_slope >= 0.0 { Saved::Output } else { Saved::Input }
+        if self.negative_slope >= 0.0 {
+            Saved::Output
+        } else {
+            Saved::Input
+        }
     }
     #[inline(always)]
     fn value(&self, x: f32) -> f32 {

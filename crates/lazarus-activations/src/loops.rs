@@ -118,7 +118,10 @@ pub(crate) fn zip_map_into(
             let out = out.as_slice_mut().expect(OWNED);
             with_simd(|| binary_slices(a, b, out, f));
         }
-        _ => Zip::from(out).and(a).and(b).for_each(|o, &a, &b| *o = f(a, b)),
+        _ => Zip::from(out)
+            .and(a)
+            .and(b)
+            .for_each(|o, &a, &b| *o = f(a, b)),
     }
 }
 

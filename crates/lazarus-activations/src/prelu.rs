@@ -79,9 +79,9 @@ enum Layout {
 }
 
 /// Elements summed in f32 before their sum is added to an f64 total.
-const BLOCK: usize = 4096;
+const BLOCK: usize = 512;
 /// Rows of a `[batch, C]` input summed per column in f32 before flushing into f64.
-const ROWS_PER_FLUSH: usize = 64;
+const ROWS_PER_FLUSH: usize = 32;
 
 impl PRelu {
     /// A PReLU with `num_parameters` slopes (1 = shared, or the number of channels), each
@@ -91,11 +91,18 @@ impl PRelu {
     /// [`Error::InvalidConfig`] if `num_parameters` is 0 or `init` is not finite.
     pub fn new(num_parameters: usize, init: f32) -> Result<Self> {
         if num_parameters == 0 {
-            return Err(invalid("prelu", "num_parameters", "must be at least 1, found 0".into()));
+            return Err(invalid(
+                "prelu",
+                "num_parameters",
+                "must be at least 1, found 0".into(),
+            ));
         }
         let init = finite("prelu", "init", init)?;
         Ok(Self {
-            alpha: Param::new(Tensor::from_elem(vec![num_parameters], init), ParamRole::Slope),
+            alpha: Param::new(
+                Tensor::from_elem(vec![num_parameters], init),
+                ParamRole::Slope,
+            ),
             buffers: Buffers::default(),
             layout: Layout::Shared,
             alpha_sums: vec![0.0; num_parameters],
@@ -146,7 +153,10 @@ impl PRelu {
     }
 
     fn alphas(&self) -> &[f32] {
-        self.alpha.value.as_slice().expect("alpha is a 1-D tensor built contiguous")
+        self.alpha
+            .value
+            .as_slice()
+            .expect("alpha is a 1-D tensor built contiguous")
     }
 }
 
@@ -159,7 +169,12 @@ impl Default for PRelu {
 
 /// `y = prelu(x)` for one run of elements with their slopes, copying x into `saved` if given.
 #[inline(always)]
-fn forward_run(x: &[f32], y: &mut [f32], saved: Option<&mut [f32]>, slopes: impl Iterator<Item = f32>) {
+fn forward_run(
+    x: &[f32],
+    y: &mut [f32],
+    saved: Option<&mut [f32]>,
+    slopes: impl Iterator<Item = f32>,
+) {
     match saved {
         Some(saved) => {
             for (((y, s), &x), a) in y.iter_mut().zip(saved).zip(x).zip(slopes) {
@@ -178,7 +193,13 @@ fn forward_run(x: &[f32], y: &mut [f32], saved: Option<&mut [f32]>, slopes: impl
 /// `y = prelu(x)` over contiguous slices, with an optional copy of x into `saved` (one read of
 /// x for both).
 #[inline(always)]
-fn forward_slices(layout: Layout, alpha: &[f32], x: &[f32], y: &mut [f32], mut saved: Option<&mut [f32]>) {
+fn forward_slices(
+    layout: Layout,
+    alpha: &[f32],
+    x: &[f32],
+    y: &mut [f32],
+    mut saved: Option<&mut [f32]>,
+) {
     let run_len = match layout {
         Layout::Shared => x.len().max(1),
         Layout::Columns { channels } => channels,
@@ -203,7 +224,11 @@ fn forward_slices(layout: Layout, alpha: &[f32], x: &[f32], y: &mut [f32], mut s
 fn backward_run(a: f32, x: &[f32], g: &[f32], dx: &mut [f32]) -> f64 {
     const LANES: usize = 16;
     let mut total = 0.0f64;
-    for ((xb, gb), db) in x.chunks(BLOCK).zip(g.chunks(BLOCK)).zip(dx.chunks_mut(BLOCK)) {
+    for ((xb, gb), db) in x
+        .chunks(BLOCK)
+        .zip(g.chunks(BLOCK))
+        .zip(dx.chunks_mut(BLOCK))
+    {
         // Sixteen independent f32 accumulators: a reduction LLVM can vectorize (one serial sum
         // could not be reordered), summed into f64 once per block for accuracy.
         let mut lanes = [0.0f32; LANES];
@@ -242,8 +267,11 @@ fn backward_slices(
     match layout {
         Layout::Shared => sums[0] += backward_run(alpha[0], x, g, dx),
         Layout::Planes { channels, plane } => {
-            for (k, ((xp, gp), dp)) in
-                x.chunks_exact(plane).zip(g.chunks_exact(plane)).zip(dx.chunks_exact_mut(plane)).enumerate()
+            for (k, ((xp, gp), dp)) in x
+                .chunks_exact(plane)
+                .zip(g.chunks_exact(plane))
+                .zip(dx.chunks_exact_mut(plane))
+                .enumerate()
             {
                 sums[k % channels] += backward_run(alpha[k % channels], xp, gp, dp);
             }
@@ -258,8 +286,12 @@ fn backward_slices(
                     .zip(db.chunks_exact_mut(channels))
                 {
                     // Row by row, column sums side by side: a vertical add that vectorizes.
-                    for ((((d, &x), &g), &a), s) in
-                        dr.iter_mut().zip(xr).zip(gr).zip(alpha).zip(column_sums.iter_mut())
+                    for ((((d, &x), &g), &a), s) in dr
+                        .iter_mut()
+                        .zip(xr)
+                        .zip(gr)
+                        .zip(alpha)
+                        .zip(column_sums.iter_mut())
                     {
                         *d = chain(leaky_relu_grad(x, a), g);
                         *s += chain(prelu_grad_alpha(x), g);
@@ -286,11 +318,21 @@ impl Layer for PRelu {
         let layout = self.layout_for(x.shape())?;
         // Channel indexing needs row-major order; only a non-contiguous view is copied.
         let x = x.as_standard_layout();
-        let xs = x.as_slice().expect("as_standard_layout gives a contiguous array");
-        let alpha = self.alpha.value.as_slice().expect("alpha is a 1-D tensor built contiguous");
+        let xs = x
+            .as_slice()
+            .expect("as_standard_layout gives a contiguous array");
+        let alpha = self
+            .alpha
+            .value
+            .as_slice()
+            .expect("alpha is a 1-D tensor built contiguous");
         match mode {
             Mode::Eval => {
-                let y = self.buffers.eval_output(x.raw_dim()).as_slice_mut().expect(OWNED);
+                let y = self
+                    .buffers
+                    .eval_output(x.raw_dim())
+                    .as_slice_mut()
+                    .expect(OWNED);
                 with_simd(|| forward_slices(layout, alpha, xs, y, None));
             }
             Mode::Train => {
@@ -308,10 +350,16 @@ impl Layer for PRelu {
         let layout = self.layout;
         let (saved, dx) = self.buffers.backward("prelu", grad_output.raw_dim())?;
         let g = grad_output.as_standard_layout();
-        let gs = g.as_slice().expect("as_standard_layout gives a contiguous array");
+        let gs = g
+            .as_slice()
+            .expect("as_standard_layout gives a contiguous array");
         let xs = saved.as_slice().expect(OWNED);
         let dx = dx.as_slice_mut().expect(OWNED);
-        let alpha = self.alpha.value.as_slice().expect("alpha is a 1-D tensor built contiguous");
+        let alpha = self
+            .alpha
+            .value
+            .as_slice()
+            .expect("alpha is a 1-D tensor built contiguous");
         self.alpha_sums.fill(0.0);
         if let Layout::Columns { channels } = layout {
             self.column_sums.resize(channels, 0.0);
@@ -343,12 +391,28 @@ impl Layer for PRelu {
         // The output buffer holds the training pass's output unless an evaluation pass came
         // since; then recompute it (with the current slopes).
         if self.buffers.output_is_from_last_train_pass() {
-            return Some(ActivationStats::from_pass(x, self.buffers.output(), None, Some(&negative)));
+            return Some(ActivationStats::from_pass(
+                x,
+                self.buffers.output(),
+                None,
+                Some(&negative),
+            ));
         }
         let mut y = Tensor::zeros(x.raw_dim());
         let ys = y.as_slice_mut().expect(OWNED);
-        forward_slices(self.layout, self.alphas(), x.as_slice().expect(OWNED), ys, None);
-        Some(ActivationStats::from_pass(x, y.view(), None, Some(&negative)))
+        forward_slices(
+            self.layout,
+            self.alphas(),
+            x.as_slice().expect(OWNED),
+            ys,
+            None,
+        );
+        Some(ActivationStats::from_pass(
+            x,
+            y.view(),
+            None,
+            Some(&negative),
+        ))
     }
 }
 

@@ -125,18 +125,23 @@ impl Layer for RRelu {
         match mode {
             Mode::Eval => {
                 let slope = self.eval_slope();
-                map_into(&x, self.buffers.eval_output(x.raw_dim()), |v| leaky_relu(v, slope));
+                map_into(&x, self.buffers.eval_output(x.raw_dim()), |v| {
+                    leaky_relu(v, slope)
+                });
             }
             Mode::Train => {
                 reuse_buffer(&mut self.noise, x.raw_dim());
                 let y = self.buffers.train_saved_output(x.raw_dim());
                 let (rng, slopes) = (&mut self.rng, &self.slopes);
                 // Not vectorized: one RNG draw per negative input, in order (as PyTorch draws).
-                ndarray::Zip::from(y).and(&mut self.noise).and(&x).for_each(|y, noise, &x| {
-                    let slope = if x > 0.0 { 1.0 } else { slopes.sample(rng) };
-                    *noise = leaky_relu_grad(x, slope);
-                    *y = leaky_relu(x, slope);
-                });
+                ndarray::Zip::from(y)
+                    .and(&mut self.noise)
+                    .and(&x)
+                    .for_each(|y, noise, &x| {
+                        let slope = if x > 0.0 { 1.0 } else { slopes.sample(rng) };
+                        *noise = leaky_relu_grad(x, slope);
+                        *y = leaky_relu(x, slope);
+                    });
             }
         }
         Ok(self.buffers.output())
@@ -152,7 +157,12 @@ impl Layer for RRelu {
     fn activation_stats(&self) -> Option<ActivationStats> {
         // With slopes ≥ 0, y ≤ 0 exactly when x ≤ 0: the kept output tells the negative side.
         let y = self.buffers.last_pass()?;
-        Some(ActivationStats::from_pass(y.clone(), y, None, Some(&|v| v <= 0.0)))
+        Some(ActivationStats::from_pass(
+            y.clone(),
+            y,
+            None,
+            Some(&|v| v <= 0.0),
+        ))
     }
 }
 

@@ -51,7 +51,11 @@ impl Softplus {
         let beta = finite("softplus", "beta", beta)?;
         let threshold = finite("softplus", "threshold", threshold)?;
         if beta <= 0.0 {
-            return Err(invalid("softplus", "beta", format!("must be positive, found {beta}")));
+            return Err(invalid(
+                "softplus",
+                "beta",
+                format!("must be positive, found {beta}"),
+            ));
         }
         Ok(Self {
             inner: Elementwise::new(SoftplusFn { beta, threshold }),
@@ -92,7 +96,10 @@ impl Pointwise for SoftplusFn {
         "softplus"
     }
     fn describe(&self) -> String {
-        format!("Softplus(beta={:?}, threshold={:?})", self.beta, self.threshold)
+        format!(
+            "Softplus(beta={:?}, threshold={:?})",
+            self.beta, self.threshold
+        )
     }
     fn saved(&self) -> Saved {
         Saved::Input
@@ -119,7 +126,11 @@ elementwise_layer!(Softplus);
 #[inline(always)]
 pub fn softplus(x: f32, beta: f32, threshold: f32) -> f32 {
     let scaled = x * beta;
-    if scaled > threshold { x } else { scaled.exp().ln_1p() / beta }
+    if scaled > threshold {
+        x
+    } else {
+        scaled.exp().ln_1p() / beta
+    }
 }
 
 /// dSoftplus/dx: `σ(beta·x)` where `beta·x ≤ threshold`, else 1 (PyTorch's convention at the
@@ -135,5 +146,9 @@ pub fn softplus_grad(x: f32, beta: f32, threshold: f32) -> f32 {
     let scaled = x * beta;
     // PyTorch writes z/(z + 1) with z = e^(beta·x); σ(beta·x) is the same number without the
     // ∞/∞ that z/(z + 1) gives when a large threshold lets z overflow.
-    if scaled > threshold { 1.0 } else { sigmoid(scaled) }
+    if scaled > threshold {
+        1.0
+    } else {
+        sigmoid(scaled)
+    }
 }
