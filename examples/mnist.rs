@@ -45,7 +45,7 @@ enum Schedule {
 /// Train an MLP digit classifier on synthetic digits (default) or real MNIST IDX files.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
-struct Args {
+pub struct Args {
     /// Folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
     /// t10k-labels-idx1-ubyte (raw or .gz). Without it, synthetic digits are generated.
     #[arg(long)]
@@ -110,7 +110,13 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
+    exit_code(run(Args::parse()))
+}
+
+/// A failure is one line on stderr (the typed error's message) and a non-zero exit code: no
+/// panic, no backtrace.
+pub fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -165,7 +171,8 @@ fn optimizer(args: &Args) -> Result<(Box<dyn Optimizer>, f32), Box<dyn std::erro
     })
 }
 
-fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+/// Train and evaluate as `args` say.
+pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let wall = Instant::now();
     let (train, test, source) = load_data(&args)?;
     let mut rng = StdRng::seed_from_u64(args.seed);

@@ -13,4 +13,6 @@ pub mod prelude {
     pub use lazarus_optim::{
         Adam, AdamW, CosineAnnealingLr, LrScheduler, NormType, Optimizer, Sgd, StepLr, clip_grad_norm, clip_grad_value,
     };
+    pub use lazarus_train::data::{DataLoader, Dataset, SyntheticDigits};
+    pub use lazarus_train::{History, Trainer, Verbosity};
 }

@@ -1,0 +1,150 @@
+//! The MNIST example's argument parsing and training path, on tiny sizes, checked through
+//! `--metrics-out`; and a broken data folder gives the reader's typed error, not a panic.
+
+#[allow(dead_code)]
+#[path = "../examples/mnist.rs"]
+mod mnist;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "lazarus-mnist-example-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn args(extra: &[&str]) -> mnist::Args {
+    let mut argv = vec![
+        "mnist",
+        "--quiet",
+        "--train-samples",
+        "600",
+        "--test-samples",
+        "200",
+        "--batch-size",
+        "16",
+    ];
+    argv.extend_from_slice(extra);
+    if !extra.contains(&"--epochs") {
+        argv.extend(["--epochs", "1"]);
+    }
+    mnist::Args::try_parse_from(argv).expect("valid arguments")
+}
+
+#[test]
+fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
+    let dir = temp_dir("run");
+    let metrics = dir.join("metrics.json");
+    let checkpoint = dir.join("model.safetensors");
+    let metrics_arg = metrics.to_str().unwrap();
+    let checkpoint_arg = checkpoint.to_str().unwrap();
+    mnist::run(args(&[
+        "--activation",
+        "prelu",
+        "--hidden",
+        "32,16",
+        "--optimizer",
+        "sgd",
+        "--clip-norm",
+        "5",
+        "--schedule",
+        "cosine",
+        "--metrics-out",
+        metrics_arg,
+        "--save",
+        checkpoint_arg,
+        "--plot",
+        dir.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    let last = &json["final"];
+    assert_eq!(last["epochs"], 1);
+    let accuracy = last["test_accuracy"].as_f64().unwrap();
+    assert!(
+        (0.0..=1.0).contains(&accuracy) && accuracy > 0.2,
+        "accuracy {accuracy}"
+    );
+    assert!(last["test_loss"].as_f64().unwrap().is_finite());
+    let epochs = json["history"]["epochs"].as_array().unwrap();
+    assert_eq!(epochs.len(), 1);
+    assert!(
+        epochs[0]["max_grad_norm"].as_f64().is_some(),
+        "clipping records the norm"
+    );
+    assert!(
+        epochs[0]["diagnostics"]["train_units"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
+    );
+    assert!(dir.join("training.svg").exists() && dir.join("dead_units.svg").exists());
+
+    // Resume for a second epoch from the saved checkpoint.
+    let resumed_metrics = dir.join("resumed.json");
+    mnist::run(args(&[
+        "--activation",
+        "prelu",
+        "--hidden",
+        "32,16",
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        "2",
+        "--resume",
+        checkpoint_arg,
+        "--metrics-out",
+        resumed_metrics.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&resumed_metrics).unwrap()).unwrap();
+    assert_eq!(json["final"]["epochs"], 2);
+    assert_eq!(json["history"]["epochs"][0]["epoch"], 2);
+}
+
+#[test]
+fn bad_flags_are_rejected_by_the_parser() {
+    assert!(mnist::Args::try_parse_from(["mnist", "--activation", "sigmoidal"]).is_err());
+    assert!(mnist::Args::try_parse_from(["mnist", "--optimizer", "lbfgs"]).is_err());
+    assert!(mnist::Args::try_parse_from(["mnist", "--hidden", "12,x"]).is_err());
+}
+
+#[test]
+fn a_truncated_images_file_is_a_typed_error_and_a_failure_exit() {
+    let dir = temp_dir("truncated");
+    // A header that promises 60000 images of 28x28, followed by 100 bytes only.
+    let mut images = vec![0u8, 0, 8, 3];
+    for dim in [60_000u32, 28, 28] {
+        images.extend(dim.to_be_bytes());
+    }
+    images.extend([0u8; 100]);
+    let mut labels = vec![0u8, 0, 8, 1];
+    labels.extend(60_000u32.to_be_bytes());
+    labels.extend(vec![0u8; 60_000]);
+    for prefix in ["train", "t10k"] {
+        std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), &images).unwrap();
+        std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), &labels).unwrap();
+    }
+    let result = mnist::run(args(&["--data", dir.to_str().unwrap()]));
+    let message = result.as_ref().unwrap_err().to_string();
+    assert!(message.contains("train-images-idx3-ubyte"), "{message}");
+    assert!(message.contains("truncated"), "{message}");
+    assert_eq!(mnist::exit_code(result), std::process::ExitCode::FAILURE);
+
+    let empty = temp_dir("empty");
+    let message = mnist::run(args(&["--data", empty.to_str().unwrap()]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("train-images-idx3-ubyte.gz"),
+        "lists the names it tried: {message}"
+    );
+}
