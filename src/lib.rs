@@ -16,3 +16,8 @@ pub mod prelude {
     pub use lazarus_train::data::{DataLoader, Dataset, SyntheticDigits};
     pub use lazarus_train::{History, Trainer, Verbosity};
 }
+
+/// The README's code blocks, compiled and run as doc tests so the quickstart cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
