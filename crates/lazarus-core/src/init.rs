@@ -96,6 +96,12 @@ fn fan(shape: &[usize], mode: FanMode) -> Result<usize> {
     Ok(n)
 }
 
+/// He et al.'s standard deviation gain / √fan, which keeps the variance of the signal (fan_in)
+/// or of the gradient (fan_out) from layer to layer.
+fn kaiming_std(shape: &[usize], mode: FanMode, nonlinearity: Nonlinearity) -> Result<f32> {
+    Ok(calculate_gain(nonlinearity) / (fan(shape, mode)? as f32).sqrt())
+}
+
 /// Fill `tensor` with U(-bound, bound).
 ///
 /// # Errors
@@ -167,7 +173,8 @@ pub fn kaiming_uniform(
     nonlinearity: Nonlinearity,
     rng: &mut impl Rng,
 ) -> Result<()> {
-    let std = calculate_gain(nonlinearity) / (fan(tensor.shape(), mode)? as f32).sqrt();
+    // U(-b, b) has standard deviation b/√3, so b = √3 · std.
+    let std = kaiming_std(tensor.shape(), mode, nonlinearity)?;
     uniform_symmetric(tensor, 3f32.sqrt() * std, rng)
 }
 
@@ -181,7 +188,7 @@ pub fn kaiming_normal(
     nonlinearity: Nonlinearity,
     rng: &mut impl Rng,
 ) -> Result<()> {
-    let std = calculate_gain(nonlinearity) / (fan(tensor.shape(), mode)? as f32).sqrt();
+    let std = kaiming_std(tensor.shape(), mode, nonlinearity)?;
     normal(tensor, 0.0, std, rng)
 }
 
