@@ -120,37 +120,28 @@ mod tests {
         neg.chain(pos)
     }
 
+    /// The largest relative error of `f` against the f64 `reference` over a sweep of [lo, hi].
+    fn worst(f: fn(f32) -> f32, reference: fn(f64) -> f64, lo: f32, hi: f32) -> (f64, f32) {
+        sweep(lo, hi, 97)
+            .map(|x| (rel_err(f(x), reference(f64::from(x))), x))
+            .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a })
+    }
+
     #[test]
     fn expm1_is_within_2_5e_7_relative_of_f64_over_the_whole_range() {
-        let mut worst = (0.0f64, 0.0f32);
-        for x in sweep(-100.0, 88.72, 97) {
-            let e = rel_err(expm1(x), f64::from(x).exp_m1());
-            if e > worst.0 {
-                worst = (e, x);
-            }
-        }
+        let (error, at) = worst(expm1, f64::exp_m1, -100.0, 88.72);
         assert!(
-            worst.0 <= 2.5e-7,
-            "worst relative error {:e} at x = {}",
-            worst.0,
-            worst.1
+            error <= 2.5e-7,
+            "worst relative error {error:e} at x = {at}"
         );
     }
 
     #[test]
     fn exp_is_within_2_5e_7_relative_of_f64_where_it_is_normal() {
-        let mut worst = (0.0f64, 0.0f32);
-        for x in sweep(-86.5, 88.72, 97) {
-            let e = rel_err(exp(x), f64::from(x).exp());
-            if e > worst.0 {
-                worst = (e, x);
-            }
-        }
+        let (error, at) = worst(exp, f64::exp, -86.5, 88.72);
         assert!(
-            worst.0 <= 2.5e-7,
-            "worst relative error {:e} at x = {}",
-            worst.0,
-            worst.1
+            error <= 2.5e-7,
+            "worst relative error {error:e} at x = {at}"
         );
     }
 

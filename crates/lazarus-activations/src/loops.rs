@@ -76,7 +76,10 @@ pub(crate) fn map_into(x: &TensorView<'_>, out: &mut Tensor, f: impl Fn(f32) -> 
     match x.as_slice() {
         Some(x) => {
             let out = out.as_slice_mut().expect(OWNED);
-            with_simd(|| unary_slices(x, out, f));
+            with_simd(
+                #[inline(always)]
+                || unary_slices(x, out, f),
+            );
         }
         None => Zip::from(out).and(x).for_each(|y, &x| *y = f(x)),
     }
@@ -95,7 +98,10 @@ pub(crate) fn map_save_into(
         Some(x) => {
             let saved = saved.as_slice_mut().expect(OWNED);
             let out = out.as_slice_mut().expect(OWNED);
-            with_simd(|| unary_save_slices(x, saved, out, f));
+            with_simd(
+                #[inline(always)]
+                || unary_save_slices(x, saved, out, f),
+            );
         }
         None => Zip::from(saved).and(out).and(x).for_each(|s, y, &x| {
             *s = x;
@@ -116,7 +122,10 @@ pub(crate) fn zip_map_into(
     match (a.as_slice(), b.as_slice()) {
         (Some(a), Some(b)) => {
             let out = out.as_slice_mut().expect(OWNED);
-            with_simd(|| binary_slices(a, b, out, f));
+            with_simd(
+                #[inline(always)]
+                || binary_slices(a, b, out, f),
+            );
         }
         _ => Zip::from(out)
             .and(a)

@@ -286,15 +286,13 @@ fn backward_slices(
                     .zip(db.chunks_exact_mut(channels))
                 {
                     // Row by row, column sums side by side: a vertical add that vectorizes.
-                    for ((((d, &x), &g), &a), s) in dr
-                        .iter_mut()
-                        .zip(xr)
-                        .zip(gr)
-                        .zip(alpha)
-                        .zip(column_sums.iter_mut())
-                    {
-                        *d = chain(leaky_relu_grad(x, a), g);
-                        *s += chain(prelu_grad_alpha(x), g);
+                    // Re-slicing to one length lets the compiler drop the bounds checks.
+                    let n = channels;
+                    let (xr, gr, dr) = (&xr[..n], &gr[..n], &mut dr[..n]);
+                    let (alpha, col) = (&alpha[..n], &mut column_sums[..n]);
+                    for j in 0..n {
+                        dr[j] = chain(leaky_relu_grad(xr[j], alpha[j]), gr[j]);
+                        col[j] += chain(prelu_grad_alpha(xr[j]), gr[j]);
                     }
                 }
                 for (total, &s) in sums.iter_mut().zip(column_sums.iter()) {
@@ -333,14 +331,20 @@ impl Layer for PRelu {
                     .eval_output(x.raw_dim())
                     .as_slice_mut()
                     .expect(OWNED);
-                with_simd(|| forward_slices(layout, alpha, xs, y, None));
+                with_simd(
+                    #[inline(always)]
+                    || forward_slices(layout, alpha, xs, y, None),
+                );
             }
             Mode::Train => {
                 self.layout = layout;
                 let (saved, y) = self.buffers.train_saved_input(x.raw_dim());
                 let saved = saved.as_slice_mut().expect(OWNED);
                 let y = y.as_slice_mut().expect(OWNED);
-                with_simd(|| forward_slices(layout, alpha, xs, y, Some(saved)));
+                with_simd(
+                    #[inline(always)]
+                    || forward_slices(layout, alpha, xs, y, Some(saved)),
+                );
             }
         }
         Ok(self.buffers.output())
@@ -365,7 +369,10 @@ impl Layer for PRelu {
             self.column_sums.resize(channels, 0.0);
         }
         let (sums, columns) = (&mut self.alpha_sums, &mut self.column_sums);
-        with_simd(|| backward_slices(layout, alpha, xs, gs, dx, sums, columns));
+        with_simd(
+            #[inline(always)]
+            || backward_slices(layout, alpha, xs, gs, dx, sums, columns),
+        );
         // Parameter gradients accumulate (`+=`) until zero_grad, as in PyTorch.
         for (grad, &sum) in self.alpha.grad.iter_mut().zip(self.alpha_sums.iter()) {
             *grad += sum as f32;
