@@ -9,8 +9,9 @@ pub use lazarus_train as train;
 /// The names most programs need.
 pub mod prelude {
     pub use lazarus_activations::{
-        ACTIVATION_NAMES, Celu, Elu, Gelu, GeluApproximate, Hardsigmoid, Hardswish, Hardtanh, LeakyRelu, LogSigmoid,
-        Mish, PRelu, RRelu, Relu, Relu6, Selu, Sigmoid, Silu, Softplus, Softsign, Tanh, activation_by_name,
+        ACTIVATION_NAMES, Celu, Elu, Gelu, GeluApproximate, Hardsigmoid, Hardswish, Hardtanh,
+        LeakyRelu, LogSigmoid, Mish, PRelu, RRelu, Relu, Relu6, Selu, Sigmoid, Silu, Softplus,
+        Softsign, Tanh, activation_by_name,
     };
     pub use lazarus_core::loss::{BceWithLogitsLoss, CrossEntropyLoss, HuberLoss, Loss, MseLoss, Target};
     pub use lazarus_core::{Dropout, Flatten, Layer, Linear, Mode, Param, ParamRole, Sequential, Tensor};
