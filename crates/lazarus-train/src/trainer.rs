@@ -201,6 +201,9 @@ impl<M: Layer> Trainer<M> {
         if self.shuffle {
             loader = loader.shuffle(self.seed);
         }
+        if let Some(d) = &mut self.diagnostics {
+            d.set_clip_norm(self.clip_norm.map(|(max_norm, _)| max_norm));
+        }
         let mut stop = false;
         for epoch in self.epochs_done() + 1..=self.epochs {
             let record = self.train_epoch(&mut loader, epoch, validation, &mut stop)?;
@@ -249,6 +252,9 @@ impl<M: Layer> Trainer<M> {
             if let Target::Classes(labels) = &target {
                 classes = true;
                 correct += count_correct(outputs.view(), labels);
+            }
+            if let Some(d) = &mut self.diagnostics {
+                d.observe_outputs(outputs.view());
             }
             let loss = self.loss.forward(outputs, target)?;
             if !loss.is_finite() {
@@ -340,6 +346,10 @@ impl<M: Layer> Trainer<M> {
             diagnostics,
         };
         progress.finish(&record, self.epochs);
+        let print_table = self.diagnostics.as_ref().map(|d| d.config().print_table);
+        if let (Some(true), Some(d)) = (print_table, &record.diagnostics) {
+            println!("{}", d.table());
+        }
         Ok(record)
     }
 
@@ -382,16 +392,22 @@ impl<M: Layer> Trainer<M> {
         let mut batches = loader.epoch(0);
         while let Some(batch) = batches.next_batch() {
             let target = batch.target();
-            let outputs = self.model.forward(batch.inputs.view(), Mode::Eval)?;
+            // With diagnostics, a leaf-by-leaf pass that also counts silent units (activation
+            // layers only keep statistics of training-mode passes).
+            let tracked;
+            let outputs = match tracker.as_deref_mut() {
+                Some(t) => {
+                    tracked = t.forward_eval(&mut self.model, batch.inputs.view())?;
+                    tracked.view()
+                }
+                None => self.model.forward(batch.inputs.view(), Mode::Eval)?,
+            };
             if let Target::Classes(labels) = &target {
                 classes = true;
                 correct += count_correct(outputs.view(), labels);
             }
             loss_sum += f64::from(self.loss.forward(outputs, target)?) * batch.len() as f64;
             seen += batch.len();
-            if let Some(t) = tracker.as_deref_mut() {
-                t.observe(&self.model);
-            }
         }
         Ok(Evaluation {
             loss: loss_sum / seen.max(1) as f64,

@@ -1,0 +1,171 @@
+//! The diagnostics for a person and for tools: a per-epoch table, a flat CSV, a plot.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{EpochDiagnostics, LayerUnits, Silence};
+use crate::{History, Result};
+
+/// A number in 9 characters: fixed point in the readable range, scientific outside it.
+fn num(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e5).contains(&v.abs()) {
+        format!("{v:>9.4}")
+    } else {
+        format!("{v:>9.2e}")
+    }
+}
+
+impl EpochDiagnostics {
+    /// The per-epoch table: one row per activation layer (silent kind, % silent on the training
+    /// and validation sets, revived and newly silent units, output max), one row per parameter
+    /// (mean and max gradient norm, update ratio), and the total gradient norm before clipping.
+    ///
+    /// ```
+    /// use lazarus_train::diagnostics::EpochDiagnostics;
+    /// let table = EpochDiagnostics::default().table();
+    /// assert!(table.contains("train %") && table.contains("max |grad|"));
+    /// ```
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>10}",
+            "layer", "silent", "train %", "val %", "revived", "died", "output max"
+        );
+        for u in &self.train_units {
+            let percent = |u: &LayerUnits| match u.kind {
+                Silence::Never => "-".to_string(),
+                _ => format!("{:.1}", 100.0 * u.fraction),
+            };
+            let val = self
+                .validation_units
+                .iter()
+                .find(|v| v.path == u.path)
+                .map_or("-".to_string(), percent);
+            let _ = writeln!(
+                out,
+                "  {:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>10}",
+                format!("{}[{}]", u.layer, u.path),
+                u.kind.label(),
+                percent(u),
+                val,
+                u.revived,
+                u.newly_silent,
+                num(f64::from(u.output_max_abs)).trim()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>11} {:>10} {:>12}",
+            "parameter", "mean |grad|", "max |grad|", "update ratio"
+        );
+        for g in &self.gradients {
+            let _ = writeln!(
+                out,
+                "  {:<16} {:>11} {:>10} {:>12}",
+                g.param,
+                num(g.mean_norm),
+                num(g.max_norm),
+                num(g.update_ratio)
+            );
+        }
+        let _ = write!(
+            out,
+            "  total |grad| over {} steps: mean {}, max {} (before clipping)",
+            self.steps,
+            num(self.mean_total_grad_norm).trim(),
+            num(self.max_total_grad_norm).trim()
+        );
+        if let Some(clipped) = self.clipped_steps {
+            let _ = write!(out, "; clipped in {clipped} steps");
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// The diagnostics of every epoch of `history` as CSV, one row per (epoch, set, layer) and per
+/// (epoch, parameter): the columns are
+/// `epoch,set,path,layer,kind,units,silent,fraction,revived,newly_silent,output_mean,output_std,output_max_abs,mean_norm,max_norm,update_ratio`,
+/// with `set` one of `train`, `validation`, `gradient`, `born_dead`, and empty cells where a
+/// column does not apply. (`History::to_csv` keeps one row per epoch; this is its long-format
+/// companion, ready for a spreadsheet or pandas.)
+///
+/// ```
+/// use lazarus_train::History;
+/// use lazarus_train::diagnostics::diagnostics_csv;
+/// assert!(diagnostics_csv(&History::default()).starts_with("epoch,set,path"));
+/// ```
+pub fn diagnostics_csv(history: &History) -> String {
+    let mut out = String::from(
+        "epoch,set,path,layer,kind,units,silent,fraction,revived,newly_silent,output_mean,output_std,output_max_abs,mean_norm,max_norm,update_ratio\n",
+    );
+    for record in &history.epochs {
+        let Some(d) = &record.diagnostics else {
+            continue;
+        };
+        let born: &[LayerUnits] = d.born_dead.as_ref().map_or(&[], |b| &b.units);
+        for (set, units) in [
+            ("born_dead", born),
+            ("train", &d.train_units[..]),
+            ("validation", &d.validation_units[..]),
+        ] {
+            for u in units {
+                let _ = writeln!(
+                    out,
+                    "{},{set},{},{},{},{},{},{},{},{},{},{},{},,,",
+                    record.epoch,
+                    u.path,
+                    u.layer,
+                    u.kind.label(),
+                    u.units,
+                    u.silent,
+                    u.fraction,
+                    u.revived,
+                    u.newly_silent,
+                    u.output_mean,
+                    u.output_std,
+                    u.output_max_abs
+                );
+            }
+        }
+        for g in &d.gradients {
+            let _ = writeln!(
+                out,
+                "{},gradient,{},,,,,,,,,,,{},{},{}",
+                record.epoch, g.param, g.mean_norm, g.max_norm, g.update_ratio
+            );
+        }
+    }
+    out
+}
+
+/// Plot, for each activation layer with a silent region, the percentage of its units that were
+/// dead (or inactive, for leaky activations) in each epoch of `history`, into an SVG file.
+///
+/// # Errors
+/// [`Error::Plot`](crate::Error::Plot) naming the file.
+pub fn plot_silent_fractions(history: &History, path: impl AsRef<std::path::Path>) -> Result<()> {
+    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for record in &history.epochs {
+        for u in record.diagnostics.iter().flat_map(|d| &d.train_units) {
+            if u.kind == Silence::Never {
+                continue;
+            }
+            series
+                .entry(format!("{}[{}] {}", u.layer, u.path, u.kind.label()))
+                .or_default()
+                .push((record.epoch as f64, 100.0 * u.fraction));
+        }
+    }
+    let chart = crate::plot::Chart {
+        title: "Silent units per layer".into(),
+        x_label: "epoch".into(),
+        y_label: "% of units silent for every sample".into(),
+        series: series
+            .into_iter()
+            .map(|(name, points)| crate::plot::Series::new(name, points))
+            .collect(),
+    };
+    crate::plot::write_svg(path, &[chart], 1)
+}
