@@ -140,7 +140,8 @@ fn properties(value: &dyn Fn(f32) -> f32, grad: &dyn Fn(f32) -> f32) -> Properti
     runs.extend(current);
     let step = 20.0 / 20_000.0;
     let jump_at = |x: f64| f64::from(grad(x as f32)).abs() > 1e-3;
-    let (runs, rounded): (Vec<(f64, f64)>, Vec<(f64, f64)>) = runs
+    type Runs = Vec<(f64, f64)>;
+    let (runs, rounded): (Runs, Runs) = runs
         .into_iter()
         .filter(|(a, b)| b > a)
         .partition(|&(a, b)| (a > -10.0 && jump_at(a - step)) || (b < 10.0 && jump_at(b + step)));
@@ -175,15 +176,8 @@ fn properties(value: &dyn Fn(f32) -> f32, grad: &dyn Fn(f32) -> f32) -> Properti
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let yes = |b: bool| if b { "yes" } else { "no" };
     println!(
-        "{:<12} {:>8} {:>8} {:>7} {:>10} {:>12} {:>9}  {}",
-        "activation",
-        "bounded<",
-        "bounded>",
-        "smooth",
-        "monotonic",
-        "E[f(Z)]",
-        "f'(-2)",
-        "dead region (f' = 0 exactly)"
+        "{:<12} {:>8} {:>8} {:>7} {:>10} {:>12} {:>9}  dead region (f' = 0 exactly)",
+        "activation", "bounded<", "bounded>", "smooth", "monotonic", "E[f(Z)]", "f'(-2)"
     );
     let mut grid = Vec::new();
     for name in ACTIVATION_NAMES {
