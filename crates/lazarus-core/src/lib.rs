@@ -46,6 +46,7 @@ mod layer;
 mod linear;
 pub mod loss;
 mod mode;
+mod parallel;
 mod param;
 mod sequential;
 mod tensor;
@@ -57,6 +58,7 @@ pub use flatten::Flatten;
 pub use layer::{Layer, walk_layers};
 pub use linear::Linear;
 pub use mode::Mode;
+pub use parallel::{num_threads, set_num_threads};
 pub use param::{Param, ParamRole};
 pub use sequential::Sequential;
 pub use tensor::{
