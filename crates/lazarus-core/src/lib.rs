@@ -31,15 +31,11 @@
 //! ```
 #![warn(missing_docs)]
 
-// matrixmultiply is a direct dependency only to switch its default features back on (ndarray
-// turns them off, and with them the runtime-detected AVX-512 kernels); ndarray's
-// `general_mat_mul` calls it.
-use matrixmultiply as _;
-
 mod activation_stats;
 mod dropout;
 mod error;
 mod flatten;
+mod gemm;
 pub mod gradcheck;
 pub mod init;
 mod layer;
@@ -58,7 +54,7 @@ pub use flatten::Flatten;
 pub use layer::{Layer, walk_layers};
 pub use linear::Linear;
 pub use mode::Mode;
-pub use parallel::{num_threads, set_num_threads};
+pub use parallel::{num_threads, parallel_for, parallel_zip, set_num_threads};
 pub use param::{Param, ParamRole};
 pub use sequential::Sequential;
 pub use tensor::{

@@ -1,8 +1,9 @@
 //! `Linear`: the fully connected layer, y = x Wᵀ + b.
 
-use ndarray::{Array2, Axis, Ix2, linalg::general_mat_mul};
+use ndarray::{Array2, Axis, Ix2};
 use rand::Rng;
 
+use crate::gemm::{Split, gemm};
 use crate::{
     Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, as_matrix, init, reuse_buffer,
 };
@@ -165,7 +166,7 @@ impl Layer for Linear {
             None => self.output.fill(0.0),
         }
         let w = Self::weight_matrix(&self.weight.value);
-        general_mat_mul(1.0, &x, &w.t(), 1.0, &mut self.output);
+        gemm(x, w.t(), 1.0, &mut self.output.view_mut(), Split::Cols);
         self.has_input = mode == Mode::Train;
         if self.has_input {
             reuse_buffer(&mut self.input, x.raw_dim());
@@ -179,12 +180,24 @@ impl Layer for Linear {
         reuse_buffer(&mut self.grad_input, self.input.raw_dim());
         // dL/dx = G W
         let w = Self::weight_matrix(&self.weight.value);
-        general_mat_mul(1.0, &g, &w, 0.0, &mut self.grad_input);
+        gemm(g, w, 0.0, &mut self.grad_input.view_mut(), Split::Cols);
         Ok(self.grad_input.view().into_dyn())
     }
 
     fn backward_params(&mut self, grad_output: TensorView<'_>) -> Result<()> {
         self.accumulate_param_grads(grad_output).map(|_| ())
+    }
+
+    /// Zero both gradients. The weight's is cleared in parallel pieces by rows, like the
+    /// matrix products cut it, so each core clears the rows it will accumulate into.
+    fn zero_grad(&mut self) {
+        match self.weight.grad.as_slice_mut() {
+            Some(dw) => crate::parallel_zip([dw], [], &|[dw], []| dw.fill(0.0)),
+            None => self.weight.zero_grad(),
+        }
+        if let Some(b) = &mut self.bias {
+            b.zero_grad();
+        }
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
@@ -245,11 +258,15 @@ impl Linear {
             .view_mut()
             .into_dimensionality::<Ix2>()
             .expect("the weight gradient has the weight's 2-D shape");
-        general_mat_mul(1.0, &g.t(), &self.input, 1.0, &mut dw);
-        // dL/db += Σ_batch G
+        gemm(g.t(), self.input.view(), 1.0, &mut dw, Split::Rows);
+        // dL/db += Σ_batch G, one row of G at a time (contiguous slices when G is, so the
+        // additions vectorize; the order of the sum is the batch order either way).
         if let Some(b) = &mut self.bias {
             for row in g.rows() {
-                b.grad.zip_mut_with(&row.into_dyn(), |acc, &v| *acc += v);
+                match (b.grad.as_slice_mut(), row.as_slice()) {
+                    (Some(db), Some(row)) => db.iter_mut().zip(row).for_each(|(acc, &v)| *acc += v),
+                    _ => b.grad.zip_mut_with(&row.into_dyn(), |acc, &v| *acc += v),
+                }
             }
         }
         Ok(g)

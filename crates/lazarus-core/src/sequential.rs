@@ -208,6 +208,13 @@ impl Layer for Sequential {
         }
     }
 
+    /// Each child zeroes its own gradients (a Linear does it in parallel pieces).
+    fn zero_grad(&mut self) {
+        for layer in &mut self.layers {
+            layer.zero_grad();
+        }
+    }
+
     fn visit_children(&self, f: &mut dyn FnMut(usize, &dyn Layer)) {
         for (i, layer) in self.layers.iter().enumerate() {
             f(i, layer.as_ref());

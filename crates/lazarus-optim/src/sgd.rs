@@ -159,17 +159,57 @@ impl UpdateRule for SgdConfig {
         let keep = (1.0 - self.dampening) as f32;
         let Some(buf) = state.first_mut() else {
             // Plain SGD: θ ← θ − γ·(g + λθ).
-            for (w, &g) in value.iter_mut().zip(grad) {
-                *w -= lr * (sign * g + wd * *w);
-            }
+            lazarus_core::parallel_zip([value], [grad], &|[value], [grad]| {
+                for (w, &g) in value.iter_mut().zip(grad) {
+                    *w -= lr * (sign * g + wd * *w);
+                }
+            });
             return;
         };
-        let (first, nesterov) = (step == 1, self.nesterov);
-        for ((w, &g), b) in value.iter_mut().zip(grad).zip(buf.iter_mut()) {
-            let g = sign * g + wd * *w;
-            *b = if first { g } else { mu * *b + keep * g };
-            let d = if nesterov { g + mu * *b } else { *b };
-            *w -= lr * d;
-        }
+        let c = Coefficients {
+            sign,
+            wd,
+            mu,
+            keep,
+            lr,
+        };
+        // Large parameters are updated in parallel pieces (each element on its own, so the
+        // result is the same for any thread count). The two flags pick one of four loops
+        // outside the element loop, so each loop is branch-free and vectorizes.
+        lazarus_core::parallel_zip([value, buf.as_mut_slice()], [grad], &|[w, b], [g]| match (
+            step == 1,
+            self.nesterov,
+        ) {
+            (true, false) => momentum_pass::<true, false>(w, g, b, c),
+            (true, true) => momentum_pass::<true, true>(w, g, b, c),
+            (false, false) => momentum_pass::<false, false>(w, g, b, c),
+            (false, true) => momentum_pass::<false, true>(w, g, b, c),
+        });
+    }
+}
+
+/// The per-element coefficients of a momentum step, rounded to f32.
+#[derive(Clone, Copy)]
+struct Coefficients {
+    sign: f32,
+    wd: f32,
+    mu: f32,
+    keep: f32,
+    lr: f32,
+}
+
+/// One momentum step over a piece of a parameter (the update rule in [`Sgd`]'s docs).
+#[inline(always)]
+fn momentum_pass<const FIRST: bool, const NESTEROV: bool>(
+    value: &mut [f32],
+    grad: &[f32],
+    buf: &mut [f32],
+    c: Coefficients,
+) {
+    for ((w, &g), b) in value.iter_mut().zip(grad).zip(buf.iter_mut()) {
+        let g = c.sign * g + c.wd * *w;
+        *b = if FIRST { g } else { c.mu * *b + c.keep * g };
+        let d = if NESTEROV { g + c.mu * *b } else { *b };
+        *w -= c.lr * d;
     }
 }

@@ -1,0 +1,207 @@
+//! `C ← A·B + β·C` for the layers, split over the thread pool.
+//!
+//! matrixmultiply does the arithmetic. It is a direct dependency of this crate, with its default
+//! features, because ndarray turns them off and with them the runtime-detected AVX-512 kernels.
+//! packs blocks of A and B and runs a SIMD micro-kernel chosen at run time (AVX2+FMA, or
+//! AVX-512 where the CPU has it). This file only decides how
+//! to cut one product into independent pieces:
+//!
+//! * Cut C into row blocks (and A with them) or column blocks (and B with them), as the
+//!   caller says: the caller knows which operand is a weight matrix. Each thread then reads and
+//!   packs only its share of the weights, which is what costs memory traffic at small batch
+//!   sizes, and (the pool deals pieces out to the same threads every time) the same rows of
+//!   W, dL/dW and the optimizer's buffers stay in the same core's cache from one pass to the
+//!   next.
+//! * Never cut the sum over k. Every element of C is computed by one piece, with the same
+//!   micro-kernel and the same k-blocking as in a single call, so the result is bit-for-bit the
+//!   same for every thread count.
+//! * Leave small products whole: handing work to another core costs about a microsecond, and
+//!   a piece should be worth much more than that.
+
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+use crate::parallel::{Shared, num_threads, parallel_for};
+
+/// Products with fewer multiply-adds than this run on one thread.
+const MIN_PARALLEL_MACS: usize = 1 << 18;
+/// Block edges are multiples of this (the micro-kernels' tile size), so no piece gets a
+/// ragged tile that a single call would not have had.
+const ALIGN: usize = 16;
+
+/// Which dimension of C a parallel product is cut along.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Split {
+    /// Row blocks of C and A; every piece reads all of B.
+    Rows,
+    /// Column blocks of C and B; every piece reads all of A.
+    Cols,
+}
+
+/// `c ← a·b + beta·c` (beta = 0: c is only written, never read, so it may hold garbage).
+///
+/// Panics if the shapes do not fit (callers check them and report `ShapeMismatch`).
+pub(crate) fn gemm(
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: &mut ArrayViewMut2<'_, f32>,
+    split: Split,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    assert!(
+        b.nrows() == k && c.dim() == (m, n),
+        "gemm shapes: [{m}, {k}] x {:?} into {:?}",
+        b.dim(),
+        c.dim()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if beta == 0.0 {
+            c.fill(0.0);
+        } else {
+            c.map_inplace(|v| *v *= beta);
+        }
+        return;
+    }
+    let [rsa, csa] = strides(&a);
+    let [rsb, csb] = strides(&b);
+    let [rsc, csc] = {
+        let s = c.strides();
+        [s[0], s[1]]
+    };
+    let (pa, pb, pc) = (
+        Shared(a.as_ptr()),
+        Shared(b.as_ptr()),
+        Shared(c.as_mut_ptr()),
+    );
+    let split_n = split == Split::Cols;
+    let len = if split_n { n } else { m };
+    let threads = num_threads();
+    let pieces = if m * n * k < MIN_PARALLEL_MACS || threads < 2 {
+        1
+    } else {
+        threads.min(len / ALIGN).max(1)
+    };
+    // Block edges: piece p covers [edge(p), edge(p + 1)), rounded to ALIGN.
+    let edge = |p: usize| {
+        if p == pieces {
+            len
+        } else {
+            (len * p / pieces).div_ceil(ALIGN) * ALIGN
+        }
+    };
+    let piece = |p: usize| {
+        let (start, end) = (edge(p), edge(p + 1).min(len));
+        if start >= end {
+            return;
+        }
+        let (pa, pb, pc) = (pa.get(), pb.get(), pc.get());
+        // SAFETY: the pointers and strides describe the views above; a piece reads a block of
+        // A or B inside them and writes its own block of C, disjoint from every other piece's.
+        unsafe {
+            if split_n {
+                let off_b = start as isize * csb;
+                let off_c = start as isize * csc;
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    end - start,
+                    1.0,
+                    pa,
+                    rsa,
+                    csa,
+                    pb.offset(off_b),
+                    rsb,
+                    csb,
+                    beta,
+                    pc.offset(off_c),
+                    rsc,
+                    csc,
+                );
+            } else {
+                let off_a = start as isize * rsa;
+                let off_c = start as isize * rsc;
+                matrixmultiply::sgemm(
+                    end - start,
+                    k,
+                    n,
+                    1.0,
+                    pa.offset(off_a),
+                    rsa,
+                    csa,
+                    pb,
+                    rsb,
+                    csb,
+                    beta,
+                    pc.offset(off_c),
+                    rsc,
+                    csc,
+                );
+            }
+        }
+    };
+    if pieces == 1 {
+        piece(0);
+    } else {
+        parallel_for(pieces, &piece);
+    }
+}
+
+fn strides(x: &ArrayView2<'_, f32>) -> [isize; 2] {
+    let s = x.strides();
+    [s[0], s[1]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::set_num_threads;
+    use ndarray::{Array2, linalg::general_mat_mul};
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    fn random(shape: (usize, usize), rng: &mut StdRng) -> Array2<f32> {
+        Array2::from_shape_fn(shape, |_| rng.random_range(-1.0..1.0))
+    }
+
+    /// Bit-for-bit the same as one ndarray call, for every thread count, layout and beta.
+    #[test]
+    fn matches_a_single_call_exactly() {
+        let mut rng = StdRng::seed_from_u64(0);
+        for &(m, k, n) in &[
+            (128, 784, 256),
+            (32, 256, 128),
+            (256, 32, 784),
+            (130, 70, 333),
+            (5, 3, 2),
+            (64, 0, 8),
+        ] {
+            let a = random((m, k), &mut rng);
+            let at = random((k, m), &mut rng);
+            let b = random((k, n), &mut rng);
+            let bt = random((n, k), &mut rng);
+            let c0 = random((m, n), &mut rng);
+            for beta in [0.0, 1.0] {
+                for (a, b) in [(a.view(), b.view()), (at.t(), bt.t()), (a.view(), bt.t())] {
+                    let mut expected = c0.clone();
+                    general_mat_mul(1.0, &a, &b, beta, &mut expected);
+                    for (threads, split) in [1, 2, 3, 4]
+                        .into_iter()
+                        .zip([Split::Rows, Split::Cols].into_iter().cycle())
+                    {
+                        set_num_threads(threads);
+                        let mut c = c0.clone();
+                        gemm(a, b, beta, &mut c.view_mut(), split);
+                        assert_eq!(
+                            c, expected,
+                            "{m}x{k}x{n} beta {beta} threads {threads} {split:?}"
+                        );
+                    }
+                }
+            }
+        }
+        set_num_threads(0);
+    }
+}
