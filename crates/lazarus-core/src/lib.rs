@@ -36,6 +36,8 @@ mod dropout;
 mod error;
 mod flatten;
 mod gemm;
+#[cfg(target_arch = "x86_64")]
+mod gemm_avx2;
 pub mod gradcheck;
 pub mod init;
 mod layer;
