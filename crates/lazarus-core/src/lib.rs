@@ -56,7 +56,7 @@ pub use flatten::Flatten;
 pub use layer::{Layer, walk_layers};
 pub use linear::Linear;
 pub use mode::Mode;
-pub use parallel::{num_threads, parallel_for, parallel_zip, set_num_threads};
+pub use parallel::{ZipFn, num_threads, parallel_for, parallel_zip, set_num_threads};
 pub use param::{Param, ParamRole};
 pub use sequential::Sequential;
 pub use tensor::{

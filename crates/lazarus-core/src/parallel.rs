@@ -116,7 +116,7 @@ const MIN_PARALLEL_ELEMENTS: usize = 1 << 15;
 pub fn parallel_zip<const N: usize, const M: usize>(
     muts: [&mut [f32]; N],
     shared: [&[f32]; M],
-    f: &(dyn Fn([&mut [f32]; N], [&[f32]; M]) + Sync),
+    f: &ZipFn<'_, N, M>,
 ) {
     let len = muts
         .first()
@@ -151,6 +151,10 @@ pub fn parallel_zip<const N: usize, const M: usize>(
         f(piece, shared.map(|s| &s[start..end]));
     });
 }
+
+/// What [`parallel_zip`] runs on each piece: the pieces of the mutable and the shared slices.
+pub type ZipFn<'a, const N: usize, const M: usize> =
+    dyn Fn([&mut [f32]; N], [&[f32]; M]) + Sync + 'a;
 
 /// A raw pointer that may cross threads, for work split into disjoint pieces (the user says
 /// why that is safe where it dereferences it).
@@ -321,7 +325,7 @@ impl Pool {
             }
             std::hint::spin_loop();
             polls += 1;
-            if polls % 64 == 0 && start.elapsed() > SPIN {
+            if polls.is_multiple_of(64) && start.elapsed() > SPIN {
                 break;
             }
         }
