@@ -31,6 +31,9 @@ fn bench_step(c: &mut Criterion, name: &str, mut opt: Box<dyn Optimizer>) {
 }
 
 fn optim_step(c: &mut Criterion) {
+    // One thread, as benches/compare/optim_step.py runs PyTorch (the updates of large
+    // parameters are cut into parallel pieces when more threads are allowed).
+    lazarus_core::set_num_threads(1);
     assert_eq!(mlp().param_count(), 235_146);
     bench_step(c, "adam_step_784_256_128_10", Box::new(Adam::new(1e-3).unwrap()));
     bench_step(c, "adamw_step_784_256_128_10", Box::new(AdamW::new(1e-3).unwrap()));

@@ -185,24 +185,37 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
             *m = lerp(*m, g, w1);
             *v = *v * b2f + c2 * g * g;
         };
-        let elements = value
-            .iter_mut()
-            .zip(grad)
-            .zip(m.iter_mut().zip(v.iter_mut()));
+        // Large parameters are updated in parallel pieces; each element on its own, so the
+        // result is the same for any thread count.
         match rest.first_mut() {
-            None => {
-                for ((w, &g), (m, v)) in elements {
-                    moments(w, g, m, v);
-                    *w -= step_size * (*m / (v.sqrt() / bias_correction2_sqrt + eps));
-                }
-            }
-            Some(v_max) => {
-                for (((w, &g), (m, v)), v_max) in elements.zip(v_max.iter_mut()) {
-                    moments(w, g, m, v);
-                    *v_max = v_max.max(*v);
-                    *w -= step_size * (*m / (v_max.sqrt() / bias_correction2_sqrt + eps));
-                }
-            }
+            None => lazarus_core::parallel_zip(
+                [value, m.as_mut_slice(), v.as_mut_slice()],
+                [grad],
+                &|[value, m, v], [grad]| {
+                    let elements = value.iter_mut().zip(grad).zip(m.iter_mut().zip(v));
+                    for ((w, &g), (m, v)) in elements {
+                        moments(w, g, m, v);
+                        *w -= step_size * (*m / (v.sqrt() / bias_correction2_sqrt + eps));
+                    }
+                },
+            ),
+            Some(v_max) => lazarus_core::parallel_zip(
+                [
+                    value,
+                    m.as_mut_slice(),
+                    v.as_mut_slice(),
+                    v_max.as_mut_slice(),
+                ],
+                [grad],
+                &|[value, m, v, v_max], [grad]| {
+                    let elements = value.iter_mut().zip(grad).zip(m.iter_mut().zip(v));
+                    for (((w, &g), (m, v)), v_max) in elements.zip(v_max) {
+                        moments(w, g, m, v);
+                        *v_max = v_max.max(*v);
+                        *w -= step_size * (*m / (v_max.sqrt() / bias_correction2_sqrt + eps));
+                    }
+                },
+            ),
         }
     }
 }
