@@ -9,6 +9,10 @@
 //! and its three backward formulas) → [`Sequential`] (the chain rule as a loop) →
 //! [`loss::CrossEntropyLoss`] (where every backward pass starts) → [`gradcheck`] (how we know).
 //!
+//! Speed: matrix products and large element-wise passes run on [`num_threads`] threads
+//! ([`set_num_threads`], like `torch.set_num_threads`; the machine's cores by default), with
+//! the same results for every thread count.
+//!
 //! ```
 //! use lazarus_core::loss::{CrossEntropyLoss, Loss, Target};
 //! use lazarus_core::{Layer, Linear, Mode, Sequential, Tensor};

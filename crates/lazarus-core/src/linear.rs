@@ -166,6 +166,8 @@ impl Layer for Linear {
             None => self.output.fill(0.0),
         }
         let w = Self::weight_matrix(&self.weight.value);
+        // With several threads, each takes a block of output columns = a block of W's rows:
+        // the same rows it accumulates dL/dW into and updates in the optimizer step.
         gemm(x, w.t(), 1.0, &mut self.output.view_mut(), Split::Cols);
         self.has_input = mode == Mode::Train;
         if self.has_input {
@@ -180,6 +182,7 @@ impl Layer for Linear {
         reuse_buffer(&mut self.grad_input, self.input.raw_dim());
         // dL/dx = G W
         let w = Self::weight_matrix(&self.weight.value);
+        // Cut by columns of dL/dx: each thread reads only its columns of W.
         gemm(g, w, 0.0, &mut self.grad_input.view_mut(), Split::Cols);
         Ok(self.grad_input.view().into_dyn())
     }
@@ -258,6 +261,7 @@ impl Linear {
             .view_mut()
             .into_dimensionality::<Ix2>()
             .expect("the weight gradient has the weight's 2-D shape");
+        // Cut by rows of dL/dW (output units), as the forward product cut W.
         gemm(g.t(), self.input.view(), 1.0, &mut dw, Split::Rows);
         // dL/db += Σ_batch G, one row of G at a time (contiguous slices when G is, so the
         // additions vectorize; the order of the sum is the batch order either way).
