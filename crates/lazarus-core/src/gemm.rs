@@ -1,9 +1,20 @@
 //! `C ← A·B + β·C` for the layers, split over the thread pool.
 //!
-//! matrixmultiply does the arithmetic. It is a direct dependency of this crate, with its default
-//! features, because ndarray turns them off and with them the runtime-detected AVX-512 kernels.
-//! packs blocks of A and B and runs a SIMD micro-kernel chosen at run time (AVX2+FMA, or
-//! AVX-512 where the CPU has it). This file only decides how
+//! Who does the arithmetic:
+//!
+//! * matrixmultiply, a general GEMM: it packs blocks of A and B and runs a SIMD micro-kernel
+//!   chosen at run time (AVX2+FMA, or AVX-512 where the CPU has it). It is a direct dependency
+//!   of this crate, with its default features, because ndarray turns them off and with them
+//!   the AVX-512 kernels. It is used on CPUs with AVX-512 or without AVX2, for operand layouts
+//!   the kernels below do not take, and for products of at least `LARGE_PRODUCT`
+//!   multiply-adds, where its packing pays for itself.
+//! * On AVX2+FMA CPUs without AVX-512, the smaller products of a training step go to the
+//!   kernels in `gemm_avx2.rs`, which read the weight matrix where it lies instead of packing
+//!   it: at batch 32, `y = x Wᵀ` of a 784→256 layer runs 1.4× faster and the gradient products
+//!   1.1–1.2× (measured on an AMD EPYC, Zen 3).
+//!
+//! The choice depends only on the CPU and on the whole product's shape and layout, never on
+//! how the product is cut, so it is the same for every thread count. This file also decides how
 //! to cut one product into independent pieces:
 //!
 //! * Cut C into row blocks (and A with them) or column blocks (and B with them), as the
@@ -13,8 +24,8 @@
 //!   W, dL/dW and the optimizer's buffers stay in the same core's cache from one pass to the
 //!   next.
 //! * Never cut the sum over k. Every element of C is computed by one piece, with the same
-//!   micro-kernel and the same k-blocking as in a single call, so the result is bit-for-bit the
-//!   same for every thread count.
+//!   kernel and the same k-blocking as in a single call (each element's sum does not depend on
+//!   where its tile starts), so the result is bit-for-bit the same for every thread count.
 //! * Leave small products whole: handing work to another core costs about a microsecond, and
 //!   a piece should be worth much more than that.
 
@@ -60,8 +71,8 @@ fn choose(macs: usize, csa: isize, rsb: isize, csb: isize) -> Kernel {
 
 /// Products with fewer multiply-adds than this run on one thread.
 const MIN_PARALLEL_MACS: usize = 1 << 18;
-/// Block edges are multiples of this (the micro-kernels' tile size), so no piece gets a
-/// ragged tile that a single call would not have had.
+/// Block edges are multiples of this (the micro-kernels' tile width), so pieces do not end in
+/// needlessly ragged tiles. (Results would be the same with any edges.)
 const ALIGN: usize = 16;
 
 /// Which dimension of C a parallel product is cut along.

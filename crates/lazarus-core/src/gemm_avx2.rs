@@ -12,8 +12,9 @@
 //! `dL/dW = Gᵀ x` (B = x) and `dL/dx = G W` (B = W); for `y = x Wᵀ` the caller computes
 //! `yᵀ = W xᵀ` instead and only the small `xᵀ` is copied.
 //!
-//! Each element of C is an FMA chain over k in blocks of [`KC`], the same chain wherever the
-//! element's tile starts: cutting C into row or column pieces does not change a single bit.
+//! Each element of C is computed the same way wherever its tile starts (an FMA chain over k in
+//! blocks of [`KC`] in `gemm`; eight lane sums over k, added in a fixed order, in `gemm_dot`):
+//! cutting C into row or column pieces does not change a single bit.
 
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mul_ps,
