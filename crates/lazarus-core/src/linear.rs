@@ -172,7 +172,13 @@ impl Layer for Linear {
         self.has_input = mode == Mode::Train;
         if self.has_input {
             reuse_buffer(&mut self.input, x.raw_dim());
-            self.input.assign(&x);
+            match (self.input.as_slice_mut(), x.as_slice()) {
+                // A large batch is copied in parallel pieces.
+                (Some(dst), Some(src)) => {
+                    crate::parallel_zip([dst], [src], &|[d], [s]| d.copy_from_slice(s));
+                }
+                _ => self.input.assign(&x),
+            }
         }
         Ok(self.output.view().into_dyn())
     }

@@ -136,7 +136,12 @@ impl Loss for CrossEntropyLoss {
                 (1.0 - eps) * hard + uniform
             };
             let max = z.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            let sum_exp: f32 = z.iter().map(|&v| (v - max).exp()).sum();
+            // e^(zᵢ − max), kept in the gradient row: one exp per logit, reused for pᵢ below.
+            let mut sum_exp = 0.0f32;
+            for (&zi, gi) in z.iter().zip(g.iter_mut()) {
+                *gi = (zi - max).exp();
+                sum_exp += *gi;
+            }
             let log_sum_exp = max + sum_exp.ln();
             let q_total: f32 = (0..classes).map(q).sum();
             let mut sample_loss = 0.0f64;
@@ -144,8 +149,8 @@ impl Loss for CrossEntropyLoss {
                 let log_p = zi - log_sum_exp;
                 let qi = q(i);
                 sample_loss -= f64::from(qi * log_p);
-                // ∂ℓ/∂zᵢ = pᵢ Σq − qᵢ
-                *gi = (log_p.exp() * q_total - qi) * scale;
+                // ∂ℓ/∂zᵢ = pᵢ Σq − qᵢ, with pᵢ = e^(zᵢ − max) / Σⱼ e^(zⱼ − max)
+                *gi = (*gi / sum_exp * q_total - qi) * scale;
             }
             total += sample_loss;
         }

@@ -260,8 +260,25 @@ fn gather_rows(src: &Tensor, indices: &[usize], dst: &mut Tensor) {
     let dst = dst
         .as_slice_mut()
         .expect("reuse_buffer builds standard-layout tensors");
-    for (out, &i) in dst.chunks_exact_mut(row).zip(indices) {
-        out.copy_from_slice(&src[i * row..(i + 1) * row]);
+    let base = dst.as_ptr() as usize;
+    // Large batches are copied in parallel pieces (contiguous ranges of the batch buffer, which
+    // may start and end inside a sample).
+    lazarus_core::parallel_zip([dst], [], &|[piece], []| {
+        let offset = (piece.as_ptr() as usize - base) / std::mem::size_of::<f32>();
+        copy_range(src, indices, row, offset, piece);
+    });
+}
+
+/// Fill `out`, the elements `[offset, offset + out.len())` of the gathered batch, from `src`.
+fn copy_range(src: &[f32], indices: &[usize], row: usize, offset: usize, out: &mut [f32]) {
+    let (mut at, mut done) = (offset, 0);
+    while done < out.len() {
+        let (sample, within) = (at / row, at % row);
+        let n = (row - within).min(out.len() - done);
+        let start = indices[sample] * row + within;
+        out[done..done + n].copy_from_slice(&src[start..start + n]);
+        done += n;
+        at += n;
     }
 }
 
