@@ -19,7 +19,10 @@ fn mlp() -> Sequential {
     // Small, varied gradients, as after a backward pass.
     model.visit_params_mut(&mut |_, p| {
         let n = p.grad.len() as f32;
-        p.grad.iter_mut().enumerate().for_each(|(i, g)| *g = 1e-3 * ((i as f32 / n) - 0.5));
+        p.grad
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, g)| *g = 1e-3 * ((i as f32 / n) - 0.5));
     });
     model
 }
@@ -27,7 +30,9 @@ fn mlp() -> Sequential {
 fn bench_step(c: &mut Criterion, name: &str, mut opt: Box<dyn Optimizer>) {
     let mut model = mlp();
     opt.step(&mut model).unwrap(); // builds the state
-    c.bench_function(name, |b| b.iter(|| opt.step(black_box(&mut model)).unwrap()));
+    c.bench_function(name, |b| {
+        b.iter(|| opt.step(black_box(&mut model)).unwrap())
+    });
 }
 
 fn optim_step(c: &mut Criterion) {
@@ -35,9 +40,21 @@ fn optim_step(c: &mut Criterion) {
     // parameters are cut into parallel pieces when more threads are allowed).
     lazarus_core::set_num_threads(1);
     assert_eq!(mlp().param_count(), 235_146);
-    bench_step(c, "adam_step_784_256_128_10", Box::new(Adam::new(1e-3).unwrap()));
-    bench_step(c, "adamw_step_784_256_128_10", Box::new(AdamW::new(1e-3).unwrap()));
-    bench_step(c, "sgd_momentum_step_784_256_128_10", Box::new(Sgd::new(0.01).unwrap().momentum(0.9).unwrap()));
+    bench_step(
+        c,
+        "adam_step_784_256_128_10",
+        Box::new(Adam::new(1e-3).unwrap()),
+    );
+    bench_step(
+        c,
+        "adamw_step_784_256_128_10",
+        Box::new(AdamW::new(1e-3).unwrap()),
+    );
+    bench_step(
+        c,
+        "sgd_momentum_step_784_256_128_10",
+        Box::new(Sgd::new(0.01).unwrap().momentum(0.9).unwrap()),
+    );
 }
 
 criterion_group!(benches, optim_step);

@@ -13,10 +13,15 @@ pub mod prelude {
         LeakyRelu, LogSigmoid, Mish, PRelu, RRelu, Relu, Relu6, Selu, Sigmoid, Silu, Softplus,
         Softsign, Tanh, activation_by_name,
     };
-    pub use lazarus_core::loss::{BceWithLogitsLoss, CrossEntropyLoss, HuberLoss, Loss, MseLoss, Target};
-    pub use lazarus_core::{Dropout, Flatten, Layer, Linear, Mode, Param, ParamRole, Sequential, Tensor};
+    pub use lazarus_core::loss::{
+        BceWithLogitsLoss, CrossEntropyLoss, HuberLoss, Loss, MseLoss, Target,
+    };
+    pub use lazarus_core::{
+        Dropout, Flatten, Layer, Linear, Mode, Param, ParamRole, Sequential, Tensor,
+    };
     pub use lazarus_optim::{
-        Adam, AdamW, CosineAnnealingLr, LrScheduler, NormType, Optimizer, Sgd, StepLr, clip_grad_norm, clip_grad_value,
+        Adam, AdamW, CosineAnnealingLr, LrScheduler, NormType, Optimizer, Sgd, StepLr,
+        clip_grad_norm, clip_grad_value,
     };
     pub use lazarus_train::data::{DataLoader, Dataset, SyntheticDigits};
     pub use lazarus_train::{History, Trainer, Verbosity};

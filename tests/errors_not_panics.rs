@@ -15,37 +15,68 @@ fn mlp(rng: &mut StdRng) -> Sequential {
 #[test]
 fn wrong_input_width_names_the_layer_and_shapes() {
     let mut model = mlp(&mut StdRng::seed_from_u64(0));
-    let err = model.forward(Tensor::zeros(vec![8, 2, 5]).view(), Mode::Train).unwrap_err();
+    let err = model
+        .forward(Tensor::zeros(vec![8, 2, 5]).view(), Mode::Train)
+        .unwrap_err();
     match err {
-        Error::ShapeMismatch { ref layer, ref found, .. } => {
+        Error::ShapeMismatch {
+            ref layer,
+            ref found,
+            ..
+        } => {
             assert_eq!(layer, "linear[1]");
             assert_eq!(found, &[8, 10]);
         }
         other => panic!("expected ShapeMismatch, got {other:?}"),
     }
-    assert_eq!(err.to_string(), "linear[1]: expected [batch, 12], found shape [8, 10]");
+    assert_eq!(
+        err.to_string(),
+        "linear[1]: expected [batch, 12], found shape [8, 10]"
+    );
 }
 
 #[test]
 fn wrong_target_length_is_a_shape_error() {
     let mut loss = CrossEntropyLoss::new();
     let logits = Tensor::zeros(vec![4, 3]);
-    let err = loss.forward(logits.view(), Target::Classes(&[0, 1, 2])).unwrap_err();
-    assert!(matches!(err, Error::ShapeMismatch { ref found, .. } if found == &[3]), "{err:?}");
+    let err = loss
+        .forward(logits.view(), Target::Classes(&[0, 1, 2]))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::ShapeMismatch { ref found, .. } if found == &[3]),
+        "{err:?}"
+    );
     let mut mse = MseLoss::new();
-    let err = mse.forward(logits.view(), Target::Values(Tensor::zeros(vec![4]).view())).unwrap_err();
+    let err = mse
+        .forward(logits.view(), Target::Values(Tensor::zeros(vec![4]).view()))
+        .unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err:?}");
 }
 
 #[test]
 fn backward_before_forward_is_an_error() {
     let mut model = mlp(&mut StdRng::seed_from_u64(0));
-    let err = model.backward(Tensor::zeros(vec![2, 3]).view()).unwrap_err();
-    assert_eq!(err, Error::BackwardBeforeForward { layer: "linear[2]".into() });
+    let err = model
+        .backward(Tensor::zeros(vec![2, 3]).view())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::BackwardBeforeForward {
+            layer: "linear[2]".into()
+        }
+    );
     // An eval-mode forward keeps nothing, so backward after it is the same error.
-    model.forward(Tensor::zeros(vec![2, 12]).view(), Mode::Eval).unwrap();
-    assert!(matches!(model.backward(Tensor::zeros(vec![2, 3]).view()), Err(Error::BackwardBeforeForward { .. })));
-    assert!(matches!(CrossEntropyLoss::new().backward(), Err(Error::BackwardBeforeForward { .. })));
+    model
+        .forward(Tensor::zeros(vec![2, 12]).view(), Mode::Eval)
+        .unwrap();
+    assert!(matches!(
+        model.backward(Tensor::zeros(vec![2, 3]).view()),
+        Err(Error::BackwardBeforeForward { .. })
+    ));
+    assert!(matches!(
+        CrossEntropyLoss::new().backward(),
+        Err(Error::BackwardBeforeForward { .. })
+    ));
 }
 
 proptest! {
