@@ -18,6 +18,8 @@
 //!   loader → forward → loss → zero_grad → backward_params → optimizer step.
 //! * `trainer`: the same epochs through `Trainer::fit` (silent, no diagnostics), which also
 //!   tracks loss and accuracy per batch. The gap between the two is the framework's overhead.
+//! * `diagnostics`: `trainer` with the diagnostics on (dead units, gradient norms, update
+//!   ratios every batch): the price of watching.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -27,6 +29,7 @@ use lazarus::core::loss::{CrossEntropyLoss, Loss};
 use lazarus::core::{Layer, Mode, Sequential};
 use lazarus::optim::{Optimizer, Sgd};
 use lazarus::train::data::{DataLoader, Dataset, SyntheticDigits};
+use lazarus::train::diagnostics::DiagnosticsConfig;
 use lazarus::train::models::mlp;
 use lazarus::train::{Trainer, Verbosity};
 use rand::{SeedableRng, rngs::StdRng};
@@ -38,6 +41,8 @@ enum RunMode {
     Bare,
     /// `Trainer::fit`, one epoch per call.
     Trainer,
+    /// `Trainer::fit` with the dying-ReLU diagnostics on (warnings silenced).
+    Diagnostics,
 }
 
 /// Time MLP training epochs and print one JSON line.
@@ -88,7 +93,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let optimizer = Sgd::new(LR)?.momentum(MOMENTUM)?;
     let (times, loss) = match args.mode {
         RunMode::Bare => bare(model, optimizer, &data, &args)?,
-        RunMode::Trainer => trainer(model, optimizer, &data, &args)?,
+        RunMode::Trainer | RunMode::Diagnostics => trainer(model, optimizer, &data, &args)?,
     };
     let mut timed = times[1..].to_vec();
     timed.sort_by(f64::total_cmp);
@@ -96,7 +101,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let line = json!({
         "framework": "lazarus",
         "workload": "mlp_epoch",
-        "mode": match args.mode { RunMode::Bare => "bare", RunMode::Trainer => "trainer" },
+        "mode": args.mode.to_possible_value().map(|v| v.get_name().to_string()),
         "batch_size": args.batch_size,
         "threads": lazarus::core::num_threads(),
         "samples": args.samples,
@@ -162,6 +167,12 @@ fn trainer(
         .batch_size(args.batch_size)
         .seed(args.seed)
         .verbosity(Verbosity::Silent);
+    if args.mode == RunMode::Diagnostics {
+        trainer = trainer.diagnostics(DiagnosticsConfig {
+            warnings: false,
+            ..DiagnosticsConfig::default()
+        });
+    }
     let mut times = Vec::with_capacity(args.epochs);
     for epoch in 1..=args.epochs {
         trainer = trainer.epochs(epoch);

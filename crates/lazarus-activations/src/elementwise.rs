@@ -81,9 +81,6 @@ pub(crate) fn chain(local: f32, upstream: f32) -> f32 {
     if local == 0.0 { 0.0 } else { local * upstream }
 }
 
-/// Whether a value lies in a region, as `ActivationStats::from_pass` takes it.
-type RegionTest<'a> = dyn Fn(f32) -> bool + 'a;
-
 /// An element-wise activation layer built from a [`Pointwise`] function.
 #[derive(Debug, Clone)]
 pub(crate) struct Elementwise<F> {
@@ -137,17 +134,16 @@ impl<F: Pointwise> Elementwise<F> {
         let saved = self.buffers.last_pass()?;
         let f = self.f;
         let in_region = move |v: f32| f.in_region(v);
-        let (zero_grad, negative): (Option<&RegionTest>, Option<&RegionTest>) = match f.region() {
+        // Regions are defined on the saved value (x, or y where y stands in for x).
+        let (zero_grad, negative) = match f.region() {
             Region::None => (None, None),
-            Region::ZeroGrad => (Some(&in_region), None),
-            Region::Negative => (None, Some(&in_region)),
+            Region::ZeroGrad => (Some(in_region), None),
+            Region::Negative => (None, Some(in_region)),
         };
         Some(match f.saved() {
-            // Regions are defined on the saved value, so the saved output stands in for x.
-            Saved::Output => ActivationStats::from_pass(saved.clone(), saved, zero_grad, negative),
+            Saved::Output => ActivationStats::from_saved(saved, |y| y, zero_grad, negative),
             Saved::Input => {
-                let y = saved.mapv(|v| f.value(v));
-                ActivationStats::from_pass(saved, y.view(), zero_grad, negative)
+                ActivationStats::from_saved(saved, move |x| f.value(x), zero_grad, negative)
             }
         })
     }

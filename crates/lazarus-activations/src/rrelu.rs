@@ -157,11 +157,11 @@ impl Layer for RRelu {
     fn activation_stats(&self) -> Option<ActivationStats> {
         // With slopes ≥ 0, y ≤ 0 exactly when x ≤ 0: the kept output tells the negative side.
         let y = self.buffers.last_pass()?;
-        Some(ActivationStats::from_pass(
-            y.clone(),
+        Some(ActivationStats::from_saved(
             y,
+            |y| y,
             None,
-            Some(&|v| v <= 0.0),
+            Some(|v: f32| v <= 0.0),
         ))
     }
 }

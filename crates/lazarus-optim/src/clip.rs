@@ -1,6 +1,6 @@
 //! Gradient clipping: the practical cure for exploding gradients.
 
-use lazarus_core::Layer;
+use lazarus_core::{Layer, sum_f64, sum_squares};
 
 use crate::error::check;
 use crate::{Error, Result};
@@ -62,9 +62,10 @@ pub fn grad_norm(model: &dyn Layer, norm_type: NormType) -> Result<f32> {
     let mut acc = 0.0f64;
     model.visit_params(&mut |_, param| {
         let grads = param.grad.iter().map(|&g| f64::from(g).abs());
+        let grad = param.grad.view();
         acc = match norm_type {
-            NormType::L1 => acc + grads.sum::<f64>(),
-            NormType::L2 => acc + grads.map(|g| g * g).sum::<f64>(),
+            NormType::L1 => acc + sum_f64(&grad, |g| f64::from(g).abs()),
+            NormType::L2 => acc + sum_squares(&grad),
             // `max` ignores NaN: keep NaN visible, as PyTorch's norm does.
             NormType::Inf => grads.fold(acc, |m, g| {
                 if g.is_nan() || m.is_nan() {

@@ -32,7 +32,7 @@ mod units;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lazarus_core::{Layer, Tensor, TensorView};
+use lazarus_core::{Layer, Tensor, TensorView, sum_squared_difference, sum_squares};
 use serde::{Deserialize, Serialize};
 
 pub use report::{diagnostics_csv, plot_silent_fractions};
@@ -58,6 +58,12 @@ pub struct DiagnosticsConfig {
     pub print_table: bool,
     /// Keep the indices of silent units in the reports ([`LayerUnits::silent_units`]).
     pub list_dead_units: bool,
+    /// Measure the update-to-weight ratio on every n-th step of an epoch (the first, the
+    /// (n+1)-th, ...) and average over those (10). Measuring needs a copy of every parameter
+    /// before the step and two more passes after it, which at batch 32 would cost as much as
+    /// a third of the training step; a sample of the steps gives the same picture. 1 measures
+    /// every step. Gradient norms are always taken at every step.
+    pub update_ratio_every: usize,
 }
 
 impl Default for DiagnosticsConfig {
@@ -69,6 +75,7 @@ impl Default for DiagnosticsConfig {
             warnings: true,
             print_table: false,
             list_dead_units: false,
+            update_ratio_every: 10,
         }
     }
 }
@@ -82,7 +89,9 @@ pub struct GradFlow {
     pub mean_norm: f64,
     /// Largest ‖∇‖₂ over the epoch's steps (before clipping).
     pub max_norm: f64,
-    /// Mean of ‖Δw‖₂/‖w‖₂ over the steps, Δw the optimizer's change and w the value after it:
+    /// Mean of ‖Δw‖₂/‖w‖₂ over the measured steps (every
+    /// [`update_ratio_every`](DiagnosticsConfig::update_ratio_every)-th), Δw the optimizer's
+    /// change and w the value after it:
     /// how fast the parameter moves (around 1e-3 is healthy for SGD; much larger is unstable,
     /// much smaller barely learns).
     pub update_ratio: f64,
@@ -125,6 +134,8 @@ struct GradAccumulator {
     sum_norm: f64,
     max_norm: f64,
     sum_ratio: f64,
+    /// Steps whose update ratio was measured.
+    ratio_steps: usize,
     steps: usize,
     /// Norms of the recent steps (at most [`MEDIAN_WINDOW`] + this epoch's).
     history: Vec<f64>,
@@ -179,6 +190,8 @@ pub struct Diagnostics {
     grads: Vec<(String, GradAccumulator)>,
     /// Parameter values before the step, to measure ‖Δw‖; reused between steps.
     before: Vec<Tensor>,
+    /// Whether this step's update ratio is measured (`before` holds its values).
+    measure_update: bool,
     clip_norm: Option<f64>,
     max_total_norm: f64,
     sum_total_norm: f64,
@@ -242,12 +255,16 @@ impl Diagnostics {
     pub fn before_step(&mut self, model: &dyn Layer) {
         let mut index = 0;
         let mut total_sq = 0.0f64;
+        self.measure_update = self
+            .steps
+            .is_multiple_of(self.config.update_ratio_every.max(1));
+        let measure_update = self.measure_update;
         let (grads, before) = (&mut self.grads, &mut self.before);
         model.visit_params(&mut |path, p| {
             if grads.len() <= index {
                 grads.push((path.to_string(), GradAccumulator::default()));
             }
-            let norm_sq = squared_norm(p.grad.iter());
+            let norm_sq = sum_squares(&p.grad.view());
             total_sq += norm_sq;
             let acc = &mut grads[index].1;
             let norm = norm_sq.sqrt();
@@ -255,10 +272,12 @@ impl Diagnostics {
             acc.max_norm = acc.max_norm.max(norm);
             acc.steps += 1;
             acc.history.push(norm);
-            if before.len() <= index {
-                before.push(p.value.clone());
-            } else {
-                before[index].assign(&p.value);
+            if measure_update {
+                if before.len() <= index {
+                    before.push(p.value.clone());
+                } else {
+                    before[index].assign(&p.value);
+                }
             }
             index += 1;
         });
@@ -272,15 +291,20 @@ impl Diagnostics {
         self.check_spikes();
     }
 
-    /// After the optimizer step: record ‖Δw‖₂/‖w‖₂ per parameter.
+    /// After the optimizer step: record ‖Δw‖₂/‖w‖₂ per parameter (on the steps measured, see
+    /// [`DiagnosticsConfig::update_ratio_every`]).
     pub fn after_step(&mut self, model: &dyn Layer) {
+        if !std::mem::take(&mut self.measure_update) {
+            return;
+        }
         let mut index = 0;
         let (grads, before) = (&mut self.grads, &self.before);
         model.visit_params(&mut |_, p| {
             if let (Some((_, acc)), Some(old)) = (grads.get_mut(index), before.get(index)) {
-                let delta = squared_norm(p.value.iter().zip(old.iter()).map(|(n, o)| n - o));
-                let weight = squared_norm(p.value.iter());
+                let delta = sum_squared_difference(&p.value.view(), &old.view()).unwrap_or(0.0);
+                let weight = sum_squares(&p.value.view());
                 acc.sum_ratio += delta.sqrt() / weight.sqrt().max(1e-12);
+                acc.ratio_steps += 1;
             }
             index += 1;
         });
@@ -351,7 +375,7 @@ impl Diagnostics {
                 param: path.clone(),
                 mean_norm: acc.sum_norm / acc.steps as f64,
                 max_norm: acc.max_norm,
-                update_ratio: acc.sum_ratio / acc.steps as f64,
+                update_ratio: acc.sum_ratio / acc.ratio_steps.max(1) as f64,
             })
             .collect();
         for g in &gradients {
@@ -390,14 +414,4 @@ impl Diagnostics {
         self.clipped_steps = 0;
         report
     }
-}
-
-/// Σ v² in f64 (the square of the L2 norm), the one formula behind every norm here.
-fn squared_norm(values: impl Iterator<Item = impl std::borrow::Borrow<f32>>) -> f64 {
-    values
-        .map(|v| {
-            let v = f64::from(*v.borrow());
-            v * v
-        })
-        .sum()
 }

@@ -289,7 +289,10 @@ fn norms(model: &Sequential) -> Vec<(String, f64)> {
 #[test]
 fn gradient_norms_equal_the_norms_computed_directly() {
     let mut model = network(Relu::new(), 2);
-    let mut d = Diagnostics::new(listing());
+    let mut d = Diagnostics::new(DiagnosticsConfig {
+        update_ratio_every: 1,
+        ..listing()
+    });
     let lr = 0.1f32;
     let mut seen: Vec<Vec<(String, f64)>> = Vec::new();
     let mut ratios: Vec<Vec<f64>> = Vec::new();
@@ -493,4 +496,46 @@ fn the_table_shows_every_layer_and_parameter() {
     assert!(table.contains("relu[1]"), "{table}");
     assert!(table.contains("33.3"), "{table}");
     assert!(table.contains("total |grad|"), "{table}");
+}
+
+#[test]
+fn update_ratio_is_measured_on_every_nth_step() {
+    let mut model = network(Relu::new(), 2);
+    let mut d = Diagnostics::new(DiagnosticsConfig {
+        update_ratio_every: 2,
+        ..listing()
+    });
+    // Step k moves every parameter by (k + 1) · 0.01: ratios differ from step to step.
+    let mut measured = Vec::new();
+    for step in 0..5u64 {
+        let x = inputs(8, 30 + step);
+        let y = model.forward(x.view(), Mode::Train).unwrap();
+        d.observe_outputs(y);
+        d.after_forward(&model);
+        model.zero_grad();
+        d.before_step(&model);
+        let shift = 0.01 * (step + 1) as f32;
+        let mut ratio = None;
+        model.visit_params_mut(&mut |_, p| {
+            p.value.mapv_inplace(|v| v + shift);
+            if ratio.is_none() {
+                let w: f64 = p.value.iter().map(|&v| f64::from(v).powi(2)).sum();
+                let delta = f64::from(shift) * (p.value.len() as f64).sqrt();
+                ratio = Some(delta / w.sqrt());
+            }
+        });
+        d.after_step(&model);
+        if step % 2 == 0 {
+            measured.push(ratio.unwrap());
+        }
+    }
+    let report = d.end_epoch(Vec::new());
+    assert_eq!(report.steps, 5);
+    // Steps 0, 2 and 4 are measured, 1 and 3 are not.
+    let expected = measured.iter().sum::<f64>() / 3.0;
+    let got = report.gradients[0].update_ratio;
+    assert!(
+        (got - expected).abs() <= 1e-5 * expected,
+        "{got} vs {expected}"
+    );
 }
