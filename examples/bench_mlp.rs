@@ -13,7 +13,7 @@
 //! allocating buffers and warming caches); `min`/`max` show the spread. The same JSON comes
 //! from `benches/compare/mlp_epoch.py` for PyTorch.
 //!
-//! Two modes run the same work:
+//! Three modes run the same work:
 //! * `bare`: the loop written out by hand over lazarus layers:
 //!   loader → forward → loss → zero_grad → backward_params → optimizer step.
 //! * `trainer`: the same epochs through `Trainer::fit` (silent, no diagnostics), which also
