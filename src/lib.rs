@@ -1,5 +1,12 @@
 //! lazarus: a small neural-network framework on ndarray.
+//!
+//! This crate re-exports the four member crates ([`core`], [`activations`], [`optim`],
+//! [`train`]) and offers [`prelude`]. Start with the README's quickstart, or with the
+//! [`guide`]: [why ReLU units die](guide::why_relu_units_die) (the article this project grew
+//! from, runnable) and [lazarus for PyTorch users](guide::pytorch_users).
 #![warn(missing_docs)]
+
+pub mod guide;
 
 pub use lazarus_activations as activations;
 pub use lazarus_core as core;
