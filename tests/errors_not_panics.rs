@@ -79,6 +79,79 @@ fn backward_before_forward_is_an_error() {
     ));
 }
 
+#[test]
+fn replaced_parameters_of_the_wrong_shape_are_errors() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let x = Tensor::zeros(vec![2, 3]);
+    let mut layer = Linear::new(3, 2, &mut rng).unwrap();
+    layer.weight_mut().value = Tensor::zeros(vec![4, 3]);
+    let err = layer.forward(x.view(), Mode::Train).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "linear weight: expected a parameter value of shape [2, 3], row-major, found shape [4, 3]"
+    );
+
+    let mut layer = Linear::new(3, 2, &mut rng).unwrap();
+    layer.bias_mut().unwrap().value = Tensor::zeros(vec![5]);
+    assert!(matches!(
+        layer.forward(x.view(), Mode::Train),
+        Err(Error::ShapeMismatch { ref layer, .. }) if layer == "linear bias"
+    ));
+
+    // A gradient replaced between forward and backward.
+    let mut layer = Linear::new(3, 2, &mut rng).unwrap();
+    layer.forward(x.view(), Mode::Train).unwrap();
+    layer.weight_mut().grad = Tensor::zeros(vec![7]);
+    assert!(matches!(
+        layer.backward(Tensor::zeros(vec![2, 2]).view()),
+        Err(Error::ShapeMismatch { ref layer, .. }) if layer == "linear weight"
+    ));
+
+    let mut prelu = PRelu::new(3, 0.25).unwrap();
+    prelu.alpha_mut().value = Tensor::zeros(vec![1, 3]);
+    assert!(matches!(
+        prelu.forward(x.view(), Mode::Train),
+        Err(Error::ShapeMismatch { ref layer, .. }) if layer == "prelu alpha"
+    ));
+    let mut prelu = PRelu::new(3, 0.25).unwrap();
+    prelu.forward(x.view(), Mode::Train).unwrap();
+    prelu.alpha_mut().grad = Tensor::zeros(vec![5]);
+    assert!(matches!(
+        prelu.backward(x.view()),
+        Err(Error::ShapeMismatch { .. })
+    ));
+}
+
+#[test]
+fn sizes_too_large_for_memory_are_errors() {
+    let mut rng = StdRng::seed_from_u64(4);
+    for (inputs, outputs) in [(1 << 40, 1 << 40), (1 << 22, 1 << 22)] {
+        assert!(matches!(
+            Linear::new(inputs, outputs, &mut rng),
+            Err(Error::InvalidConfig { ref parameter, .. }) if parameter == "in_features/out_features"
+        ));
+    }
+    for n in [usize::MAX, 1 << 40] {
+        assert!(matches!(
+            PRelu::new(n, 0.25),
+            Err(Error::InvalidConfig { .. })
+        ));
+    }
+    // A zero axis does not make an overflowing one acceptable (ndarray would panic).
+    assert!(lazarus::train::data::one_hot(&[], usize::MAX).is_err());
+    assert!(lazarus::train::data::one_hot(&[0], usize::MAX).is_err());
+    for classes in [usize::MAX, 1 << 31] {
+        assert!(
+            lazarus::train::metrics::ConfusionMatrix::from_predictions(&[], &[], classes).is_err()
+        );
+    }
+    let mut w = Tensor::zeros(vec![2, 2]);
+    assert!(matches!(
+        lazarus::core::init::uniform(&mut w, -f32::MAX, f32::MAX, &mut rng),
+        Err(Error::InvalidConfig { .. })
+    ));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

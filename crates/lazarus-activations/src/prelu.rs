@@ -1,7 +1,7 @@
 //! PReLU: Leaky ReLU whose negative slope is a trainable parameter.
 
 use lazarus_core::{
-    ActivationStats, Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView,
+    ActivationStats, Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, try_zeros,
 };
 
 use crate::buffers::Buffers;
@@ -88,7 +88,8 @@ impl PRelu {
     /// initialized to `init` (PyTorch's defaults: 1 and 0.25).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] if `num_parameters` is 0 or `init` is not finite.
+    /// [`Error::InvalidConfig`] if `num_parameters` is 0 or too large for memory, or `init` is
+    /// not finite.
     pub fn new(num_parameters: usize, init: f32) -> Result<Self> {
         if num_parameters == 0 {
             return Err(invalid(
@@ -98,11 +99,10 @@ impl PRelu {
             ));
         }
         let init = finite("prelu", "init", init)?;
+        let mut alpha: Tensor = try_zeros("prelu", "num_parameters", &[num_parameters])?;
+        alpha.fill(init);
         Ok(Self {
-            alpha: Param::new(
-                Tensor::from_elem(vec![num_parameters], init),
-                ParamRole::Slope,
-            ),
+            alpha: Param::new(alpha, ParamRole::Slope),
             buffers: Buffers::default(),
             layout: Layout::Shared,
             alpha_sums: vec![0.0; num_parameters],
@@ -313,6 +313,7 @@ impl Layer for PRelu {
     }
 
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.alpha.check("prelu alpha", &[self.alpha_sums.len()])?;
         let layout = self.layout_for(x.shape())?;
         // Channel indexing needs row-major order; only a non-contiguous view is copied.
         let x = x.as_standard_layout();
@@ -353,6 +354,7 @@ impl Layer for PRelu {
     fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
         let layout = self.layout;
         let (saved, dx) = self.buffers.backward("prelu", grad_output.raw_dim())?;
+        self.alpha.check("prelu alpha", &[self.alpha_sums.len()])?;
         let g = grad_output.as_standard_layout();
         let gs = g
             .as_slice()

@@ -113,13 +113,14 @@ pub fn uniform_symmetric(tensor: &mut Tensor, bound: f32, rng: &mut impl Rng) ->
 /// Fill `tensor` with U(low, high), like `torch.nn.init.uniform_`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] unless `low <= high` and both are finite.
+/// [`Error::InvalidConfig`] unless `low <= high` and both and their difference are finite.
 pub fn uniform(tensor: &mut Tensor, low: f32, high: f32, rng: &mut impl Rng) -> Result<()> {
-    if !(low.is_finite() && high.is_finite() && low <= high) {
+    // The sampler scales by `high - low`, so that difference must be finite too.
+    if !(low <= high && (high - low).is_finite()) {
         return Err(Error::InvalidConfig {
             layer: "init::uniform".into(),
             parameter: "bounds".into(),
-            reason: format!("need finite low <= high, found [{low}, {high}]"),
+            reason: format!("need low <= high with a finite high - low, found [{low}, {high}]"),
         });
     }
     if low == high {
@@ -316,10 +317,12 @@ mod tests {
             normal(&mut w, 0.0, -1.0, &mut rng),
             Err(Error::InvalidConfig { .. })
         ));
-        assert!(matches!(
-            uniform(&mut w, 1.0, 0.0, &mut rng),
-            Err(Error::InvalidConfig { .. })
-        ));
+        for (low, high) in [(1.0, 0.0), (-f32::MAX, f32::MAX), (0.0, f32::NAN)] {
+            assert!(matches!(
+                uniform(&mut w, low, high, &mut rng),
+                Err(Error::InvalidConfig { .. })
+            ));
+        }
         assert!(matches!(
             kaiming_uniform(
                 &mut Tensor::zeros(vec![0, 3]),

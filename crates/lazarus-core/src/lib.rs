@@ -67,4 +67,5 @@ pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
 pub use sequential::Sequential;
 pub use tensor::{
     Tensor, TensorView, TensorViewMut, as_matrix, check_finite, expect_shape, reuse_buffer,
+    try_zeros,
 };

@@ -50,7 +50,7 @@ impl Linear {
     /// A layer with bias and PyTorch's default initialization, drawn from `rng`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] if either size is zero.
+    /// [`Error::InvalidConfig`] if either size is zero or the weight does not fit in memory.
     pub fn new(in_features: usize, out_features: usize, rng: &mut impl Rng) -> Result<Self> {
         if in_features == 0 || out_features == 0 {
             return Err(Error::InvalidConfig {
@@ -60,7 +60,11 @@ impl Linear {
             });
         }
         let bound = 1.0 / (in_features as f32).sqrt();
-        let mut weight = Tensor::zeros(vec![out_features, in_features]);
+        let mut weight = crate::try_zeros(
+            "linear",
+            "in_features/out_features",
+            &[out_features, in_features],
+        )?;
         init::uniform_symmetric(&mut weight, bound, rng)?;
         let mut bias = Tensor::zeros(vec![out_features]);
         init::uniform_symmetric(&mut bias, bound, rng)?;
@@ -157,6 +161,7 @@ impl Layer for Linear {
     }
 
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.check_params()?;
         let x = as_matrix(x, "linear", Some(self.in_features))?;
         let batch = x.nrows();
         reuse_buffer(&mut self.output, ndarray::Ix2(batch, self.out_features));
@@ -238,6 +243,16 @@ impl Layer for Linear {
 }
 
 impl Linear {
+    /// Check that the weight and bias (values and gradients) still have this layer's shapes.
+    fn check_params(&self) -> Result<()> {
+        self.weight
+            .check("linear weight", &[self.out_features, self.in_features])?;
+        match &self.bias {
+            Some(b) => b.check("linear bias", &[self.out_features]),
+            None => Ok(()),
+        }
+    }
+
     /// Check `grad_output` against the cached input and add dL/dW and dL/db; returns G as a matrix.
     fn accumulate_param_grads<'g>(
         &mut self,
@@ -248,6 +263,7 @@ impl Linear {
                 layer: "linear".into(),
             });
         }
+        self.check_params()?;
         let g = as_matrix(grad_output, "linear", Some(self.out_features))?;
         if g.nrows() != self.input.nrows() {
             return Err(Error::ShapeMismatch {

@@ -1,6 +1,6 @@
 //! `Param`: a trainable tensor, its gradient, and its role.
 
-use crate::Tensor;
+use crate::{Error, Result, Tensor};
 
 /// What a parameter is for. Optimizers choose defaults by role: weight decay, for instance,
 /// applies to [`ParamRole::Weight`] only unless a parameter group says otherwise.
@@ -65,5 +65,26 @@ impl Param {
     /// Whether the parameter holds no values.
     pub fn is_empty(&self) -> bool {
         self.value.is_empty()
+    }
+
+    /// Check that `value` and `grad` both have shape `expected` in standard (row-major,
+    /// contiguous) layout, as the layer `owner` needs them.
+    ///
+    /// Layers call this before using a parameter: `value` and `grad` are public fields, so a
+    /// user may have replaced them with tensors of another shape.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] naming `owner`, the expected shape and the shape found.
+    pub fn check(&self, owner: &str, expected: &[usize]) -> Result<()> {
+        for (what, tensor) in [("value", &self.value), ("gradient", &self.grad)] {
+            if tensor.shape() != expected || !tensor.is_standard_layout() {
+                return Err(Error::ShapeMismatch {
+                    layer: owner.to_string(),
+                    expected: format!("a parameter {what} of shape {expected:?}, row-major"),
+                    found: tensor.shape().to_vec(),
+                });
+            }
+        }
+        Ok(())
     }
 }

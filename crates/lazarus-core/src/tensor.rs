@@ -20,6 +20,54 @@ pub type TensorView<'a> = ArrayViewD<'a, f32>;
 /// A borrowed, mutable view of a [`Tensor`].
 pub type TensorViewMut<'a> = ArrayViewMutD<'a, f32>;
 
+/// An array of `shape` filled with zeros (`A::default()`), or an error when it cannot exist.
+///
+/// Use it where a number the user chose (a class count, a layer width) sets a size: a
+/// nonsense value then returns [`Error::InvalidConfig`] naming `owner` and `parameter`
+/// instead of panicking on an overflowing shape or aborting the process on a refused
+/// allocation.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] when the element count or byte count overflows, or the memory
+/// cannot be reserved.
+///
+/// ```
+/// use lazarus_core::try_zeros;
+/// let ok = try_zeros::<f32>("one_hot", "num_classes", &[2, 3]).unwrap();
+/// assert_eq!(ok.shape(), &[2, 3]);
+/// assert!(try_zeros::<f32>("one_hot", "num_classes", &[0, usize::MAX]).is_err());
+/// assert!(try_zeros::<f32>("one_hot", "num_classes", &[1 << 40, 1 << 40]).is_err());
+/// ```
+pub fn try_zeros<A: Clone + Default>(
+    owner: &str,
+    parameter: &str,
+    shape: &[usize],
+) -> Result<ArrayD<A>> {
+    let too_large = |why: &str| Error::InvalidConfig {
+        layer: owner.to_string(),
+        parameter: parameter.to_string(),
+        reason: format!("a {shape:?} array {why}"),
+    };
+    // ndarray also requires the product of the non-zero axes to fit in isize, even when
+    // another axis is 0.
+    let nonzero_count = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d.max(1)))
+        .filter(|&n| {
+            n.checked_mul(std::mem::size_of::<A>().max(1))
+                .is_some_and(|bytes| isize::try_from(bytes).is_ok())
+        })
+        .ok_or_else(|| too_large("has more elements than memory can address"))?;
+    let count = if shape.contains(&0) { 0 } else { nonzero_count };
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(count)
+        .map_err(|_| too_large("does not fit in memory"))?;
+    values.resize(count, A::default());
+    ArrayD::from_shape_vec(shape.to_vec(), values)
+        .map_err(|e| too_large(&format!("cannot be built: {e}")))
+}
+
 /// View `x` as a matrix `[batch, features]` with exactly `features` columns (any count when
 /// `features` is `None`).
 ///

@@ -78,7 +78,8 @@ impl ConfusionMatrix {
     /// Count (label, prediction) pairs over `classes` classes.
     ///
     /// # Errors
-    /// A shape error when the lengths differ; an invalid-target error for a class out of range.
+    /// A shape error when the lengths differ; an invalid-target error for a class out of range;
+    /// an invalid-configuration error when a `classes × classes` table does not fit in memory.
     pub fn from_predictions(
         labels: &[usize],
         predictions: &[usize],
@@ -92,7 +93,10 @@ impl ConfusionMatrix {
             }
             .into());
         }
-        let mut counts = Array2::zeros((classes, classes));
+        let mut counts =
+            lazarus_core::try_zeros("confusion_matrix", "classes", &[classes, classes])?
+                .into_dimensionality::<ndarray::Ix2>()
+                .expect("two axes were asked for");
         for (&t, &p) in labels.iter().zip(predictions) {
             if t >= classes || p >= classes {
                 return Err(CoreError::InvalidTarget {

@@ -1,6 +1,7 @@
 //! SVG line charts (plotters) for a person to look at: loss and accuracy curves, dead-unit
 //! fractions, activation curves.
 
+use std::ops::Range;
 use std::path::Path;
 
 use plotters::prelude::*;
@@ -55,7 +56,8 @@ const PALETTE: [RGBColor; 8] = [
 /// Non-finite points are skipped (a diverged run still plots up to where it diverged).
 ///
 /// # Errors
-/// [`Error::Plot`] naming the file when drawing or writing fails.
+/// [`Error::Plot`] naming the file when drawing fails, [`Error::Io`] when writing fails (the
+/// previous file, if any, is then left as it was).
 ///
 /// ```
 /// use lazarus_train::plot::{write_svg, Chart, Series};
@@ -75,12 +77,17 @@ pub fn write_svg(path: impl AsRef<Path>, charts: &[Chart], columns: usize) -> Re
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let root = SVGBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_error(&e))?;
-    for (chart, area) in charts.iter().zip(root.split_evenly((rows, columns))) {
-        draw_chart(&area, chart).map_err(|e| plot_error(&e))?;
+    // Draw into memory, then replace the file in one step: a failed write keeps the old plot.
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| plot_error(&e))?;
+        for (chart, area) in charts.iter().zip(root.split_evenly((rows, columns))) {
+            draw_chart(&area, chart).map_err(|e| plot_error(&e))?;
+        }
+        root.present().map_err(|e| plot_error(&e))?;
     }
-    root.present().map_err(|e| plot_error(&e))
+    crate::checkpoint::write_atomically(path, svg.as_bytes(), || Ok(()))
 }
 
 fn draw_chart<DB: DrawingBackend>(
@@ -94,7 +101,7 @@ fn draw_chart<DB: DrawingBackend>(
             .flat_map(|s| s.points.iter())
             .filter(|(x, y)| x.is_finite() && y.is_finite())
     };
-    let (mut x0, mut x1, mut y0, mut y1) = finite().fold(
+    let (x0, x1, y0, y1) = finite().fold(
         (
             f64::INFINITY,
             f64::NEG_INFINITY,
@@ -103,19 +110,12 @@ fn draw_chart<DB: DrawingBackend>(
         ),
         |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
     );
-    if !x0.is_finite() {
-        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
-    }
-    if x1 <= x0 {
-        x1 = x0 + 1.0;
-    }
-    let pad = ((y1 - y0) * 0.05).max(1e-9);
     let mut ctx = ChartBuilder::on(area)
         .caption(&chart.title, ("sans-serif", 18))
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(55)
-        .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
+        .build_cartesian_2d(axis_range(x0, x1, 0.0), axis_range(y0, y1, 0.05))?;
     ctx.configure_mesh()
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
@@ -141,12 +141,35 @@ fn draw_chart<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Axis limits plotters can draw from the data limits `lo..hi`, widened by `pad_fraction` of
+/// the span on each side.
+///
+/// The result is finite, not wider than ±1e300 (plotters loops forever placing ticks on an
+/// infinite span) and not narrower than a millionth of its magnitude (a single point or a
+/// flat curve still gets a visible axis).
+fn axis_range(lo: f64, hi: f64, pad_fraction: f64) -> Range<f64> {
+    const LIMIT: f64 = 1e300;
+    if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+        return 0.0..1.0;
+    }
+    let (lo, hi) = (lo.clamp(-LIMIT, LIMIT), hi.clamp(-LIMIT, LIMIT));
+    let pad = (hi - lo) * pad_fraction;
+    let (lo, hi) = (lo - pad, hi + pad);
+    let min_span = (lo.abs().max(hi.abs()) * 1e-6).max(1e-9);
+    if hi - lo >= min_span {
+        lo..hi
+    } else {
+        let middle = lo / 2.0 + hi / 2.0;
+        (middle - min_span / 2.0)..(middle + min_span / 2.0)
+    }
+}
+
 impl History {
     /// Loss curves (training and validation) and, for classification, accuracy curves, side by
     /// side in one SVG file.
     ///
     /// # Errors
-    /// [`Error::Plot`] naming the file.
+    /// [`Error::Plot`] naming the file when drawing fails, [`Error::Io`] when writing fails.
     pub fn plot_svg(&self, path: impl AsRef<Path>) -> Result<()> {
         let curve = |name: &str, f: &dyn Fn(&crate::EpochRecord) -> Option<f64>| {
             let points: Vec<_> = self
@@ -185,5 +208,57 @@ impl History {
             .filter(|c| !c.series.is_empty())
             .collect();
         write_svg(path, &charts, 2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_ranges_are_finite_and_never_empty() {
+        let cases = [
+            (-f64::MAX, f64::MAX),
+            (1e300, 1e300),
+            (0.0, 1e-300),
+            (5.0, 5.0),
+            (f64::NAN, 1.0),
+            (2.0, 1.0),
+        ];
+        for (lo, hi) in cases {
+            let r = axis_range(lo, hi, 0.05);
+            assert!(
+                r.start.is_finite() && r.end.is_finite(),
+                "{lo}..{hi} gave {r:?}"
+            );
+            assert!(
+                r.end - r.start > 0.0 && (r.end - r.start).is_finite(),
+                "{lo}..{hi} gave {r:?}"
+            );
+        }
+        assert_eq!(axis_range(0.0, 10.0, 0.0), 0.0..10.0);
+        assert_eq!(axis_range(0.0, 10.0, 0.1), -1.0..11.0);
+    }
+
+    #[test]
+    fn extreme_data_still_draws() {
+        // plotters loops forever on an infinite axis span; these must finish and write a file.
+        let dir = std::env::temp_dir().join(format!("lazarus-plot-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("extreme.svg");
+        let series = |points| Chart {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: vec![Series::new("a", points)],
+        };
+        let charts = [
+            series(vec![(-f64::MAX, -f64::MAX), (f64::MAX, f64::MAX)]),
+            series(vec![(1e300, 1e300), (1e300, 1e300)]),
+            series(vec![(f64::NAN, f64::INFINITY)]),
+        ];
+        write_svg(&path, &charts, 3).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

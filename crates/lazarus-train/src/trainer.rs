@@ -195,9 +195,22 @@ impl<M: Layer> Trainer<M> {
     /// # Errors
     /// [`Error::NonFinite`] when a loss or gradient becomes NaN or infinite (naming the epoch,
     /// the batch and the first layer where it appeared); any layer, loss, optimizer or callback
-    /// error; [`Error::InvalidConfig`] for a zero batch size.
+    /// error; [`Error::InvalidConfig`] for a zero batch size or a training set that gives no
+    /// batch (empty, or smaller than the batch size with `drop_last`).
     pub fn fit(&mut self, train: &Dataset, validation: Option<&Dataset>) -> Result<History> {
         let mut loader = DataLoader::new(train, self.batch_size)?.drop_last(self.drop_last);
+        if loader.num_batches() == 0 {
+            return Err(Error::config(
+                "fit",
+                "train",
+                format!(
+                    "no batch to train on: {} samples, batch size {}, drop_last {}",
+                    train.len(),
+                    self.batch_size,
+                    self.drop_last
+                ),
+            ));
+        }
         if self.shuffle {
             loader = loader.shuffle(self.seed);
         }
@@ -376,7 +389,8 @@ impl<M: Layer> Trainer<M> {
     /// Mean loss and accuracy on `data`, in evaluation mode, in batches of the batch size.
     ///
     /// # Errors
-    /// Any layer or loss error.
+    /// [`Error::InvalidConfig`] for an empty data set (its mean loss is undefined); any layer
+    /// or loss error.
     pub fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation> {
         self.evaluate_tracking(data, None)
     }
@@ -387,6 +401,13 @@ impl<M: Layer> Trainer<M> {
         data: &Dataset,
         mut tracker: Option<&mut UnitTracker>,
     ) -> Result<Evaluation> {
+        if data.is_empty() {
+            return Err(Error::config(
+                "evaluate",
+                "data",
+                "the data set is empty, so its mean loss is undefined",
+            ));
+        }
         let mut loader = DataLoader::new(data, self.batch_size)?;
         let (mut loss_sum, mut correct, mut seen, mut classes) = (0.0f64, 0usize, 0usize, false);
         let mut batches = loader.epoch(0);

@@ -102,6 +102,13 @@ fn png_grid_has_the_expected_size_and_checks_its_arguments() {
         write_png_grid(&tabular, 1, 2, &path),
         Err(Error::InvalidConfig { .. })
     ));
+    // A grid too large to hold in memory is refused before anything is allocated.
+    for side in [1 << 20, 1 << 33] {
+        assert!(matches!(
+            write_png_grid(&digits, side, side, &path),
+            Err(Error::InvalidConfig { .. })
+        ));
+    }
     let unwritable = std::env::temp_dir()
         .join("no-such-dir-lazarus")
         .join("grid.png");

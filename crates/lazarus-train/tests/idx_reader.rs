@@ -217,6 +217,24 @@ fn truncated_header_and_trailing_data() {
 }
 
 #[test]
+fn dimensions_too_large_for_memory_are_a_bad_header() {
+    let dir = scratch_dir("huge");
+    // A zero count does not make the other dimensions' product acceptable: ndarray needs it to
+    // fit in memory addresses too.
+    for dims in [
+        vec![0, u32::MAX, u32::MAX],
+        vec![0, u32::MAX, u32::MAX, 3],
+        vec![u32::MAX, u32::MAX, u32::MAX],
+    ] {
+        write(&dir.join("huge"), &idx_bytes(&dims, &[]));
+        assert!(
+            matches!(read_idx(dir.join("huge")), Err(Error::BadHeader { .. })),
+            "dims {dims:?}"
+        );
+    }
+}
+
+#[test]
 fn missing_file_lists_the_names_tried() {
     let dir = scratch_dir("missing");
     let err = Mnist::load(&dir).unwrap_err();

@@ -33,6 +33,39 @@ fn temp(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
+fn empty_data_sets_are_errors_not_zero_losses() {
+    let empty = SyntheticDigits::new(0).generate(0);
+    let mut trainer = Trainer::new(
+        linear_model(0),
+        CrossEntropyLoss::new(),
+        Sgd::new(0.1).unwrap(),
+    )
+    .verbosity(Verbosity::Silent);
+    assert!(matches!(
+        trainer.evaluate(&empty),
+        Err(Error::InvalidConfig { .. })
+    ));
+    assert!(matches!(
+        trainer.fit(&empty, None),
+        Err(Error::InvalidConfig { .. })
+    ));
+    // Fewer samples than one batch, with drop_last, also leaves nothing to train on.
+    let few = SyntheticDigits::new(0).generate(3);
+    let mut trainer = Trainer::new(
+        linear_model(0),
+        CrossEntropyLoss::new(),
+        Sgd::new(0.1).unwrap(),
+    )
+    .batch_size(8)
+    .drop_last(true)
+    .verbosity(Verbosity::Silent);
+    assert!(matches!(
+        trainer.fit(&few, None),
+        Err(Error::InvalidConfig { .. })
+    ));
+}
+
+#[test]
 fn learns_synthetic_digits_and_records_history() {
     let (train, validation) = digits();
     let mut trainer = Trainer::new(

@@ -105,15 +105,23 @@ fn read_idx_rank(path: &Path, rank: Option<u32>) -> Result<ArrayD<u8>> {
         dims.push(u32::from_be_bytes(word) as usize);
     }
     let header_len = 4 + 4 * u64::from(ndim);
-    let data_len = dims
+    let bad_dims = || Error::BadHeader {
+        path: path.into(),
+        expected: "dimensions whose product fits in memory addresses".into(),
+        found: format!("dimensions {dims:?}"),
+    };
+    // ndarray needs the product of the non-zero dimensions to fit in isize even when another
+    // dimension is 0, so that product is checked first.
+    let nonzero_product = dims
         .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
-        .filter(|&len| usize::try_from(len).is_ok())
-        .ok_or_else(|| Error::BadHeader {
-            path: path.into(),
-            expected: "dimensions whose product fits in memory addresses".into(),
-            found: format!("dimensions {dims:?}"),
-        })?;
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d.max(1) as u64))
+        .filter(|&len| isize::try_from(len).is_ok())
+        .ok_or_else(bad_dims)?;
+    let data_len = if dims.contains(&0) {
+        0
+    } else {
+        nonzero_product
+    };
     let expected_bytes = header_len + data_len;
     if let Some(file_len) = known_len
         && file_len < expected_bytes
@@ -150,7 +158,7 @@ fn read_idx_rank(path: &Path, rank: Option<u32>) -> Result<ArrayD<u8>> {
             expected_bytes,
         });
     }
-    Ok(ArrayD::from_shape_vec(IxDyn(&dims), data).expect("data holds exactly Π dims bytes"))
+    ArrayD::from_shape_vec(IxDyn(&dims), data).map_err(|_| bad_dims())
 }
 
 /// Fill `word` from the header at byte `offset`, or fail with [`Error::Truncated`].

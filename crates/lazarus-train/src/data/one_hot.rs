@@ -1,6 +1,6 @@
 //! One-hot encoding of class labels.
 
-use lazarus_core::Tensor;
+use lazarus_core::{Tensor, try_zeros};
 
 use crate::{Error, Result};
 
@@ -11,7 +11,8 @@ use crate::{Error, Result};
 /// compare tensors (`MseLoss`, `BceWithLogitsLoss`) and for soft targets.
 ///
 /// # Errors
-/// [`Error::LabelOutOfRange`] for a label not below `num_classes`.
+/// [`Error::LabelOutOfRange`] for a label not below `num_classes`; an invalid-configuration
+/// error when `labels.len() × num_classes` values do not fit in memory.
 ///
 /// ```
 /// use lazarus_train::data::one_hot;
@@ -22,7 +23,7 @@ use crate::{Error, Result};
 /// # Ok::<(), lazarus_train::Error>(())
 /// ```
 pub fn one_hot(labels: &[usize], num_classes: usize) -> Result<Tensor> {
-    let mut out = Tensor::zeros(vec![labels.len(), num_classes]);
+    let mut out: Tensor = try_zeros("one_hot", "num_classes", &[labels.len(), num_classes])?;
     for (index, (&label, mut row)) in labels.iter().zip(out.outer_iter_mut()).enumerate() {
         if label >= num_classes {
             return Err(Error::LabelOutOfRange {

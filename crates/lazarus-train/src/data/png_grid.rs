@@ -1,7 +1,5 @@
 //! A PNG contact sheet of image samples, for a person to look at.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 
 use super::Dataset;
@@ -16,7 +14,8 @@ use crate::{Error, Result};
 /// in [0, 1]. Cells past the end of a short data set stay black.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] when `rows` or `cols` is 0 or the samples are not grayscale images;
+/// [`Error::InvalidConfig`] when `rows` or `cols` is 0, the grid would be wider or taller
+/// than 16 384 pixels, or the samples are not grayscale images;
 /// [`Error::Io`] / [`Error::Png`] when the file cannot be written.
 ///
 /// ```
@@ -53,6 +52,23 @@ pub fn write_png_grid(
         )
     })?;
 
+    // The grid is held in memory and PNG sides are u32: refuse sizes no viewer could open
+    // instead of failing to allocate.
+    const MAX_SIDE: usize = 16_384;
+    let side = |count: usize, cell: usize| count.checked_mul(cell + 1).map(|s| s + 1);
+    let (grid_w, grid_h) = match (side(cols, width), side(rows, height)) {
+        (Some(w), Some(h)) if w <= MAX_SIDE && h <= MAX_SIDE => (w, h),
+        _ => {
+            return Err(Error::config(
+                "png_grid",
+                "rows, cols",
+                format!(
+                    "{rows} × {cols} cells of {height} × {width} pixels exceed the largest \
+                     grid, {MAX_SIDE} × {MAX_SIDE} pixels"
+                ),
+            ));
+        }
+    };
     let shown = dataset.len().min(rows * cols);
     let pixels = &dataset
         .inputs()
@@ -67,8 +83,6 @@ pub fn write_png_grid(
     let scale = if hi > lo { 255.0 / (hi - lo) } else { 0.0 };
 
     const BORDER: u8 = 96;
-    let grid_w = cols * (width + 1) + 1;
-    let grid_h = rows * (height + 1) + 1;
     let mut grid = vec![BORDER; grid_w * grid_h];
     for cell in 0..rows * cols {
         let (top, left) = (
@@ -88,17 +102,19 @@ pub fn write_png_grid(
         }
     }
 
-    let file = File::create(path).map_err(Error::io(path))?;
     let png_error = |source| Error::Png {
         path: path.into(),
         source,
     };
-    let mut encoder = png::Encoder::new(BufWriter::new(file), grid_w as u32, grid_h as u32);
+    // Encode in memory, then replace the file in one step: a failed write keeps the old image.
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, grid_w as u32, grid_h as u32);
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().map_err(png_error)?;
     writer.write_image_data(&grid).map_err(png_error)?;
-    writer.finish().map_err(png_error)
+    writer.finish().map_err(png_error)?;
+    crate::checkpoint::write_atomically(path, &bytes, || Ok(()))
 }
 
 /// (height, width) of a grayscale image sample of shape `shape`.
