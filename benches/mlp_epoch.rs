@@ -54,7 +54,7 @@ fn bare_epoch(
 }
 
 fn mlp_epoch(c: &mut Criterion) {
-    let data: Dataset = SyntheticDigits::new(0).generate(SAMPLES);
+    let data: Dataset = SyntheticDigits::new(0).generate(SAMPLES).unwrap();
     let mut group = c.benchmark_group("mlp_epoch_6000");
     group.sample_size(10);
     group.throughput(Throughput::Elements(SAMPLES as u64));

@@ -88,7 +88,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         return Err("--epochs must be at least 2 (the first is a warm-up)".into());
     }
     lazarus::core::set_num_threads(args.threads);
-    let data = SyntheticDigits::new(args.seed).generate(args.samples);
+    let data = SyntheticDigits::new(args.seed).generate(args.samples)?;
     let model = mlp(&SIZES, "relu", 0.0, &mut StdRng::seed_from_u64(args.seed))?;
     let optimizer = Sgd::new(LR)?.momentum(MOMENTUM)?;
     let (times, loss) = match args.mode {

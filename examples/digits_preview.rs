@@ -37,7 +37,7 @@ fn main() -> Result<(), lazarus_train::Error> {
 
     let start = Instant::now();
     let n = 60_000;
-    let digits = generator.generate(n);
+    let digits = generator.generate(n)?;
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "generated {n} digits in {seconds:.2} s ({:.0} digits/s)",
@@ -45,7 +45,9 @@ fn main() -> Result<(), lazarus_train::Error> {
     );
 
     let shown = if args.shuffled {
-        digits.subset(&(0..10 * args.cols).collect::<Vec<_>>())?
+        // At most the whole set: a huge --cols is then refused by write_png_grid.
+        let count = digits.len().min(args.cols.saturating_mul(10));
+        digits.subset(&(0..count).collect::<Vec<_>>())?
     } else {
         // Row r: the first `cols` samples whose label is r.
         let labels = digits.labels().expect("synthetic digits are labelled");

@@ -132,8 +132,8 @@ fn load_data(args: &Args) -> Result<(Dataset, Dataset, &'static str), lazarus::t
             (mnist.train, mnist.test, "MNIST (IDX files)")
         }
         None => (
-            SyntheticDigits::new(args.seed).generate(args.train_samples),
-            SyntheticDigits::new(args.seed.wrapping_add(1_000_003)).generate(args.test_samples),
+            SyntheticDigits::new(args.seed).generate(args.train_samples)?,
+            SyntheticDigits::new(args.seed.wrapping_add(1_000_003)).generate(args.test_samples)?,
             "synthetic digits",
         ),
     })

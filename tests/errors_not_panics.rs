@@ -187,3 +187,123 @@ proptest! {
         let _ = loss.forward(x.view(), Target::Classes(&[0, 7]));
     }
 }
+
+#[test]
+fn gradcheck_accepts_any_memory_layout() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut layer = Linear::new(3, 2, &mut rng).unwrap();
+    // A transposed view owns non-contiguous strides; the check probes it in logical order.
+    let x = lazarus::core::gradcheck::random_input(&[3, 4], &mut rng).reversed_axes();
+    let check = lazarus::core::gradcheck::GradCheck::default();
+    let report = check.check_layer(&mut layer, &x, &mut rng).unwrap();
+    assert!(report.passed(), "{report}");
+    let target = lazarus::core::gradcheck::random_input(&[4, 3], &mut rng);
+    let report = check
+        .check_loss(&mut MseLoss::new(), &x, Target::Values(target.view()))
+        .unwrap();
+    assert!(report.passed(), "{report}");
+}
+
+#[test]
+fn synthetic_digits_too_many_for_memory_is_an_error() {
+    for n in [usize::MAX, usize::MAX / 784 / 4, 1 << 40] {
+        assert!(SyntheticDigits::new(0).generate(n).is_err(), "n = {n}");
+    }
+}
+
+#[test]
+fn diagnostics_survive_odd_models() {
+    use lazarus::train::diagnostics::{Diagnostics, DiagnosticsConfig, output_is_constant};
+    assert!(output_is_constant(Tensor::ones(vec![]).view()));
+    // The parameters change shape between two measured steps.
+    let config = DiagnosticsConfig {
+        update_ratio_every: 1,
+        ..DiagnosticsConfig::default()
+    };
+    let mut diagnostics = Diagnostics::new(config);
+    let mut rng = StdRng::seed_from_u64(6);
+    let small = Sequential::new().add(Linear::new(3, 4, &mut rng).unwrap());
+    let large = Sequential::new().add(Linear::new(5, 7, &mut rng).unwrap());
+    diagnostics.before_step(&small);
+    diagnostics.after_step(&small);
+    diagnostics.before_step(&large);
+    diagnostics.after_step(&large);
+}
+
+#[test]
+fn prelu_statistics_with_replaced_slopes_are_absent_not_a_panic() {
+    let mut prelu = PRelu::new(3, 0.1).unwrap();
+    let x = Tensor::ones(vec![2, 3, 2]);
+    prelu.forward(x.view(), Mode::Train).unwrap();
+    prelu.forward(x.view(), Mode::Eval).unwrap();
+    prelu.alpha_mut().value = Tensor::zeros(vec![1]);
+    assert!(prelu.activation_stats().is_none());
+}
+
+#[test]
+fn checkpoint_names_that_would_be_misread_are_refused() {
+    use lazarus::optim::OptimizerState;
+    use lazarus::train::checkpoint::{TrainingState, save_checkpoint};
+    let dir = std::env::temp_dir().join(format!("lazarus-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.safetensors");
+    let model = Sequential::new().add(Linear::new(2, 2, &mut StdRng::seed_from_u64(7)).unwrap());
+    let mut group = OptimizerState::default();
+    group
+        .tensors
+        .insert("weight".into(), Tensor::zeros(vec![2, 2]));
+    for name in ["0", "", "a,b", "lazarus"] {
+        let state = TrainingState {
+            epoch: 1,
+            groups: [(name.to_string(), group.clone())].into(),
+        };
+        assert!(
+            matches!(
+                save_checkpoint(&path, &model, Some(&state)),
+                Err(lazarus::train::Error::CheckpointCorrupt { .. })
+            ),
+            "group {name:?}"
+        );
+    }
+    // Two groups whose names join to the same tensor name.
+    let mut nested = OptimizerState::default();
+    nested.tensors.insert("c".into(), Tensor::zeros(vec![1]));
+    let mut outer = OptimizerState::default();
+    outer.tensors.insert("b.c".into(), Tensor::zeros(vec![1]));
+    let state = TrainingState {
+        epoch: 1,
+        groups: [("a".to_string(), outer), ("a.b".to_string(), nested)].into(),
+    };
+    assert!(save_checkpoint(&path, &model, Some(&state)).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn mlp_rejects_a_dropout_it_would_silently_skip() {
+    let mut rng = StdRng::seed_from_u64(8);
+    for p in [f32::NAN, -0.5, 1.0] {
+        assert!(lazarus::train::models::mlp(&[4, 3, 2], "relu", p, &mut rng).is_err());
+    }
+}
+
+#[test]
+fn a_checkpoint_claiming_every_epoch_done_leaves_nothing_to_train() {
+    use lazarus::train::checkpoint::{TrainingState, save_checkpoint};
+    let dir = std::env::temp_dir().join(format!("lazarus-epochs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("done.safetensors");
+    let model =
+        || Sequential::new().add(Linear::new(784, 10, &mut StdRng::seed_from_u64(9)).unwrap());
+    let state = TrainingState {
+        epoch: usize::MAX,
+        groups: Default::default(),
+    };
+    save_checkpoint(&path, &model(), Some(&state)).unwrap();
+    let mut trainer = Trainer::new(model(), CrossEntropyLoss::new(), Sgd::new(0.1).unwrap())
+        .epochs(3)
+        .verbosity(Verbosity::Silent);
+    assert_eq!(trainer.resume_from(&path).unwrap(), usize::MAX);
+    let data = SyntheticDigits::new(0).generate(8).unwrap();
+    assert!(trainer.fit(&data, None).unwrap().epochs.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

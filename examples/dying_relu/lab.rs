@@ -318,8 +318,8 @@ pub fn settings(config: &LabConfig) -> Vec<Setting> {
 pub fn run_lab(config: &LabConfig) -> LabResult<Value> {
     let start = Instant::now();
     let data = (
-        SyntheticDigits::new(config.seed).generate(config.train_samples),
-        SyntheticDigits::new(config.seed.wrapping_add(1_000_003)).generate(config.test_samples),
+        SyntheticDigits::new(config.seed).generate(config.train_samples)?,
+        SyntheticDigits::new(config.seed.wrapping_add(1_000_003)).generate(config.test_samples)?,
     );
     let mut rows = Vec::new();
     for setting in settings(config) {
@@ -662,12 +662,27 @@ fn first_dead_layers(
     Ok((zero_at, constant_at))
 }
 
+/// `Ok` when `1 <= value <= max`, else an error naming the command-line option.
+fn check_size(option: &str, value: usize, max: usize) -> LabResult<()> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{option} must be between 1 and {max}, found {value}").into())
+    }
+}
+
 /// Monte Carlo estimate of the probability of being born dead, per activation, width and
 /// depth, in the two senses of [`first_dead_layers`]. Prints the tables; returns the JSON.
 ///
 /// # Errors
-/// Initializer errors (none for valid sizes).
+/// A grid, depth or width of 0 or too large for memory; initializer errors.
 pub fn born_dead(config: &BornDeadConfig) -> LabResult<Value> {
+    // The grid, the depth histograms and each width² weight matrix are held in memory.
+    check_size("--grid", config.grid, 100_000)?;
+    check_size("--max-depth", config.max_depth, 100_000)?;
+    for &width in &config.widths {
+        check_size("--widths", width, 10_000)?;
+    }
     let start = Instant::now();
     let grid: Vec<f32> = (0..config.grid)
         .map(|i| -1.0 + 2.0 * i as f32 / (config.grid.max(2) - 1) as f32)
@@ -805,8 +820,11 @@ fn probe_cases() -> Vec<(&'static str, Scalar, &'static str)> {
 /// network (zero biases), per activation and initialization. Prints the table; returns JSON.
 ///
 /// # Errors
-/// Initializer or shape errors (none for valid sizes).
+/// A depth, width or batch of 0 or too large for memory; initializer or shape errors.
 pub fn init_probe(config: &InitProbeConfig) -> LabResult<Value> {
+    check_size("--depth", config.depth, 100_000)?;
+    check_size("--width", config.width, 10_000)?;
+    check_size("--batch", config.batch, 10_000)?;
     let start = Instant::now();
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut x = Tensor::zeros(vec![config.batch, config.width]);

@@ -93,7 +93,7 @@
 //! use lazarus::train::models::mlp;
 //! use rand::{rngs::StdRng, SeedableRng};
 //!
-//! let train = SyntheticDigits::new(1).generate(300);
+//! let train = SyntheticDigits::new(1).generate(300)?;
 //! let model = mlp(&[784, 32, 10], "relu", 0.0, &mut StdRng::seed_from_u64(0))?;
 //! let mut trainer = Trainer::new(model, CrossEntropyLoss::new(), Adam::new(0.05)?) // a harsh lr
 //!     .epochs(2)

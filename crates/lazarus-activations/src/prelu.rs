@@ -407,6 +407,11 @@ impl Layer for PRelu {
                 Some(&negative),
             ));
         }
+        // The slopes may have been replaced since that pass; without usable ones there are
+        // no statistics to give.
+        self.alpha
+            .check("prelu alpha", &[self.alpha_sums.len()])
+            .ok()?;
         let mut y = Tensor::zeros(x.raw_dim());
         let ys = y.as_slice_mut().expect(OWNED);
         forward_slices(

@@ -152,9 +152,13 @@ impl GradCheck {
                 .sum())
         };
 
-        let mut probe = x.clone();
+        // Probed element by element through a flat slice, so in row-major order whatever
+        // the caller's layout.
+        let mut probe = x.as_standard_layout().into_owned();
         let numeric_input = self.central_differences(x.len(), |k, delta| {
-            let flat = probe.as_slice_mut().expect("a cloned tensor is contiguous");
+            let flat = probe
+                .as_slice_mut()
+                .expect("a standard-layout copy is contiguous");
             let original = flat[k];
             flat[k] = original + delta;
             let value = objective(layer, &probe);
@@ -192,9 +196,11 @@ impl GradCheck {
     ) -> Result<GradCheckReport> {
         loss.forward(input.view(), target.clone())?;
         let analytic = loss.backward()?.to_owned();
-        let mut probe = input.clone();
+        let mut probe = input.as_standard_layout().into_owned();
         let numeric = self.central_differences(input.len(), |k, delta| {
-            let flat = probe.as_slice_mut().expect("a cloned tensor is contiguous");
+            let flat = probe
+                .as_slice_mut()
+                .expect("a standard-layout copy is contiguous");
             let original = flat[k];
             flat[k] = original + delta;
             let value = loss.forward(probe.view(), target.clone()).map(f64::from);

@@ -77,6 +77,9 @@ pub fn load_model(path: impl AsRef<Path>, model: &mut dyn Layer) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be written; the previous file at `path` is kept.
+/// [`Error::CheckpointCorrupt`] when the state could not be read back: a group name that is
+/// empty, `lazarus` (reserved), contains `,`, or begins a parameter path, or two tensors with
+/// the same name.
 pub fn save_checkpoint(
     path: impl AsRef<Path>,
     model: &dyn Layer,
@@ -232,6 +235,20 @@ fn encode(
     });
     let mut metadata = HashMap::new();
     if let Some(state) = state {
+        // Loading splits names at the group: refuse what it would misread.
+        for group in state.groups.keys() {
+            let prefix = format!("{group}.");
+            if group.is_empty()
+                || group == "lazarus"
+                || group.contains(',')
+                || tensors.iter().any(|(name, ..)| name.starts_with(&prefix))
+            {
+                return Err(format!(
+                    "state group name {group:?} must be non-empty, not `lazarus`, contain \
+                     no ',' and not begin a parameter path"
+                ));
+            }
+        }
         metadata.insert(EPOCH_KEY.to_string(), state.epoch.to_string());
         let names: Vec<&str> = state.groups.keys().map(String::as_str).collect();
         metadata.insert(GROUPS_KEY.to_string(), names.join(","));
@@ -244,6 +261,10 @@ fn encode(
                 metadata.insert(format!("{group}.{key}"), v.to_string());
             }
         }
+    }
+    let mut names = std::collections::HashSet::new();
+    if let Some((name, ..)) = tensors.iter().find(|(name, ..)| !names.insert(name)) {
+        return Err(format!("two tensors are named `{name}`"));
     }
     let views = tensors
         .iter()

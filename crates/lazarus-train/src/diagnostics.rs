@@ -275,8 +275,11 @@ impl Diagnostics {
             if measure_update {
                 if before.len() <= index {
                     before.push(p.value.clone());
-                } else {
+                } else if before[index].shape() == p.value.shape() {
                     before[index].assign(&p.value);
+                } else {
+                    // The model changed shape since the last step: start this copy afresh.
+                    before[index] = p.value.clone();
                 }
             }
             index += 1;

@@ -15,7 +15,8 @@ use crate::{Error, Result};
 /// are `0.weight`, `0.bias`, `2.weight`, ... exactly as in the matching `nn.Sequential`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] for fewer than two sizes, a zero size, or an unknown activation.
+/// [`Error::InvalidConfig`] for fewer than two sizes, a zero size, an unknown activation, or a
+/// dropout outside [0, 1).
 ///
 /// ```
 /// use lazarus_core::Layer;
@@ -36,6 +37,14 @@ pub fn mlp(
             "mlp",
             "sizes",
             format!("need at least an input and an output size, found {sizes:?}"),
+        ));
+    }
+    // Checked here, not only by `Dropout::new`: a 0 (or a NaN) would otherwise skip it.
+    if !(0.0..1.0).contains(&dropout) {
+        return Err(Error::config(
+            "mlp",
+            "dropout",
+            format!("must be in [0, 1), found {dropout}"),
         ));
     }
     let mut model = Sequential::new();

@@ -218,7 +218,8 @@ impl<M: Layer> Trainer<M> {
             d.set_clip_norm(self.clip_norm.map(|(max_norm, _)| max_norm));
         }
         let mut stop = false;
-        for epoch in self.epochs_done() + 1..=self.epochs {
+        // Saturating: a checkpoint may claim any epoch count; past `epochs` nothing is left to do.
+        for epoch in self.epochs_done().saturating_add(1)..=self.epochs {
             let record = self.train_epoch(&mut loader, epoch, validation, &mut stop)?;
             self.history.push(record);
             self.epochs_done = epoch;

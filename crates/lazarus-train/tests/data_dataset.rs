@@ -85,7 +85,7 @@ fn transposed_inputs_are_stored_row_major() {
 
 #[test]
 fn png_grid_has_the_expected_size_and_checks_its_arguments() {
-    let digits = SyntheticDigits::new(0).generate(7);
+    let digits = SyntheticDigits::new(0).generate(7).unwrap();
     let path = std::env::temp_dir().join(format!("lazarus-grid-{}.png", std::process::id()));
     write_png_grid(&digits, 2, 5, &path).unwrap();
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));

@@ -10,14 +10,17 @@ use rand::rngs::StdRng;
 
 #[test]
 fn same_seed_same_digits_other_seed_other_digits() {
-    let a = SyntheticDigits::new(5).generate(200);
-    assert_eq!(a, SyntheticDigits::new(5).generate(200));
-    assert_ne!(a.inputs(), SyntheticDigits::new(6).generate(200).inputs());
+    let a = SyntheticDigits::new(5).generate(200).unwrap();
+    assert_eq!(a, SyntheticDigits::new(5).generate(200).unwrap());
+    assert_ne!(
+        a.inputs(),
+        SyntheticDigits::new(6).generate(200).unwrap().inputs()
+    );
 }
 
 #[test]
 fn classes_are_balanced_and_pixels_in_unit_range() {
-    let data = SyntheticDigits::new(0).generate(1003);
+    let data = SyntheticDigits::new(0).generate(1003).unwrap();
     let mut counts = [0usize; 10];
     for &label in data.labels().unwrap() {
         counts[label] += 1;
@@ -32,10 +35,11 @@ fn classes_are_balanced_and_pixels_in_unit_range() {
 
 #[test]
 fn nchw_layout_holds_the_same_pixels() {
-    let flat = SyntheticDigits::new(3).generate(10);
+    let flat = SyntheticDigits::new(3).generate(10).unwrap();
     let nchw = SyntheticDigits::new(3)
         .layout(ImageLayout::Nchw)
-        .generate(10);
+        .generate(10)
+        .unwrap();
     assert_eq!(nchw.input_shape(), &[1, 28, 28]);
     assert_eq!(flat.inputs().as_slice(), nchw.inputs().as_slice());
 }
@@ -114,8 +118,8 @@ fn train_and_test(
 
 #[test]
 fn linear_softmax_stays_well_below_perfect() -> Result<(), lazarus_train::Error> {
-    let train = SyntheticDigits::new(10).generate(20_000);
-    let test = SyntheticDigits::new(11).generate(2_000);
+    let train = SyntheticDigits::new(10).generate(20_000).unwrap();
+    let test = SyntheticDigits::new(11).generate(2_000).unwrap();
     let mut rng = StdRng::seed_from_u64(0);
     let mut model = Sequential::new().add(Linear::new(784, 10, &mut rng)?);
     let accuracy = train_and_test(&mut model, &train, &test, 10, 0.1)?;
@@ -129,8 +133,8 @@ fn linear_softmax_stays_well_below_perfect() -> Result<(), lazarus_train::Error>
 
 #[test]
 fn relu_mlp_passes_95_percent_in_a_few_epochs() -> Result<(), lazarus_train::Error> {
-    let train = SyntheticDigits::new(20).generate(12_000);
-    let test = SyntheticDigits::new(21).generate(2_000);
+    let train = SyntheticDigits::new(20).generate(12_000).unwrap();
+    let test = SyntheticDigits::new(21).generate(2_000).unwrap();
     let mut rng = StdRng::seed_from_u64(0);
     let mut model = Sequential::new()
         .add(Linear::new(784, 256, &mut rng)?)

@@ -11,8 +11,8 @@ use rand::{SeedableRng, rngs::StdRng};
 
 fn digits() -> (Dataset, Dataset) {
     (
-        SyntheticDigits::new(1).generate(2000),
-        SyntheticDigits::new(2).generate(500),
+        SyntheticDigits::new(1).generate(2000).unwrap(),
+        SyntheticDigits::new(2).generate(500).unwrap(),
     )
 }
 
@@ -34,7 +34,7 @@ fn temp(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn empty_data_sets_are_errors_not_zero_losses() {
-    let empty = SyntheticDigits::new(0).generate(0);
+    let empty = SyntheticDigits::new(0).generate(0).unwrap();
     let mut trainer = Trainer::new(
         linear_model(0),
         CrossEntropyLoss::new(),
@@ -50,7 +50,7 @@ fn empty_data_sets_are_errors_not_zero_losses() {
         Err(Error::InvalidConfig { .. })
     ));
     // Fewer samples than one batch, with drop_last, also leaves nothing to train on.
-    let few = SyntheticDigits::new(0).generate(3);
+    let few = SyntheticDigits::new(0).generate(3).unwrap();
     let mut trainer = Trainer::new(
         linear_model(0),
         CrossEntropyLoss::new(),

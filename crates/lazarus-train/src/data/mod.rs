@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use lazarus_train::data::{DataLoader, SyntheticDigits};
-//! let train = SyntheticDigits::new(0).generate(256);
+//! let train = SyntheticDigits::new(0).generate(256)?;
 //! let mut loader = DataLoader::new(&train, 64)?.shuffle(0);
 //! let mut batches = loader.epoch(0);
 //! while let Some(batch) = batches.next_batch() {

@@ -20,7 +20,7 @@ use crate::{Error, Result};
 ///
 /// ```
 /// use lazarus_train::data::{write_png_grid, SyntheticDigits};
-/// let digits = SyntheticDigits::new(0).generate(20);
+/// let digits = SyntheticDigits::new(0).generate(20)?;
 /// let path = std::env::temp_dir().join("lazarus-doc-grid.png");
 /// write_png_grid(&digits, 2, 10, &path)?;
 /// assert!(std::fs::metadata(&path).unwrap().len() > 0);

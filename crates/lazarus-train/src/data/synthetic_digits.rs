@@ -17,11 +17,13 @@
 //! classifier stays well below 100 % and easy enough that a small MLP passes 95 % in a few
 //! epochs (both are checked by this crate's tests).
 
-use lazarus_core::Tensor;
+use lazarus_core::{Tensor, try_zeros};
 use ndarray_rand::rand_distr::{Distribution, Normal};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+
+use crate::Result;
 
 use super::{Dataset, ImageLayout};
 
@@ -41,11 +43,12 @@ const STROKE_JITTER: f32 = 0.06;
 ///
 /// ```
 /// use lazarus_train::data::SyntheticDigits;
-/// let train = SyntheticDigits::new(1).generate(100);
-/// let test = SyntheticDigits::new(2).generate(50);
+/// let train = SyntheticDigits::new(1).generate(100)?;
+/// let test = SyntheticDigits::new(2).generate(50)?;
 /// assert_eq!(train.inputs().shape(), &[100, 784]);
 /// assert_eq!(test.num_classes(), Some(10));
-/// assert_eq!(train, SyntheticDigits::new(1).generate(100)); // same seed, same digits
+/// assert_eq!(train, SyntheticDigits::new(1).generate(100)?); // same seed, same digits
+/// # Ok::<(), lazarus_train::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyntheticDigits {
@@ -66,8 +69,9 @@ impl SyntheticDigits {
     ///
     /// ```
     /// use lazarus_train::data::{ImageLayout, SyntheticDigits};
-    /// let cnn = SyntheticDigits::new(0).layout(ImageLayout::Nchw).generate(3);
+    /// let cnn = SyntheticDigits::new(0).layout(ImageLayout::Nchw).generate(3)?;
     /// assert_eq!(cnn.inputs().shape(), &[3, 1, 28, 28]);
+    /// # Ok::<(), lazarus_train::Error>(())
     /// ```
     pub fn layout(mut self, layout: ImageLayout) -> Self {
         self.layout = layout;
@@ -75,18 +79,22 @@ impl SyntheticDigits {
     }
 
     /// Generate `n` digits, pixels in [0, 1].
-    pub fn generate(&self, n: usize) -> Dataset {
+    ///
+    /// # Errors
+    /// An invalid-configuration error when `n` images do not fit in memory.
+    pub fn generate(&self, n: usize) -> Result<Dataset> {
         let mut rng = StdRng::seed_from_u64(self.seed);
+        // Allocate the images first, fallibly: a nonsense `n` is an error, not an abort.
+        let mut inputs: Tensor =
+            try_zeros("synthetic_digits", "n", &self.layout.shape(n, SIDE, SIDE))?;
         let mut labels: Vec<usize> = (0..n).map(|i| i % 10).collect();
         labels.shuffle(&mut rng);
-        let mut pixels = vec![0.0f32; n * SIDE * SIDE];
+        let pixels = inputs.as_slice_mut().expect("a fresh array is contiguous");
         let mut scratch = Scratch::default();
         for (image, &digit) in pixels.chunks_exact_mut(SIDE * SIDE).zip(&labels) {
             draw_digit(digit, &mut rng, &mut scratch, image);
         }
-        let inputs = Tensor::from_shape_vec(self.layout.shape(n, SIDE, SIDE), pixels)
-            .expect("n images of 28 × 28 pixels");
-        Dataset::from_labels(inputs, labels, 10).expect("labels are the digits 0-9")
+        Dataset::from_labels(inputs, labels, 10)
     }
 }
 

@@ -361,8 +361,12 @@ pub fn born_dead_check(model: &mut dyn Layer, inputs: TensorView<'_>) -> Result<
 
 /// Whether every sample's output row equals the first row (to 1e-6 relative), the symptom of a
 /// network whose every path from input to output goes through a dead unit. A batch of one
-/// sample is trivially constant.
+/// sample (or a 0-d output) is trivially constant.
 pub fn output_is_constant(outputs: TensorView<'_>) -> bool {
+    // A 0-d output is one value: constant. (`outer_iter` needs at least one axis.)
+    if outputs.ndim() == 0 {
+        return true;
+    }
     let Some(first) = outputs.outer_iter().next() else {
         return true;
     };
