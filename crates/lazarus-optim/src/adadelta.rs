@@ -56,7 +56,8 @@ impl Adadelta {
     /// Adadelta with multiplier `lr` and PyTorch's defaults for everything else.
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr < 0`.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
+    /// NaN or infinite.
     pub fn new(lr: f32) -> Result<Self> {
         Self::from_rule(AdadeltaConfig {
             lr,

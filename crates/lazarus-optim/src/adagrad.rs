@@ -1,6 +1,6 @@
 //! Adagrad: per-element learning rates that shrink with the sum of squared gradients.
 
-use crate::error::{check, check_lr_and_decay};
+use crate::error::{check, check_lr_and_decay, finite_f32};
 use crate::rule::common_accessors;
 use crate::{GroupedOptimizer, Result, UpdateRule};
 
@@ -38,13 +38,13 @@ pub type Adagrad = GroupedOptimizer<AdagradConfig>;
 pub struct AdagradConfig {
     /// Learning rate γ (≥ 0).
     pub lr: f32,
-    /// Learning-rate decay η ≥ 0.
+    /// Learning-rate decay η ≥ 0, finite.
     pub lr_decay: f64,
     /// L2 penalty λ ≥ 0.
     pub weight_decay: f64,
-    /// Starting value of the squared-gradient sum (≥ 0).
+    /// Starting value of the squared-gradient sum (≥ 0, finite).
     pub initial_accumulator_value: f64,
-    /// ε > 0, added to the denominator.
+    /// ε > 0, finite, added to the denominator.
     pub eps: f64,
     /// Maximise the objective instead of minimising it.
     pub maximize: bool,
@@ -54,7 +54,8 @@ impl Adagrad {
     /// Adagrad with learning rate `lr` and PyTorch's defaults for everything else.
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr < 0`.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
+    /// NaN or infinite.
     pub fn new(lr: f32) -> Result<Self> {
         Self::from_rule(AdagradConfig {
             lr,
@@ -69,7 +70,8 @@ impl Adagrad {
     /// Learning-rate decay η.
     ///
     /// # Errors
-    /// If η < 0.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if η is negative,
+    /// NaN or infinite.
     pub fn lr_decay(self, lr_decay: f64) -> Result<Self> {
         self.configure(|c| c.lr_decay = lr_decay)
     }
@@ -77,7 +79,8 @@ impl Adagrad {
     /// Starting value of the sum.
     ///
     /// # Errors
-    /// If negative.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if negative, NaN or
+    /// infinite (also once rounded to `f32`).
     pub fn initial_accumulator_value(self, value: f64) -> Result<Self> {
         self.configure(|c| c.initial_accumulator_value = value)
     }
@@ -85,7 +88,9 @@ impl Adagrad {
     /// ε.
     ///
     /// # Errors
-    /// If `eps <= 0`.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `eps <= 0`, NaN
+    /// or infinite (also once rounded to `f32`). PyTorch accepts `eps = 0`; here ε must be
+    /// positive so that a zero sum never gives 0/0.
     pub fn eps(self, eps: f64) -> Result<Self> {
         self.configure(|c| c.eps = eps)
     }
@@ -99,15 +104,27 @@ impl UpdateRule for AdagradConfig {
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
         let (d, s) = (self.lr_decay, self.initial_accumulator_value);
-        check(d >= 0.0, Self::NAME, "lr_decay", d, "lr_decay >= 0")?;
         check(
-            s >= 0.0,
+            d >= 0.0 && d.is_finite(),
+            Self::NAME,
+            "lr_decay",
+            d,
+            "a finite lr_decay >= 0",
+        )?;
+        check(
+            s >= 0.0 && finite_f32(s),
             Self::NAME,
             "initial_accumulator_value",
             s,
-            "initial_accumulator_value >= 0",
+            "a finite initial_accumulator_value >= 0",
         )?;
-        check(self.eps > 0.0, Self::NAME, "eps", self.eps, "eps > 0")
+        check(
+            self.eps > 0.0 && finite_f32(self.eps),
+            Self::NAME,
+            "eps",
+            self.eps,
+            "a finite eps > 0",
+        )
     }
 
     fn buffers(&self) -> &'static [&'static str] {

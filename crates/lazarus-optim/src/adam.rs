@@ -67,7 +67,8 @@ impl Adam {
     /// Adam with learning rate `lr` and PyTorch's defaults for everything else.
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr < 0`.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
+    /// NaN or infinite.
     pub fn new(lr: f32) -> Result<Self> {
         Self::from_rule(AdamConfig::pytorch_defaults(lr, 0.0))
     }

@@ -41,7 +41,8 @@ impl AdamW {
     /// AdamW with learning rate `lr` and PyTorch's defaults (`weight_decay = 1e-2`).
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr < 0`.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
+    /// NaN or infinite.
     pub fn new(lr: f32) -> Result<Self> {
         Self::from_rule(AdamConfig::pytorch_defaults(lr, 1e-2))
     }

@@ -115,18 +115,30 @@ pub(crate) fn check(
     }
 }
 
-/// Checks shared by every optimizer: `lr >= 0`, `weight_decay >= 0` (NaN fails both).
+/// Checks shared by every optimizer: a finite `lr >= 0`, and a `weight_decay >= 0` that is
+/// finite once rounded to `f32` (the element-wise pass uses it as `f32`). NaN and ±∞ fail.
 pub(crate) fn check_lr_and_decay(
     optimizer: &'static str,
     lr: f32,
     weight_decay: f64,
 ) -> Result<()> {
-    check(lr >= 0.0, optimizer, "lr", lr.into(), "lr >= 0")?;
     check(
-        weight_decay >= 0.0,
+        lr >= 0.0 && lr.is_finite(),
+        optimizer,
+        "lr",
+        lr.into(),
+        "a finite lr >= 0",
+    )?;
+    check(
+        weight_decay >= 0.0 && finite_f32(weight_decay),
         optimizer,
         "weight_decay",
         weight_decay,
-        "weight_decay >= 0",
+        "a finite weight_decay >= 0",
     )
+}
+
+/// Whether `x` is finite, also once rounded to `f32` (1e39 is a finite `f64` but ∞ as `f32`).
+pub(crate) fn finite_f32(x: f64) -> bool {
+    (x as f32).is_finite()
 }

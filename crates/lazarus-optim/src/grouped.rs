@@ -55,6 +55,9 @@ pub struct GroupedOptimizer<R: UpdateRule> {
     pending: Option<OptimizerState>,
     /// Defaults or groups changed since the slots' settings were worked out.
     dirty: bool,
+    /// The error of the last [`Optimizer::set_lr`], if its lr (or a group's lr derived from it)
+    /// is invalid: returned by every `step` until a valid lr is set.
+    lr_error: Option<Error>,
 }
 
 /// One parameter's settings and state.
@@ -96,6 +99,7 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
             slots: Vec::new(),
             pending: None,
             dirty: false,
+            lr_error: None,
         })
     }
 
@@ -125,7 +129,8 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
     /// or a group says otherwise.
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`] if λ < 0.
+    /// [`Error::InvalidHyperParameter`] if λ is negative, NaN or infinite (also once rounded
+    /// to `f32`).
     pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
         self.configure(|c| *c.weight_decay_mut() = weight_decay)
     }
@@ -370,6 +375,9 @@ fn imported_lr(optimizer: &'static str, state: &OptimizerState) -> Result<Option
 
 impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
     fn step(&mut self, model: &mut dyn Layer) -> Result<()> {
+        if let Some(error) = &self.lr_error {
+            return Err(error.clone());
+        }
         if self.built {
             self.check(model)?;
             if self.dirty {
@@ -398,11 +406,24 @@ impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
         self.defaults.lr()
     }
 
+    /// Sets the base lr and every parameter's lr (a group's ratio times the base), then checks
+    /// them with the same rule as at construction ([`UpdateRule::validate`]: a finite lr >= 0),
+    /// before and after the first step alike.
+    ///
+    /// `set_lr` cannot return an error (the [`Optimizer`] trait's signature), so an invalid lr
+    /// (NaN, negative, infinite, or a group's lr overflowing) is kept and reported by the next
+    /// [`step`](Optimizer::step): it returns [`Error::InvalidHyperParameter`] (parameter `lr`)
+    /// and updates no parameter, and so does every later step until a valid lr is set.
     fn set_lr(&mut self, lr: f32) {
         *self.defaults.lr_mut() = lr;
         for slot in &mut self.slots {
             *slot.config.lr_mut() = lr * slot.lr_scale;
         }
+        self.lr_error = self
+            .defaults
+            .validate()
+            .err()
+            .or_else(|| self.slots.iter().find_map(|s| s.config.validate().err()));
     }
 
     fn state(&self) -> OptimizerState {

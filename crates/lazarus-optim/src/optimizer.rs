@@ -46,7 +46,10 @@ pub trait Optimizer: Send {
     /// the ones the state was built for; [`Error::NonContiguous`](crate::Error::NonContiguous)
     /// for a parameter whose value and gradient are not plain contiguous arrays;
     /// [`Error::StateMismatch`](crate::Error::StateMismatch) when a state imported before the
-    /// first step does not fit the model.
+    /// first step does not fit the model;
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (parameter `lr`)
+    /// when the last [`set_lr`](Optimizer::set_lr) gave an invalid learning rate (nothing is
+    /// updated).
     fn step(&mut self, model: &mut dyn Layer) -> Result<()>;
 
     /// The base learning rate (the one of the parameters no group gives an `lr` of its own).
@@ -59,6 +62,12 @@ pub trait Optimizer: Send {
     /// PyTorch's multiplicative schedules (StepLR, ExponentialLR, ReduceLROnPlateau, LinearLR)
     /// do to every group; for CosineAnnealingLR with a non-zero `eta_min`, and OneCycleLR,
     /// PyTorch computes each group's own curve instead, which differs from the scaled one.
+    ///
+    /// The lr is checked every time, before and after the first step, with the rule of the
+    /// constructors (a finite lr >= 0 for every optimizer of this crate). This method cannot
+    /// return the error, so the next [`step`](Optimizer::step) does: it returns
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) for `lr` and
+    /// leaves every parameter unchanged, until a valid lr is set.
     fn set_lr(&mut self, lr: f32);
 
     /// Export the state by parameter path: tensors `"<path>.<buffer>"` (PyTorch's buffer names:

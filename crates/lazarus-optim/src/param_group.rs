@@ -153,7 +153,7 @@ impl<R: UpdateRule> GroupBuilder<'_, R> {
     /// `weight_decay`).
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`] if `weight_decay < 0`.
+    /// [`Error::InvalidHyperParameter`] if `weight_decay` is negative, NaN or infinite.
     pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
         self.set(move |c| *c.weight_decay_mut() = weight_decay)
     }
@@ -169,19 +169,21 @@ impl<R: UpdateRule> GroupBuilder<'_, R> {
     /// rate (`lr / base lr`, fixed here).
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`] if `lr < 0`, or if the base lr is 0 (no ratio to keep).
+    /// [`Error::InvalidHyperParameter`] if `lr` is negative, NaN or infinite, if the base lr is 0
+    /// (no ratio to keep), or if the ratio `lr / base lr` overflows `f32`.
     pub fn lr(self, lr: f32) -> Result<Self> {
         let base = self.defaults.lr();
-        let valid = lr >= 0.0 && (base > 0.0 || lr == 0.0);
+        let scale = if base == 0.0 { 1.0 } else { lr / base };
+        let valid = lr >= 0.0 && lr.is_finite() && (base > 0.0 || lr == 0.0) && scale.is_finite();
         if !valid {
             return Err(Error::InvalidHyperParameter {
                 optimizer: R::NAME,
                 parameter: "lr",
                 value: lr.into(),
-                expected: "a group lr >= 0, with a base lr > 0 to keep its ratio to",
+                expected: "a finite group lr >= 0, with a base lr > 0 to keep its ratio to",
             });
         }
-        self.group.lr_scale = Some(if base == 0.0 { 1.0 } else { lr / base });
+        self.group.lr_scale = Some(scale);
         Ok(self)
     }
 }

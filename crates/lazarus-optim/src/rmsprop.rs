@@ -58,7 +58,8 @@ pub struct RmsPropConfig {
     pub eps: f64,
     /// L2 penalty λ ≥ 0.
     pub weight_decay: f64,
-    /// Momentum factor μ in `[0, 1)`.
+    /// Momentum factor μ in `[0, 1)`. A μ that rounds to 0 as `f32` (1e-50) means no momentum
+    /// and no `momentum_buffer` (see [`RmsPropConfig::uses_momentum`]).
     pub momentum: f64,
     /// Normalise by the estimated variance instead of the raw second moment.
     pub centered: bool,
@@ -70,7 +71,8 @@ impl RmsProp {
     /// RMSprop with learning rate `lr` and PyTorch's defaults for everything else.
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr < 0`.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
+    /// NaN or infinite.
     pub fn new(lr: f32) -> Result<Self> {
         Self::from_rule(RmsPropConfig {
             lr,
@@ -114,6 +116,16 @@ impl RmsProp {
     }
 }
 
+impl RmsPropConfig {
+    /// Whether the update uses a momentum buffer: μ > 0 as the `f32` the element-wise pass
+    /// uses, so a μ that rounds to 0 (1e-50) is no momentum. [`UpdateRule::buffers`] (which
+    /// buffers exist) and [`UpdateRule::update`] (what each buffer is) both ask this, so they
+    /// always agree.
+    pub(crate) fn uses_momentum(&self) -> bool {
+        self.momentum as f32 > 0.0
+    }
+}
+
 impl UpdateRule for RmsPropConfig {
     const NAME: &'static str = "RMSprop";
 
@@ -140,7 +152,7 @@ impl UpdateRule for RmsPropConfig {
     }
 
     fn buffers(&self) -> &'static [&'static str] {
-        match (self.momentum > 0.0, self.centered) {
+        match (self.uses_momentum(), self.centered) {
             (false, false) => &["square_avg"],
             (true, false) => &["square_avg", "momentum_buffer"],
             (false, true) => &["square_avg", "grad_avg"],
@@ -162,7 +174,7 @@ impl UpdateRule for RmsPropConfig {
             .expect("RMSprop always has square_avg");
         let (mut momentum_buffer, mut grad_avg) = match rest {
             [] => (None, None),
-            [one] if mu > 0.0 => (Some(one), None),
+            [one] if self.uses_momentum() => (Some(one), None),
             [one] => (None, Some(one)),
             [b, ga] => (Some(b), Some(ga)),
             _ => unreachable!("RMSprop has at most three buffers"),

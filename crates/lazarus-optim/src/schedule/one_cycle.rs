@@ -86,7 +86,8 @@ impl OneCycleLr {
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `max_lr` is
-    /// negative or not finite, or `total_steps` is 0.
+    /// negative or not finite, or `total_steps` is 0. (The default `pct_start = 0.3` never gives
+    /// a phase of zero length; see [`pct_start`](OneCycleLr::pct_start).)
     pub fn new(max_lr: f32, total_steps: usize) -> Result<Self> {
         let max = f64::from(max_lr);
         check(
@@ -114,6 +115,7 @@ impl OneCycleLr {
             momentum_range: (0.85, 0.95),
             progress: Progress::new(0.0),
         };
+        s.check_phases()?;
         s.progress.lr = s.lr_at(0);
         Ok(s)
     }
@@ -121,7 +123,13 @@ impl OneCycleLr {
     /// Share of the steps spent increasing the lr.
     ///
     /// # Errors
-    /// If outside `[0, 1]`.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (parameter
+    /// `pct_start`) if outside `[0, 1]`, or if a phase the schedule reaches would have zero
+    /// length, where PyTorch divides by zero (`ZeroDivisionError`):
+    /// `pct_start · total_steps = 1` (no warm-up steps: `new(0.1, 10)?.pct_start(0.1)`);
+    /// without three phases, `pct_start = 1` (no annealing steps); with three phases,
+    /// `2 · pct_start · total_steps = total_steps + 1` (no final phase). Set
+    /// [`three_phase`](OneCycleLr::three_phase) first: the check uses the current setting.
     pub fn pct_start(mut self, pct_start: f64) -> Result<Self> {
         check(
             (0.0..=1.0).contains(&pct_start),
@@ -131,6 +139,7 @@ impl OneCycleLr {
             "0 <= pct_start <= 1",
         )?;
         self.pct_start = pct_start;
+        self.check_phases()?;
         Ok(self.restart())
     }
 
@@ -174,16 +183,42 @@ impl OneCycleLr {
     }
 
     /// Fast.ai's three phases (down to `initial_lr` symmetrically, then to `min_lr`).
-    pub fn three_phase(mut self, three_phase: bool) -> Self {
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (parameter
+    /// `pct_start`) if, with this setting, a phase the schedule reaches would have zero length
+    /// (see [`pct_start`](OneCycleLr::pct_start)), e.g. `new(0.1, 2)?.pct_start(0.5)` (already
+    /// an error) or three phases with `pct_start = 0.55` and 10 steps.
+    pub fn three_phase(mut self, three_phase: bool) -> Result<Self> {
         self.three_phase = three_phase;
-        self.restart()
+        self.check_phases()?;
+        Ok(self.restart())
     }
 
     /// The momentum range `(base_momentum, max_momentum)` for [`OneCycleLr::momentum`]
-    /// (PyTorch's defaults 0.85, 0.95).
-    pub fn momentum_range(mut self, base_momentum: f64, max_momentum: f64) -> Self {
+    /// (PyTorch's defaults 0.85, 0.95). As in PyTorch, any order is accepted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if either is NaN or
+    /// infinite (`base_momentum`, `max_momentum`), or if their difference overflows
+    /// (`max_momentum`).
+    pub fn momentum_range(mut self, base_momentum: f64, max_momentum: f64) -> Result<Self> {
+        check(
+            base_momentum.is_finite(),
+            "OneCycleLR",
+            "base_momentum",
+            base_momentum,
+            "a finite base_momentum",
+        )?;
+        check(
+            max_momentum.is_finite() && (max_momentum - base_momentum).is_finite(),
+            "OneCycleLR",
+            "max_momentum",
+            max_momentum,
+            "a finite max_momentum, with max_momentum - base_momentum finite",
+        )?;
         self.momentum_range = (base_momentum, max_momentum);
-        self
+        Ok(self)
     }
 
     /// The momentum PyTorch would set at the current step (SGD's `momentum` or Adam's β₁): high
@@ -213,24 +248,63 @@ impl OneCycleLr {
         self.interpolate(step, level)
     }
 
+    /// PyTorch's phase end steps: `float(pct_start·total_steps) − 1`, (three phases:
+    /// `float(2·pct_start·total_steps) − 2`), `total_steps − 1`.
+    fn phase_ends(&self) -> (f64, f64, f64) {
+        let total = self.total_steps as f64;
+        (
+            self.pct_start * total - 1.0,
+            2.0 * self.pct_start * total - 2.0,
+            total - 1.0,
+        )
+    }
+
+    /// Reject the settings where a phase the schedule reaches has zero length, so that
+    /// [`interpolate`](Self::interpolate) would compute 0/0 or x/0 (PyTorch raises
+    /// `ZeroDivisionError` there). Only these can: the first phase (reached at step 0) when
+    /// its end step is 0, and the last phase (reached at step `total_steps`) when its end step
+    /// equals the previous one; a zero-length middle phase implies a zero-length first one.
+    fn check_phases(&self) -> Result<()> {
+        let (up, down, last) = self.phase_ends();
+        check(
+            up != 0.0,
+            "OneCycleLR",
+            "pct_start",
+            self.pct_start,
+            "pct_start * total_steps != 1 (the warm-up phase would have no steps)",
+        )?;
+        if self.three_phase {
+            check(
+                last != down,
+                "OneCycleLR",
+                "pct_start",
+                self.pct_start,
+                "2 * pct_start * total_steps != total_steps + 1 with three_phase (the last phase would have no steps)",
+            )
+        } else {
+            check(
+                last != up,
+                "OneCycleLR",
+                "pct_start",
+                self.pct_start,
+                "pct_start < 1 (the annealing phase would have no steps)",
+            )
+        }
+    }
+
     /// Find the phase containing `step` and anneal between its two levels.
     fn interpolate(&self, step: u64, value: impl Fn(Level) -> f64) -> f64 {
-        let total = self.total_steps as f64;
-        let up = self.pct_start * total - 1.0;
+        let (up, down, last) = self.phase_ends();
         let phases: &[(f64, Level, Level)] = if self.three_phase {
             &[
                 (up, Level::Initial, Level::Max),
-                (
-                    2.0 * self.pct_start * total - 2.0,
-                    Level::Max,
-                    Level::Initial,
-                ),
-                (total - 1.0, Level::Initial, Level::Min),
+                (down, Level::Max, Level::Initial),
+                (last, Level::Initial, Level::Min),
             ]
         } else {
             &[
                 (up, Level::Initial, Level::Max),
-                (total - 1.0, Level::Max, Level::Min),
+                (last, Level::Max, Level::Min),
             ]
         };
         let step = step as f64;
