@@ -152,6 +152,12 @@ impl PRelu {
         })
     }
 
+    /// Check that `alpha` (value and gradient) still has this layer's `[num_parameters]`
+    /// shape: it is a public field, and the per-channel sums were sized at construction.
+    fn check_alpha(&self) -> Result<()> {
+        self.alpha.check("prelu alpha", &[self.alpha_sums.len()])
+    }
+
     fn alphas(&self) -> &[f32] {
         self.alpha
             .value
@@ -313,7 +319,7 @@ impl Layer for PRelu {
     }
 
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
-        self.alpha.check("prelu alpha", &[self.alpha_sums.len()])?;
+        self.check_alpha()?;
         let layout = self.layout_for(x.shape())?;
         // Channel indexing needs row-major order; only a non-contiguous view is copied.
         let x = x.as_standard_layout();
@@ -353,8 +359,8 @@ impl Layer for PRelu {
 
     fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
         let layout = self.layout;
+        self.check_alpha()?;
         let (saved, dx) = self.buffers.backward("prelu", grad_output.raw_dim())?;
-        self.alpha.check("prelu alpha", &[self.alpha_sums.len()])?;
         let g = grad_output.as_standard_layout();
         let gs = g
             .as_slice()
@@ -409,9 +415,7 @@ impl Layer for PRelu {
         }
         // The slopes may have been replaced since that pass; without usable ones there are
         // no statistics to give.
-        self.alpha
-            .check("prelu alpha", &[self.alpha_sums.len()])
-            .ok()?;
+        self.check_alpha().ok()?;
         let mut y = Tensor::zeros(x.raw_dim());
         let ys = y.as_slice_mut().expect(OWNED);
         forward_slices(

@@ -66,6 +66,6 @@ pub use param::{Param, ParamRole};
 pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
 pub use sequential::Sequential;
 pub use tensor::{
-    Tensor, TensorView, TensorViewMut, as_matrix, check_finite, expect_shape, reuse_buffer,
-    try_zeros,
+    Tensor, TensorView, TensorViewMut, as_matrix, check_finite, element_count, expect_shape,
+    reuse_buffer, try_zeros,
 };

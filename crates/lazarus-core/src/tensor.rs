@@ -20,6 +20,28 @@ pub type TensorView<'a> = ArrayViewD<'a, f32>;
 /// A borrowed, mutable view of a [`Tensor`].
 pub type TensorViewMut<'a> = ArrayViewMutD<'a, f32>;
 
+/// The number of elements of an array of `shape` whose elements take `element_size` bytes,
+/// or `None` when ndarray could not build it.
+///
+/// ndarray requires the product of the *non-zero* axes, in bytes, to fit in `isize`, even when
+/// another axis is 0 (then the count is 0): `[0, usize::MAX]` is refused. Check a size that
+/// comes from a user or a file header with this before allocating.
+///
+/// ```
+/// use lazarus_core::element_count;
+/// assert_eq!(element_count(&[2, 3], 4), Some(6));
+/// assert_eq!(element_count(&[0, 3], 4), Some(0));
+/// assert_eq!(element_count(&[0, usize::MAX], 1), None);
+/// ```
+pub fn element_count(shape: &[usize], element_size: usize) -> Option<usize> {
+    let nonzero = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d.max(1)))?;
+    let bytes = nonzero.checked_mul(element_size.max(1))?;
+    isize::try_from(bytes).ok()?;
+    Some(if shape.contains(&0) { 0 } else { nonzero })
+}
+
 /// An array of `shape` filled with zeros (`A::default()`), or an error when it cannot exist.
 ///
 /// Use it where a number the user chose (a class count, a layer width) sets a size: a
@@ -48,17 +70,8 @@ pub fn try_zeros<A: Clone + Default>(
         parameter: parameter.to_string(),
         reason: format!("a {shape:?} array {why}"),
     };
-    // ndarray also requires the product of the non-zero axes to fit in isize, even when
-    // another axis is 0.
-    let nonzero_count = shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d.max(1)))
-        .filter(|&n| {
-            n.checked_mul(std::mem::size_of::<A>().max(1))
-                .is_some_and(|bytes| isize::try_from(bytes).is_ok())
-        })
+    let count = element_count(shape, std::mem::size_of::<A>())
         .ok_or_else(|| too_large("has more elements than memory can address"))?;
-    let count = if shape.contains(&0) { 0 } else { nonzero_count };
     let mut values = Vec::new();
     values
         .try_reserve_exact(count)

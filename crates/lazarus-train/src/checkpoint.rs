@@ -18,13 +18,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use lazarus_core::{Layer, Tensor};
 use lazarus_optim::OptimizerState;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView as StView};
 
+use crate::atomic_file::write_atomically;
 use crate::{Error, Result};
 
 const GROUPS_KEY: &str = "lazarus.groups";
@@ -90,7 +90,7 @@ pub fn save_checkpoint(
         path: path.to_path_buf(),
         reason,
     })?;
-    write_atomically(path, &bytes, || Ok(()))
+    write_atomically(path, &bytes)
 }
 
 /// Load a checkpoint into `model` and return its training state (empty for a model-only file).
@@ -293,44 +293,10 @@ fn decode(view: &StView<'_>) -> std::result::Result<Tensor, String> {
     Tensor::from_shape_vec(view.shape().to_vec(), values).map_err(|e| e.to_string())
 }
 
-/// Write `bytes` to a temporary file beside `path`, flush it to disk, then rename it over
-/// `path`. `before_rename` runs between the two (tests use it to simulate a crash); if it or
-/// any step fails, the temporary file is removed and `path` is left as it was.
-pub(crate) fn write_atomically(
-    path: &Path,
-    bytes: &[u8],
-    before_rename: impl FnOnce() -> Result<()>,
-) -> Result<()> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let tmp = temporary_path(path);
-    let result = (|| {
-        let mut file = fs::File::create(&tmp).map_err(io)?;
-        file.write_all(bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        before_rename()?;
-        fs::rename(&tmp, path).map_err(io)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn temporary_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".tmp-{}", std::process::id()));
-    path.with_file_name(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::atomic_file::{temporary_path, write_atomically_with_hook};
     use lazarus_core::Linear;
     use rand::{SeedableRng, rngs::StdRng};
 
@@ -346,7 +312,7 @@ mod tests {
         let new = Linear::new(3, 2, &mut StdRng::seed_from_u64(1)).unwrap();
         let bytes = encode(&new, None).unwrap();
         // The temporary file is fully written, then the "crash" happens before the rename.
-        let crash = write_atomically(&path, &bytes, || {
+        let crash = write_atomically_with_hook(&path, &bytes, || {
             assert!(temporary_path(&path).exists());
             Err(Error::config(
                 "test",

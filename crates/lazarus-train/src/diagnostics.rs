@@ -32,7 +32,7 @@ mod units;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lazarus_core::{Layer, Tensor, TensorView, sum_squared_difference, sum_squares};
+use lazarus_core::{Layer, Tensor, TensorView, reuse_buffer, sum_squared_difference, sum_squares};
 use serde::{Deserialize, Serialize};
 
 pub use report::{diagnostics_csv, plot_silent_fractions};
@@ -275,11 +275,10 @@ impl Diagnostics {
             if measure_update {
                 if before.len() <= index {
                     before.push(p.value.clone());
-                } else if before[index].shape() == p.value.shape() {
-                    before[index].assign(&p.value);
                 } else {
-                    // The model changed shape since the last step: start this copy afresh.
-                    before[index] = p.value.clone();
+                    // Reshaped only if the model's parameter changed shape since the last step.
+                    reuse_buffer(&mut before[index], p.value.raw_dim());
+                    before[index].assign(&p.value);
                 }
             }
             index += 1;

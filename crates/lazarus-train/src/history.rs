@@ -163,7 +163,7 @@ impl History {
     /// # Errors
     /// [`Error::Io`] naming the file.
     pub fn write_json(&self, path: impl AsRef<Path>) -> Result<()> {
-        crate::checkpoint::write_atomically(path.as_ref(), self.to_json()?.as_bytes(), || Ok(()))
+        crate::atomic_file::write_atomically(path.as_ref(), self.to_json()?.as_bytes())
     }
 
     /// Write [`to_csv`](History::to_csv) to a file (atomically).
@@ -171,7 +171,7 @@ impl History {
     /// # Errors
     /// [`Error::Io`] naming the file.
     pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
-        crate::checkpoint::write_atomically(path.as_ref(), self.to_csv().as_bytes(), || Ok(()))
+        crate::atomic_file::write_atomically(path.as_ref(), self.to_csv().as_bytes())
     }
 }
 

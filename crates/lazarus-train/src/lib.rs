@@ -1,6 +1,14 @@
-//! lazarus-train (filled in by its issue).
+//! # lazarus-train
+//!
+//! Everything around the layers that a training run needs: data sets and loaders ([`data`]:
+//! in-memory [`Dataset`](data::Dataset)s, a shuffling [`DataLoader`](data::DataLoader), the
+//! MNIST IDX reader, synthetic digits), the [`Trainer`] fit loop with progress output and a
+//! [`History`], [`metrics`], [`callbacks`] (early stopping, best-model checkpoints), the
+//! dying-ReLU and exploding-gradient [`diagnostics`], [`checkpoint`]s in safetensors with
+//! PyTorch's `state_dict` names, and [`plot`]s.
 #![warn(missing_docs)]
 
+mod atomic_file;
 pub mod callbacks;
 pub mod checkpoint;
 pub mod data;

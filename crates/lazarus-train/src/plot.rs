@@ -87,7 +87,7 @@ pub fn write_svg(path: impl AsRef<Path>, charts: &[Chart], columns: usize) -> Re
         }
         root.present().map_err(|e| plot_error(&e))?;
     }
-    crate::checkpoint::write_atomically(path, svg.as_bytes(), || Ok(()))
+    crate::atomic_file::write_atomically(path, svg.as_bytes())
 }
 
 fn draw_chart<DB: DrawingBackend>(

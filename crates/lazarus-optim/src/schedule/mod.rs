@@ -165,13 +165,7 @@ impl Progress {
         if let Some(key) = state.scalars.keys().find(|k| !known(k)) {
             return Err(mismatch(key, format!("not part of {schedule}'s state")));
         }
-        let last_epoch = get("last_epoch")?;
-        if !(last_epoch >= 0.0 && last_epoch.fract() == 0.0 && last_epoch < 2f64.powi(53)) {
-            return Err(mismatch(
-                "last_epoch",
-                format!("expected a whole number >= 0, found {last_epoch}"),
-            ));
-        }
+        let last_epoch = imported_count(schedule, "last_epoch", get("last_epoch")?)?;
         let lr = get("lr")?;
         if !(lr >= 0.0 && lr.is_finite()) {
             return Err(mismatch(
@@ -183,13 +177,7 @@ impl Progress {
         for (value, key) in values.iter_mut().zip(extra) {
             *value = get(key)?;
         }
-        Ok((
-            Self {
-                last_epoch: last_epoch as u64,
-                lr,
-            },
-            values,
-        ))
+        Ok((Self { last_epoch, lr }, values))
     }
 }
 
@@ -203,4 +191,23 @@ pub(crate) fn check_initial_lr(schedule: &'static str, lr: f32) -> Result<f64> {
         "a finite lr >= 0",
     )?;
     Ok(lr.into())
+}
+
+/// A counter (`last_epoch`, ReduceLROnPlateau's `num_bad_epochs`) read back from a state,
+/// where it is stored as an `f64`: it must be a whole number in `0..2^53`, the range in which
+/// every integer is exact in an `f64`, so that saving it again gives the same value.
+///
+/// # Errors
+/// [`Error::StateMismatch`] naming `schedule` and `key` for a negative, fractional, NaN,
+/// infinite or too large value.
+pub(crate) fn imported_count(schedule: &'static str, key: &str, value: f64) -> Result<u64> {
+    if value >= 0.0 && value.fract() == 0.0 && value < 2f64.powi(53) {
+        Ok(value as u64)
+    } else {
+        Err(Error::StateMismatch {
+            optimizer: schedule,
+            key: key.into(),
+            reason: format!("expected a whole number >= 0 below 2^53, found {value}"),
+        })
+    }
 }

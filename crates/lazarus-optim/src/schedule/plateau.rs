@@ -1,6 +1,6 @@
 //! ReduceLROnPlateau: cut the learning rate when the validation metric stops improving.
 
-use super::{LrScheduler, Progress, StepInterval, check_initial_lr};
+use super::{LrScheduler, Progress, StepInterval, check_initial_lr, imported_count};
 use crate::error::check;
 use crate::{Error, OptimizerState, Result};
 
@@ -255,7 +255,7 @@ impl LrScheduler for ReduceLrOnPlateau {
     /// # Errors
     /// [`Error::StateMismatch`] for a missing or unknown key, a bad `last_epoch` or `lr`, a NaN
     /// `best` (±∞ is allowed: it is the value before the first metric), or a `num_bad_epochs` /
-    /// `cooldown_counter` that is not a whole number in `0..2^64` (negative, fractional, NaN,
+    /// `cooldown_counter` that is not a whole number in `0..2^53` (negative, fractional, NaN,
     /// infinite or too large). Nothing is changed on error.
     fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
         let (progress, [best, bad, cooldown]) = Progress::import(
@@ -263,30 +263,16 @@ impl LrScheduler for ReduceLrOnPlateau {
             state,
             ["best", "num_bad_epochs", "cooldown_counter"],
         )?;
-        let mismatch = |key: &str, reason: String| Error::StateMismatch {
-            optimizer: "ReduceLROnPlateau",
-            key: key.into(),
-            reason,
-        };
         if best.is_nan() {
-            return Err(mismatch(
-                "best",
-                "expected a number or ±inf (the value before the first metric), found NaN".into(),
-            ));
+            return Err(Error::StateMismatch {
+                optimizer: "ReduceLROnPlateau",
+                key: "best".into(),
+                reason: "expected a number or ±inf (the value before the first metric), found NaN"
+                    .into(),
+            });
         }
-        let count = |key: &str, value: f64| {
-            // 2^64 is exact in f64; every whole f64 below it fits in a u64.
-            if value >= 0.0 && value.fract() == 0.0 && value < 2f64.powi(64) {
-                Ok(value as u64)
-            } else {
-                Err(mismatch(
-                    key,
-                    format!("expected a whole number >= 0 that fits in a u64, found {value}"),
-                ))
-            }
-        };
-        let bad = count("num_bad_epochs", bad)?;
-        let cooldown = count("cooldown_counter", cooldown)?;
+        let bad = imported_count("ReduceLROnPlateau", "num_bad_epochs", bad)?;
+        let cooldown = imported_count("ReduceLROnPlateau", "cooldown_counter", cooldown)?;
         (self.progress, self.best) = (progress, best);
         (self.num_bad_epochs, self.cooldown_counter) = (bad, cooldown);
         Ok(())

@@ -110,18 +110,7 @@ fn read_idx_rank(path: &Path, rank: Option<u32>) -> Result<ArrayD<u8>> {
         expected: "dimensions whose product fits in memory addresses".into(),
         found: format!("dimensions {dims:?}"),
     };
-    // ndarray needs the product of the non-zero dimensions to fit in isize even when another
-    // dimension is 0, so that product is checked first.
-    let nonzero_product = dims
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d.max(1) as u64))
-        .filter(|&len| isize::try_from(len).is_ok())
-        .ok_or_else(bad_dims)?;
-    let data_len = if dims.contains(&0) {
-        0
-    } else {
-        nonzero_product
-    };
+    let data_len = lazarus_core::element_count(&dims, 1).ok_or_else(bad_dims)? as u64;
     let expected_bytes = header_len + data_len;
     if let Some(file_len) = known_len
         && file_len < expected_bytes

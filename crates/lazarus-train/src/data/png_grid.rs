@@ -114,7 +114,7 @@ pub fn write_png_grid(
     let mut writer = encoder.write_header().map_err(png_error)?;
     writer.write_image_data(&grid).map_err(png_error)?;
     writer.finish().map_err(png_error)?;
-    crate::checkpoint::write_atomically(path, &bytes, || Ok(()))
+    crate::atomic_file::write_atomically(path, &bytes)
 }
 
 /// (height, width) of a grayscale image sample of shape `shape`.
