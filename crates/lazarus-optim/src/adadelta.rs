@@ -1,8 +1,8 @@
 //! Adadelta: RMSprop with the learning rate replaced by a running RMS of past updates.
 
-use crate::error::{check, check_lr_and_decay};
+use crate::error::{check, check_lr_and_decay, positive_f32};
 use crate::rule::common_accessors;
-use crate::{GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, GroupedOptimizer, Result, UpdateRule};
 
 /// Adadelta (Zeiler 2012), as PyTorch's `torch.optim.Adadelta`.
 ///
@@ -87,7 +87,8 @@ impl Adadelta {
     /// ε.
     ///
     /// # Errors
-    /// If `eps <= 0`.
+    /// If `eps` is not finite and > 0, also once rounded to `f32` (1e-50 rounds to 0, and
+    /// a zero ε divides 0 by 0 for a zero gradient).
     pub fn eps(self, eps: f64) -> Result<Self> {
         self.configure(|c| c.eps = eps)
     }
@@ -107,11 +108,22 @@ impl UpdateRule for AdadeltaConfig {
             self.rho,
             "0 <= rho <= 1",
         )?;
-        check(self.eps > 0.0, Self::NAME, "eps", self.eps, "eps > 0")
+        check(
+            positive_f32(self.eps),
+            Self::NAME,
+            "eps",
+            self.eps,
+            "a finite eps > 0, also once rounded to f32",
+        )
     }
 
-    fn buffers(&self) -> &'static [&'static str] {
-        &["square_avg", "acc_delta"]
+    fn buffers(&self) -> &'static [Buffer] {
+        // Averages of g² and of Δ².
+        const BUFFERS: &[Buffer] = &[
+            Buffer::non_negative("square_avg"),
+            Buffer::non_negative("acc_delta"),
+        ];
+        BUFFERS
     }
 
     fn update(&self, _step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) {

@@ -1,8 +1,8 @@
 //! Adagrad: per-element learning rates that shrink with the sum of squared gradients.
 
-use crate::error::{check, check_lr_and_decay, finite_f32};
+use crate::error::{check, check_lr_and_decay, finite_f32, positive_f32};
 use crate::rule::common_accessors;
-use crate::{GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, GroupedOptimizer, Result, UpdateRule};
 
 /// Adagrad (Duchi et al. 2011), as PyTorch's `torch.optim.Adagrad`.
 ///
@@ -89,7 +89,7 @@ impl Adagrad {
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `eps <= 0`, NaN
-    /// or infinite (also once rounded to `f32`). PyTorch accepts `eps = 0`; here ε must be
+    /// or infinite, also once rounded to `f32` (1e-50 rounds to 0). PyTorch accepts `eps = 0`; here ε must be
     /// positive so that a zero sum never gives 0/0.
     pub fn eps(self, eps: f64) -> Result<Self> {
         self.configure(|c| c.eps = eps)
@@ -119,16 +119,17 @@ impl UpdateRule for AdagradConfig {
             "a finite initial_accumulator_value >= 0",
         )?;
         check(
-            self.eps > 0.0 && finite_f32(self.eps),
+            positive_f32(self.eps),
             Self::NAME,
             "eps",
             self.eps,
-            "a finite eps > 0",
+            "a finite eps > 0, also once rounded to f32",
         )
     }
 
-    fn buffers(&self) -> &'static [&'static str] {
-        &["sum"]
+    fn buffers(&self) -> &'static [Buffer] {
+        const BUFFERS: &[Buffer] = &[Buffer::non_negative("sum")]; // a sum of g²
+        BUFFERS
     }
 
     fn initial_value(&self, _index: usize) -> f32 {

@@ -1,8 +1,8 @@
 //! Adam, and the moment update it shares with AdamW.
 
-use crate::error::{check, check_lr_and_decay};
+use crate::error::{check, check_lr_and_decay, finite_f32, positive_f32};
 use crate::rule::common_accessors;
-use crate::{GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, GroupedOptimizer, Result, UpdateRule};
 
 /// Adam (Kingma & Ba 2015), as PyTorch's `torch.optim.Adam`: per-element step sizes from running
 /// averages of the gradient and of its square.
@@ -100,8 +100,8 @@ impl<const DECOUPLED: bool> GroupedOptimizer<AdamConfig<DECOUPLED>> {
     /// ε.
     ///
     /// # Errors
-    /// If `eps <= 0` (PyTorch accepts 0, which divides 0 by 0 for a parameter whose gradient
-    /// has always been 0).
+    /// If `eps` is not finite and > 0, also once rounded to `f32` (PyTorch accepts 0, which
+    /// divides 0 by 0 for a parameter whose gradient has always been 0; 1e-50 rounds to 0).
     pub fn eps(self, eps: f64) -> Result<Self> {
         self.configure(|c| c.eps = eps)
     }
@@ -146,14 +146,34 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
             b2,
             "0 <= betas[1] < 1",
         )?;
-        check(self.eps > 0.0, Self::NAME, "eps", self.eps, "eps > 0")
+        if DECOUPLED {
+            // AdamW shrinks θ by (1 − lr·λ), computed in f64 and used as f32.
+            let shrink = 1.0 - f64::from(self.lr) * self.weight_decay;
+            check(
+                finite_f32(shrink),
+                Self::NAME,
+                "weight_decay",
+                self.weight_decay,
+                "lr * weight_decay finite as f32 (AdamW multiplies θ by 1 - lr * weight_decay)",
+            )?;
+        }
+        check(
+            positive_f32(self.eps),
+            Self::NAME,
+            "eps",
+            self.eps,
+            "a finite eps > 0, also once rounded to f32",
+        )
     }
 
-    fn buffers(&self) -> &'static [&'static str] {
+    fn buffers(&self) -> &'static [Buffer] {
+        const M: Buffer = Buffer::signed("exp_avg");
+        const V: Buffer = Buffer::non_negative("exp_avg_sq"); // an average of g²
+        const V_MAX: Buffer = Buffer::non_negative("max_exp_avg_sq"); // a maximum of those
         if self.amsgrad {
-            &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+            &[M, V, V_MAX]
         } else {
-            &["exp_avg", "exp_avg_sq"]
+            &[M, V]
         }
     }
 

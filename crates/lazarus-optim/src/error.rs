@@ -8,7 +8,7 @@
 #[non_exhaustive]
 pub enum Error {
     /// A hyper-parameter is outside its valid range (checked at construction, as PyTorch does).
-    #[error("{optimizer}: invalid {parameter} = {value}: expected {expected}")]
+    #[error("{optimizer}: invalid {parameter} = {}: expected {expected}", Num(*.value))]
     InvalidHyperParameter {
         /// Optimizer, schedule or function being configured (`SGD`, `StepLR`, `clip_grad_norm`).
         optimizer: &'static str,
@@ -72,6 +72,18 @@ pub enum Error {
         key: String,
         /// What was expected and what was found.
         reason: String,
+    },
+
+    /// An imported state was saved by another kind of optimizer or schedule (an SGD state loaded
+    /// into Adam, a StepLR state into OneCycleLR): its [`kind`](crate::OptimizerState::kind)
+    /// names another class. Nothing is changed.
+    #[error("{expected}: cannot load a state saved by {}", .found.escape_debug())]
+    StateKindMismatch {
+        /// The optimizer or schedule the state was loaded into (PyTorch's class name: `Adam`,
+        /// `OneCycleLR`).
+        expected: &'static str,
+        /// The kind recorded in the state (`SGD`, `StepLR`).
+        found: String,
     },
 
     /// The total gradient norm is NaN or infinite and `error_if_nonfinite` was set.
@@ -138,7 +150,34 @@ pub(crate) fn check_lr_and_decay(
     )
 }
 
+/// A number for an error message: plain (`0.1`, `300`) in the usual range, scientific
+/// (`1e300`, `1e-50`) outside it, so that a message never holds a 301-digit number.
+/// Works for `f32` and `f64`, each printed in its own shortest form.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Num<T>(pub(crate) T);
+
+impl<T> std::fmt::Display for Num<T>
+where
+    T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x: f64 = self.0.into();
+        if x != 0.0 && x.is_finite() && !(1e-5..1e16).contains(&x.abs()) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 /// Whether `x` is finite, also once rounded to `f32` (1e39 is a finite `f64` but ∞ as `f32`).
 pub(crate) fn finite_f32(x: f64) -> bool {
     (x as f32).is_finite()
+}
+
+/// Whether `x` is finite and > 0, also once rounded to `f32`: an ε the element-wise pass adds to
+/// a denominator must not round to 0 (1e-50 does), or a zero gradient gives 0/0.
+pub(crate) fn positive_f32(x: f64) -> bool {
+    let x = x as f32;
+    x > 0.0 && x.is_finite()
 }

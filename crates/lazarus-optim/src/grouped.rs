@@ -7,9 +7,14 @@
 use std::collections::BTreeSet;
 
 use lazarus_core::{Layer, Param, ParamRole, Tensor};
+use ndarray::Dimension;
 
+use crate::error::{Num, finite_f32};
+use crate::optimizer::check_kind;
 use crate::param_group::ParamGroup;
-use crate::{Error, GroupBuilder, Optimizer, OptimizerState, Result, Selector, UpdateRule};
+use crate::{
+    BufferKind, Error, GroupBuilder, Optimizer, OptimizerState, Result, Selector, UpdateRule,
+};
 
 /// An optimizer: an [`UpdateRule`] (SGD's, Adam's, ...) applied to every parameter of a model,
 /// with parameter groups and a state keyed by parameter path.
@@ -161,9 +166,9 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
         }
     }
 
-    /// The hyper-parameters for the parameter at `path` with role `role` (with the base lr, or a
-    /// group's ratio of it, as `lr`), and the ratio.
-    fn settings_for(&self, path: &str, role: ParamRole) -> Result<(R, f32)> {
+    /// The hyper-parameters for the parameter at `path` with role `role`, with `base_lr` as the
+    /// base learning rate (so `lr` is `base_lr` or a group's ratio of it), and the ratio.
+    fn settings_for(&self, path: &str, role: ParamRole, base_lr: f32) -> Result<(R, f32)> {
         let mut config = self.defaults;
         if !self.decay_all && role != ParamRole::Weight {
             *config.weight_decay_mut() = 0.0;
@@ -177,7 +182,7 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
             group.apply(&mut config);
             lr_scale = group.lr_scale.unwrap_or(lr_scale);
         }
-        *config.lr_mut() = self.defaults.lr() * lr_scale;
+        *config.lr_mut() = base_lr * lr_scale;
         config.validate()?;
         Ok((config, lr_scale))
     }
@@ -187,7 +192,7 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
     fn resolve(&mut self) -> Result<()> {
         let mut settings = Vec::with_capacity(self.slots.len());
         for slot in &self.slots {
-            settings.push(self.settings_for(&slot.path, slot.role)?);
+            settings.push(self.settings_for(&slot.path, slot.role, self.defaults.lr())?);
         }
         for (slot, (config, lr_scale)) in self.slots.iter_mut().zip(settings) {
             if config.buffers() != slot.config.buffers() {
@@ -198,8 +203,8 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
                     .zip(slot.buffers.drain(..))
                     .collect();
                 slot.buffers = fresh_buffers(&config, slot.shape.iter().product());
-                for (i, name) in config.buffers().iter().enumerate() {
-                    if let Some((_, kept)) = old.iter().find(|(n, _)| *n == name) {
+                for (i, buffer) in config.buffers().iter().enumerate() {
+                    if let Some((_, kept)) = old.iter().find(|(b, _)| b.name == buffer.name) {
                         slot.buffers[i].clone_from(kept);
                     }
                 }
@@ -211,34 +216,14 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
         Ok(())
     }
 
-    /// First sight of the model: one slot per parameter, settings worked out, buffers allocated,
-    /// and a pending imported state applied.
-    fn build(&mut self, model: &mut dyn Layer) -> Result<()> {
-        let mut found = Vec::new();
-        model.visit_params(&mut |path, p| {
-            found.push((path.to_string(), p.role(), p.value.shape().to_vec()))
-        });
-        let mut slots = Vec::with_capacity(found.len());
-        for (path, role, shape) in found {
-            let (config, lr_scale) = self.settings_for(&path, role)?;
-            let buffers = fresh_buffers(&config, shape.iter().product());
-            slots.push(Slot {
-                path,
-                role,
-                shape,
-                config,
-                lr_scale,
-                step: 0,
-                buffers,
-            });
-        }
-        if let Some(state) = &self.pending {
-            let imported = import::<R>(&slots, state)?;
-            for (slot, (step, buffers)) in slots.iter_mut().zip(imported) {
-                slot.step = step;
-                slot.buffers = buffers;
-            }
-        }
+    /// First sight of the model: one slot per parameter, settings worked out, and buffers
+    /// allocated, from a pending imported state if there is one (checked here, against the
+    /// model, by the same [`plan`](Self::plan) as [`Optimizer::check_state`]).
+    fn build(&mut self, model: &dyn Layer) -> Result<()> {
+        let empty = OptimizerState::default();
+        let state = self.pending.as_ref().unwrap_or(&empty);
+        let mut slots = self.plan(params_of(model), state)?;
+        fill(&mut slots, state);
         self.pending = None;
         self.slots = slots;
         self.built = true;
@@ -246,9 +231,131 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
         Ok(())
     }
 
+    /// The (path, role, shape) of each slot: the parameters the state was built for.
+    fn slot_params(&self) -> Vec<(String, ParamRole, Vec<usize>)> {
+        let slots = self.slots.iter();
+        slots
+            .map(|s| (s.path.clone(), s.role, s.shape.clone()))
+            .collect()
+    }
+
+    /// Check `state` against the parameters `params` (path, role and shape, in visiting order)
+    /// and return the slots it would give them: their settings (with the state's `lr`, if it
+    /// has one) and step counts, buffers not yet filled (see [`fill`]).
+    ///
+    /// This is the one check of an imported state, behind [`Optimizer::check_state`],
+    /// [`Optimizer::load_state`] and the first step after a load: the kind, the lr as the
+    /// `f32` every parameter gets, every key known and none missing, every shape, every step
+    /// count, every buffer value. After it succeeds, [`fill`] cannot fail.
+    fn plan(
+        &self,
+        params: Vec<(String, ParamRole, Vec<usize>)>,
+        state: &OptimizerState,
+    ) -> Result<Vec<Slot<R>>> {
+        check_kind(R::NAME, state)?;
+        let lr = imported_lr(R::NAME, state)?;
+        let mismatch = |key: &str, reason: String| Error::StateMismatch {
+            optimizer: R::NAME,
+            key: key.to_string(),
+            reason,
+        };
+        let mut tensor_keys = BTreeSet::new();
+        let mut scalar_keys = BTreeSet::from(["lr".to_string()]);
+        let mut slots = Vec::with_capacity(params.len());
+        for (path, role, shape) in params {
+            let base_lr = lr.unwrap_or(self.defaults.lr());
+            let (config, lr_scale) = match self.settings_for(&path, role, base_lr) {
+                // The state's lr, times this parameter's group ratio, is not a valid f32 lr.
+                Err(Error::InvalidHyperParameter {
+                    parameter: "lr",
+                    value,
+                    ..
+                }) if lr.is_some() => {
+                    return Err(mismatch(
+                        "lr",
+                        format!(
+                            "expected an lr that gives every parameter group a finite lr as f32, found {} (with the group ratio of {path}: {})",
+                            Num(f64::from(base_lr)),
+                            Num(value)
+                        ),
+                    ));
+                }
+                settings => settings?,
+            };
+            let step_key = format!("{path}.step");
+            let step = match state.scalars.get(&step_key) {
+                None => 0,
+                Some(&s) if s >= 1.0 && s.fract() == 0.0 && s < 2f64.powi(53) => s as u64,
+                Some(&s) => {
+                    return Err(mismatch(
+                        &step_key,
+                        format!(
+                            "expected the number of updates done, a whole number with 1 <= step < 2^53 (a parameter with none has no entry), found {}",
+                            Num(s)
+                        ),
+                    ));
+                }
+            };
+            for buffer in config.buffers() {
+                let key = format!("{path}.{}", buffer.name);
+                match state.tensors.get(&key) {
+                    Some(_) if step == 0 => {
+                        return Err(mismatch(
+                            &key,
+                            format!(
+                                "found a buffer but no {step_key} (a buffer comes with the step count of its parameter)"
+                            ),
+                        ));
+                    }
+                    Some(t) if t.shape() != shape.as_slice() => {
+                        return Err(mismatch(
+                            &key,
+                            format!("expected shape {shape:?}, found {:?}", t.shape()),
+                        ));
+                    }
+                    Some(t) => {
+                        check_buffer_values(t, buffer.kind).map_err(|e| mismatch(&key, e))?
+                    }
+                    None if step > 0 => {
+                        return Err(mismatch(&key, format!("missing, but {step_key} = {step}")));
+                    }
+                    None => {}
+                }
+                tensor_keys.insert(key);
+            }
+            scalar_keys.insert(step_key);
+            slots.push(Slot {
+                path,
+                role,
+                shape,
+                config,
+                lr_scale,
+                step,
+                buffers: Vec::new(),
+            });
+        }
+        let unknown_tensor = state.tensors.keys().find(|k| !tensor_keys.contains(*k));
+        let unknown_scalar = state.scalars.keys().find(|k| !scalar_keys.contains(*k));
+        if let Some(unknown) = unknown_tensor.or(unknown_scalar) {
+            let what = if unknown_tensor.is_some() {
+                "tensor"
+            } else {
+                "number"
+            };
+            return Err(mismatch(
+                unknown,
+                format!(
+                    "no such {what} in the state of {} for this model and these settings",
+                    R::NAME
+                ),
+            ));
+        }
+        Ok(slots)
+    }
+
     /// Check, without allocating unless there is an error, that the model has the parameters
     /// the state was built for, each a contiguous array with a gradient of its shape.
-    fn check(&self, model: &mut dyn Layer) -> Result<()> {
+    fn check(&self, model: &dyn Layer) -> Result<()> {
         let mut count = 0;
         let mut error = None;
         model.visit_params(&mut |path, p| {
@@ -287,6 +394,15 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
     }
 }
 
+/// The (path, role, shape) of each of `model`'s parameters, in visiting order.
+fn params_of(model: &dyn Layer) -> Vec<(String, ParamRole, Vec<usize>)> {
+    let mut found = Vec::new();
+    model.visit_params(&mut |path, p| {
+        found.push((path.to_string(), p.role(), p.value.shape().to_vec()))
+    });
+    found
+}
+
 /// Whether the fused update can run over `p` as two matching flat slices.
 fn contiguous(p: &Param) -> bool {
     p.value.is_standard_layout() && p.grad.is_standard_layout() && p.grad.shape() == p.value.shape()
@@ -299,76 +415,54 @@ fn fresh_buffers<R: UpdateRule>(config: &R, len: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// Read every slot's step count and buffers from `state`, or say which key does not fit.
-fn import<R: UpdateRule>(
-    slots: &[Slot<R>],
-    state: &OptimizerState,
-) -> Result<Vec<(u64, Vec<Vec<f32>>)>> {
-    let mismatch = |key: &str, reason: String| Error::StateMismatch {
-        optimizer: R::NAME,
-        key: key.to_string(),
-        reason,
-    };
-    let mut expected = BTreeSet::from(["lr".to_string()]);
-    let mut imported = Vec::with_capacity(slots.len());
+/// Give each slot of a [`plan`](GroupedOptimizer::plan) its buffers: the state's copy where it
+/// has one, the initial value elsewhere. `plan` has checked every key and shape.
+fn fill<R: UpdateRule>(slots: &mut [Slot<R>], state: &OptimizerState) {
     for slot in slots {
-        let step_key = format!("{}.step", slot.path);
-        let step = match state.scalars.get(&step_key) {
-            None => 0,
-            Some(&s) if s >= 0.0 && s.fract() == 0.0 && s < 2f64.powi(53) => s as u64,
-            Some(s) => {
-                return Err(mismatch(
-                    &step_key,
-                    format!("expected a whole number >= 0, found {s}"),
-                ));
-            }
-        };
         let mut buffers = fresh_buffers(&slot.config, slot.shape.iter().product());
-        for (name, buffer) in slot.config.buffers().iter().zip(&mut buffers) {
-            let key = format!("{}.{name}", slot.path);
-            match state.tensors.get(&key) {
-                Some(t) if t.shape() == slot.shape.as_slice() => {
-                    buffer.clear();
-                    buffer.extend(t.iter());
-                }
-                Some(t) => {
-                    return Err(mismatch(
-                        &key,
-                        format!("expected shape {:?}, found {:?}", slot.shape, t.shape()),
-                    ));
-                }
-                None if step > 0 => {
-                    return Err(mismatch(&key, format!("missing, but {step_key} = {step}")));
-                }
-                None => {}
+        for (buffer, values) in slot.config.buffers().iter().zip(&mut buffers) {
+            if let Some(t) = state.tensors.get(&format!("{}.{}", slot.path, buffer.name)) {
+                values.clear();
+                values.extend(t.iter());
             }
-            expected.insert(key);
         }
-        expected.insert(step_key);
-        imported.push((step, buffers));
+        slot.buffers = buffers;
     }
-    let keys = state.tensors.keys().chain(state.scalars.keys());
-    if let Some(unknown) = keys.into_iter().find(|k| !expected.contains(*k)) {
-        return Err(mismatch(
-            unknown,
-            format!(
-                "no such parameter or buffer for this model and {} settings",
-                R::NAME
-            ),
-        ));
-    }
-    Ok(imported)
 }
 
-/// Read the base lr from an imported state, if it has one.
+/// `Err(reason)` naming the first value of an imported buffer the update rule could not have
+/// left there: NaN or infinite, or negative in a sum or average of squares.
+fn check_buffer_values(t: &Tensor, kind: BufferKind) -> std::result::Result<(), String> {
+    let non_negative = kind == BufferKind::NonNegative;
+    let bad = |v: f32| !v.is_finite() || (non_negative && v < 0.0);
+    match t.indexed_iter().find(|(_, v)| bad(**v)) {
+        None => Ok(()),
+        Some((index, v)) => Err(format!(
+            "expected finite values{}, found {} at index {:?}",
+            if non_negative {
+                " >= 0 (a running sum or average of squares)"
+            } else {
+                ""
+            },
+            Num(*v),
+            index.slice()
+        )),
+    }
+}
+
+/// Read the base lr from an imported state, if it has one: `>= 0` and finite as the `f32` it
+/// becomes (1e39 is a finite `f64` but ∞ as `f32`).
 fn imported_lr(optimizer: &'static str, state: &OptimizerState) -> Result<Option<f32>> {
     match state.scalars.get("lr") {
         None => Ok(None),
-        Some(&lr) if lr >= 0.0 && lr.is_finite() => Ok(Some(lr as f32)),
-        Some(lr) => Err(Error::StateMismatch {
+        Some(&lr) if lr >= 0.0 && finite_f32(lr) => Ok(Some(lr as f32)),
+        Some(&lr) => Err(Error::StateMismatch {
             optimizer,
             key: "lr".into(),
-            reason: format!("expected a finite lr >= 0, found {lr}"),
+            reason: format!(
+                "expected an lr >= 0 that is finite as f32, found {}",
+                Num(lr)
+            ),
         }),
     }
 }
@@ -428,13 +522,14 @@ impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
 
     fn state(&self) -> OptimizerState {
         let mut state = self.pending.clone().unwrap_or_default();
+        state.kind = Some(R::NAME.into());
         for slot in self.slots.iter().filter(|s| s.step > 0) {
-            for (name, buffer) in slot.config.buffers().iter().zip(&slot.buffers) {
-                let tensor = Tensor::from_shape_vec(slot.shape.clone(), buffer.clone())
+            for (buffer, values) in slot.config.buffers().iter().zip(&slot.buffers) {
+                let tensor = Tensor::from_shape_vec(slot.shape.clone(), values.clone())
                     .expect("a buffer has its parameter's length");
                 state
                     .tensors
-                    .insert(format!("{}.{name}", slot.path), tensor);
+                    .insert(format!("{}.{}", slot.path, buffer.name), tensor);
             }
             state
                 .scalars
@@ -444,21 +539,31 @@ impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
         state
     }
 
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        let lr = imported_lr(R::NAME, state)?;
-        if self.built {
-            if self.dirty {
-                self.resolve()?;
-            }
-            let imported = import::<R>(&self.slots, state)?;
-            for (slot, (step, buffers)) in self.slots.iter_mut().zip(imported) {
-                slot.step = step;
-                slot.buffers = buffers;
-            }
+    /// Checks `state` against the parameters of the model the optimizer has seen, or, before
+    /// the first step, of `model` (paths, shapes, roles and the settings the groups give them).
+    fn check_state(&self, state: &OptimizerState, model: &dyn Layer) -> Result<()> {
+        let params = if self.built {
+            self.check(model)?;
+            self.slot_params()
         } else {
+            params_of(model)
+        };
+        self.plan(params, state).map(drop)
+    }
+
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        if self.built {
+            let mut slots = self.plan(self.slot_params(), state)?;
+            fill(&mut slots, state);
+            self.slots = slots;
+            self.dirty = false;
+        } else {
+            // No model yet: check what does not need one, keep the rest for the first step.
+            check_kind(R::NAME, state)?;
+            imported_lr(R::NAME, state)?;
             self.pending = Some(state.clone());
         }
-        if let Some(lr) = lr {
+        if let Some(lr) = imported_lr(R::NAME, state)? {
             self.set_lr(lr);
         }
         Ok(())

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use lazarus_core::{Layer, Tensor};
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// Updates a model's parameters from their gradients: `θ ← θ − lr · direction(∇θ, state)`.
 ///
@@ -72,17 +72,50 @@ pub trait Optimizer: Send {
 
     /// Export the state by parameter path: tensors `"<path>.<buffer>"` (PyTorch's buffer names:
     /// `momentum_buffer`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`, `square_avg`, `grad_avg`,
-    /// `sum`, `acc_delta`), scalars `"<path>.step"` (updates done) and `"lr"` (the base rate).
+    /// `sum`, `acc_delta`), scalars `"<path>.step"` (updates done) and `"lr"` (the base rate),
+    /// and [`kind`](OptimizerState::kind): the optimizer's PyTorch class name (`"SGD"`, `"Adam"`).
     fn state(&self) -> OptimizerState;
+
+    /// Check, changing nothing, that `state` would load into this optimizer and fit `model`:
+    /// everything [`load_state`](Optimizer::load_state) and the next [`step`](Optimizer::step)
+    /// would reject because of the state. Its kind, its `lr` (as the `f32` it becomes, for every
+    /// parameter group), its keys (none unknown, none missing), its tensors' shapes against
+    /// `model`'s parameters, its step counts, and its buffers' values (finite; `>= 0` for
+    /// running sums and averages of squares). An optimizer that has not seen a model yet checks
+    /// against `model`'s parameters (paths, shapes, and the settings its groups give them);
+    /// one that has checks that `model` still has the parameters its state was built for.
+    ///
+    /// Contract: if `check_state(state, model)` is `Ok`, then `load_state(state)` succeeds and
+    /// the next `step(model)` does not fail because of the state (it can still fail for reasons
+    /// of its own, such as an invalid lr given to [`set_lr`](Optimizer::set_lr) afterwards).
+    /// This is what lets a trainer validate a whole checkpoint before it changes the model,
+    /// the optimizer or the schedule.
+    ///
+    /// # Errors
+    /// [`Error::StateKindMismatch`](crate::Error::StateKindMismatch) for a state of another
+    /// optimizer; [`Error::StateMismatch`](crate::Error::StateMismatch) naming the first key
+    /// that does not fit; [`Error::ParamChanged`](crate::Error::ParamChanged) or
+    /// [`Error::ParamCountChanged`](crate::Error::ParamCountChanged) when `model` is not the
+    /// model this optimizer has been stepping;
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) when the groups'
+    /// settings for `model`'s parameters are invalid (the first step would say so too).
+    fn check_state(&self, state: &OptimizerState, model: &dyn Layer) -> Result<()>;
 
     /// Import a state exported by [`state`](Optimizer::state) of the same kind of optimizer.
     /// Restores the base `lr` too. If the optimizer has not seen the model yet (no step so
-    /// far), the state is checked against the model on the next [`step`](Optimizer::step).
+    /// far), only the kind and the lr can be checked now; the rest is checked against the model
+    /// on the next [`step`](Optimizer::step), which then fails without moving any parameter.
+    /// Call [`check_state`](Optimizer::check_state) first to know before changing anything.
+    ///
+    /// A state with no kind (`kind: None`, as written before the kind was recorded) is accepted
+    /// if its keys fit.
     ///
     /// # Errors
-    /// [`Error::StateMismatch`](crate::Error::StateMismatch) naming the first key that does not
-    /// fit (unknown parameter or buffer, wrong shape, missing buffer, bad step count). Nothing
-    /// is changed on error.
+    /// [`Error::StateKindMismatch`](crate::Error::StateKindMismatch) for a state of another
+    /// optimizer; [`Error::StateMismatch`](crate::Error::StateMismatch) naming the first key
+    /// that does not fit (unknown parameter or buffer, wrong shape, missing buffer, bad step
+    /// count, NaN, infinite or (for a second moment) negative buffer value, an lr that is not
+    /// finite as `f32`). Nothing is changed on error.
     fn load_state(&mut self, state: &OptimizerState) -> Result<()>;
 
     /// Set every parameter's gradient to zero (PyTorch's `optimizer.zero_grad()`).
@@ -110,8 +143,16 @@ impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
         (**self).state()
     }
 
+    fn check_state(&self, state: &OptimizerState, model: &dyn Layer) -> Result<()> {
+        (**self).check_state(state, model)
+    }
+
     fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
         (**self).load_state(state)
+    }
+
+    fn zero_grad(&self, model: &mut dyn Layer) {
+        (**self).zero_grad(model);
     }
 }
 
@@ -122,15 +163,44 @@ impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
 /// (`"last_epoch"`, `"lr"`, ...). Ordered maps, so a saved state is deterministic.
 ///
 /// ```
-/// use lazarus_optim::OptimizerState;
+/// use lazarus_optim::{Adam, Error, Optimizer, OptimizerState, Sgd};
 /// let mut s = OptimizerState::default();
 /// s.scalars.insert("lr".into(), 0.1);
 /// assert_eq!(s.scalars["lr"], 0.1);
+///
+/// // The kind says which optimizer wrote a state: an SGD state does not load into Adam.
+/// let sgd_state = Sgd::new(0.1)?.state();
+/// assert_eq!(sgd_state.kind.as_deref(), Some("SGD"));
+/// let err = Adam::new(1e-3)?.load_state(&sgd_state).unwrap_err();
+/// assert_eq!(err.to_string(), "Adam: cannot load a state saved by SGD");
+/// # Ok::<(), Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OptimizerState {
+    /// What wrote the state: the PyTorch class name of the optimizer or schedule (`"SGD"`,
+    /// `"Adam"`, `"AdamW"`, `"RMSprop"`, `"Adagrad"`, `"Adadelta"`, `"StepLR"`,
+    /// `"ExponentialLR"`, `"CosineAnnealingLR"`, `"LinearLR"`, `"OneCycleLR"`,
+    /// `"ReduceLROnPlateau"`; a custom [`UpdateRule`](crate::UpdateRule)'s `NAME`).
+    ///
+    /// Every `state()` sets it, and `load_state` refuses a state of another kind with
+    /// [`Error::StateKindMismatch`](crate::Error::StateKindMismatch) (resuming an SGD run with
+    /// Adam is a mistake to report, not a state to reinterpret). `None` means unknown, as in
+    /// states saved before the kind was recorded: those still load when their keys fit.
+    pub kind: Option<String>,
     /// Per-parameter buffers, shaped like their parameter.
     pub tensors: BTreeMap<String, Tensor>,
     /// Step counts, learning rates, schedule counters.
     pub scalars: BTreeMap<String, f64>,
+}
+
+/// `Err(StateKindMismatch)` when `state` says it was saved by something other than `expected`
+/// (a state with no kind, saved before the kind was recorded, passes).
+pub(crate) fn check_kind(expected: &'static str, state: &OptimizerState) -> Result<()> {
+    match &state.kind {
+        Some(found) if found != expected => Err(Error::StateKindMismatch {
+            expected,
+            found: found.clone(),
+        }),
+        _ => Ok(()),
+    }
 }

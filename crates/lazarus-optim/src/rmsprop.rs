@@ -1,9 +1,9 @@
 //! RMSprop: divide the gradient by a running root-mean-square of recent gradients.
 
 use crate::adam::lerp;
-use crate::error::{check, check_lr_and_decay};
+use crate::error::{check, check_lr_and_decay, positive_f32};
 use crate::rule::common_accessors;
-use crate::{GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, GroupedOptimizer, Result, UpdateRule};
 
 /// RMSprop (Hinton's lecture 6e), as PyTorch's `torch.optim.RMSprop`.
 ///
@@ -96,7 +96,8 @@ impl RmsProp {
     /// ε.
     ///
     /// # Errors
-    /// If `eps <= 0`.
+    /// If `eps` is not finite and > 0, also once rounded to `f32` (1e-50 rounds to 0, and
+    /// a zero ε divides 0 by 0 for a zero gradient).
     pub fn eps(self, eps: f64) -> Result<Self> {
         self.configure(|c| c.eps = eps)
     }
@@ -148,15 +149,24 @@ impl UpdateRule for RmsPropConfig {
             m,
             "0 <= momentum < 1",
         )?;
-        check(self.eps > 0.0, Self::NAME, "eps", self.eps, "eps > 0")
+        check(
+            positive_f32(self.eps),
+            Self::NAME,
+            "eps",
+            self.eps,
+            "a finite eps > 0, also once rounded to f32",
+        )
     }
 
-    fn buffers(&self) -> &'static [&'static str] {
+    fn buffers(&self) -> &'static [Buffer] {
+        const V: Buffer = Buffer::non_negative("square_avg"); // an average of g²
+        const B: Buffer = Buffer::signed("momentum_buffer");
+        const G: Buffer = Buffer::signed("grad_avg");
         match (self.uses_momentum(), self.centered) {
-            (false, false) => &["square_avg"],
-            (true, false) => &["square_avg", "momentum_buffer"],
-            (false, true) => &["square_avg", "grad_avg"],
-            (true, true) => &["square_avg", "momentum_buffer", "grad_avg"],
+            (false, false) => &[V],
+            (true, false) => &[V, B],
+            (false, true) => &[V, G],
+            (true, true) => &[V, B, G],
         }
     }
 

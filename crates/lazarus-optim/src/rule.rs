@@ -2,6 +2,53 @@
 
 use crate::Result;
 
+/// One per-parameter state buffer of an [`UpdateRule`]: its PyTorch name, and which values it
+/// can hold, so that an imported state can be checked before it is used.
+///
+/// ```
+/// use lazarus_optim::{Buffer, BufferKind};
+/// const SQUARES: Buffer = Buffer::non_negative("exp_avg_sq");
+/// assert_eq!(SQUARES.kind, BufferKind::NonNegative);
+/// assert_eq!(Buffer::signed("exp_avg").name, "exp_avg");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Buffer {
+    /// PyTorch's name (`exp_avg`): the state key is `<parameter path>.<name>`.
+    pub name: &'static str,
+    /// The values the update rule can leave in it.
+    pub kind: BufferKind,
+}
+
+/// Which values a [`Buffer`] can hold (besides being finite, which every buffer is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BufferKind {
+    /// Any finite value: a momentum buffer, a first moment (`momentum_buffer`, `exp_avg`,
+    /// `grad_avg`).
+    Signed,
+    /// A running sum or average of squares, so never negative (`exp_avg_sq`,
+    /// `max_exp_avg_sq`, `square_avg`, Adagrad's `sum`, Adadelta's `acc_delta`). The update
+    /// takes its square root: a negative value would make the parameter NaN.
+    NonNegative,
+}
+
+impl Buffer {
+    /// A buffer holding any finite value.
+    pub const fn signed(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: BufferKind::Signed,
+        }
+    }
+
+    /// A buffer holding finite values `>= 0` (a running sum or average of squares).
+    pub const fn non_negative(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: BufferKind::NonNegative,
+        }
+    }
+}
+
 /// One optimizer's hyper-parameters and its per-parameter update, applied by
 /// [`GroupedOptimizer`](crate::GroupedOptimizer).
 ///
@@ -11,7 +58,7 @@ use crate::Result;
 /// given its gradient and its state buffers. Implement it to write your own optimizer.
 ///
 /// ```
-/// use lazarus_optim::{GroupedOptimizer, Optimizer, Result, UpdateRule};
+/// use lazarus_optim::{Buffer, GroupedOptimizer, Optimizer, Result, UpdateRule};
 ///
 /// /// Sign descent: θ ← θ − lr · sign(g).
 /// #[derive(Debug, Clone, Copy)]
@@ -24,7 +71,7 @@ use crate::Result;
 ///     fn weight_decay_mut(&mut self) -> &mut f64 { &mut self.weight_decay }
 ///     fn maximize_mut(&mut self) -> &mut bool { &mut self.maximize }
 ///     fn validate(&self) -> Result<()> { Ok(()) }
-///     fn buffers(&self) -> &'static [&'static str] { &[] }
+///     fn buffers(&self) -> &'static [Buffer] { &[] }
 ///     fn update(&self, _step: u64, value: &mut [f32], grad: &[f32], _state: &mut [Vec<f32>]) {
 ///         for (v, g) in value.iter_mut().zip(grad) {
 ///             *v -= self.lr * g.signum();
@@ -64,10 +111,12 @@ pub trait UpdateRule: Copy + Send + Sync + std::fmt::Debug + 'static {
     /// one.
     fn validate(&self) -> Result<()>;
 
-    /// PyTorch's names of the per-parameter state buffers these hyper-parameters need, in the
+    /// The per-parameter state buffers these hyper-parameters need, by PyTorch's names, in the
     /// order [`update`](UpdateRule::update) receives them (Adam: `exp_avg`, `exp_avg_sq`, and
-    /// `max_exp_avg_sq` with amsgrad).
-    fn buffers(&self) -> &'static [&'static str];
+    /// `max_exp_avg_sq` with amsgrad), each with the values it can hold: a running sum or
+    /// average of squares is [`Buffer::non_negative`], anything else [`Buffer::signed`]. An
+    /// imported state is checked against this (finite values; `>= 0` where non-negative).
+    fn buffers(&self) -> &'static [Buffer];
 
     /// The value every element of buffer `index` starts at (0 except Adagrad's `sum`).
     fn initial_value(&self, _index: usize) -> f32 {

@@ -2,7 +2,7 @@
 
 use crate::error::{check, check_lr_and_decay};
 use crate::rule::common_accessors;
-use crate::{GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, GroupedOptimizer, Result, UpdateRule};
 
 /// Stochastic gradient descent, as PyTorch's `torch.optim.SGD`.
 ///
@@ -145,9 +145,10 @@ impl UpdateRule for SgdConfig {
         Ok(())
     }
 
-    fn buffers(&self) -> &'static [&'static str] {
+    fn buffers(&self) -> &'static [Buffer] {
         if self.momentum != 0.0 {
-            &["momentum_buffer"]
+            const B: Buffer = Buffer::signed("momentum_buffer");
+            &[B]
         } else {
             &[]
         }

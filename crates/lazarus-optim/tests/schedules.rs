@@ -500,10 +500,17 @@ fn schedule_state_errors_are_typed() {
     let mut state = s.state();
     state.scalars.insert("last_epoch".into(), -1.0);
     assert!(s.load_state(&state).is_err());
+    // A StepLR state in ReduceLROnPlateau: its kind says so at once.
     let mut plateau = ReduceLrOnPlateau::new(0.1).unwrap();
-    let err = plateau
-        .load_state(&StepLr::new(0.1, 3, 0.5).unwrap().state())
-        .unwrap_err();
+    let mut step_state = StepLr::new(0.1, 3, 0.5).unwrap().state();
+    let err = plateau.load_state(&step_state).unwrap_err();
+    assert!(
+        matches!(&err, lazarus_optim::Error::StateKindMismatch { expected: "ReduceLROnPlateau", found } if found == "StepLR"),
+        "{err}"
+    );
+    // Without a kind (saved before it was recorded), its keys do not fit.
+    step_state.kind = None;
+    let err = plateau.load_state(&step_state).unwrap_err();
     assert!(err.to_string().contains("best"), "{err}");
 }
 

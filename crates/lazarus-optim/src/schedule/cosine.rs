@@ -3,7 +3,7 @@
 use std::f64::consts::PI;
 
 use super::{LrScheduler, Progress, StepInterval, check_initial_lr, progress_methods};
-use crate::error::check;
+use crate::error::{check, finite_f32};
 use crate::{OptimizerState, Result};
 
 /// Cosine annealing, as PyTorch's `CosineAnnealingLR` (without restarts).
@@ -72,14 +72,14 @@ impl CosineAnnealingLr {
     /// The lowest learning rate, η_min.
     ///
     /// # Errors
-    /// If `eta_min` is negative or not finite.
+    /// If `eta_min` is negative or not finite, also once rounded to `f32` (the lr it becomes).
     pub fn eta_min(mut self, eta_min: f64) -> Result<Self> {
         check(
-            eta_min >= 0.0 && eta_min.is_finite(),
+            eta_min >= 0.0 && finite_f32(eta_min),
             "CosineAnnealingLR",
             "eta_min",
             eta_min,
-            "a finite eta_min >= 0",
+            "an eta_min >= 0, finite as f32",
         )?;
         self.eta_min = eta_min;
         Ok(self)

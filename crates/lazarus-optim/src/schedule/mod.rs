@@ -32,7 +32,8 @@ pub use one_cycle::{AnnealStrategy, OneCycleLr};
 pub use plateau::{PlateauMode, ReduceLrOnPlateau, ThresholdMode};
 pub use step::StepLr;
 
-use crate::error::check;
+use crate::error::{Num, check, finite_f32};
+use crate::optimizer::check_kind;
 use crate::{Error, OptimizerState, Result};
 
 /// When the training loop calls [`LrScheduler::step`].
@@ -67,31 +68,89 @@ pub trait LrScheduler: Send {
 
     /// The schedule's progress, to save in a checkpoint: scalars `"last_epoch"` (steps taken),
     /// `"lr"` (exact, f64), and the schedule's own counters (ReduceLROnPlateau: `"best"`,
-    /// `"num_bad_epochs"`, `"cooldown_counter"`). Hyper-parameters are not included: rebuild the
-    /// schedule with the same ones, then [`load_state`](LrScheduler::load_state).
+    /// `"num_bad_epochs"`, `"cooldown_counter"`), and [`kind`](OptimizerState::kind), the
+    /// schedule's PyTorch class name (`"StepLR"`). Hyper-parameters are not included: rebuild
+    /// the schedule with the same ones, then [`load_state`](LrScheduler::load_state).
+    ///
+    /// The default (for a schedule of your own) records only the current `"lr"`, with no kind.
     fn state(&self) -> OptimizerState {
         let mut state = OptimizerState::default();
         state.scalars.insert("lr".into(), self.lr().into());
         state
     }
 
+    /// Check, changing nothing, that [`load_state`](LrScheduler::load_state) would accept
+    /// `state`: its kind, every key (none missing, none unknown), every value (the `lr` finite
+    /// as the `f32` it becomes, counters whole numbers).
+    ///
+    /// Contract: if `check_state(state)` is `Ok`, `load_state(state)` succeeds. A trainer checks
+    /// the whole checkpoint this way before it changes the model, the optimizer or the schedule.
+    ///
+    /// The default refuses every state, as the default `load_state` does. A schedule of your
+    /// own that implements `load_state` should implement this too (check, then apply, as the
+    /// schedules of this crate do); the default only ever errs on the safe side.
+    ///
+    /// # Errors
+    /// As [`load_state`](LrScheduler::load_state).
+    fn check_state(&self, state: &OptimizerState) -> Result<()> {
+        let _ = state;
+        Err(cannot_resume())
+    }
+
     /// Restore progress saved by [`state`](LrScheduler::state).
     ///
     /// # Errors
-    /// [`Error::StateMismatch`] for a missing, unknown or invalid entry.
+    /// [`Error::StateKindMismatch`] for a state saved by another kind of schedule (a state
+    /// with no kind, saved before the kind was recorded, is accepted if its keys fit);
+    /// [`Error::StateMismatch`] for a missing, unknown or invalid entry. Nothing is changed on
+    /// error.
     fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
         let _ = state;
-        Err(Error::StateMismatch {
-            optimizer: "LrScheduler",
-            key: String::new(),
-            reason: "this schedule does not support resuming".into(),
-        })
+        Err(cannot_resume())
     }
 }
 
-/// [`LrScheduler`]'s `lr`, `interval`, `state` and `load_state` for a schedule whose whole state
-/// is its `progress: Progress` field: written once for StepLR, ExponentialLR,
-/// CosineAnnealingLR, LinearLR and OneCycleLR.
+/// The error of the default [`LrScheduler::check_state`] and [`LrScheduler::load_state`].
+fn cannot_resume() -> Error {
+    Error::StateMismatch {
+        optimizer: "LrScheduler",
+        key: String::new(),
+        reason: "this schedule does not support resuming".into(),
+    }
+}
+
+/// A boxed schedule is a schedule, so code that picks one at run time
+/// (`Box<dyn LrScheduler>`) can hand it to anything that takes `impl LrScheduler`.
+impl<S: LrScheduler + ?Sized> LrScheduler for Box<S> {
+    fn step(&mut self, metric: Option<f64>) -> f32 {
+        (**self).step(metric)
+    }
+
+    fn lr(&self) -> f32 {
+        (**self).lr()
+    }
+
+    fn interval(&self) -> StepInterval {
+        (**self).interval()
+    }
+
+    fn state(&self) -> OptimizerState {
+        (**self).state()
+    }
+
+    fn check_state(&self, state: &OptimizerState) -> Result<()> {
+        (**self).check_state(state)
+    }
+
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        (**self).load_state(state)
+    }
+}
+
+/// [`LrScheduler`]'s `lr`, `interval`, `state`, `check_state` and `load_state` for a schedule
+/// whose whole state is its `progress: Progress` field: written once for StepLR, ExponentialLR,
+/// CosineAnnealingLR, LinearLR and OneCycleLR. `$name` is the PyTorch class name, the state's
+/// kind.
 macro_rules! progress_methods {
     ($name:literal, $interval:ident) => {
         fn lr(&self) -> f32 {
@@ -103,7 +162,11 @@ macro_rules! progress_methods {
         }
 
         fn state(&self) -> OptimizerState {
-            self.progress.export(&[])
+            self.progress.export($name, &[])
+        }
+
+        fn check_state(&self, state: &OptimizerState) -> Result<()> {
+            Progress::import($name, state, []).map(drop)
         }
 
         fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
@@ -126,9 +189,12 @@ impl Progress {
         Self { last_epoch: 0, lr }
     }
 
-    /// `last_epoch` and `lr`, plus `extra` scalars.
-    pub(crate) fn export(&self, extra: &[(&str, f64)]) -> OptimizerState {
-        let mut state = OptimizerState::default();
+    /// `last_epoch` and `lr`, plus `extra` scalars, as the state of a `schedule` (its kind).
+    pub(crate) fn export(&self, schedule: &'static str, extra: &[(&str, f64)]) -> OptimizerState {
+        let mut state = OptimizerState {
+            kind: Some(schedule.into()),
+            ..OptimizerState::default()
+        };
         state
             .scalars
             .insert("last_epoch".into(), self.last_epoch as f64);
@@ -139,8 +205,10 @@ impl Progress {
         state
     }
 
-    /// Read `last_epoch`, `lr` and the `extra` keys (returned in order) from `state`; any other
-    /// key, a missing one, or a bad value is an error naming `schedule`.
+    /// Read `last_epoch`, `lr` and the `extra` keys (returned in order) from `state`, changing
+    /// nothing: the check behind every schedule's `check_state` and `load_state`. A state of
+    /// another kind, any other key, a missing one, or a bad value is an error naming
+    /// `schedule`. The `lr` must be finite as the `f32` that [`LrScheduler::lr`] returns.
     pub(crate) fn import<const N: usize>(
         schedule: &'static str,
         state: &OptimizerState,
@@ -158,6 +226,7 @@ impl Progress {
                 .copied()
                 .ok_or_else(|| mismatch(key, "missing".into()))
         };
+        check_kind(schedule, state)?;
         if let Some(key) = state.tensors.keys().next() {
             return Err(mismatch(key, "a schedule's state has no tensors".into()));
         }
@@ -167,10 +236,13 @@ impl Progress {
         }
         let last_epoch = imported_count(schedule, "last_epoch", get("last_epoch")?)?;
         let lr = get("lr")?;
-        if !(lr >= 0.0 && lr.is_finite()) {
+        if !(lr >= 0.0 && finite_f32(lr)) {
             return Err(mismatch(
                 "lr",
-                format!("expected a finite lr >= 0, found {lr}"),
+                format!(
+                    "expected an lr >= 0 that is finite as f32, found {}",
+                    Num(lr)
+                ),
             ));
         }
         let mut values = [0.0; N];
@@ -207,7 +279,10 @@ pub(crate) fn imported_count(schedule: &'static str, key: &str, value: f64) -> R
         Err(Error::StateMismatch {
             optimizer: schedule,
             key: key.into(),
-            reason: format!("expected a whole number >= 0 below 2^53, found {value}"),
+            reason: format!(
+                "expected a whole number >= 0 below 2^53, found {}",
+                Num(value)
+            ),
         })
     }
 }

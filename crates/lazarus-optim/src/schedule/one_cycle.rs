@@ -3,7 +3,7 @@
 use std::f64::consts::PI;
 
 use super::{LrScheduler, Progress, StepInterval, progress_methods};
-use crate::error::check;
+use crate::error::{check, finite_f32};
 use crate::{OptimizerState, Result};
 
 /// How [`OneCycleLr`] moves between two rates within a phase.
@@ -152,7 +152,8 @@ impl OneCycleLr {
     /// `initial_lr = max_lr / div_factor`.
     ///
     /// # Errors
-    /// If not positive and finite.
+    /// If not positive and finite, or if `initial_lr` or `min_lr` is then not finite as the
+    /// `f32` the lr becomes (a `div_factor` of 1e-300).
     pub fn div_factor(mut self, div_factor: f64) -> Result<Self> {
         check(
             div_factor > 0.0 && div_factor.is_finite(),
@@ -162,13 +163,15 @@ impl OneCycleLr {
             "a finite div_factor > 0",
         )?;
         self.div_factor = div_factor;
+        self.check_levels("div_factor", div_factor)?;
         Ok(self.restart())
     }
 
     /// `min_lr = initial_lr / final_div_factor`.
     ///
     /// # Errors
-    /// If not positive and finite.
+    /// If not positive and finite, or if `min_lr` is then not finite as the `f32` the lr
+    /// becomes (a `final_div_factor` of 1e-300).
     pub fn final_div_factor(mut self, final_div_factor: f64) -> Result<Self> {
         let ok = final_div_factor > 0.0 && final_div_factor.is_finite();
         check(
@@ -179,7 +182,21 @@ impl OneCycleLr {
             "a finite final_div_factor > 0",
         )?;
         self.final_div_factor = final_div_factor;
+        self.check_levels("final_div_factor", final_div_factor)?;
         Ok(self.restart())
+    }
+
+    /// Reject the factors that make `initial_lr` or `min_lr` overflow the `f32` lr (every lr of
+    /// the cycle is annealed between two of the three levels).
+    fn check_levels(&self, parameter: &'static str, value: f64) -> Result<()> {
+        let initial = self.max_lr / self.div_factor;
+        check(
+            finite_f32(initial) && finite_f32(initial / self.final_div_factor),
+            "OneCycleLR",
+            parameter,
+            value,
+            "max_lr / div_factor and max_lr / div_factor / final_div_factor finite as f32",
+        )
     }
 
     /// Fast.ai's three phases (down to `initial_lr` symmetrically, then to `min_lr`).

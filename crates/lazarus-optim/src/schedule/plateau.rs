@@ -243,38 +243,71 @@ impl LrScheduler for ReduceLrOnPlateau {
     }
 
     fn state(&self) -> OptimizerState {
-        self.progress.export(&[
-            ("best", self.best),
-            ("num_bad_epochs", self.num_bad_epochs as f64),
-            ("cooldown_counter", self.cooldown_counter as f64),
-        ])
+        self.progress.export(
+            NAME,
+            &[
+                ("best", self.best),
+                ("num_bad_epochs", self.num_bad_epochs as f64),
+                ("cooldown_counter", self.cooldown_counter as f64),
+            ],
+        )
+    }
+
+    /// Check, changing nothing, what [`load_state`](LrScheduler::load_state) checks.
+    ///
+    /// # Errors
+    /// As `load_state`.
+    fn check_state(&self, state: &OptimizerState) -> Result<()> {
+        Imported::read(state).map(drop)
     }
 
     /// Restore `last_epoch`, `lr`, `best`, `num_bad_epochs` and `cooldown_counter`.
     ///
     /// # Errors
-    /// [`Error::StateMismatch`] for a missing or unknown key, a bad `last_epoch` or `lr`, a NaN
-    /// `best` (±∞ is allowed: it is the value before the first metric), or a `num_bad_epochs` /
-    /// `cooldown_counter` that is not a whole number in `0..2^53` (negative, fractional, NaN,
-    /// infinite or too large). Nothing is changed on error.
+    /// [`Error::StateKindMismatch`] for a state saved by another schedule;
+    /// [`Error::StateMismatch`] for a missing or unknown key, a bad `last_epoch` or `lr` (the
+    /// `lr` must be finite as `f32`), a NaN `best` (±∞ is allowed: it is the value before the
+    /// first metric; `best` is compared with the `f64` metric, so it is checked as an `f64`),
+    /// or a `num_bad_epochs` / `cooldown_counter` that is not a whole number in `0..2^53`
+    /// (negative, fractional, NaN, infinite or too large). Nothing is changed on error.
     fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        let (progress, [best, bad, cooldown]) = Progress::import(
-            "ReduceLROnPlateau",
-            state,
-            ["best", "num_bad_epochs", "cooldown_counter"],
-        )?;
+        let imported = Imported::read(state)?;
+        (self.progress, self.best) = (imported.progress, imported.best);
+        (self.num_bad_epochs, self.cooldown_counter) = (imported.bad, imported.cooldown);
+        Ok(())
+    }
+}
+
+/// PyTorch's class name: the kind of the state, and the name in errors.
+const NAME: &str = "ReduceLROnPlateau";
+
+/// A checked ReduceLROnPlateau state, ready to apply.
+struct Imported {
+    progress: Progress,
+    best: f64,
+    bad: u64,
+    cooldown: u64,
+}
+
+impl Imported {
+    /// Read and check every entry of `state` (the one check behind `check_state` and
+    /// `load_state`).
+    fn read(state: &OptimizerState) -> Result<Self> {
+        let (progress, [best, bad, cooldown]) =
+            Progress::import(NAME, state, ["best", "num_bad_epochs", "cooldown_counter"])?;
         if best.is_nan() {
             return Err(Error::StateMismatch {
-                optimizer: "ReduceLROnPlateau",
+                optimizer: NAME,
                 key: "best".into(),
                 reason: "expected a number or ±inf (the value before the first metric), found NaN"
                     .into(),
             });
         }
-        let bad = imported_count("ReduceLROnPlateau", "num_bad_epochs", bad)?;
-        let cooldown = imported_count("ReduceLROnPlateau", "cooldown_counter", cooldown)?;
-        (self.progress, self.best) = (progress, best);
-        (self.num_bad_epochs, self.cooldown_counter) = (bad, cooldown);
-        Ok(())
+        Ok(Self {
+            progress,
+            best,
+            bad: imported_count(NAME, "num_bad_epochs", bad)?,
+            cooldown: imported_count(NAME, "cooldown_counter", cooldown)?,
+        })
     }
 }
