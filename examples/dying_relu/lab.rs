@@ -25,7 +25,7 @@ use lazarus::optim::{Adam, Optimizer, Sgd};
 use lazarus::train::data::{Dataset, SyntheticDigits};
 use lazarus::train::diagnostics::{DiagnosticsConfig, LayerUnits, Silence, UnitTracker};
 use lazarus::train::plot::{Chart, Series, write_svg};
-use lazarus::train::{History, Trainer, Verbosity};
+use lazarus::train::{History, Stage, Trainer, Verbosity};
 use ndarray::{Array2, Axis, Ix2};
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
@@ -192,12 +192,23 @@ fn run_one(
     }
     let diverged = match trainer.fit(train, None) {
         Ok(_) => None,
-        Err(lazarus::train::Error::NonFinite { epoch, batch, .. }) => Some((epoch, batch)),
+        Err(lazarus::train::Error::NonFinite { stage, .. }) => Some(match stage {
+            Stage::Training { epoch, batch } => (epoch, Some(batch)),
+            Stage::Validation { epoch } => (epoch, None),
+            Stage::Evaluation => (trainer.epochs_done() + 1, None),
+        }),
         Err(e) => return Err(e.into()),
     };
     let history: History = trainer.history().clone();
-    let train_eval = trainer.evaluate(train)?;
-    let test_eval = trainer.evaluate(test)?;
+    // A diverged run has non-finite weights, which `evaluate` reports as an error: record it
+    // as diverged, with no accuracy, and go on with the lab.
+    let mut evaluate = |data: &Dataset| match trainer.evaluate(data) {
+        Ok(e) => Ok(e.accuracy),
+        Err(lazarus::train::Error::NonFinite { .. }) if diverged.is_some() => Ok(None),
+        Err(e) => Err(e),
+    };
+    let train_accuracy = evaluate(train)?;
+    let test_accuracy = evaluate(test)?;
     let at_end = if diverged.is_some() {
         Vec::new()
     } else {
@@ -253,8 +264,8 @@ fn run_one(
         "clip_norm": setting.clip_norm,
         "bias_init": setting.bias_init,
         "kind": kind.label(),
-        "train_accuracy": train_eval.accuracy.and_then(finite),
-        "test_accuracy": test_eval.accuracy.and_then(finite),
+        "train_accuracy": train_accuracy.and_then(finite),
+        "test_accuracy": test_accuracy.and_then(finite),
         "final_train_loss": history.last().map(|r| r.train_loss).and_then(finite),
         "diverged": diverged.map(|(epoch, batch)| json!({"epoch": epoch, "batch": batch})),
         "silent_at_init_pct": percentages(&at_init),

@@ -63,7 +63,7 @@ pub use linear::Linear;
 pub use mode::Mode;
 pub use parallel::{ZipFn, num_threads, parallel_for, parallel_zip, set_num_threads};
 pub use param::{Param, ParamRole};
-pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
+pub use reduce::{all_finite, sum_f64, sum_squared_difference, sum_squares};
 pub use sequential::Sequential;
 pub use tensor::{
     Tensor, TensorView, TensorViewMut, as_matrix, check_finite, element_count, expect_shape,

@@ -247,6 +247,11 @@ impl Callback for EarlyStopping {
 /// Save a training checkpoint after each epoch, or only when the monitored value improves
 /// (Keras' `ModelCheckpoint(save_best_only=True)`). Saves are atomic: a crash mid-save keeps
 /// the previous good file.
+///
+/// Weights that hold a NaN or an infinity are never saved: the epoch's save is skipped, a
+/// warning naming the epoch and the tensor goes to stderr, and the previous file stays. (The
+/// trainer already stops at the step that makes a weight non-finite, so this guards against
+/// other callbacks that change the model.)
 #[derive(Debug, Clone)]
 pub struct ModelCheckpoint {
     path: PathBuf,
@@ -276,6 +281,7 @@ impl ModelCheckpoint {
 
 impl Callback for ModelCheckpoint {
     fn on_epoch_end(&mut self, e: &mut EpochEnd<'_>) -> Result<Control> {
+        let previous_best = self.best;
         if self.save_best_only {
             let current = self.monitor.value(e.record)?;
             if !self.monitor.improved(current, self.best, 0.0) {
@@ -284,8 +290,20 @@ impl Callback for ModelCheckpoint {
             self.best = Some(current);
         }
         let state = e.training_state();
-        save_checkpoint(&self.path, &*e.model, Some(&state))?;
-        Ok(Control::Continue)
+        match save_checkpoint(&self.path, &*e.model, Some(&state)) {
+            Err(Error::NonFiniteTensor { tensor, .. }) => {
+                let message = format!(
+                    "warning: epoch {}: not saving {}: tensor `{tensor}` is not finite",
+                    e.record.epoch,
+                    self.path.display()
+                );
+                crate::output::write_line(crate::output::Stream::Stderr, &message)?;
+                // The file still holds the previous best, and the bar for the next save stays there.
+                self.best = previous_best;
+                Ok(Control::Continue)
+            }
+            other => other.map(|()| Control::Continue),
+        }
     }
 }
 

@@ -10,11 +10,14 @@
 //! * for a training checkpoint, each state group's tensors under `<group>.<key>`
 //!   (`optimizer.0.weight.exp_avg`), and its numbers in the header's `__metadata__` as exact
 //!   decimal text (`optimizer.0.weight.step = "5"`), with `lazarus.groups` listing the groups and
-//!   `lazarus.epoch` the number of finished epochs.
+//!   `lazarus.epoch` the number of finished epochs, and `lazarus.kind.<group>` the kind of
+//!   optimizer or schedule that wrote the group (`SGD`, `StepLR`), so that resuming into another
+//!   kind fails at once (files written before kinds were recorded have none, and still load).
 //!
 //! Saving writes a temporary file beside the target and renames it over the target: an
-//! interrupted save leaves the previous checkpoint intact. Loading checks every name, shape and
-//! dtype before it changes the model.
+//! interrupted save leaves the previous checkpoint intact. A tensor holding a NaN or an
+//! infinity is never saved and never loaded ([`Error::NonFiniteTensor`]). Loading is all or
+//! nothing: every name, shape, dtype and value is checked before the model changes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -29,6 +32,8 @@ use crate::{Error, Result};
 
 const GROUPS_KEY: &str = "lazarus.groups";
 const EPOCH_KEY: &str = "lazarus.epoch";
+/// Followed by a group name: the kind of optimizer or schedule whose state the group holds.
+const KIND_PREFIX: &str = "lazarus.kind.";
 
 /// What a training checkpoint holds besides the model's parameters.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -68,7 +73,8 @@ pub fn save_model(path: impl AsRef<Path>, model: &dyn Layer) -> Result<()> {
 /// # Errors
 /// [`Error::CheckpointCorrupt`] for a file that is not valid safetensors,
 /// [`Error::CheckpointMismatch`] for a missing, unexpected or mis-shaped tensor or a dtype other
-/// than F32, [`Error::Io`] when it cannot be read. The model is unchanged on error.
+/// than F32, [`Error::NonFiniteTensor`] for a tensor holding a NaN or an infinity,
+/// [`Error::Io`] when it cannot be read. The model is unchanged on error.
 pub fn load_model(path: impl AsRef<Path>, model: &mut dyn Layer) -> Result<()> {
     load_checkpoint(path, model).map(|_| ())
 }
@@ -77,8 +83,9 @@ pub fn load_model(path: impl AsRef<Path>, model: &mut dyn Layer) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be written; the previous file at `path` is kept.
-/// [`Error::CheckpointCorrupt`] when the state could not be read back: a group name that is
-/// empty, `lazarus` (reserved), contains `,`, or begins a parameter path, or two tensors with
+/// [`Error::NonFiniteTensor`] when a parameter or a state tensor holds a NaN or an infinity
+/// (nothing is written). [`Error::CheckpointCorrupt`] when the state could not be read back: a group name that is
+/// empty, `lazarus` or begins with `lazarus.` (reserved), contains `,`, or begins a parameter path, or two tensors with
 /// the same name.
 pub fn save_checkpoint(
     path: impl AsRef<Path>,
@@ -86,10 +93,7 @@ pub fn save_checkpoint(
     state: Option<&TrainingState>,
 ) -> Result<()> {
     let path = path.as_ref();
-    let bytes = encode(model, state).map_err(|reason| Error::CheckpointCorrupt {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    let bytes = encode(path, model, state)?;
     write_atomically(path, &bytes)
 }
 
@@ -98,11 +102,34 @@ pub fn save_checkpoint(
 /// # Errors
 /// As [`load_model`].
 pub fn load_checkpoint(path: impl AsRef<Path>, model: &mut dyn Layer) -> Result<TrainingState> {
-    let path = path.as_ref();
-    let bytes = fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    Ok(read_checkpoint(path.as_ref(), model)?.apply_to(model))
+}
+
+/// A checkpoint read from a file and checked against a model, not applied yet: resuming
+/// checks the optimizer's and the schedule's state too before anything changes.
+#[derive(Debug)]
+pub(crate) struct CheckedCheckpoint {
+    params: HashMap<String, Tensor>,
+    pub(crate) state: TrainingState,
+}
+
+impl CheckedCheckpoint {
+    /// Replace the parameters of `model` (the model it was checked against) with the
+    /// checkpoint's, and hand back the training state.
+    pub(crate) fn apply_to(mut self, model: &mut dyn Layer) -> TrainingState {
+        model.visit_params_mut(&mut |name, p| {
+            if let Some(t) = self.params.remove(name) {
+                p.value = t;
+            }
+        });
+        self.state
+    }
+}
+
+/// Read the checkpoint at `path` and check it against `model` (every parameter present, with
+/// its shape, finite; no tensor the model does not have), changing nothing.
+pub(crate) fn read_checkpoint(path: &Path, model: &dyn Layer) -> Result<CheckedCheckpoint> {
+    let bytes = fs::read(path).map_err(Error::io(path))?;
     let corrupt = |reason: String| Error::CheckpointCorrupt {
         path: path.to_path_buf(),
         reason,
@@ -131,12 +158,25 @@ pub fn load_checkpoint(path: impl AsRef<Path>, model: &mut dyn Layer) -> Result<
         })
     };
 
-    // Decode every tensor first; the model is only touched once everything has been checked.
     let mut params: HashMap<String, Tensor> = HashMap::new();
     let mut state = TrainingState::default();
+    for group in &groups {
+        state
+            .groups
+            .insert(group.clone(), OptimizerState::default());
+    }
     for (name, view) in file.iter() {
         let tensor =
             decode(&view).map_err(|reason| mismatch(format!("tensor `{name}`: {reason}")))?;
+        if let Some((index, &value)) = tensor.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFiniteTensor {
+                path: path.to_path_buf(),
+                tensor: name.to_string(),
+                index,
+                value,
+                action: "load",
+            });
+        }
         match group_of(name) {
             Some(group) => {
                 let key = name[group.len() + 1..].to_string();
@@ -153,7 +193,14 @@ pub fn load_checkpoint(path: impl AsRef<Path>, model: &mut dyn Layer) -> Result<
         }
     }
     for (key, text) in &metadata {
-        if let Some(group) = group_of(key) {
+        if let Some(group) = key.strip_prefix(KIND_PREFIX) {
+            let Some(s) = state.groups.get_mut(group) else {
+                return Err(corrupt(format!(
+                    "metadata `{key}` names a state group the file does not list in `{GROUPS_KEY}`"
+                )));
+            };
+            s.kind = Some(text.clone());
+        } else if let Some(group) = group_of(key) {
             let value: f64 = text
                 .parse()
                 .map_err(|_| corrupt(format!("metadata `{key}` is not a number: {text:?}")))?;
@@ -212,27 +259,19 @@ pub fn load_checkpoint(path: impl AsRef<Path>, model: &mut dyn Layer) -> Result<
             "unexpected tensors {extra:?} that the model does not have"
         )));
     }
-    model.visit_params_mut(&mut |name, p| {
-        if let Some(t) = params.remove(name) {
-            p.value = t;
-        }
-    });
-    Ok(state)
+    Ok(CheckedCheckpoint { params, state })
 }
 
-/// Serialize parameters and state into safetensors bytes.
-fn encode(
-    model: &dyn Layer,
-    state: Option<&TrainingState>,
-) -> std::result::Result<Vec<u8>, String> {
-    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    model.visit_params(&mut |name, p| {
-        tensors.push((
-            name.to_string(),
-            p.value.shape().to_vec(),
-            to_bytes(&p.value),
-        ))
-    });
+/// Serialize parameters and state into safetensors bytes, for the file at `path`.
+fn encode(path: &Path, model: &dyn Layer, state: Option<&TrainingState>) -> Result<Vec<u8>> {
+    let corrupt = |reason: String| Error::CheckpointCorrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut tensors: Vec<(String, &Tensor)> = Vec::new();
+    let mut params: Vec<(String, Tensor)> = Vec::new();
+    model.visit_params(&mut |name, p| params.push((name.to_string(), p.value.clone())));
+    tensors.extend(params.iter().map(|(name, t)| (name.clone(), t)));
     let mut metadata = HashMap::new();
     if let Some(state) = state {
         // Loading splits names at the group: refuse what it would misread.
@@ -240,21 +279,25 @@ fn encode(
             let prefix = format!("{group}.");
             if group.is_empty()
                 || group == "lazarus"
+                || group.starts_with("lazarus.")
                 || group.contains(',')
                 || tensors.iter().any(|(name, ..)| name.starts_with(&prefix))
             {
-                return Err(format!(
-                    "state group name {group:?} must be non-empty, not `lazarus`, contain \
+                return Err(corrupt(format!(
+                    "state group name {group:?} must be non-empty, not `lazarus` or `lazarus.*`, contain \
                      no ',' and not begin a parameter path"
-                ));
+                )));
             }
         }
         metadata.insert(EPOCH_KEY.to_string(), state.epoch.to_string());
         let names: Vec<&str> = state.groups.keys().map(String::as_str).collect();
         metadata.insert(GROUPS_KEY.to_string(), names.join(","));
         for (group, s) in &state.groups {
+            if let Some(kind) = &s.kind {
+                metadata.insert(format!("{KIND_PREFIX}{group}"), kind.clone());
+            }
             for (key, t) in &s.tensors {
-                tensors.push((format!("{group}.{key}"), t.shape().to_vec(), to_bytes(t)));
+                tensors.push((format!("{group}.{key}"), t));
             }
             for (key, v) in &s.scalars {
                 // Rust prints the shortest decimal that parses back to the same f64: exact.
@@ -264,17 +307,31 @@ fn encode(
     }
     let mut names = std::collections::HashSet::new();
     if let Some((name, ..)) = tensors.iter().find(|(name, ..)| !names.insert(name)) {
-        return Err(format!("two tensors are named `{name}`"));
+        return Err(corrupt(format!("two tensors are named `{name}`")));
     }
+    // A non-finite tensor would only spread a failed run: refuse before writing anything.
+    for (name, t) in &tensors {
+        if let Some((index, &value)) = t.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFiniteTensor {
+                path: path.to_path_buf(),
+                tensor: name.clone(),
+                index,
+                value,
+                action: "save",
+            });
+        }
+    }
+    let bytes: Vec<Vec<u8>> = tensors.iter().map(|(_, t)| to_bytes(t)).collect();
     let views = tensors
         .iter()
-        .map(|(name, shape, data)| {
-            StView::new(Dtype::F32, shape.clone(), data).map(|v| (name.clone(), v))
+        .zip(&bytes)
+        .map(|((name, t), data)| {
+            StView::new(Dtype::F32, t.shape().to_vec(), data).map(|v| (name.clone(), v))
         })
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| corrupt(e.to_string()))?;
     let metadata = (!metadata.is_empty()).then_some(metadata);
-    safetensors::serialize(views, metadata).map_err(|e| e.to_string())
+    safetensors::serialize(views, metadata).map_err(|e| corrupt(e.to_string()))
 }
 
 fn to_bytes(t: &Tensor) -> Vec<u8> {
@@ -310,7 +367,7 @@ mod tests {
         let good = fs::read(&path).unwrap();
 
         let new = Linear::new(3, 2, &mut StdRng::seed_from_u64(1)).unwrap();
-        let bytes = encode(&new, None).unwrap();
+        let bytes = encode(&path, &new, None).unwrap();
         // The temporary file is fully written, then the "crash" happens before the rename.
         let crash = write_atomically_with_hook(&path, &bytes, || {
             assert!(temporary_path(&path).exists());

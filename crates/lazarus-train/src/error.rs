@@ -172,20 +172,58 @@ pub enum Error {
     #[error(transparent)]
     Optim(#[from] lazarus_optim::Error),
 
-    /// A NaN or an infinity appeared during training.
+    /// A NaN or an infinity appeared during training, validation or evaluation.
     ///
-    /// `layer` is the first layer whose output is not finite for that batch (`linear[0]`), or
-    /// `input data` when the batch itself holds one.
-    #[error("epoch {epoch}, batch {batch}: non-finite {what}; first non-finite output: {layer}")]
+    /// `layer` is the first layer whose output is not finite (`linear[0]`), `input data` when
+    /// the inputs themselves hold one (then `sample` is the data set index of the first such
+    /// sample), `targets` for a non-finite regression target, or the first parameter whose value
+    /// is not finite after an optimizer step (`linear[1] (parameter 1.weight)`).
+    #[error(
+        "{stage}: non-finite {what}; {}",
+        culprit(layer, *sample)
+    )]
     NonFinite {
-        /// Epoch, from 1.
-        epoch: usize,
-        /// Batch within the epoch, from 0.
-        batch: usize,
-        /// Where it appeared first.
+        /// Where in the run it happened.
+        stage: Stage,
+        /// Where it appeared first (see above).
         layer: String,
-        /// `loss` or `gradient`.
+        /// The data set index of the first sample holding a NaN or an infinity, when the input
+        /// data or the targets are to blame.
+        sample: Option<usize>,
+        /// `loss`, `gradient`, `weights after the optimizer step`, `validation loss`, ...
         what: String,
+    },
+
+    /// A tensor to save or to load holds a NaN or an infinity: such a file would only spread the
+    /// failure, so it is never written, and never loaded into a model.
+    #[error(
+        "{path}: tensor `{tensor}` is not finite (element {index} is {value}); refusing to {action} it",
+        path = path.display()
+    )]
+    NonFiniteTensor {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// The tensor's name in the file (`1.weight`, `optimizer.0.weight.exp_avg`).
+        tensor: String,
+        /// Flat (row-major) index of the first non-finite element.
+        index: usize,
+        /// That element.
+        value: f32,
+        /// `save` or `load`.
+        action: &'static str,
+    },
+
+    /// A training checkpoint's optimizer or schedule state does not fit this trainer (another
+    /// kind of optimizer or schedule, a missing or unexpected entry, a value out of range),
+    /// or the file holds schedule state and the trainer has no schedule. Nothing was loaded.
+    #[error("{path}: cannot resume from its {group} state: {reason}", path = path.display())]
+    CheckpointState {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// `optimizer` or `scheduler`.
+        group: String,
+        /// What does not fit.
+        reason: String,
     },
 
     /// A checkpoint file is not a valid safetensors file (truncated, garbled header, ...).
@@ -261,6 +299,43 @@ impl Error {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// Where in a run a non-finite value appeared (see [`Error::NonFinite`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Training, in batch `batch` (from 0) of epoch `epoch` (from 1).
+    Training {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Batch within the epoch, from 0.
+        batch: usize,
+    },
+    /// The validation pass after epoch `epoch` (from 1).
+    Validation {
+        /// Epoch, from 1.
+        epoch: usize,
+    },
+    /// A standalone [`Trainer::evaluate`](crate::Trainer::evaluate) (or prediction).
+    Evaluation,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stage::Training { epoch, batch } => write!(f, "epoch {epoch}, batch {batch}"),
+            Stage::Validation { epoch } => write!(f, "epoch {epoch}, validation"),
+            Stage::Evaluation => write!(f, "evaluation"),
+        }
+    }
+}
+
+/// The end of a [`Error::NonFinite`] message: where the value appeared first.
+fn culprit(layer: &str, sample: Option<usize>) -> String {
+    match sample {
+        Some(i) => format!("first found in {layer}, sample {i}"),
+        None => format!("first found in {layer}"),
     }
 }
 

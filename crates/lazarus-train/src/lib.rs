@@ -17,11 +17,16 @@ mod error;
 mod history;
 pub mod metrics;
 pub mod models;
+mod non_finite;
+mod output;
 pub mod plot;
 mod progress;
+mod resume;
 mod trainer;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, Stage};
 pub use history::{EpochRecord, History};
+pub use non_finite::first_non_finite_layer;
 pub use progress::{Verbosity, summary_line};
-pub use trainer::{Evaluation, Trainer, first_non_finite_layer};
+pub use resume::ResumeOptions;
+pub use trainer::{Evaluation, Trainer};

@@ -1,19 +1,18 @@
 //! `Trainer`: the fit loop, with metrics, progress, callbacks, clipping, schedules and resuming.
 
-use std::path::Path;
 use std::time::Instant;
 
 use lazarus_core::loss::{Loss, Target};
-use lazarus_core::{Layer, Mode, Tensor, TensorView, check_finite};
+use lazarus_core::{Layer, Mode, Tensor, TensorView};
 use lazarus_optim::{LrScheduler, NormType, Optimizer, StepInterval, clip_grad_norm};
 
 use crate::callbacks::{BatchEnd, Callback, Control, EpochEnd};
-use crate::checkpoint::{TrainingState, load_checkpoint, save_checkpoint};
-use crate::data::{DataLoader, Dataset};
+use crate::data::{Batch, DataLoader, Dataset};
 use crate::diagnostics::{Diagnostics, DiagnosticsConfig, UnitTracker};
 use crate::metrics::{count_correct, softmax_rows};
+use crate::non_finite::{first_non_finite_param, locate};
 use crate::progress::{EpochProgress, Verbosity};
-use crate::{EpochRecord, Error, History, Result};
+use crate::{EpochRecord, Error, History, Result, Stage};
 
 /// Loss and accuracy of a model on a data set, in evaluation mode.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,21 +50,21 @@ pub struct Evaluation {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Trainer<M: Layer> {
-    model: M,
-    loss: Box<dyn Loss>,
-    optimizer: Box<dyn Optimizer>,
-    scheduler: Option<Box<dyn LrScheduler>>,
-    clip_norm: Option<(f32, NormType)>,
-    callbacks: Vec<Box<dyn Callback>>,
-    epochs: usize,
-    batch_size: usize,
-    seed: u64,
-    shuffle: bool,
-    drop_last: bool,
-    verbosity: Verbosity,
-    history: History,
-    epochs_done: usize,
-    diagnostics: Option<Diagnostics>,
+    pub(crate) model: M,
+    pub(crate) loss: Box<dyn Loss>,
+    pub(crate) optimizer: Box<dyn Optimizer>,
+    pub(crate) scheduler: Option<Box<dyn LrScheduler>>,
+    pub(crate) clip_norm: Option<(f32, NormType)>,
+    pub(crate) callbacks: Vec<Box<dyn Callback>>,
+    pub(crate) epochs: usize,
+    pub(crate) batch_size: usize,
+    pub(crate) seed: u64,
+    pub(crate) shuffle: bool,
+    pub(crate) drop_last: bool,
+    pub(crate) verbosity: Verbosity,
+    pub(crate) history: History,
+    pub(crate) epochs_done: usize,
+    pub(crate) diagnostics: Option<Diagnostics>,
 }
 
 impl<M: Layer> Trainer<M> {
@@ -193,8 +192,11 @@ impl<M: Layer> Trainer<M> {
     /// `validation` after each one. Returns the whole history.
     ///
     /// # Errors
-    /// [`Error::NonFinite`] when a loss or gradient becomes NaN or infinite (naming the epoch,
-    /// the batch and the first layer where it appeared); any layer, loss, optimizer or callback
+    /// [`Error::NonFinite`] when a loss, a gradient, the weights after a step or the validation
+    /// loss become NaN or infinite (naming the epoch, the batch and the first layer, parameter
+    /// or input sample where it appeared); the weights are checked after every optimizer step,
+    /// so no epoch ends, and no callback saves, with non-finite weights. Any layer, loss,
+    /// optimizer or callback
     /// error; [`Error::InvalidConfig`] for a zero batch size or a training set that gives no
     /// batch (empty, or smaller than the batch size with `drop_last`).
     pub fn fit(&mut self, train: &Dataset, validation: Option<&Dataset>) -> Result<History> {
@@ -261,6 +263,10 @@ impl<M: Layer> Trainer<M> {
         let mut batches = loader.epoch(epoch - 1);
         while let Some(batch) = batches.next_batch() {
             let index = batch.index;
+            let stage = Stage::Training {
+                epoch,
+                batch: index,
+            };
             let target = batch.target();
             let outputs = self.model.forward(batch.inputs.view(), Mode::Train)?;
             if let Target::Classes(labels) = &target {
@@ -272,7 +278,7 @@ impl<M: Layer> Trainer<M> {
             }
             let loss = self.loss.forward(outputs, target)?;
             if !loss.is_finite() {
-                return Err(self.non_finite(epoch, index, batch.inputs.view(), "loss"));
+                return Err(self.non_finite(stage, &batch, "loss"));
             }
             if let Some(d) = &mut self.diagnostics {
                 d.after_forward(&self.model);
@@ -285,12 +291,23 @@ impl<M: Layer> Trainer<M> {
             if let Some((max_norm, norm_type)) = self.clip_norm {
                 let norm = clip_grad_norm(&mut self.model, max_norm, norm_type, false)?;
                 if !norm.is_finite() {
-                    return Err(self.non_finite(epoch, index, batch.inputs.view(), "gradient"));
+                    return Err(self.non_finite(stage, &batch, "gradient"));
                 }
                 max_grad_norm =
                     Some(max_grad_norm.map_or(f64::from(norm), |m| m.max(f64::from(norm))));
             }
             self.optimizer.step(&mut self.model)?;
+            // A step can turn finite gradients into infinite weights (a huge lr): catch it here,
+            // not at the next batch's loss, which the last batch of a run does not have and a
+            // ReLU can hide (NaN > 0 is false, so a NaN pre-activation comes out as 0).
+            if let Some(param) = first_non_finite_param(&self.model) {
+                return Err(Error::NonFinite {
+                    stage,
+                    layer: param,
+                    sample: None,
+                    what: "weights after the optimizer step".into(),
+                });
+            }
             if let Some(d) = &mut self.diagnostics {
                 d.after_step(&self.model);
             }
@@ -330,7 +347,7 @@ impl<M: Layer> Trainer<M> {
         let evaluation = match validation {
             Some(v) => {
                 let tracker = self.diagnostics.is_some().then_some(&mut validation_units);
-                Some(self.evaluate_tracking(v, tracker)?)
+                Some(self.evaluate_tracking(v, tracker, Stage::Validation { epoch })?)
             }
             None => None,
         };
@@ -367,22 +384,21 @@ impl<M: Layer> Trainer<M> {
         Ok(record)
     }
 
-    /// Build the non-finite error: find the first layer whose output is not finite for this
-    /// batch (or blame the input data itself).
-    fn non_finite(
-        &mut self,
-        epoch: usize,
-        batch: usize,
-        inputs: TensorView<'_>,
-        what: &str,
-    ) -> Error {
-        let layer = first_non_finite_layer(&mut self.model, inputs).unwrap_or_else(|| {
-            format!("none of the outputs; the {what} overflowed in backward or the loss")
-        });
+    /// The non-finite error for `batch` at `stage`: the first input sample, layer output or
+    /// target to blame (see [`locate`]).
+    fn non_finite(&mut self, stage: Stage, batch: &Batch<'_>, what: &str) -> Error {
+        let target = batch.target();
+        let culprit = locate(
+            &mut self.model,
+            batch.inputs.view(),
+            &target,
+            batch.indices(),
+            what,
+        );
         Error::NonFinite {
-            epoch,
-            batch,
-            layer,
+            stage,
+            layer: culprit.layer,
+            sample: culprit.sample,
             what: what.to_string(),
         }
     }
@@ -390,10 +406,11 @@ impl<M: Layer> Trainer<M> {
     /// Mean loss and accuracy on `data`, in evaluation mode, in batches of the batch size.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for an empty data set (its mean loss is undefined); any layer
-    /// or loss error.
+    /// [`Error::InvalidConfig`] for an empty data set (its mean loss is undefined);
+    /// [`Error::NonFinite`] (stage [`Stage::Evaluation`]) when a batch's loss is NaN or
+    /// infinite, naming the input sample, layer or target to blame; any layer or loss error.
     pub fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation> {
-        self.evaluate_tracking(data, None)
+        self.evaluate_tracking(data, None, Stage::Evaluation)
     }
 
     /// [`evaluate`](Trainer::evaluate), optionally recording silent units of every batch.
@@ -401,6 +418,7 @@ impl<M: Layer> Trainer<M> {
         &mut self,
         data: &Dataset,
         mut tracker: Option<&mut UnitTracker>,
+        stage: Stage,
     ) -> Result<Evaluation> {
         if data.is_empty() {
             return Err(Error::config(
@@ -428,7 +446,15 @@ impl<M: Layer> Trainer<M> {
                 classes = true;
                 correct += count_correct(outputs.view(), labels);
             }
-            loss_sum += f64::from(self.loss.forward(outputs, target)?) * batch.len() as f64;
+            let loss = self.loss.forward(outputs, target)?;
+            if !loss.is_finite() {
+                let what = match stage {
+                    Stage::Validation { .. } => "validation loss",
+                    _ => "loss",
+                };
+                return Err(self.non_finite(stage, &batch, what));
+            }
+            loss_sum += f64::from(loss) * batch.len() as f64;
             seen += batch.len();
         }
         Ok(Evaluation {
@@ -468,94 +494,4 @@ impl<M: Layer> Trainer<M> {
         let probabilities = self.predict_proba(inputs)?;
         Ok(crate::metrics::argmax_rows(probabilities.view()))
     }
-
-    /// Save the model, the optimizer's and schedule's state and the epoch count to `path`
-    /// (safetensors; atomic).
-    ///
-    /// # Errors
-    /// [`Error::Io`] naming the file.
-    pub fn save_checkpoint(&self, path: impl AsRef<Path>) -> Result<()> {
-        let mut state = TrainingState {
-            epoch: self.epochs_done(),
-            ..TrainingState::default()
-        };
-        state
-            .groups
-            .insert("optimizer".into(), self.optimizer.state());
-        if let Some(s) = &self.scheduler {
-            state.groups.insert("scheduler".into(), s.state());
-        }
-        save_checkpoint(path, &self.model, Some(&state))
-    }
-
-    /// Load a checkpoint written by [`save_checkpoint`](Trainer::save_checkpoint): the model's
-    /// parameters, the optimizer's and schedule's state, and the epoch count, so that `fit`
-    /// continues exactly where the saved run stopped.
-    ///
-    /// # Errors
-    /// The checkpoint errors of [`load_checkpoint`]; an optimizer state that does not fit.
-    pub fn resume_from(&mut self, path: impl AsRef<Path>) -> Result<usize> {
-        let state = load_checkpoint(path, &mut self.model)?;
-        if let Some(s) = state.groups.get("optimizer") {
-            self.optimizer.load_state(s)?;
-        }
-        if let (Some(s), Some(sched)) = (state.groups.get("scheduler"), self.scheduler.as_mut()) {
-            sched.load_state(s)?;
-        }
-        // The checkpoint holds no history: records after its epoch are dropped, earlier ones (if
-        // this trainer ran them) kept, and `fit` starts at the epoch after the checkpoint's.
-        self.history.epochs.retain(|r| r.epoch <= state.epoch);
-        self.epochs_done = state.epoch;
-        Ok(state.epoch)
-    }
-}
-
-/// Run `model`'s children one at a time on `inputs` (evaluation mode) and return the path and
-/// name of the first one whose output holds a NaN or an infinity; `"input data"` when the
-/// inputs themselves do. `None` if every output is finite.
-pub fn first_non_finite_layer(model: &mut dyn Layer, inputs: TensorView<'_>) -> Option<String> {
-    if check_finite(inputs.view(), "", "").is_err() {
-        return Some("input data".into());
-    }
-    fn walk(layer: &mut dyn Layer, path: &str, x: Tensor) -> std::result::Result<Tensor, String> {
-        let mut has_children = false;
-        let mut current = Some(x);
-        let mut found = None;
-        layer.visit_children_mut(&mut |i, child| {
-            has_children = true;
-            if found.is_some() {
-                return;
-            }
-            let child_path = if path.is_empty() {
-                i.to_string()
-            } else {
-                format!("{path}.{i}")
-            };
-            match walk(
-                child,
-                &child_path,
-                current.take().expect("set before each child"),
-            ) {
-                Ok(y) => current = Some(y),
-                Err(name) => found = Some(name),
-            }
-        });
-        if let Some(name) = found {
-            return Err(name);
-        }
-        if has_children {
-            return Ok(current.expect("the last child's output"));
-        }
-        let x = current.expect("a leaf keeps its input");
-        let name = if path.is_empty() {
-            layer.name().to_string()
-        } else {
-            format!("{}[{path}]", layer.name())
-        };
-        match layer.forward(x.view(), Mode::Eval) {
-            Ok(y) if y.iter().all(|v| v.is_finite()) => Ok(y.to_owned()),
-            _ => Err(name),
-        }
-    }
-    walk(model, "", inputs.to_owned()).err()
 }

@@ -6,7 +6,7 @@ use lazarus_optim::{Adam, Sgd, StepLr};
 use lazarus_train::callbacks::{EarlyStopping, ModelCheckpoint, Monitor};
 use lazarus_train::checkpoint::{load_model, save_checkpoint, save_model};
 use lazarus_train::data::{Dataset, SyntheticDigits};
-use lazarus_train::{Error, History, Trainer, Verbosity};
+use lazarus_train::{Error, History, Stage, Trainer, Verbosity};
 use rand::{SeedableRng, rngs::StdRng};
 
 fn digits() -> (Dataset, Dataset) {
@@ -220,13 +220,14 @@ fn nan_in_the_data_names_epoch_batch_and_input() {
     .verbosity(Verbosity::Silent);
     match trainer.fit(&poisoned, None) {
         Err(Error::NonFinite {
-            epoch,
-            batch,
+            stage,
             layer,
+            sample,
             what,
         }) => {
-            assert_eq!((epoch, batch), (1, 2));
+            assert_eq!(stage, Stage::Training { epoch: 1, batch: 2 });
             assert_eq!(layer, "input data");
+            assert_eq!(sample, Some(37));
             assert_eq!(what, "loss");
         }
         other => panic!("expected NonFinite, got {other:?}"),
@@ -249,8 +250,7 @@ fn exploding_weights_name_the_first_non_finite_layer() {
         .verbosity(Verbosity::Silent);
     match trainer.fit(&train, None) {
         Err(Error::NonFinite {
-            epoch: 1,
-            batch: 0,
+            stage: Stage::Training { epoch: 1, batch: 0 },
             layer,
             ..
         }) => assert_eq!(layer, "linear[1]"),

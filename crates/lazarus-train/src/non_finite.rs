@@ -1,0 +1,143 @@
+//! Where did the NaN come from? When a loss, a gradient or a weight stops being finite, the
+//! trainer reports the first place it can blame: a sample of the input data, a layer's output,
+//! a target, or a parameter. These searches run only after something went wrong, so they favour
+//! plain code over speed; the one check that runs at every step, [`first_non_finite_param`],
+//! is a single fast pass per parameter.
+
+use lazarus_core::loss::Target;
+use lazarus_core::{Layer, Mode, Tensor, TensorView, all_finite, walk_layers};
+use ndarray::Axis;
+
+/// What [`locate`] blames, for [`Error::NonFinite`](crate::Error::NonFinite): a place and, when
+/// the data are to blame, the data set index of the sample.
+pub(crate) struct Culprit {
+    pub(crate) layer: String,
+    pub(crate) sample: Option<usize>,
+}
+
+/// The first thing to blame for a non-finite `what` (`"loss"`, `"gradient"`) computed from
+/// `inputs` and `target`, whose rows are the data set samples `indices`: the inputs, then each
+/// layer's output in order, then the targets, then the computation itself.
+pub(crate) fn locate(
+    model: &mut dyn Layer,
+    inputs: TensorView<'_>,
+    target: &Target<'_>,
+    indices: &[usize],
+    what: &str,
+) -> Culprit {
+    let sample_of = |row: usize| indices.get(row).copied();
+    if let Some(row) = first_non_finite_row(inputs.view()) {
+        return Culprit {
+            layer: "input data".into(),
+            sample: sample_of(row),
+        };
+    }
+    if let Some(layer) = first_non_finite_layer(model, inputs) {
+        return Culprit {
+            layer,
+            sample: None,
+        };
+    }
+    if let Target::Values(values) = target
+        && let Some(row) = first_non_finite_row(values.view())
+    {
+        return Culprit {
+            layer: "targets".into(),
+            sample: sample_of(row),
+        };
+    }
+    let layer = if what == "gradient" {
+        "backward: every layer's output is finite, so a gradient overflowed".into()
+    } else {
+        format!("the {what} itself: every layer's output and every target is finite")
+    };
+    Culprit {
+        layer,
+        sample: None,
+    }
+}
+
+/// The first row (index along axis 0) of `x` holding a NaN or an infinity.
+fn first_non_finite_row(x: TensorView<'_>) -> Option<usize> {
+    if x.ndim() == 0 {
+        return (!x.iter().all(|v| v.is_finite())).then_some(0);
+    }
+    x.axis_iter(Axis(0))
+        .position(|row| !row.iter().all(|v| v.is_finite()))
+}
+
+/// Run `model`'s children one at a time on `inputs` (evaluation mode) and return the path and
+/// name of the first one whose output holds a NaN or an infinity; `"input data"` when the
+/// inputs themselves do. `None` if every output is finite.
+pub fn first_non_finite_layer(model: &mut dyn Layer, inputs: TensorView<'_>) -> Option<String> {
+    if first_non_finite_row(inputs.view()).is_some() {
+        return Some("input data".into());
+    }
+    fn walk(layer: &mut dyn Layer, path: &str, x: Tensor) -> Result<Tensor, String> {
+        let mut has_children = false;
+        let mut current = Some(x);
+        let mut found = None;
+        layer.visit_children_mut(&mut |i, child| {
+            has_children = true;
+            if found.is_some() {
+                return;
+            }
+            let child_path = if path.is_empty() {
+                i.to_string()
+            } else {
+                format!("{path}.{i}")
+            };
+            let input = current.take().expect("set before each child");
+            match walk(child, &child_path, input) {
+                Ok(y) => current = Some(y),
+                Err(name) => found = Some(name),
+            }
+        });
+        if let Some(name) = found {
+            return Err(name);
+        }
+        let x = current.expect("each child hands its output on");
+        if has_children {
+            return Ok(x);
+        }
+        match layer.forward(x.view(), Mode::Eval) {
+            Ok(y) if y.iter().all(|v| v.is_finite()) => Ok(y.to_owned()),
+            _ => Err(layer_label(layer.name(), path)),
+        }
+    }
+    walk(model, "", inputs.to_owned()).err()
+}
+
+/// The first parameter of `model` whose value holds a NaN or an infinity, as
+/// `linear[1] (parameter 1.weight)`; `None` when every parameter is finite.
+///
+/// One pass per parameter at the speed of a sum ([`all_finite`]): cheap enough to run after
+/// every optimizer step, so a step that blows the weights up is caught at that step, even the
+/// last one of a run.
+pub(crate) fn first_non_finite_param(model: &dyn Layer) -> Option<String> {
+    let mut bad = None;
+    model.visit_params(&mut |path, p| {
+        if bad.is_none() && !all_finite(&p.value.view()) {
+            bad = Some(path.to_string());
+        }
+    });
+    let param = bad?;
+    // The layer that owns it: the deepest layer whose path prefixes the parameter's.
+    let mut owner = String::new();
+    walk_layers(model, &mut |path, layer| {
+        let owns = path.is_empty() || param.starts_with(&format!("{path}."));
+        if owns && (owner.is_empty() || path.len() >= owner.len()) {
+            owner = layer_label(layer.name(), path);
+        }
+    });
+    Some(format!("{owner} (parameter {param})"))
+}
+
+/// `linear[1]` for the layer `linear` at path `1`; the bare name at the root.
+fn layer_label(name: &str, path: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}[{path}]")
+    }
+}
