@@ -438,7 +438,9 @@ impl IdxPair {
         };
         match image_size {
             Some([h, w]) if [height, width] != [h, w] => {
-                return Err(bad_size(format!("images of {h}×{w} pixels, [n, {h}, {w}]")));
+                return Err(bad_size(format!(
+                    "dimensions [n, {h}, {w}] ({h}×{w}-pixel images)"
+                )));
             }
             None if height == 0 || width == 0 => {
                 return Err(bad_size("images of at least 1×1 pixels".into()));
