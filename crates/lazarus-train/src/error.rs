@@ -281,6 +281,55 @@ pub enum Error {
         #[source]
         source: png::EncodingError,
     },
+
+    /// A file's header declares more data than the configured memory limit allows
+    /// (`ReadLimits::max_bytes` in [`crate::data`]); refused before any data is read.
+    #[error(
+        "{path}: declared dimensions {declared_dims:?} need {needed} of memory to load, more \
+         than the limit of {limit}; raise ReadLimits::max_bytes if the file is really that large",
+        path = path.display(),
+        needed = format_bytes(*needed_bytes),
+        limit = format_bytes(*limit_bytes)
+    )]
+    TooLarge {
+        /// The file whose header declares the size (the images file, for a data set).
+        path: PathBuf,
+        /// The dimensions its header declares.
+        declared_dims: Vec<usize>,
+        /// Bytes the load would allocate: the data and, for a data set, the copies made from it.
+        needed_bytes: u64,
+        /// The limit in force.
+        limit_bytes: u64,
+    },
+
+    /// The memory for a file's data could not be reserved.
+    #[error(
+        "{path}: could not reserve {size} of memory for its data",
+        path = path.display(),
+        size = format_bytes(*bytes)
+    )]
+    AllocationFailed {
+        /// The file being read.
+        path: PathBuf,
+        /// Bytes asked for.
+        bytes: u64,
+    },
+
+    /// A class label in a labels file is not below the number of classes.
+    #[error(
+        "{path}: label {label} of sample {index} is not below num_classes = {num_classes}",
+        path = path.display()
+    )]
+    LabelOutOfRangeInFile {
+        /// The labels file.
+        path: PathBuf,
+        /// The sample holding the label, from 0.
+        index: usize,
+        /// The label found.
+        label: usize,
+        /// The number of classes required.
+        num_classes: usize,
+    },
 }
 
 impl Error {
@@ -337,6 +386,22 @@ fn culprit(layer: &str, sample: Option<usize>) -> String {
         Some(i) => format!("first found in {layer}, sample {i}"),
         None => format!("first found in {layer}"),
     }
+}
+
+/// A byte count for a person: `4.0 GiB (4294967296 bytes)`, or `512 bytes` below 1 KiB.
+pub(crate) fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    // 1023.95 and above would print as "1024.0": move to the next unit instead.
+    while value >= 1023.95 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {} ({bytes} bytes)", UNITS[unit])
 }
 
 /// `Result` with lazarus-train's [`Error`].

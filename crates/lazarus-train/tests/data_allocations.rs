@@ -1,15 +1,23 @@
 //! Allocation behaviour, measured by a counting allocator (per thread, so tests running in
 //! parallel do not see each other's allocations):
 //! * a header claiming 2³¹ images on a 1 KB file fails without a large allocation, raw or gzip;
+//! * files whose headers declare more than the memory limit (4 GiB and 1 TiB sparse files, a
+//!   4 MB gzip that inflates to 4 GiB) are refused before any data is read;
+//! * image and label counts, and MNIST's test files, are checked from the headers first;
 //! * a shuffled `DataLoader` allocates nothing per batch once its buffers are warm.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use lazarus_core::Tensor;
 use lazarus_train::Error;
-use lazarus_train::data::{DataLoader, Dataset, read_idx};
+use lazarus_train::data::{
+    DataLoader, Dataset, ImageLayout, Mnist, ReadLimits, idx_dataset, read_idx,
+};
 
 struct PeakAllocator;
 
@@ -48,37 +56,209 @@ unsafe impl GlobalAlloc for PeakAllocator {
 #[global_allocator]
 static ALLOCATOR: PeakAllocator = PeakAllocator;
 
-#[test]
-fn header_claiming_2_pow_31_images_fails_without_allocating_them() {
-    let dir = std::env::temp_dir().join(format!("lazarus-idx-huge-{}", std::process::id()));
+/// A fresh, empty folder for one test.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lazarus-alloc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut bytes = vec![0, 0, 8, 3];
-    for d in [1u32 << 31, 28, 28] {
+    dir
+}
+
+/// An IDX header of unsigned bytes with these dimensions.
+fn header(dims: &[u32]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 8, dims.len() as u8];
+    for d in dims {
         bytes.extend_from_slice(&d.to_be_bytes());
     }
+    bytes
+}
+
+/// `bytes` as one gzip member.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A raw IDX file at `path` with these dimensions, as long as they say: the header, then a
+/// hole (sparse, so gigabytes cost no disk). `None` when the filesystem refuses the length.
+fn sparse_idx(path: &Path, dims: &[u32]) -> Option<u64> {
+    let header = header(dims);
+    let len = header.len() as u64 + dims.iter().map(|&d| u64::from(d)).product::<u64>();
+    std::fs::write(path, &header).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.set_len(len).ok().map(|()| len)
+}
+
+/// Run `f` and return its result with the largest single allocation it made.
+fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    LARGEST.with(|l| l.set(0));
+    let result = f();
+    (result, LARGEST.with(Cell::get))
+}
+
+#[test]
+fn header_claiming_2_pow_31_images_fails_without_allocating_them() {
+    let dir = scratch_dir("2-pow-31");
+    let mut bytes = header(&[1 << 31, 28, 28]);
     bytes.resize(1024, 0x55);
     let raw = dir.join("huge");
     std::fs::write(&raw, &bytes).unwrap();
     let gz = dir.join("huge.gz");
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(&bytes).unwrap();
-    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    std::fs::write(&gz, gzip(&bytes)).unwrap();
 
     let claimed = (1u64 << 31) * 28 * 28 + 16;
-    for path in [raw, gz] {
-        LARGEST.with(|l| l.set(0));
-        let err = read_idx(&path).unwrap_err();
-        let largest = LARGEST.with(Cell::get);
+    // The raw file's length is known: it is reported as truncated.
+    let (err, largest) = largest_allocation(|| read_idx(&raw).unwrap_err());
+    assert!(
+        matches!(err, Error::Truncated { expected_bytes, found_bytes: 1024, .. } if expected_bytes == claimed),
+        "{err:?}"
+    );
+    assert!(largest < 1 << 20, "raw: largest allocation {largest} bytes");
+    // A gzip stream's length is not: the claim is compared with the limit before decompressing.
+    let (err, largest) = largest_allocation(|| read_idx(&gz).unwrap_err());
+    assert!(
+        matches!(err, Error::TooLarge { needed_bytes, .. } if needed_bytes == claimed - 16),
+        "{err:?}"
+    );
+    assert!(largest < 1 << 20, "gz: largest allocation {largest} bytes");
+}
+
+#[test]
+fn a_4_gib_raw_file_is_refused_by_the_limit_before_reading() {
+    // The fuzzer's case: a header saying [4096, 1024, 1024] on a file really that long (sparse)
+    // aborted the process with "memory allocation of 4294967296 bytes failed".
+    let dir = scratch_dir("4-gib");
+    let images = dir.join("train-images-idx3-ubyte");
+    let Some(len) = sparse_idx(&images, &[4096, 1024, 1024]) else {
+        panic!("this filesystem refuses a sparse 4 GiB file");
+    };
+    assert_eq!(len, 16 + (1 << 32));
+
+    let (err, largest) = largest_allocation(|| read_idx(&images).unwrap_err());
+    let Error::TooLarge {
+        path,
+        declared_dims,
+        needed_bytes,
+        limit_bytes,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(path, &images);
+    assert_eq!(declared_dims, &[4096, 1024, 1024]);
+    assert_eq!(
+        (*needed_bytes, *limit_bytes),
+        (1 << 32, ReadLimits::DEFAULT_MAX_BYTES)
+    );
+    assert!(largest < 1 << 20, "largest allocation {largest} bytes");
+    let message = err.to_string();
+    assert!(message.contains(&*images.to_string_lossy()), "{message}");
+    assert!(
+        message.contains("need 4.0 GiB (4294967296 bytes)")
+            && message.contains("limit of 3.0 GiB (3221225472 bytes)"),
+        "{message}"
+    );
+
+    // As a data set (and so through `mnist --data`), the f32 copy counts too: 5 bytes a pixel.
+    let labels = dir.join("train-labels-idx1-ubyte");
+    std::fs::write(&labels, [header(&[4096]), vec![0; 4096]].concat()).unwrap();
+    let (err, largest) =
+        largest_allocation(|| idx_dataset(&images, &labels, ImageLayout::Flat).unwrap_err());
+    assert!(
+        matches!(&err, Error::TooLarge { path, needed_bytes, .. }
+            if path == &images && *needed_bytes == 5 * (1 << 32) + 9 * 4096),
+        "{err:?}"
+    );
+    assert!(largest < 1 << 20, "largest allocation {largest} bytes");
+}
+
+#[test]
+fn a_1_tib_file_is_refused_the_same_way() {
+    let dir = scratch_dir("1-tib");
+    let raw = dir.join("huge");
+    let dims = [1 << 16, 1 << 12, 1 << 12];
+    if sparse_idx(&raw, &dims).is_some() {
+        let (err, largest) = largest_allocation(|| read_idx(&raw).unwrap_err());
         assert!(
-            matches!(err, Error::Truncated { expected_bytes, found_bytes: 1024, .. } if expected_bytes == claimed),
+            matches!(err, Error::TooLarge { needed_bytes, .. } if needed_bytes == 1 << 40),
             "{err:?}"
         );
+        assert!(largest < 1 << 20, "largest allocation {largest} bytes");
         assert!(
-            largest < 1 << 20,
-            "{}: largest allocation {largest} bytes",
-            path.display()
+            err.to_string().contains("1.0 TiB (1099511627776 bytes)"),
+            "{err}"
         );
+    } else {
+        // Some filesystems cap a file's length below 1 TiB: the gzip case below still covers
+        // a 1 TiB claim, which needs no disk at all.
+        eprintln!("note: this filesystem refuses a sparse 1 TiB file; checking the .gz case only");
     }
+    let gz = dir.join("huge.gz");
+    std::fs::write(&gz, gzip(&[header(&dims), vec![0; 4096]].concat())).unwrap();
+    let (err, largest) = largest_allocation(|| read_idx(&gz).unwrap_err());
+    assert!(
+        matches!(err, Error::TooLarge { needed_bytes, .. } if needed_bytes == 1 << 40),
+        "{err:?}"
+    );
+    assert!(largest < 1 << 20, "largest allocation {largest} bytes");
+}
+
+#[test]
+fn a_4_mb_gzip_that_inflates_to_4_gib_is_refused_before_decompressing() {
+    // Concatenated members (legal gzip, read as one stream): one with the header and 1 MiB of
+    // zeros, then 4095 more of 1 MiB of zeros each. The file is about 4 MB; its data 4 GiB,
+    // exactly what the header declares.
+    let dir = scratch_dir("4-gib-gz");
+    let mib = vec![0u8; 1 << 20];
+    let mut file = gzip(&[header(&[4096, 1024, 1024]), mib.clone()].concat());
+    let member = gzip(&mib);
+    for _ in 1..4096 {
+        file.extend_from_slice(&member);
+    }
+    assert!(file.len() < 8 << 20, "{} bytes", file.len());
+    let gz = dir.join("train-images-idx3-ubyte.gz");
+    std::fs::write(&gz, &file).unwrap();
+    let (err, largest) = largest_allocation(|| read_idx(&gz).unwrap_err());
+    assert!(
+        matches!(&err, Error::TooLarge { path, needed_bytes, .. } if path == &gz && *needed_bytes == 1 << 32),
+        "{err:?}"
+    );
+    assert!(largest < 1 << 20, "largest allocation {largest} bytes");
+}
+
+#[test]
+fn counts_are_compared_from_the_headers_before_reading_data() {
+    // 64 Mi labels for 3 images: the mismatch is found without reading the labels.
+    let dir = scratch_dir("count-first");
+    let mut images = header(&[3, 28, 28]);
+    images.resize(16 + 3 * 784, 7);
+    std::fs::write(dir.join("train-images-idx3-ubyte"), &images).unwrap();
+    sparse_idx(&dir.join("train-labels-idx1-ubyte"), &[1 << 26]).unwrap();
+    let (err, largest) = largest_allocation(|| Mnist::load(&dir).unwrap_err());
+    assert!(
+        matches!(err, Error::CountMismatch { images: 3, labels, .. } if labels == 1 << 26),
+        "{err:?}"
+    );
+    assert!(largest < 1 << 20, "largest allocation {largest} bytes");
+}
+
+#[test]
+fn mnist_checks_the_test_files_before_reading_the_training_set() {
+    // A valid 15 MB training set (sparse zeros: blank images, all class 0) and a test set of
+    // 10×10 images: the error comes before the training data is read.
+    let dir = scratch_dir("test-first");
+    let n = 20_000;
+    sparse_idx(&dir.join("train-images-idx3-ubyte"), &[n, 28, 28]).unwrap();
+    sparse_idx(&dir.join("train-labels-idx1-ubyte"), &[n]).unwrap();
+    sparse_idx(&dir.join("t10k-images-idx3-ubyte"), &[2, 10, 10]).unwrap();
+    sparse_idx(&dir.join("t10k-labels-idx1-ubyte"), &[2]).unwrap();
+    let (err, largest) = largest_allocation(|| Mnist::load(&dir).unwrap_err());
+    assert!(
+        matches!(&err, Error::BadHeader { path, .. } if path == &dir.join("t10k-images-idx3-ubyte")),
+        "{err:?}"
+    );
+    assert!(largest < 1 << 20, "largest allocation {largest} bytes");
 }
 
 #[test]

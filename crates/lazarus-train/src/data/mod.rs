@@ -5,7 +5,8 @@
 //!   [`normalize`](Dataset::normalize).
 //! * [`DataLoader`]: batches with seeded per-epoch shuffling and `drop_last`, gathered into
 //!   reusable buffers (no copy of the data set, no allocation per batch).
-//! * [`Mnist`], [`read_idx`], [`idx_dataset`]: MNIST / Fashion-MNIST / any IDX file, raw or `.gz`.
+//! * [`Mnist`], [`read_idx`], [`idx_dataset`]: MNIST / Fashion-MNIST / any IDX file, raw or `.gz`,
+//!   within [`ReadLimits`] (a header cannot make them allocate more than that).
 //! * [`SyntheticDigits`]: MNIST-shaped handwritten-looking digits generated from a seed, so
 //!   examples run on a fresh machine with no download; [`write_png_grid`] to look at them.
 //!
@@ -30,7 +31,10 @@ mod split;
 mod synthetic_digits;
 
 pub use dataset::{Dataset, Sample, Targets};
-pub use idx::{MNIST_MEAN, MNIST_STD, Mnist, MnistOptions, find_data_file, idx_dataset, read_idx};
+pub use idx::{
+    MNIST_MEAN, MNIST_STD, Mnist, MnistOptions, ReadLimits, find_data_file, idx_dataset,
+    idx_dataset_with, read_idx, read_idx_with,
+};
 pub use image_layout::ImageLayout;
 pub use loader::{Batch, DataLoader, Epoch};
 pub use one_hot::one_hot;
