@@ -202,7 +202,7 @@ pub(crate) fn finite(layer: &str, parameter: &str, value: f32) -> Result<f32> {
         Err(invalid(
             layer,
             parameter,
-            format!("must be finite, found {value}"),
+            format!("must be finite, found {}", lazarus_core::Num(value)),
         ))
     }
 }

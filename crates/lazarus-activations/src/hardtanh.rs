@@ -53,7 +53,11 @@ impl Hardtanh {
             return Err(invalid(
                 "hardtanh",
                 "max_val",
-                format!("must be greater than min_val, found min_val={min_val}, max_val={max_val}"),
+                format!(
+                    "must be greater than min_val, found min_val={}, max_val={}",
+                    lazarus_core::Num(min_val),
+                    lazarus_core::Num(max_val)
+                ),
             ));
         }
         Ok(Self {

@@ -76,7 +76,11 @@ impl RRelu {
             return Err(invalid(
                 "rrelu",
                 "lower/upper",
-                format!("need 0 <= lower <= upper, found lower={lower}, upper={upper}"),
+                format!(
+                    "need 0 <= lower <= upper, found lower={}, upper={}",
+                    lazarus_core::Num(lower),
+                    lazarus_core::Num(upper)
+                ),
             ));
         }
         let slopes = Uniform::new_inclusive(lower, upper)

@@ -54,7 +54,7 @@ impl Softplus {
             return Err(invalid(
                 "softplus",
                 "beta",
-                format!("must be positive, found {beta}"),
+                format!("must be positive, found {}", lazarus_core::Num(beta)),
             ));
         }
         Ok(Self {

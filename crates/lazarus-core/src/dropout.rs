@@ -53,7 +53,7 @@ impl Dropout {
             .ok_or_else(|| Error::InvalidConfig {
                 layer: "dropout".into(),
                 parameter: "p".into(),
-                reason: format!("must be in [0, 1), found {p}"),
+                reason: format!("must be in [0, 1), found {}", crate::Num(p)),
             })?;
         Ok(Self {
             p,

@@ -120,7 +120,11 @@ pub fn uniform(tensor: &mut Tensor, low: f32, high: f32, rng: &mut impl Rng) -> 
         return Err(Error::InvalidConfig {
             layer: "init::uniform".into(),
             parameter: "bounds".into(),
-            reason: format!("need low <= high with a finite high - low, found [{low}, {high}]"),
+            reason: format!(
+                "need low <= high with a finite high - low, found [{}, {}]",
+                crate::Num(low),
+                crate::Num(high)
+            ),
         });
     }
     if low == high {
@@ -143,7 +147,11 @@ pub fn normal(tensor: &mut Tensor, mean: f32, std: f32, rng: &mut impl Rng) -> R
         .ok_or_else(|| Error::InvalidConfig {
             layer: "init::normal".into(),
             parameter: "std".into(),
-            reason: format!("need finite mean and std >= 0, found mean {mean}, std {std}"),
+            reason: format!(
+                "need finite mean and std >= 0, found mean {}, std {}",
+                crate::Num(mean),
+                crate::Num(std)
+            ),
         })?;
     *tensor = Tensor::random_using(tensor.raw_dim(), dist, rng);
     Ok(())

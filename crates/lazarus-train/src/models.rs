@@ -44,7 +44,7 @@ pub fn mlp(
         return Err(Error::config(
             "mlp",
             "dropout",
-            format!("must be in [0, 1), found {dropout}"),
+            format!("must be in [0, 1), found {}", lazarus_core::Num(dropout)),
         ));
     }
     let mut model = Sequential::new();

@@ -51,7 +51,7 @@ impl CrossEntropyLoss {
             return Err(Error::InvalidConfig {
                 layer: "cross_entropy".into(),
                 parameter: "label_smoothing".into(),
-                reason: format!("must be in [0, 1], found {epsilon}"),
+                reason: format!("must be in [0, 1], found {}", crate::Num(epsilon)),
             });
         }
         self.label_smoothing = epsilon;

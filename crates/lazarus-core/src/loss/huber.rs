@@ -39,7 +39,7 @@ impl HuberLoss {
             return Err(Error::InvalidConfig {
                 layer: "huber".into(),
                 parameter: "delta".into(),
-                reason: format!("must be finite and positive, found {delta}"),
+                reason: format!("must be finite and positive, found {}", crate::Num(delta)),
             });
         }
         Ok(Self {

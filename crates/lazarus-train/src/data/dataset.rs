@@ -349,14 +349,17 @@ impl Dataset {
             return Err(Error::config(
                 "normalize",
                 "mean",
-                format!("must be finite, found {mean}"),
+                format!("must be finite, found {}", lazarus_core::Num(mean)),
             ));
         }
         if !(std.is_finite() && std > 0.0) {
             return Err(Error::config(
                 "normalize",
                 "std",
-                format!("must be finite and positive, found {std}"),
+                format!(
+                    "must be finite and positive, found {}",
+                    lazarus_core::Num(std)
+                ),
             ));
         }
         let inv = 1.0 / std;

@@ -27,7 +27,7 @@ impl Dataset {
             return Err(Error::config(
                 "split",
                 "fraction",
-                format!("must be in [0, 1], found {fraction}"),
+                format!("must be in [0, 1], found {}", lazarus_core::Num(fraction)),
             ));
         }
         let mut order: Vec<usize> = (0..self.len()).collect();
