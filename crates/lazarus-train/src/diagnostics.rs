@@ -91,14 +91,17 @@ pub struct GradFlow {
     /// The parameter's path (`0.weight`, `1.alpha`).
     pub param: String,
     /// Mean of ‖∇‖₂ over the epoch's steps (before clipping).
+    #[serde(with = "crate::history::json_float")]
     pub mean_norm: f64,
     /// Largest ‖∇‖₂ over the epoch's steps (before clipping).
+    #[serde(with = "crate::history::json_float")]
     pub max_norm: f64,
     /// Mean of ‖Δw‖₂/‖w‖₂ over the measured steps (every
     /// [`update_ratio_every`](DiagnosticsConfig::update_ratio_every)-th), Δw the optimizer's
     /// change and w the value after it:
     /// how fast the parameter moves (around 1e-3 is healthy for SGD; much larger is unstable,
     /// much smaller barely learns).
+    #[serde(with = "crate::history::json_float")]
     pub update_ratio: f64,
 }
 
@@ -113,9 +116,10 @@ pub struct EpochDiagnostics {
     /// Per parameter, in model order.
     pub gradients: Vec<GradFlow>,
     /// The largest total gradient norm (all parameters together, before clipping) of the epoch.
+    #[serde(with = "crate::history::json_float")]
     pub max_total_grad_norm: f64,
     /// The mean total gradient norm (before clipping) over the epoch's steps.
-    #[serde(default)]
+    #[serde(default, with = "crate::history::json_float")]
     pub mean_total_grad_norm: f64,
     /// Optimizer steps in the epoch.
     #[serde(default)]
