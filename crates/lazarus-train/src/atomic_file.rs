@@ -24,8 +24,11 @@
 //!    whose writer is gone.
 //!
 //! The process id in the name is never trusted on its own (ids are reused). Where the file
-//! system does not support locks (some network file systems), condition 3 never holds and
-//! nothing is removed. Cleaning is best effort: it never makes a save fail.
+//! system does not support locks, condition 3 never holds and nothing is removed. (On NFS,
+//! Linux emulates these locks with POSIX record locks, which do not exclude the process that
+//! holds them: two threads of one process saving the same file at the same moment could then
+//! remove each other's temporary, which fails that save with an error; the target is never
+//! harmed.) Cleaning is best effort: it never makes a save fail.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
@@ -68,9 +71,8 @@ pub(crate) fn write_atomically_with_hook(
     before_rename: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
     let started = SystemTime::now();
-    let io = Error::io(path);
     remove_abandoned_temporaries(path, started);
-    let (tmp, mut file) = create_temporary(path).map_err(io)?;
+    let (tmp, mut file) = create_temporary(path).map_err(Error::io(path))?;
     let result = (|| {
         file.write_all(bytes).map_err(Error::io(path))?;
         file.sync_all().map_err(Error::io(path))?;

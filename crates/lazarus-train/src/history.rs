@@ -114,9 +114,7 @@ impl History {
     /// CSV with a header row; missing values are empty cells, NaN and infinities `NaN`, `inf`,
     /// `-inf`, very large or small numbers in scientific notation (`1e-7`, not `0.0000001`).
     pub fn to_csv(&self) -> String {
-        let mut out = String::from(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,samples_per_second,max_grad_norm\n",
-        );
+        let mut out = CSV_COLUMNS.join(",") + "\n";
         // Debug, not Display: the shortest text that reads back to the same f64, with an
         // exponent for very large or small values, and Rust's spellings of NaN and infinity.
         let num = |v: f64| format!("{v:?}");
@@ -157,11 +155,16 @@ impl History {
                 reason,
             };
             let cells: Vec<&str> = line.split(',').collect();
-            if cells.len() != 9 {
-                return Err(bad(format!("expected 9 cells, found {}", cells.len())));
+            if cells.len() != CSV_COLUMNS.len() {
+                return Err(bad(format!(
+                    "expected {} cells, found {}",
+                    CSV_COLUMNS.len(),
+                    cells.len()
+                )));
             }
             let num = |k: usize| -> Result<f64> {
-                parse_f64(cells[k]).map_err(|what| bad(format!("cell {} {what}", k + 1)))
+                parse_f64(cells[k])
+                    .map_err(|what| bad(format!("cell {} ({}) {what}", k + 1, CSV_COLUMNS[k])))
             };
             let opt = |k: usize| -> Result<Option<f64>> {
                 if cells[k].is_empty() {
@@ -173,7 +176,7 @@ impl History {
             history.push(EpochRecord {
                 epoch: cells[0].parse().map_err(|_| {
                     bad(format!(
-                        "cell 1 is not an epoch number: {}",
+                        "cell 1 (epoch) is not an epoch number: {}",
                         json_float::quote(cells[0])
                     ))
                 })?,
@@ -207,6 +210,19 @@ impl History {
         crate::atomic_file::write_atomically(path.as_ref(), self.to_csv().as_bytes())
     }
 }
+
+/// The columns of [`History::to_csv`], in order.
+const CSV_COLUMNS: [&str; 9] = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "lr",
+    "seconds",
+    "samples_per_second",
+    "max_grad_norm",
+];
 
 /// Parse a CSV cell as an f64 under the [module rule](self): `Err` says what is wrong with it.
 fn parse_f64(cell: &str) -> std::result::Result<f64, String> {
@@ -300,10 +316,10 @@ pub(crate) mod json_float {
         word.eq_ignore_ascii_case("inf") || word.eq_ignore_ascii_case("infinity")
     }
 
-    /// `text` in quotes for an error message, cut to 40 characters: a damaged file can hold a
+    /// `text` in quotes for an error message, cut to 24 characters: a damaged file can hold a
     /// 400-digit "number", which is no use in a message.
     pub(crate) fn quote(text: &str) -> String {
-        match text.char_indices().nth(40) {
+        match text.char_indices().nth(24) {
             Some((end, _)) => format!("{:?}... ({} bytes)", &text[..end], text.len()),
             None => format!("{text:?}"),
         }
@@ -674,7 +690,7 @@ mod tests {
             .map(str::len)
             .max()
             .unwrap_or(0);
-        assert!(longest <= 40, "{message}");
+        assert!(longest <= 24, "{message}");
     }
 
     #[test]
