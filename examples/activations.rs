@@ -11,10 +11,14 @@
 //! `lazarus_activations::functional`; and two SVG files: `article.svg` (ReLU, LeakyReLU, PReLU,
 //! ELU and their derivatives over [-5, 5]) and `all.svg` (a grid with every activation).
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use common::Output;
 use lazarus::activations::ACTIVATION_NAMES;
 use lazarus::activations::functional as f;
 use lazarus::train::plot::{Chart, Series, write_svg};
@@ -174,16 +178,17 @@ fn properties(value: &dyn Fn(f32) -> f32, grad: &dyn Fn(f32) -> f32) -> Properti
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = Output::default();
     let yes = |b: bool| if b { "yes" } else { "no" };
-    println!(
+    out.line(format_args!(
         "{:<12} {:>8} {:>8} {:>7} {:>10} {:>12} {:>9}  dead region (f' = 0 exactly)",
         "activation", "bounded<", "bounded>", "smooth", "monotonic", "E[f(Z)]", "f'(-2)"
-    );
+    ));
     let mut grid = Vec::new();
     for name in ACTIVATION_NAMES {
         let (value, grad) = curves(name);
         let p = properties(&value, &grad);
-        println!(
+        out.line(format_args!(
             "{:<12} {:>8} {:>8} {:>7} {:>10} {:>12.4} {:>9.4}  {}",
             name,
             yes(p.bounded_below),
@@ -193,7 +198,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             p.normal_mean,
             p.grad_at_minus_2,
             p.dead_region
-        );
+        ));
         grid.push(Chart {
             title: (*name).into(),
             x_label: "x".into(),
@@ -204,12 +209,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             ],
         });
     }
-    println!(
+    out.line(format_args!(
         "\nE[f(Z)] is the mean output for a standard-normal input: ReLU's is far from 0 (about 0.40),\n\
          ELU and SELU pull it towards 0, the \"reduced bias shift\" of the article. f'(-2) is the\n\
          gradient a unit with a negative input passes back: 0 for ReLU (it can die), small for the\n\
          leaky variants (it can recover)."
-    );
+    ));
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     // The article's four, values and derivatives. LeakyReLU's slope is drawn at 0.1 so that it
     // can be told from ReLU (PyTorch's default, 0.01, is the one in the table).
@@ -251,16 +256,13 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     write_svg(args.out.join("article.svg"), &[values, derivatives], 2)?;
     write_svg(args.out.join("all.svg"), &grid, 4)?;
-    println!("\nPlots: {}/{{article,all}}.svg", args.out.display());
-    Ok(())
+    out.line(format_args!(
+        "\nPlots: {}/{{article,all}}.svg",
+        args.out.display()
+    ));
+    Ok(out.finish()?)
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with_args(|args: Args| run(&args))
 }

@@ -21,10 +21,14 @@
 //! * `diagnostics`: `trainer` with the diagnostics on (dead units, gradient norms, update
 //!   ratios every batch): the price of watching.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
+use common::Output;
 use lazarus::core::loss::{CrossEntropyLoss, Loss};
 use lazarus::core::{Layer, Mode, Sequential};
 use lazarus::optim::{Optimizer, Sgd};
@@ -74,13 +78,7 @@ const LR: f32 = 0.05;
 const MOMENTUM: f64 = 0.9;
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with_args(run)
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -113,8 +111,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         "first_epoch_seconds": times[0],
         "final_loss": loss,
     });
-    println!("{line}");
-    Ok(())
+    let mut out = Output::default();
+    out.line(line);
+    Ok(out.finish()?)
 }
 
 fn median(sorted: &[f64]) -> f64 {

@@ -9,9 +9,14 @@
 //! You will see ten rows of 28 × 28 digits (row r holds the digit r, unless `--shuffled`), each
 //! in its own slant, size, stroke width and noise level.
 
+#[path = "common/mod.rs"]
+mod common;
+
+use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use common::Output;
 use lazarus_train::data::{SyntheticDigits, write_png_grid};
 
 /// Write a PNG grid of synthetic digits.
@@ -31,18 +36,22 @@ struct Args {
     shuffled: bool,
 }
 
-fn main() -> Result<(), lazarus_train::Error> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    common::main_with_args(run)
+}
+
+fn run(args: Args) -> Result<(), lazarus_train::Error> {
+    let mut out = Output::default();
     let generator = SyntheticDigits::new(args.seed);
 
     let start = Instant::now();
     let n = 60_000;
     let digits = generator.generate(n)?;
     let seconds = start.elapsed().as_secs_f64();
-    println!(
+    out.line(format_args!(
         "generated {n} digits in {seconds:.2} s ({:.0} digits/s)",
         n as f64 / seconds
-    );
+    ));
 
     let shown = if args.shuffled {
         // At most the whole set: a huge --cols is then refused by write_png_grid.
@@ -61,6 +70,6 @@ fn main() -> Result<(), lazarus_train::Error> {
         digits.subset(&order)?
     };
     write_png_grid(&shown, 10, args.cols, &args.out)?;
-    println!("wrote {}", args.out.display());
-    Ok(())
+    out.line(format_args!("wrote {}", args.out.display()));
+    out.finish()
 }

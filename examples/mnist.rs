@@ -9,6 +9,12 @@
 //! What you will see: the model summary, a progress bar per epoch (one line per epoch when
 //! stdout is not a terminal), the dead-unit summary per activation layer, a 10×10 confusion
 //! matrix, and one summary line: test accuracy, test loss, epochs, wall time, samples/s.
+//!
+//! If standard output fails (`> /dev/full`, a closed pipe), the run still trains and writes the
+//! files it was asked for, then exits with code 1 and one line on stderr.
+
+#[path = "common/mod.rs"]
+mod common;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +24,7 @@ use clap::{Parser, ValueEnum};
 use lazarus::activations::ACTIVATION_NAMES;
 use lazarus::core::loss::CrossEntropyLoss;
 use lazarus::optim::{Adam, AdamW, CosineAnnealingLr, OneCycleLr, Optimizer, RmsProp, Sgd, StepLr};
+use lazarus::train::atomic_file::write_atomically;
 use lazarus::train::data::{Dataset, Mnist, SyntheticDigits};
 use lazarus::train::diagnostics::DiagnosticsConfig;
 use lazarus::train::metrics::ConfusionMatrix;
@@ -25,6 +32,9 @@ use lazarus::train::models::mlp;
 use lazarus::train::{Trainer, Verbosity};
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::json;
+
+use common::Output;
+pub use common::exit_code;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OptimizerKind {
@@ -109,20 +119,10 @@ pub struct Args {
     plot: Option<PathBuf>,
 }
 
+/// A failure is one line on stderr (the typed error's message) and exit code 1: no panic, no
+/// backtrace.
 fn main() -> ExitCode {
-    exit_code(run(Args::parse()))
-}
-
-/// A failure is one line on stderr (the typed error's message) and a non-zero exit code: no
-/// panic, no backtrace.
-pub fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with_args(run)
 }
 
 fn load_data(args: &Args) -> Result<(Dataset, Dataset, &'static str), lazarus::train::Error> {
@@ -180,18 +180,20 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     sizes.extend(&args.hidden);
     sizes.push(train.num_classes().unwrap_or(10));
     let model = mlp(&sizes, &args.activation, args.dropout, &mut rng)?;
+    let mut out = Output::default();
     if !args.quiet {
-        println!(
+        out.line(format_args!(
             "Training on {source}: {} train / {} test samples",
             train.len(),
             test.len()
-        );
-        println!("{}", model.summary(&[args.batch_size, sizes[0]])?);
+        ));
+        out.line(model.summary(&[args.batch_size, sizes[0]])?);
     }
 
     let (opt, lr) = optimizer(&args)?;
     let steps_per_epoch = train.len().div_ceil(args.batch_size.max(1));
-    let verbosity = if args.quiet {
+    // Once stdout has failed, the trainer's lines would fail too (and stop the training).
+    let verbosity = if args.quiet || out.failed() {
         Verbosity::Silent
     } else {
         Verbosity::Auto
@@ -219,7 +221,10 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(path) = &args.resume {
         let epoch = trainer.resume_from(path)?;
         if !args.quiet {
-            println!("Resumed from {} after epoch {epoch}", path.display());
+            out.line(format_args!(
+                "Resumed from {} after epoch {epoch}",
+                path.display()
+            ));
         }
     }
 
@@ -237,10 +242,12 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     if !args.quiet {
         if let Some(diagnostics) = history.last().and_then(|r| r.diagnostics.as_ref()) {
-            println!("\nDead / inactive units after the last epoch:");
-            print!("{}", diagnostics.table());
+            out.line("\nDead / inactive units after the last epoch:");
+            out.line(diagnostics.table());
         }
-        println!("\nConfusion matrix (rows: true class, columns: predicted):\n{confusion}\n");
+        out.line(format_args!(
+            "\nConfusion matrix (rows: true class, columns: predicted):\n{confusion}\n"
+        ));
     }
     if let Some(dir) = &args.plot {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -260,16 +267,16 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .sum::<f64>()
             .max(1e-9);
     let epochs = trainer.epochs_done();
-    println!(
+    out.line(format_args!(
         "test accuracy {:.4} - test loss {:.4} - {epochs} epochs - {:.1}s wall ({:.1}s training) - {:.0} samples/s",
         evaluation.accuracy.unwrap_or(0.0),
         evaluation.loss,
         wall.elapsed().as_secs_f64(),
         train_seconds,
         samples_per_second
-    );
+    ));
     if let Some(path) = &args.metrics_out {
-        let out = json!({
+        let metrics = json!({
             "history": history,
             "final": {
                 "test_accuracy": evaluation.accuracy,
@@ -281,8 +288,8 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 "confusion_matrix": confusion.counts.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
             },
         });
-        std::fs::write(path, serde_json::to_string_pretty(&out)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        write_atomically(path, serde_json::to_string_pretty(&metrics)?.as_bytes())?;
     }
-    Ok(())
+    // Only now, with every file written: a failed stdout ends the run with exit code 1.
+    Ok(out.finish()?)
 }

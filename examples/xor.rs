@@ -2,13 +2,24 @@
 //!
 //! `cargo run --release --example xor` prints the four predictions and the saved file's name.
 
+#[path = "common/mod.rs"]
+mod common;
+
+use std::process::ExitCode;
+
+use common::{Output, exit_code};
 use lazarus::prelude::*;
 use lazarus::train::checkpoint::{load_model, save_model};
 use lazarus::train::data::Dataset;
 use lazarus::train::models::mlp;
 use rand::{SeedableRng, rngs::StdRng};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    exit_code(run())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = Output::default();
     // The four XOR points and their classes.
     let x = Tensor::from_shape_vec(vec![4, 2], vec![0., 0., 0., 1., 1., 0., 1., 1.])?;
     let data = Dataset::from_labels(x.clone(), vec![0, 1, 1, 0], 2)?;
@@ -22,7 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .verbosity(Verbosity::Silent);
     trainer.fit(&data, None)?;
     let predictions = trainer.predict(x.view())?;
-    println!("XOR predictions for (0,0) (0,1) (1,0) (1,1): {predictions:?}");
+    out.line(format_args!(
+        "XOR predictions for (0,0) (0,1) (1,0) (1,1): {predictions:?}"
+    ));
 
     // Save in safetensors (PyTorch state_dict names), then load into a fresh model.
     let path = std::env::temp_dir().join("lazarus_xor.safetensors");
@@ -30,7 +43,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut fresh = mlp(&[2, 16, 2], "relu", 0.0, &mut StdRng::seed_from_u64(1))?;
     load_model(&path, &mut fresh)?;
     let logits = fresh.forward(x.view(), Mode::Eval)?;
-    println!("reloaded from {}: logits\n{logits:.3}", path.display());
-    assert_eq!(predictions, [0, 1, 1, 0]);
-    Ok(())
+    out.line(format_args!(
+        "reloaded from {}: logits\n{logits:.3}",
+        path.display()
+    ));
+    if predictions != [0, 1, 1, 0] {
+        return Err(format!("XOR not learned: predictions {predictions:?}").into());
+    }
+    Ok(out.finish()?)
 }

@@ -1,7 +1,8 @@
 //! The dying-ReLU lab's logic, callable from `main.rs` and from `tests/lab.rs`.
 //!
-//! Three experiments, each returning its numbers as JSON (the `--json` output) and printing a
-//! table:
+//! Three experiments, each returning its numbers as JSON (the `--json` output), with a function
+//! that turns them into the table `main.rs` prints (after writing the JSON, so that a failing
+//! stdout cannot lose the results):
 //!
 //! * [`run_lab`]: the same MLP, from the same seed, trained with ReLU, LeakyReLU, PReLU and ELU
 //!   (and any other activation by name) under a gentle setting and a harsh one that kills ReLU
@@ -320,8 +321,9 @@ pub fn settings(config: &LabConfig) -> Vec<Setting> {
     out
 }
 
-/// Train every activation under every setting; print the comparison and write the plots.
-/// Returns `{"config": …, "rows": [one per activation × setting], "seconds": …}`.
+/// Train every activation under every setting and write the plots. Returns `{"config": …,
+/// "rows": [one per activation × setting], "seconds": …}`; [`comparison_table`] of the rows is
+/// what to print.
 ///
 /// # Errors
 /// A library error other than a diverging run (which is recorded in its row), or a plot file
@@ -338,14 +340,9 @@ pub fn run_lab(config: &LabConfig) -> LabResult<Value> {
             rows.push(run_one(config, &data, activation, &setting)?);
         }
     }
-    println!("{}", comparison_table(&rows));
     if let Some(dir) = &config.out {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         write_lab_plots(dir, &rows)?;
-        println!(
-            "Plots: {}/{{silent_units,loss,prelu_slopes}}.svg",
-            dir.display()
-        );
     }
     Ok(json!({
         "config": {
@@ -683,7 +680,8 @@ fn check_size(option: &str, value: usize, max: usize) -> LabResult<()> {
 }
 
 /// Monte Carlo estimate of the probability of being born dead, per activation, width and
-/// depth, in the two senses of [`first_dead_layers`]. Prints the tables; returns the JSON.
+/// depth, in the two senses of [`first_dead_layers`]. Returns the JSON; [`born_dead_tables`]
+/// of it is what to print.
 ///
 /// # Errors
 /// A grid, depth or width of 0 or too large for memory; initializer errors.
@@ -737,17 +735,11 @@ pub fn born_dead(config: &BornDeadConfig) -> LabResult<Value> {
         "probabilities": results,
         "seconds": seconds,
     });
-    print!("{}", born_dead_tables(&out, &config.shown_depths));
-    println!(
-        "{} networks per cell, {} activations x {} widths, in {seconds:.2}s",
-        config.networks,
-        BORN_DEAD_ACTIVATIONS.len(),
-        config.widths.len()
-    );
     Ok(out)
 }
 
-/// The printed tables of [`born_dead`]: rows depth, columns width, per activation and sense.
+/// The printed tables of [`born_dead`]: rows depth, columns width, per activation and sense;
+/// then what they show and how long it took.
 pub fn born_dead_tables(out: &Value, shown_depths: &[usize]) -> String {
     let mut s = String::new();
     let widths: Vec<String> = out["config"]["widths"]
@@ -797,6 +789,14 @@ pub fn born_dead_tables(out: &Value, shown_depths: &[usize]) -> String {
          cannot be born dead this way; a rare non-zero entry for a deep width-2 LeakyReLU net is f32\n\
          underflow (every negative unit multiplies the signal by 0.01 until it rounds to 0)."
     );
+    let _ = write!(
+        s,
+        "{} networks per cell, {} activations x {} widths, in {:.2}s",
+        out["config"]["networks_per_cell"],
+        out["probabilities"].as_object().map_or(0, |p| p.len()),
+        widths.len(),
+        out["seconds"].as_f64().unwrap_or(f64::NAN)
+    );
     s
 }
 
@@ -828,7 +828,8 @@ fn probe_cases() -> Vec<(&'static str, Scalar, &'static str)> {
 }
 
 /// Standard deviation of each layer's output for a standard-normal batch through a deep plain
-/// network (zero biases), per activation and initialization. Prints the table; returns JSON.
+/// network (zero biases), per activation and initialization. Returns the JSON;
+/// [`init_probe_table`] of it is what to print.
 ///
 /// # Errors
 /// A depth, width or batch of 0 or too large for memory; initializer or shape errors.
@@ -874,11 +875,6 @@ pub fn init_probe(config: &InitProbeConfig) -> LabResult<Value> {
         "columns": columns,
         "seconds": seconds,
     });
-    print!("{}", init_probe_table(&out));
-    println!(
-        "({} layers x {} cases of a [{}, {}] batch in {seconds:.2}s)",
-        config.depth, 8, config.batch, config.width
-    );
     Ok(out)
 }
 
@@ -916,6 +912,14 @@ pub fn init_probe_table(out: &Value) -> String {
          half and keeps it steady. SELU with LeCun init stays at std 1 (self-normalizing; for a square\n\
          layer Xavier's variance 2/(fan_in + fan_out) equals LeCun's 1/fan_in, hence equal columns).\n\
          ELU with He's ReLU gain grows slowly: its negative side is not zero, so sqrt(2) is too much."
+    );
+    let _ = write!(
+        s,
+        "({depth} layers x {} cases of a [{}, {}] batch in {:.2}s)",
+        columns.len(),
+        out["config"]["batch"],
+        out["config"]["width"],
+        out["seconds"].as_f64().unwrap_or(f64::NAN)
     );
     s
 }

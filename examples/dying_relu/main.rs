@@ -15,14 +15,21 @@
 //! still passes gradient. A table shows accuracy, % silent units per layer at initialization and
 //! at the end, how many died and revived, PReLU's learned slopes and the largest gradient norm;
 //! SVG plots in `lab_out/` show the same story as curves.
+//!
+//! If standard output fails (`> /dev/full`, a closed pipe), the `--json` file and the plots are
+//! still written, then the run exits with code 1 and one line on stderr.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod lab;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use common::Output;
 use lazarus::activations::ACTIVATION_NAMES;
+use lazarus::train::atomic_file::write_atomically;
 
 /// The dying-ReLU lab: the same network with ReLU and its variants, side by side.
 ///
@@ -133,42 +140,45 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with_args(run)
 }
 
-/// Run what `args` ask for.
+/// Run what `args` ask for: compute, write the JSON, then print the tables.
 pub fn run(args: Args) -> lab::LabResult<()> {
-    let out = match &args.command {
+    let mut out = Output::default();
+    let (results, report) = match &args.command {
         Some(Command::BornDead {
             widths,
             max_depth,
             networks,
             grid,
             show_depths,
-        }) => lab::born_dead(&lab::BornDeadConfig {
-            widths: widths.clone(),
-            max_depth: *max_depth,
-            networks: *networks,
-            grid: *grid,
-            seed: args.seed,
-            shown_depths: show_depths.clone(),
-        })?,
+        }) => {
+            let results = lab::born_dead(&lab::BornDeadConfig {
+                widths: widths.clone(),
+                max_depth: *max_depth,
+                networks: *networks,
+                grid: *grid,
+                seed: args.seed,
+                shown_depths: show_depths.clone(),
+            })?;
+            let report = lab::born_dead_tables(&results, show_depths);
+            (results, report)
+        }
         Some(Command::InitProbe {
             depth,
             width,
             batch,
-        }) => lab::init_probe(&lab::InitProbeConfig {
-            depth: *depth,
-            width: *width,
-            batch: *batch,
-            seed: args.seed,
-        })?,
+        }) => {
+            let results = lab::init_probe(&lab::InitProbeConfig {
+                depth: *depth,
+                width: *width,
+                batch: *batch,
+                seed: args.seed,
+            })?;
+            let report = lab::init_probe_table(&results);
+            (results, report)
+        }
         None => {
             let mut activations: Vec<String> = lab::ARTICLE_ACTIVATIONS
                 .iter()
@@ -179,7 +189,7 @@ pub fn run(args: Args) -> lab::LabResult<()> {
                     activations.push(a.clone());
                 }
             }
-            println!(
+            out.line(format_args!(
                 "Same MLP (784-{}-10), same seed {}, {} synthetic digits, {} epochs.\n\
                  gentle: SGD lr {} momentum {}, PyTorch's default init.\n\
                  harsh:  Adam lr {}{}: a learning rate 20x Adam's usual, so that early steps throw\n\
@@ -200,8 +210,9 @@ pub fn run(args: Args) -> lab::LabResult<()> {
                 args.harsh_lr,
                 args.harsh_bias
                     .map_or(String::new(), |b| format!(", hidden biases start at {b}")),
-            );
-            lab::run_lab(&lab::LabConfig {
+            ));
+            let plots = (!args.no_plots).then(|| args.out.clone());
+            let results = lab::run_lab(&lab::LabConfig {
                 seed: args.seed,
                 epochs: args.epochs,
                 train_samples: args.train_samples,
@@ -215,13 +226,23 @@ pub fn run(args: Args) -> lab::LabResult<()> {
                 explosive_lr: args.explosive_lr,
                 momentum: args.momentum,
                 clip_norm: args.clip_norm,
-                out: (!args.no_plots).then(|| args.out.clone()),
-            })?
+                out: plots.clone(),
+            })?;
+            let rows = results["rows"].as_array().map_or(&[][..], Vec::as_slice);
+            let mut report = lab::comparison_table(rows);
+            if let Some(dir) = plots {
+                report += &format!(
+                    "\nPlots: {}/{{silent_units,loss,prelu_slopes}}.svg",
+                    dir.display()
+                );
+            }
+            (results, report)
         }
     };
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&out)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        write_atomically(path, serde_json::to_string_pretty(&results)?.as_bytes())?;
     }
-    Ok(())
+    out.line(report);
+    // Only now, with every file written: a failed stdout ends the run with exit code 1.
+    Ok(out.finish()?)
 }

@@ -297,7 +297,7 @@ impl Callback for ModelCheckpoint {
                     e.record.epoch,
                     self.path.display()
                 );
-                crate::output::write_line(crate::output::Stream::Stderr, &message)?;
+                crate::console::eprint_line(&message)?;
                 // The file still holds the previous best, and the bar for the next save stays there.
                 self.best = previous_best;
                 Ok(Control::Continue)

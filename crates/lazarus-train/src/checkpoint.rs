@@ -353,7 +353,7 @@ fn decode(view: &StView<'_>) -> std::result::Result<Tensor, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::atomic_file::{temporary_path, write_atomically_with_hook};
+    use crate::atomic_file::{temporaries_of, write_atomically_with_hook};
     use lazarus_core::Linear;
     use rand::{SeedableRng, rngs::StdRng};
 
@@ -370,7 +370,7 @@ mod tests {
         let bytes = encode(&path, &new, None).unwrap();
         // The temporary file is fully written, then the "crash" happens before the rename.
         let crash = write_atomically_with_hook(&path, &bytes, || {
-            assert!(temporary_path(&path).exists());
+            assert_eq!(temporaries_of(&path).len(), 1);
             Err(Error::config(
                 "test",
                 "crash",
@@ -384,7 +384,7 @@ mod tests {
             "the previous checkpoint is intact"
         );
         assert!(
-            !temporary_path(&path).exists(),
+            temporaries_of(&path).is_empty(),
             "the temporary file is cleaned up"
         );
 

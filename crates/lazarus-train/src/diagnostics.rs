@@ -31,9 +31,13 @@ mod report;
 mod units;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+use std::sync::Arc;
 
 use lazarus_core::{Layer, Tensor, TensorView, reuse_buffer, sum_squared_difference, sum_squares};
 use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
 
 pub use report::{diagnostics_csv, plot_silent_fractions};
 pub use units::{BornDead, LayerUnits, Silence, UnitTracker, born_dead_check, output_is_constant};
@@ -52,7 +56,8 @@ pub struct DiagnosticsConfig {
     pub spike_factor: f64,
     /// Warn when a parameter's gradient norm stays below this for a whole epoch (1e-7).
     pub vanishing_norm: f64,
-    /// Print warnings to stderr (each kind once per layer or parameter).
+    /// Print warnings to stderr (each kind once per layer or parameter). When stderr fails,
+    /// later warnings are only recorded and [`Diagnostics::end_epoch`] reports the failure.
     pub warnings: bool,
     /// Print the per-layer table ([`EpochDiagnostics::table`]) after each epoch.
     pub print_table: bool,
@@ -86,14 +91,17 @@ pub struct GradFlow {
     /// The parameter's path (`0.weight`, `1.alpha`).
     pub param: String,
     /// Mean of ‖∇‖₂ over the epoch's steps (before clipping).
+    #[serde(with = "crate::history::json_float")]
     pub mean_norm: f64,
     /// Largest ‖∇‖₂ over the epoch's steps (before clipping).
+    #[serde(with = "crate::history::json_float")]
     pub max_norm: f64,
     /// Mean of ‖Δw‖₂/‖w‖₂ over the measured steps (every
     /// [`update_ratio_every`](DiagnosticsConfig::update_ratio_every)-th), Δw the optimizer's
     /// change and w the value after it:
     /// how fast the parameter moves (around 1e-3 is healthy for SGD; much larger is unstable,
     /// much smaller barely learns).
+    #[serde(with = "crate::history::json_float")]
     pub update_ratio: f64,
 }
 
@@ -108,9 +116,10 @@ pub struct EpochDiagnostics {
     /// Per parameter, in model order.
     pub gradients: Vec<GradFlow>,
     /// The largest total gradient norm (all parameters together, before clipping) of the epoch.
+    #[serde(with = "crate::history::json_float")]
     pub max_total_grad_norm: f64,
     /// The mean total gradient norm (before clipping) over the epoch's steps.
-    #[serde(default)]
+    #[serde(default, with = "crate::history::json_float")]
     pub mean_total_grad_norm: f64,
     /// Optimizer steps in the epoch.
     #[serde(default)]
@@ -176,11 +185,11 @@ const MIN_SPIKE_HISTORY: usize = 10;
 /// diagnostics.before_step(&model);
 /// model.visit_params_mut(&mut |_, p| p.value.scaled_add(-0.1, &p.grad)); // plain SGD
 /// diagnostics.after_step(&model);
-/// let epoch = diagnostics.end_epoch(Vec::new());
+/// let epoch = diagnostics.end_epoch(Vec::new())?;
 /// assert_eq!(epoch.steps, 1);
 /// assert_eq!(epoch.gradients[0].param, "0.weight");
 /// assert_eq!(epoch.train_units[0].units, 4);
-/// # Ok::<(), lazarus_core::Error>(())
+/// # Ok::<(), lazarus_train::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics {
@@ -202,6 +211,9 @@ pub struct Diagnostics {
     born_dead: Option<BornDead>,
     warned: BTreeSet<String>,
     pending_warnings: Vec<String>,
+    /// The first failed warning print of the epoch, for [`end_epoch`](Self::end_epoch) to
+    /// report (shared, so that the diagnostics stay `Clone`).
+    stderr_failure: Option<Arc<io::Error>>,
 }
 
 impl Diagnostics {
@@ -313,9 +325,21 @@ impl Diagnostics {
     }
 
     fn warn(&mut self, key: String, message: String) {
+        self.warn_to(&mut io::stderr().lock(), key, message);
+    }
+
+    /// Record a warning once per `key` and, if asked, print it to `out` (stderr). A failed
+    /// print is kept for [`end_epoch`](Self::end_epoch): the hooks that raise warnings do not
+    /// return errors, and a warning is not worth stopping a step for.
+    fn warn_to(&mut self, out: &mut dyn Write, key: String, message: String) {
         if self.warned.insert(key) {
-            if self.config.warnings {
-                eprintln!("warning: {message}");
+            if self.config.warnings && self.stderr_failure.is_none() {
+                let line = format_args!("warning: {message}");
+                if let Err(Error::Output { source, .. }) =
+                    crate::console::write_line(out, "stderr", &line)
+                {
+                    self.stderr_failure = Some(Arc::new(source));
+                }
             }
             self.pending_warnings.push(message);
         }
@@ -352,7 +376,11 @@ impl Diagnostics {
     /// Close the epoch: per-layer silent units (and revivals), per-parameter gradient flow,
     /// warnings. `validation` holds the silent units measured on the validation set, if any
     /// (from [`UnitTracker::forward_eval`]).
-    pub fn end_epoch(&mut self, validation: Vec<LayerUnits>) -> EpochDiagnostics {
+    ///
+    /// # Errors
+    /// [`Error::Output`] when printing a warning of the epoch to stderr failed (the epoch is
+    /// closed all the same; the next one starts afresh).
+    pub fn end_epoch(&mut self, validation: Vec<LayerUnits>) -> Result<EpochDiagnostics> {
         let train_units = std::mem::take(&mut self.train)
             .report(Some(&mut self.previous_silent), self.config.list_dead_units);
         for u in &train_units {
@@ -414,6 +442,59 @@ impl Diagnostics {
         self.sum_total_norm = 0.0;
         self.steps = 0;
         self.clipped_steps = 0;
-        report
+        match self.stderr_failure.take() {
+            None => Ok(report),
+            Some(failure) => Err(Error::Output {
+                stream: "stderr",
+                source: Arc::try_unwrap(failure)
+                    .unwrap_or_else(|shared| io::Error::new(shared.kind(), shared.to_string())),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::FullDisk;
+
+    #[test]
+    fn a_failing_stderr_is_reported_by_end_epoch_not_a_panic() {
+        let mut d = Diagnostics::new(DiagnosticsConfig::default());
+        d.warn_to(&mut FullDisk, "a".into(), "first".into());
+        d.warn_to(&mut FullDisk, "b".into(), "second".into());
+        let err = d.end_epoch(Vec::new()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Output {
+                    stream: "stderr",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().starts_with("writing to stderr failed: "),
+            "{err}"
+        );
+        // Reported once; the next epoch starts afresh.
+        assert!(d.end_epoch(Vec::new()).is_ok());
+    }
+
+    #[test]
+    fn warnings_are_printed_once_and_recorded_even_when_printing_is_off() {
+        let mut d = Diagnostics::new(DiagnosticsConfig::default());
+        let mut out = Vec::new();
+        d.warn_to(&mut out, "a".into(), "first".into());
+        d.warn_to(&mut out, "a".into(), "first again".into());
+        assert_eq!(String::from_utf8(out).unwrap(), "warning: first\n");
+        let mut quiet = Diagnostics::new(DiagnosticsConfig {
+            warnings: false,
+            ..DiagnosticsConfig::default()
+        });
+        quiet.warn_to(&mut FullDisk, "a".into(), "recorded".into());
+        let report = quiet.end_epoch(Vec::new()).unwrap();
+        assert_eq!(report.warnings, ["recorded"]);
     }
 }

@@ -330,6 +330,17 @@ pub enum Error {
         /// The number of classes required.
         num_classes: usize,
     },
+
+    /// Writing to standard output or standard error failed (a full disk, a closed pipe, ...):
+    /// what `println!` would have turned into a panic.
+    #[error("writing to {stream} failed: {source}")]
+    Output {
+        /// `stdout` or `stderr`.
+        stream: &'static str,
+        /// What the operating system reported.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {

@@ -1,4 +1,22 @@
 //! `History`: one record per epoch, exported to JSON and CSV, plotted to SVG.
+//!
+//! # Non-finite values
+//!
+//! A diverged run measures NaN or infinite losses and norms, and its history keeps them, so one
+//! rule holds for every number of a history (and of the [`EpochDiagnostics`] it carries):
+//!
+//! * A NaN or an infinity is written as `NaN`, `inf` or `-inf`: as a JSON string (JSON has no
+//!   such numbers; `null` would lose the value and is an absent value here), as a bare CSV cell.
+//! * Reading accepts those spellings (and Rust's others: `nan`, `+inf`, `infinity`, any case).
+//! * A finite decimal too large for its type (`1e400` for an f64; above 3.4e38 for an f32
+//!   field of the diagnostics) is an error, not silently infinity: no history writes it.
+//! * JSON files written before this rule hold `null` for a NaN; in a field that cannot be
+//!   absent it is read back as NaN.
+//!
+//! So whatever [`to_json`](History::to_json) or [`to_csv`](History::to_csv) writes,
+//! [`from_json`](History::from_json) or [`from_csv`](History::from_csv) reads back unchanged.
+//!
+//! [`EpochDiagnostics`]: crate::diagnostics::EpochDiagnostics
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -13,20 +31,28 @@ pub struct EpochRecord {
     /// Epoch number, counting from 1.
     pub epoch: usize,
     /// Mean training loss over the epoch's samples (measured during training, in training mode).
+    #[serde(with = "json_float")]
     pub train_loss: f64,
     /// Training accuracy over the epoch, for class targets.
+    #[serde(default, with = "json_float::option")]
     pub train_accuracy: Option<f64>,
     /// Loss on the validation set after the epoch, in evaluation mode.
+    #[serde(default, with = "json_float::option")]
     pub val_loss: Option<f64>,
     /// Accuracy on the validation set, for class targets.
+    #[serde(default, with = "json_float::option")]
     pub val_accuracy: Option<f64>,
     /// Learning rate used during the epoch (at its start, for per-batch schedules).
+    #[serde(with = "json_float")]
     pub lr: f64,
     /// Wall time of the epoch's training passes, in seconds (validation excluded).
+    #[serde(with = "json_float")]
     pub seconds: f64,
     /// Training samples per second.
+    #[serde(with = "json_float")]
     pub samples_per_second: f64,
     /// With gradient clipping: the largest total gradient norm seen before clipping.
+    #[serde(default, with = "json_float::option")]
     pub max_grad_norm: Option<f64>,
     /// Diagnostics collected during the epoch (dead units, gradient flow), when enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,10 +88,11 @@ impl History {
         self.epochs.last()
     }
 
-    /// Pretty-printed JSON.
+    /// Pretty-printed JSON; NaN and infinities as the strings `"NaN"`, `"inf"`, `"-inf"` (see
+    /// the [module docs](self)).
     ///
     /// # Errors
-    /// [`Error::Json`] if serialization fails (it does not for finite numbers; NaN becomes null).
+    /// [`Error::Json`] if serialization fails (it does not: every value has a spelling).
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self).map_err(|e| Error::Json {
             path: None,
@@ -76,7 +103,7 @@ impl History {
     /// Parse JSON written by [`to_json`](History::to_json).
     ///
     /// # Errors
-    /// [`Error::Json`] for malformed input.
+    /// [`Error::Json`] for malformed input, a missing field, or a number out of its type's range.
     pub fn from_json(text: &str) -> Result<Self> {
         serde_json::from_str(text).map_err(|e| Error::Json {
             path: None,
@@ -84,24 +111,26 @@ impl History {
         })
     }
 
-    /// CSV with a header row; missing values are empty cells.
+    /// CSV with a header row; missing values are empty cells, NaN and infinities `NaN`, `inf`,
+    /// `-inf`, very large or small numbers in scientific notation (`1e-7`, not `0.0000001`).
     pub fn to_csv(&self) -> String {
-        let mut out = String::from(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,samples_per_second,max_grad_norm\n",
-        );
-        let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let mut out = CSV_COLUMNS.join(",") + "\n";
+        // Debug, not Display: the shortest text that reads back to the same f64, with an
+        // exponent for very large or small values, and Rust's spellings of NaN and infinity.
+        let num = |v: f64| format!("{v:?}");
+        let cell = |v: Option<f64>| v.map(num).unwrap_or_default();
         for r in &self.epochs {
             let _ = writeln!(
                 out,
                 "{},{},{},{},{},{},{},{},{}",
                 r.epoch,
-                r.train_loss,
+                num(r.train_loss),
                 cell(r.train_accuracy),
                 cell(r.val_loss),
                 cell(r.val_accuracy),
-                r.lr,
-                r.seconds,
-                r.samples_per_second,
+                num(r.lr),
+                num(r.seconds),
+                num(r.samples_per_second),
                 cell(r.max_grad_norm)
             );
         }
@@ -111,7 +140,8 @@ impl History {
     /// Parse CSV written by [`to_csv`](History::to_csv) (diagnostics are not part of the CSV).
     ///
     /// # Errors
-    /// [`Error::Csv`] naming the line that does not parse.
+    /// [`Error::Csv`] naming the line and cell that do not parse: not a number, or a finite
+    /// decimal beyond f64's range (`1e400`; write `inf` for an infinite value).
     pub fn from_csv(text: &str) -> Result<Self> {
         let mut history = History::default();
         for (i, line) in text
@@ -125,13 +155,16 @@ impl History {
                 reason,
             };
             let cells: Vec<&str> = line.split(',').collect();
-            if cells.len() != 9 {
-                return Err(bad(format!("expected 9 cells, found {}", cells.len())));
+            if cells.len() != CSV_COLUMNS.len() {
+                return Err(bad(format!(
+                    "expected {} cells, found {}",
+                    CSV_COLUMNS.len(),
+                    cells.len()
+                )));
             }
             let num = |k: usize| -> Result<f64> {
-                cells[k]
-                    .parse()
-                    .map_err(|_| bad(format!("cell {} is not a number: {:?}", k + 1, cells[k])))
+                parse_f64(cells[k])
+                    .map_err(|what| bad(format!("cell {} ({}) {what}", k + 1, CSV_COLUMNS[k])))
             };
             let opt = |k: usize| -> Result<Option<f64>> {
                 if cells[k].is_empty() {
@@ -141,9 +174,12 @@ impl History {
                 }
             };
             history.push(EpochRecord {
-                epoch: cells[0]
-                    .parse()
-                    .map_err(|_| bad(format!("bad epoch {:?}", cells[0])))?,
+                epoch: cells[0].parse().map_err(|_| {
+                    bad(format!(
+                        "cell 1 (epoch) is not an epoch number: {}",
+                        json_float::quote(cells[0])
+                    ))
+                })?,
                 train_loss: num(1)?,
                 train_accuracy: opt(2)?,
                 val_loss: opt(3)?,
@@ -172,6 +208,236 @@ impl History {
     /// [`Error::Io`] naming the file.
     pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
         crate::atomic_file::write_atomically(path.as_ref(), self.to_csv().as_bytes())
+    }
+}
+
+/// The columns of [`History::to_csv`], in order.
+const CSV_COLUMNS: [&str; 9] = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "lr",
+    "seconds",
+    "samples_per_second",
+    "max_grad_norm",
+];
+
+/// Parse a CSV cell as an f64 under the [module rule](self): `Err` says what is wrong with it.
+fn parse_f64(cell: &str) -> std::result::Result<f64, String> {
+    let quoted = || json_float::quote(cell);
+    let v: f64 = cell
+        .parse()
+        .map_err(|_| format!("is not a number: {}", quoted()))?;
+    if v.is_infinite() && !json_float::names_infinity(cell) {
+        return Err(format!(
+            "is beyond the range of an f64 (about ±1.8e308): {}; write inf for an infinite value",
+            quoted()
+        ));
+    }
+    Ok(v)
+}
+
+/// Serde (de)serializers for the f64 and f32 fields of a history, under the
+/// [module rule](self): finite values as JSON numbers, NaN and infinities as the strings
+/// `"NaN"`, `"inf"` and `"-inf"`. Use as `#[serde(with = "json_float")]`, and
+/// `#[serde(default, with = "json_float::option")]` for an `Option`.
+pub(crate) mod json_float {
+    use std::fmt;
+    use std::str::FromStr;
+
+    use serde::de::{self, Deserializer, Visitor};
+    use serde::ser::Serializer;
+
+    /// f64 or f32.
+    pub(crate) trait Float: Copy + fmt::Debug + FromStr + 'static {
+        /// `"f64"` or `"f32"`, for messages.
+        const NAME: &'static str;
+        fn is_finite(self) -> bool;
+        fn is_nan(self) -> bool;
+        fn is_sign_positive(self) -> bool;
+        fn serialize_finite<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error>;
+        /// The value of a JSON number, `None` when it does not fit this type.
+        fn from_f64(v: f64) -> Option<Self>;
+        fn nan() -> Self;
+    }
+
+    impl Float for f64 {
+        const NAME: &'static str = "f64";
+        fn is_finite(self) -> bool {
+            f64::is_finite(self)
+        }
+        fn is_nan(self) -> bool {
+            f64::is_nan(self)
+        }
+        fn is_sign_positive(self) -> bool {
+            f64::is_sign_positive(self)
+        }
+        fn serialize_finite<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_f64(self)
+        }
+        fn from_f64(v: f64) -> Option<Self> {
+            Some(v)
+        }
+        fn nan() -> Self {
+            f64::NAN
+        }
+    }
+
+    impl Float for f32 {
+        const NAME: &'static str = "f32";
+        fn is_finite(self) -> bool {
+            f32::is_finite(self)
+        }
+        fn is_nan(self) -> bool {
+            f32::is_nan(self)
+        }
+        fn is_sign_positive(self) -> bool {
+            f32::is_sign_positive(self)
+        }
+        fn serialize_finite<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_f32(self)
+        }
+        fn from_f64(v: f64) -> Option<Self> {
+            // Rounded to the nearest f32; a finite number beyond f32's range is refused, not
+            // turned into an infinity.
+            let narrowed = v as f32;
+            (narrowed.is_finite() || !v.is_finite()).then_some(narrowed)
+        }
+        fn nan() -> Self {
+            f32::NAN
+        }
+    }
+
+    /// Whether `text` is one of Rust's spellings of an infinity (`inf`, `-Infinity`, ...).
+    pub(crate) fn names_infinity(text: &str) -> bool {
+        let word = text.trim_start_matches(['+', '-']);
+        word.eq_ignore_ascii_case("inf") || word.eq_ignore_ascii_case("infinity")
+    }
+
+    /// `text` in quotes for an error message, cut to 24 characters: a damaged file can hold a
+    /// 400-digit "number", which is no use in a message.
+    pub(crate) fn quote(text: &str) -> String {
+        match text.char_indices().nth(24) {
+            Some((end, _)) => format!("{:?}... ({} bytes)", &text[..end], text.len()),
+            None => format!("{text:?}"),
+        }
+    }
+
+    /// Serialize `v`: a number if finite, else `"NaN"`, `"inf"` or `"-inf"`.
+    pub(crate) fn serialize<T: Float, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            v.serialize_finite(s)
+        } else if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if v.is_sign_positive() {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+
+    /// Deserialize a number, `"NaN"`, `"inf"`, `"-inf"` (or `null`, read as NaN: what older
+    /// versions wrote for it).
+    pub(crate) fn deserialize<'de, T: Float, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        d.deserialize_any(FloatVisitor(std::marker::PhantomData))
+    }
+
+    struct FloatVisitor<T>(std::marker::PhantomData<T>);
+
+    impl<T: Float> FloatVisitor<T> {
+        fn number<E: de::Error>(v: f64) -> Result<T, E> {
+            T::from_f64(v).ok_or_else(|| {
+                E::custom(format_args!(
+                    "{v:e} is beyond the range of an {} (write \"inf\" for an infinite value)",
+                    T::NAME
+                ))
+            })
+        }
+    }
+
+    impl<'de, T: Float> Visitor<'de> for FloatVisitor<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number, or \"NaN\", \"inf\" or \"-inf\"")
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+            Self::number(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            Self::number(v as f64)
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            Self::number(v as f64)
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            // Only the names of NaN and infinity: a number belongs in a JSON number, and
+            // "1e400" must not slip in as an infinity.
+            let parsed = v
+                .parse::<T>()
+                .ok()
+                .filter(|p| p.is_nan() || (!p.is_finite() && names_infinity(v)));
+            parsed.ok_or_else(|| {
+                E::custom(format_args!(
+                    "expected a number, or \"NaN\", \"inf\" or \"-inf\", found the string {}",
+                    quote(v)
+                ))
+            })
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+            Ok(T::nan())
+        }
+    }
+
+    /// The same rule for `Option<f64>`: `null` (or an absent field, with `#[serde(default)]`)
+    /// is `None`.
+    pub(crate) mod option {
+        use super::*;
+
+        pub(crate) fn serialize<T: Float, S: Serializer>(
+            v: &Option<T>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub(crate) fn deserialize<'de, T: Float, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<T>, D::Error> {
+            d.deserialize_option(OptionVisitor(std::marker::PhantomData))
+        }
+
+        struct OptionVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Float> Visitor<'de> for OptionVisitor<T> {
+            type Value = Option<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("null, a number, or \"NaN\", \"inf\" or \"-inf\"")
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+                Ok(None)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+                Ok(None)
+            }
+
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+                super::deserialize(d).map(Some)
+            }
+        }
     }
 }
 
@@ -208,5 +474,262 @@ mod tests {
         assert!(matches!(History::from_json("{"), Err(Error::Json { .. })));
         let err = History::from_csv("header\n1,2,3\n").unwrap_err();
         assert!(matches!(err, Error::Csv { line: 2, .. }), "{err:?}");
+    }
+
+    use crate::diagnostics::{BornDead, EpochDiagnostics, GradFlow, LayerUnits, Silence};
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// Equal, NaN included (`PartialEq` says NaN != NaN): Debug prints every f64 exactly.
+    fn same(a: &History, b: &History) -> bool {
+        format!("{a:?}") == format!("{b:?}")
+    }
+
+    fn units(fraction: f64, output_max_abs: f32) -> LayerUnits {
+        LayerUnits {
+            path: "1".into(),
+            layer: "relu".into(),
+            kind: Silence::Dead,
+            units: 4,
+            silent: 2,
+            fraction,
+            silent_units: vec![0, 3],
+            revived: 1,
+            newly_silent: 0,
+            output_max_abs,
+            output_mean: -0.0,
+            output_std: 1.5e-39, // an f32 subnormal
+        }
+    }
+
+    /// A diverging run: every kind of value, in every place a history holds one.
+    fn diverged() -> History {
+        let diagnostics = EpochDiagnostics {
+            train_units: vec![units(f64::NAN, f32::INFINITY)],
+            validation_units: vec![units(0.5, f32::MAX)],
+            gradients: vec![GradFlow {
+                param: "0.weight".into(),
+                mean_norm: f64::INFINITY,
+                max_norm: f64::NEG_INFINITY,
+                update_ratio: f64::NAN,
+            }],
+            max_total_grad_norm: f64::MAX,
+            mean_total_grad_norm: f64::NAN,
+            steps: 3,
+            clipped_steps: Some(1),
+            born_dead: Some(BornDead {
+                units: vec![units(1.0, f32::NEG_INFINITY)],
+                constant_output: true,
+            }),
+            warnings: vec!["w".into()],
+        };
+        let mut h = History::default();
+        h.push(EpochRecord {
+            max_grad_norm: Some(1e300),
+            diagnostics: Some(diagnostics),
+            ..record(1, Some(0.7))
+        });
+        h.push(EpochRecord {
+            train_loss: f64::NAN,
+            train_accuracy: Some(f64::INFINITY),
+            val_loss: Some(f64::NAN),
+            val_accuracy: None,
+            lr: 1e-300,
+            seconds: 5e-324, // the smallest f64
+            samples_per_second: f64::INFINITY,
+            max_grad_norm: Some(f64::NEG_INFINITY),
+            ..record(2, None)
+        });
+        h
+    }
+
+    #[test]
+    fn non_finite_values_round_trip_through_json() {
+        let h = diverged();
+        let json = h.to_json().unwrap();
+        for spelled in ["\"NaN\"", "\"inf\"", "\"-inf\""] {
+            assert!(json.contains(spelled), "{spelled} in {json}");
+        }
+        let back = History::from_json(&json).unwrap();
+        assert!(same(&back, &h), "{back:?}\n{h:?}");
+        assert_eq!(back.to_json().unwrap(), json);
+    }
+
+    #[test]
+    fn non_finite_values_round_trip_through_csv() {
+        let mut h = diverged();
+        for r in &mut h.epochs {
+            r.diagnostics = None; // not part of the CSV
+        }
+        let csv = h.to_csv();
+        assert!(
+            csv.contains(",NaN,") && csv.contains(",inf,") && csv.ends_with(",-inf\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("1e300") && csv.contains("1e-300"),
+            "exponents, not 300 digits: {csv}"
+        );
+        let back = History::from_csv(&csv).unwrap();
+        assert!(same(&back, &h), "{back:?}\n{h:?}");
+        assert_eq!(back.to_csv(), csv);
+    }
+
+    #[test]
+    fn numbers_beyond_their_type_are_refused_not_read_as_infinity() {
+        let csv = |cell: &str| format!("header\n1,{cell},,,,0.1,1,1,\n");
+        for ok in ["inf", "-inf", "NaN", "+Infinity", "1.7e308"] {
+            assert!(History::from_csv(&csv(ok)).is_ok(), "{ok}");
+        }
+        let err = History::from_csv(&csv("1e400")).unwrap_err();
+        assert!(matches!(err, Error::Csv { line: 2, .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("beyond the range of an f64"),
+            "{err}"
+        );
+        // A 400-digit cell is cut short in the message.
+        let err = History::from_csv(&csv(&"9".repeat(400)))
+            .unwrap_err()
+            .to_string();
+        assert!(err.len() < 200 && err.contains("400 bytes"), "{err}");
+
+        let json = h_json_with("\"train_loss\": 0.5", "\"train_loss\": 1e400");
+        let err = History::from_json(&json).unwrap_err();
+        assert!(matches!(err, Error::Json { .. }), "{err:?}");
+        let json = h_json_with("\"train_loss\": 0.5", "\"train_loss\": \"1e400\"");
+        let err = History::from_json(&json).unwrap_err().to_string();
+        assert!(err.contains("found the string \"1e400\""), "{err}");
+        // f32 fields of the diagnostics: finite in f64, infinite in f32.
+        let json = diverged().to_json().unwrap().replacen(
+            "\"output_max_abs\": 3.4028235e+38",
+            "\"output_max_abs\": 1e39",
+            1,
+        );
+        let err = History::from_json(&json).unwrap_err().to_string();
+        assert!(err.contains("1e39 is beyond the range of an f32"), "{err}");
+    }
+
+    /// The JSON of a one-epoch history with `from` replaced by `to`.
+    fn h_json_with(from: &str, to: &str) -> String {
+        let json = History {
+            epochs: vec![EpochRecord {
+                train_loss: 0.5,
+                ..record(1, None)
+            }],
+        }
+        .to_json()
+        .unwrap();
+        assert!(json.contains(from), "{json}");
+        json.replace(from, to)
+    }
+
+    #[test]
+    fn older_files_with_null_for_nan_still_load() {
+        let json = h_json_with("\"train_loss\": 0.5", "\"train_loss\": null");
+        let h = History::from_json(&json).unwrap();
+        assert!(h.epochs[0].train_loss.is_nan());
+        // An absent optional field is None, as before.
+        let json = h_json_with("\"val_loss\": null,", "");
+        assert_eq!(History::from_json(&json).unwrap().epochs[0].val_loss, None);
+    }
+
+    /// Pieces a damaged file may hold: the spellings of the rule, and numbers just past it.
+    const TOKENS: [&str; 22] = [
+        "NaN",
+        "\"NaN\"",
+        "inf",
+        "\"-inf\"",
+        "\"inf\"",
+        "1e400",
+        "-1e400",
+        "\"1e400\"",
+        "null",
+        ",",
+        "-",
+        "99999999999999999999999",
+        "1e39",
+        "\"\"",
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        "0",
+        "-0",
+        "\u{fffd}",
+    ];
+
+    /// 1 to 3 random byte flips, deletions, insertions of [`TOKENS`] or duplications.
+    fn damage(text: &str, rng: &mut StdRng) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        for _ in 0..rng.random_range(1..=3) {
+            let at = rng.random_range(0..=bytes.len());
+            match rng.random_range(0..4) {
+                0 if at < bytes.len() => bytes[at] = rng.random_range(b' '..=b'~'),
+                1 => {
+                    let end = (at + rng.random_range(1..8)).min(bytes.len());
+                    bytes.drain(at..end);
+                }
+                2 => {
+                    let token = TOKENS[rng.random_range(0..TOKENS.len())];
+                    bytes.splice(at..at, token.bytes());
+                }
+                _ => {
+                    let end = (at + rng.random_range(1..40)).min(bytes.len());
+                    let copy = bytes[at..end].to_vec();
+                    bytes.splice(at..at, copy);
+                }
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// A message never quotes a long number.
+    fn assert_short_numbers(message: &str) {
+        let longest = message
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest <= 24, "{message}");
+    }
+
+    #[test]
+    fn damaged_json_and_csv_give_the_same_history_back_or_a_typed_error() {
+        let mut rng = StdRng::seed_from_u64(14);
+        let h = diverged();
+        let (json, csv) = (h.to_json().unwrap(), h.to_csv());
+        let (mut json_ok, mut csv_ok) = (0, 0);
+        for case in 0..3000 {
+            let text = damage(&json, &mut rng);
+            match History::from_json(&text) {
+                Ok(read) => {
+                    json_ok += 1;
+                    let again = read.to_json().unwrap();
+                    let reread = History::from_json(&again).unwrap_or_else(|e| {
+                        panic!("case {case}: own output refused: {e}\n{again}")
+                    });
+                    assert!(same(&read, &reread), "case {case}: {text}");
+                }
+                Err(e @ Error::Json { .. }) => assert_short_numbers(&e.to_string()),
+                Err(e) => panic!("case {case}: not a JSON error: {e:?}"),
+            }
+            let text = damage(&csv, &mut rng);
+            match History::from_csv(&text) {
+                Ok(read) => {
+                    csv_ok += 1;
+                    let again = read.to_csv();
+                    let reread = History::from_csv(&again).unwrap_or_else(|e| {
+                        panic!("case {case}: own output refused: {e}\n{again}")
+                    });
+                    assert!(same(&read, &reread), "case {case}: {text}");
+                    assert_eq!(reread.to_csv(), again, "case {case}");
+                }
+                Err(e @ Error::Csv { .. }) => assert_short_numbers(&e.to_string()),
+                Err(e) => panic!("case {case}: not a CSV error: {e:?}"),
+            }
+        }
+        // The damage is neither always fatal nor always harmless.
+        assert!((1..3000).contains(&json_ok), "{json_ok}");
+        assert!((1..3000).contains(&csv_ok), "{csv_ok}");
     }
 }

@@ -5,12 +5,15 @@
 //! MNIST IDX reader, synthetic digits), the [`Trainer`] fit loop with progress output and a
 //! [`History`], [`metrics`], [`callbacks`] (early stopping, best-model checkpoints), the
 //! dying-ReLU and exploding-gradient [`diagnostics`], [`checkpoint`]s in safetensors with
-//! PyTorch's `state_dict` names, and [`plot`]s.
+//! PyTorch's `state_dict` names, and [`plot`]s. Two small helpers keep the promises every
+//! run makes: files are replaced atomically ([`atomic_file`]: a failed or killed save never
+//! destroys the previous file), and printing never panics ([`console`]).
 #![warn(missing_docs)]
 
-mod atomic_file;
+pub mod atomic_file;
 pub mod callbacks;
 pub mod checkpoint;
+pub mod console;
 pub mod data;
 pub mod diagnostics;
 mod error;
@@ -18,7 +21,6 @@ mod history;
 pub mod metrics;
 pub mod models;
 mod non_finite;
-mod output;
 pub mod plot;
 mod progress;
 mod resume;

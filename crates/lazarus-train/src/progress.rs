@@ -1,11 +1,16 @@
 //! What the trainer prints while it works: a progress bar on a terminal, one line per epoch
 //! elsewhere (CI logs, pipes), or nothing.
+//!
+//! The epoch lines go through [`console`](crate::console), so a failing stdout is an
+//! [`Error::Output`](crate::Error::Output) from `fit`, not a panic. The bar cannot fail that
+//! way: indicatif draws it on stderr and drops draw errors (`set_position`, `set_message` and
+//! `finish_and_clear` ignore them; only `set_tab_width`, never called here, unwraps).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::EpochRecord;
+use crate::{EpochRecord, Result};
 
 /// How much the trainer prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,15 +75,23 @@ impl EpochProgress {
         }
     }
 
-    /// Close the bar and print the epoch's summary line.
-    pub(crate) fn finish(self, record: &EpochRecord, epochs: usize) {
-        let line = summary_line(record, epochs);
-        if let Some(bar) = self.bar {
+    /// Close the bar and print the epoch's summary line on stdout.
+    ///
+    /// # Errors
+    /// [`Error::Output`](crate::Error::Output) when stdout fails.
+    pub(crate) fn finish(self, record: &EpochRecord, epochs: usize) -> Result<()> {
+        self.finish_to(&mut std::io::stdout().lock(), record, epochs)
+    }
+
+    /// [`finish`](Self::finish), printing to `out`.
+    fn finish_to(self, out: &mut dyn Write, record: &EpochRecord, epochs: usize) -> Result<()> {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
-            println!("{line}");
-        } else if self.lines {
-            println!("{line}");
         }
+        if self.bar.is_some() || self.lines {
+            crate::console::write_line(out, "stdout", &summary_line(record, epochs))?;
+        }
+        Ok(())
     }
 }
 
@@ -100,4 +113,56 @@ pub fn summary_line(r: &EpochRecord, epochs: usize) -> String {
     push("max_grad_norm", r.max_grad_norm);
     line.push_str(&format!(" - lr {:.3e}", r.lr));
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use crate::console::FullDisk;
+
+    fn record() -> EpochRecord {
+        EpochRecord {
+            epoch: 1,
+            train_loss: 0.5,
+            train_accuracy: Some(0.75),
+            val_loss: None,
+            val_accuracy: None,
+            lr: 0.1,
+            seconds: 1.0,
+            samples_per_second: 100.0,
+            max_grad_norm: None,
+            diagnostics: None,
+        }
+    }
+
+    #[test]
+    fn a_failing_stdout_is_a_typed_error_not_a_panic() {
+        let progress = EpochProgress::start(Verbosity::Lines, 1, 2, 3);
+        let err = progress.finish_to(&mut FullDisk, &record(), 2).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Output {
+                    stream: "stdout",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn lines_print_the_summary_and_silent_prints_nothing() {
+        let mut out = Vec::new();
+        let progress = EpochProgress::start(Verbosity::Lines, 1, 2, 3);
+        progress.finish_to(&mut out, &record(), 2).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{}\n", summary_line(&record(), 2))
+        );
+
+        let progress = EpochProgress::start(Verbosity::Silent, 1, 2, 3);
+        progress.finish_to(&mut FullDisk, &record(), 2).unwrap();
+    }
 }

@@ -198,7 +198,8 @@ impl<M: Layer> Trainer<M> {
     /// so no epoch ends, and no callback saves, with non-finite weights. Any layer, loss,
     /// optimizer or callback
     /// error; [`Error::InvalidConfig`] for a zero batch size or a training set that gives no
-    /// batch (empty, or smaller than the batch size with `drop_last`).
+    /// batch (empty, or smaller than the batch size with `drop_last`); [`Error::Output`] when
+    /// printing fails (stdout for the epoch lines, stderr for diagnostics warnings).
     pub fn fit(&mut self, train: &Dataset, validation: Option<&Dataset>) -> Result<History> {
         let mut loader = DataLoader::new(train, self.batch_size)?.drop_last(self.drop_last);
         if loader.num_batches() == 0 {
@@ -351,10 +352,14 @@ impl<M: Layer> Trainer<M> {
             }
             None => None,
         };
-        let diagnostics = self.diagnostics.as_mut().map(|d| {
-            let list = d.config().list_dead_units;
-            d.end_epoch(validation_units.units(list))
-        });
+        let diagnostics = self
+            .diagnostics
+            .as_mut()
+            .map(|d| {
+                let list = d.config().list_dead_units;
+                d.end_epoch(validation_units.units(list))
+            })
+            .transpose()?;
         if let Some(s) = self
             .scheduler
             .as_mut()
@@ -376,10 +381,10 @@ impl<M: Layer> Trainer<M> {
             max_grad_norm,
             diagnostics,
         };
-        progress.finish(&record, self.epochs);
+        progress.finish(&record, self.epochs)?;
         let print_table = self.diagnostics.as_ref().map(|d| d.config().print_table);
         if let (Some(true), Some(d)) = (print_table, &record.diagnostics) {
-            println!("{}", d.table());
+            crate::console::print_line(d.table())?;
         }
         Ok(record)
     }

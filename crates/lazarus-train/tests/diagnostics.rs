@@ -63,7 +63,7 @@ fn epoch(
         diagnostics.observe_outputs(y);
         diagnostics.after_forward(model);
     }
-    diagnostics.end_epoch(Vec::new())
+    diagnostics.end_epoch(Vec::new()).unwrap()
 }
 
 fn set_bias(model: &mut Sequential, unit: usize, value: f32) {
@@ -318,7 +318,7 @@ fn gradient_norms_equal_the_norms_computed_directly() {
         ratios.push(step_ratios);
         d.after_step(&model);
     }
-    let report = d.end_epoch(Vec::new());
+    let report = d.end_epoch(Vec::new()).unwrap();
     assert_eq!(report.steps, 3);
     let names: Vec<&str> = report.gradients.iter().map(|g| g.param.as_str()).collect();
     assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
@@ -391,7 +391,7 @@ fn steps_with_gradient_norms(config: DiagnosticsConfig, norms: &[f32]) -> EpochD
         d.before_step(&model);
         d.after_step(&model);
     }
-    d.end_epoch(Vec::new())
+    d.end_epoch(Vec::new()).unwrap()
 }
 
 #[test]
@@ -529,7 +529,7 @@ fn update_ratio_is_measured_on_every_nth_step() {
             measured.push(ratio.unwrap());
         }
     }
-    let report = d.end_epoch(Vec::new());
+    let report = d.end_epoch(Vec::new()).unwrap();
     assert_eq!(report.steps, 5);
     // Steps 0, 2 and 4 are measured, 1 and 3 are not.
     let expected = measured.iter().sum::<f64>() / 3.0;

@@ -88,7 +88,8 @@ impl EpochDiagnostics {
 /// (epoch, parameter): the columns are
 /// `epoch,set,path,layer,kind,units,silent,fraction,revived,newly_silent,output_mean,output_std,output_max_abs,mean_norm,max_norm,update_ratio`,
 /// with `set` one of `train`, `validation`, `gradient`, `born_dead`, and empty cells where a
-/// column does not apply. (`History::to_csv` keeps one row per epoch; this is its long-format
+/// column does not apply. Numbers are written as [`History::to_csv`] writes them: exponents for
+/// very large or small values, `NaN`, `inf` and `-inf` for the others. (`History::to_csv` keeps one row per epoch; this is its long-format
 /// companion, ready for a spreadsheet or pandas.)
 ///
 /// ```
@@ -113,7 +114,7 @@ pub fn diagnostics_csv(history: &History) -> String {
             for u in units {
                 let _ = writeln!(
                     out,
-                    "{},{set},{},{},{},{},{},{},{},{},{},{},{},,,",
+                    "{},{set},{},{},{},{},{},{:?},{},{},{:?},{:?},{:?},,,",
                     record.epoch,
                     u.path,
                     u.layer,
@@ -132,7 +133,7 @@ pub fn diagnostics_csv(history: &History) -> String {
         for g in &d.gradients {
             let _ = writeln!(
                 out,
-                "{},gradient,{},,,,,,,,,,,{},{},{}",
+                "{},gradient,{},,,,,,,,,,,{:?},{:?},{:?}",
                 record.epoch, g.param, g.mean_norm, g.max_norm, g.update_ratio
             );
         }

@@ -47,6 +47,7 @@ pub struct LayerUnits {
     /// Units that were silent for every sample of the pass.
     pub silent: usize,
     /// `silent / units`.
+    #[serde(with = "crate::history::json_float")]
     pub fraction: f64,
     /// Their indices, when asked for ([`DiagnosticsConfig::list_dead_units`](super::DiagnosticsConfig::list_dead_units)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -56,10 +57,13 @@ pub struct LayerUnits {
     /// Units alive in the previous epoch and silent in this one: newly died.
     pub newly_silent: usize,
     /// Largest |output| seen (the unbounded growth the article warns about).
+    #[serde(with = "crate::history::json_float")]
     pub output_max_abs: f32,
     /// Mean output over the pass.
+    #[serde(with = "crate::history::json_float")]
     pub output_mean: f32,
     /// Standard deviation of the outputs, pooled over the batches of the pass.
+    #[serde(with = "crate::history::json_float")]
     pub output_std: f32,
 }
 
