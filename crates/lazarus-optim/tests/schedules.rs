@@ -611,6 +611,16 @@ fn a_state_of_another_schedule_is_refused_naming_both() {
         err.to_string(),
         "OneCycleLR: cannot load a state saved by StepLR"
     );
+    // A damaged kind stays on one line.
+    let mut state = StepLr::new(0.1, 2, 0.5).unwrap().state();
+    for (kind, message) in [
+        ("", "StepLR: cannot load a state whose kind is empty"),
+        ("Step\nLR", "StepLR: cannot load a state saved by Step\\nLR"),
+    ] {
+        state.kind = Some(kind.into());
+        let mut s = StepLr::new(0.1, 2, 0.5).unwrap();
+        assert_eq!(s.load_state(&state).unwrap_err().to_string(), message);
+    }
 }
 
 #[test]
@@ -683,7 +693,10 @@ fn a_custom_schedule_cannot_check_a_state_by_default() {
         }
     }
     let state = Constant.state();
-    assert!(Constant.check_state(&state).is_err());
+    assert_eq!(
+        Constant.check_state(&state).unwrap_err().to_string(),
+        "LrScheduler: this schedule does not support resuming"
+    );
     assert!(Constant.load_state(&state).is_err());
     // A boxed schedule forwards every method, the state's kind included.
     let boxed: Box<dyn LrScheduler> = Box::new(StepLr::new(0.1, 2, 0.5).unwrap());
