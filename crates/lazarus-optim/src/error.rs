@@ -64,11 +64,12 @@ pub enum Error {
 
     /// An imported optimizer or schedule state does not fit (unknown key, wrong shape, missing
     /// buffer, invalid step count).
-    #[error("{optimizer}: state entry {key}: {reason}")]
+    #[error("{optimizer}: {}{reason}", EntryPrefix(.key))]
     StateMismatch {
         /// The optimizer or schedule.
         optimizer: &'static str,
-        /// The state key (`0.weight.exp_avg`, `0.weight.step`, `last_epoch`).
+        /// The state key (`0.weight.exp_avg`, `0.weight.step`, `last_epoch`); empty when the
+        /// error is about the whole state.
         key: String,
         /// What was expected and what was found.
         reason: String,
@@ -77,7 +78,7 @@ pub enum Error {
     /// An imported state was saved by another kind of optimizer or schedule (an SGD state loaded
     /// into Adam, a StepLR state into OneCycleLR): its [`kind`](crate::OptimizerState::kind)
     /// names another class. Nothing is changed.
-    #[error("{expected}: cannot load a state saved by {}", .found.escape_debug())]
+    #[error("{expected}: cannot load {}", SavedBy(.found))]
     StateKindMismatch {
         /// The optimizer or schedule the state was loaded into (PyTorch's class name: `Adam`,
         /// `OneCycleLR`).
@@ -148,6 +149,33 @@ pub(crate) fn check_lr_and_decay(
         weight_decay,
         "a finite weight_decay >= 0",
     )
+}
+
+/// `state entry <key>: ` before a [`Error::StateMismatch`] reason, nothing for an empty key.
+struct EntryPrefix<'a>(&'a str);
+
+impl std::fmt::Display for EntryPrefix<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, "state entry {}: ", self.0)
+        }
+    }
+}
+
+/// `a state saved by SGD` (the kind escaped, so that a damaged one stays on one line), or
+/// `a state whose kind is empty`.
+struct SavedBy<'a>(&'a str);
+
+impl std::fmt::Display for SavedBy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("a state whose kind is empty")
+        } else {
+            write!(f, "a state saved by {}", self.0.escape_debug())
+        }
+    }
 }
 
 /// A number for an error message: plain (`0.1`, `300`) in the usual range, scientific

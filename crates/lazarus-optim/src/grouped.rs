@@ -290,7 +290,7 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
                     return Err(mismatch(
                         &step_key,
                         format!(
-                            "expected the number of updates done, a whole number with 1 <= step < 2^53 (a parameter with none has no entry), found {}",
+                            "expected the number of updates done, a whole number 1 <= step < 2^53, found {}",
                             Num(s)
                         ),
                     ));

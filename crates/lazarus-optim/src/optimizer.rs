@@ -94,9 +94,10 @@ pub trait Optimizer: Send {
     /// # Errors
     /// [`Error::StateKindMismatch`](crate::Error::StateKindMismatch) for a state of another
     /// optimizer; [`Error::StateMismatch`](crate::Error::StateMismatch) naming the first key
-    /// that does not fit; [`Error::ParamChanged`](crate::Error::ParamChanged) or
-    /// [`Error::ParamCountChanged`](crate::Error::ParamCountChanged) when `model` is not the
-    /// model this optimizer has been stepping;
+    /// that does not fit; [`Error::ParamChanged`](crate::Error::ParamChanged),
+    /// [`Error::ParamCountChanged`](crate::Error::ParamCountChanged) or
+    /// [`Error::NonContiguous`](crate::Error::NonContiguous) when `model` is not the model this
+    /// optimizer has been stepping, or not one it can step (the step would say so too);
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) when the groups'
     /// settings for `model`'s parameters are invalid (the first step would say so too).
     fn check_state(&self, state: &OptimizerState, model: &dyn Layer) -> Result<()>;

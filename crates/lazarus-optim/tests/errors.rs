@@ -387,3 +387,102 @@ fn plateau_load_state_validates_best_and_counters() {
     assert_eq!(fresh.scalars["best"], f64::INFINITY);
     s.load_state(&fresh).unwrap();
 }
+
+#[test]
+fn eps_must_stay_positive_as_f32() {
+    // 1e-50 is > 0 as f64 but 0 as f32: with a zero gradient the update would be 0/0 = NaN.
+    for eps in [1e-50, f64::INFINITY, 1e39] {
+        assert_eq!(parameter(Adam::new(1e-3).unwrap().eps(eps)), "eps", "{eps}");
+        assert_eq!(
+            parameter(AdamW::new(1e-3).unwrap().eps(eps)),
+            "eps",
+            "{eps}"
+        );
+        assert_eq!(
+            parameter(RmsProp::new(1e-2).unwrap().eps(eps)),
+            "eps",
+            "{eps}"
+        );
+        assert_eq!(
+            parameter(Adagrad::new(1e-2).unwrap().eps(eps)),
+            "eps",
+            "{eps}"
+        );
+        assert_eq!(
+            parameter(Adadelta::new(1.0).unwrap().eps(eps)),
+            "eps",
+            "{eps}"
+        );
+    }
+    // The smallest ε that survives the rounding is fine, and gives finite steps from a zero
+    // gradient.
+    let mut model = quadratic();
+    let mut opt = Adagrad::new(0.1).unwrap().eps(1e-44).unwrap();
+    opt.step(&mut model).unwrap(); // gradients are 0
+    assert!(model.values()[0].iter().all(|w| w.is_finite()));
+}
+
+#[test]
+fn adamw_decay_factor_must_be_finite_as_f32() {
+    // 1 − lr·λ = 1 − 1e20·1e20: finite in f64, −∞ as the f32 the update multiplies θ by.
+    let err = AdamW::new(1e20).unwrap().weight_decay(1e20).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            InvalidHyperParameter {
+                optimizer: "AdamW",
+                parameter: "weight_decay",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // The same through set_lr: the next step says so and moves nothing.
+    let mut opt = AdamW::new(1e-3).unwrap().weight_decay(1e20).unwrap();
+    let mut model = quadratic();
+    set_quadratic_grad(&mut model);
+    opt.set_lr(1e20);
+    let before = model.values();
+    assert_eq!(parameter(opt.step(&mut model)), "weight_decay");
+    assert_eq!(model.values(), before);
+}
+
+#[test]
+fn schedule_rates_must_be_finite_as_f32() {
+    use lazarus_optim::CosineAnnealingLr;
+    assert_eq!(
+        schedule_parameter(CosineAnnealingLr::new(0.1, 10).unwrap().eta_min(1e39)),
+        "eta_min"
+    );
+    // initial_lr = max_lr / div_factor = 1e299: finite in f64, ∞ as the f32 lr.
+    assert_eq!(
+        schedule_parameter(OneCycleLr::new(1.0, 10).unwrap().div_factor(1e-300)),
+        "div_factor"
+    );
+    assert_eq!(
+        schedule_parameter(OneCycleLr::new(1.0, 10).unwrap().final_div_factor(1e-300)),
+        "final_div_factor"
+    );
+    let s = OneCycleLr::new(1.0, 10).unwrap().div_factor(1e-30).unwrap();
+    assert!(s.lr().is_finite());
+}
+
+#[test]
+fn messages_print_huge_and_tiny_numbers_in_scientific_notation() {
+    let err = Sgd::new(0.1).unwrap().weight_decay(1e300).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "SGD: invalid weight_decay = 1e300: expected a finite weight_decay >= 0"
+    );
+    let err = Adam::new(1e-3).unwrap().eps(1e-50).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Adam: invalid eps = 1e-50: expected a finite eps > 0, also once rounded to f32"
+    );
+    // Ordinary numbers stay plain.
+    let err = Sgd::new(0.1).unwrap().momentum(1.5).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "SGD: invalid momentum = 1.5: expected 0 <= momentum < 1"
+    );
+}

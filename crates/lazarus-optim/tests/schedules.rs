@@ -543,3 +543,166 @@ fn bad_schedule_hyper_parameters_are_typed_errors() {
         "factor"
     );
 }
+
+/// One of each schedule, stepped 3 times, with the PyTorch class name its state must carry.
+fn stepped_schedules() -> Vec<(&'static str, Box<dyn LrScheduler>)> {
+    let mut all: Vec<(&'static str, Box<dyn LrScheduler>)> = vec![
+        ("StepLR", Box::new(StepLr::new(0.1, 2, 0.5).unwrap())),
+        (
+            "ExponentialLR",
+            Box::new(ExponentialLr::new(0.1, 0.9).unwrap()),
+        ),
+        (
+            "CosineAnnealingLR",
+            Box::new(CosineAnnealingLr::new(0.1, 10).unwrap()),
+        ),
+        ("LinearLR", Box::new(LinearLr::new(0.1).unwrap())),
+        ("OneCycleLR", Box::new(OneCycleLr::new(0.1, 20).unwrap())),
+        (
+            "ReduceLROnPlateau",
+            Box::new(ReduceLrOnPlateau::new(0.1).unwrap().patience(0)),
+        ),
+    ];
+    for (_, s) in &mut all {
+        for metric in [1.0, 2.0, 3.0] {
+            s.step(Some(metric));
+        }
+    }
+    all
+}
+
+#[test]
+fn every_schedule_state_names_its_schedule() {
+    for (name, s) in stepped_schedules() {
+        assert_eq!(s.state().kind.as_deref(), Some(name));
+    }
+}
+
+#[test]
+fn a_state_of_another_schedule_is_refused_naming_both() {
+    for (name, from) in stepped_schedules() {
+        let state = from.state();
+        for (other, mut into) in stepped_schedules() {
+            let before = into.state();
+            let checked = into.check_state(&state);
+            let loaded = into.load_state(&state);
+            assert_eq!(checked, loaded, "{name} into {other}");
+            if name == other {
+                loaded.unwrap();
+                assert_eq!(into.state(), state);
+            } else {
+                let err = loaded.unwrap_err();
+                assert_eq!(
+                    err,
+                    lazarus_optim::Error::StateKindMismatch {
+                        expected: other,
+                        found: name.into()
+                    }
+                );
+                assert_eq!(into.state(), before, "nothing changed");
+            }
+        }
+    }
+    let err = OneCycleLr::new(0.1, 20)
+        .unwrap()
+        .load_state(&StepLr::new(0.1, 2, 0.5).unwrap().state())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "OneCycleLR: cannot load a state saved by StepLR"
+    );
+    // A damaged kind stays on one line.
+    let mut state = StepLr::new(0.1, 2, 0.5).unwrap().state();
+    for (kind, message) in [
+        ("", "StepLR: cannot load a state whose kind is empty"),
+        ("Step\nLR", "StepLR: cannot load a state saved by Step\\nLR"),
+    ] {
+        state.kind = Some(kind.into());
+        let mut s = StepLr::new(0.1, 2, 0.5).unwrap();
+        assert_eq!(s.load_state(&state).unwrap_err().to_string(), message);
+    }
+}
+
+#[test]
+fn a_schedule_state_without_kind_still_loads() {
+    for (name, from) in stepped_schedules() {
+        let mut state = from.state();
+        state.kind = None;
+        let (_, mut into) = stepped_schedules()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .unwrap();
+        into.check_state(&state).unwrap();
+        into.load_state(&state).unwrap();
+        assert_eq!(into.lr(), from.lr(), "{name}");
+    }
+}
+
+#[test]
+fn a_schedule_lr_infinite_as_f32_is_refused() {
+    for (name, from) in stepped_schedules() {
+        for lr in [1e39, 1e300, f64::MAX, f64::INFINITY, f64::NAN, -0.5] {
+            let mut state = from.state();
+            state.scalars.insert("lr".into(), lr);
+            let (_, mut into) = stepped_schedules()
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .unwrap();
+            let before = into.state();
+            let err = into.load_state(&state).unwrap_err();
+            assert!(
+                matches!(&err, lazarus_optim::Error::StateMismatch { key, .. } if key == "lr"),
+                "{name}, lr = {lr}: {err}"
+            );
+            assert_eq!(into.check_state(&state).unwrap_err(), err);
+            assert_eq!(into.state(), before, "{name}: nothing changed");
+            assert!(into.lr().is_finite());
+            assert!(err.to_string().len() < 120, "{err}");
+        }
+    }
+    let mut state = StepLr::new(0.1, 2, 0.5).unwrap().state();
+    state.scalars.insert("lr".into(), 1e39);
+    assert_eq!(
+        StepLr::new(0.1, 2, 0.5)
+            .unwrap()
+            .load_state(&state)
+            .unwrap_err()
+            .to_string(),
+        "StepLR: state entry lr: expected an lr >= 0 that is finite as f32, found 1e39"
+    );
+    // The largest f32 is fine.
+    state.scalars.insert("lr".into(), f64::from(f32::MAX));
+    let mut s = StepLr::new(0.1, 2, 0.5).unwrap();
+    s.load_state(&state).unwrap();
+    assert_eq!(s.lr(), f32::MAX);
+}
+
+#[test]
+fn a_custom_schedule_cannot_check_a_state_by_default() {
+    /// A schedule that implements only the required methods.
+    struct Constant;
+    impl LrScheduler for Constant {
+        fn step(&mut self, _metric: Option<f64>) -> f32 {
+            0.1
+        }
+        fn lr(&self) -> f32 {
+            0.1
+        }
+        fn interval(&self) -> StepInterval {
+            StepInterval::Epoch
+        }
+    }
+    let state = Constant.state();
+    assert_eq!(
+        Constant.check_state(&state).unwrap_err().to_string(),
+        "LrScheduler: this schedule does not support resuming"
+    );
+    assert!(Constant.load_state(&state).is_err());
+    // A boxed schedule forwards every method, the state's kind included.
+    let boxed: Box<dyn LrScheduler> = Box::new(StepLr::new(0.1, 2, 0.5).unwrap());
+    let mut twice = Box::new(boxed);
+    assert_eq!(twice.state().kind.as_deref(), Some("StepLR"));
+    let state = twice.state();
+    twice.check_state(&state).unwrap();
+    twice.load_state(&state).unwrap();
+}
