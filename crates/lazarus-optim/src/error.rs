@@ -3,6 +3,8 @@
 //! Every message names the optimizer (or schedule, or clipping function), the parameter path or
 //! hyper-parameter, what was expected and what was found; the same facts are fields.
 
+use lazarus_core::Num;
+
 /// Errors from optimizers, learning-rate schedules and gradient clipping.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -174,26 +176,6 @@ impl std::fmt::Display for SavedBy<'_> {
             f.write_str("a state whose kind is empty")
         } else {
             write!(f, "a state saved by {}", self.0.escape_debug())
-        }
-    }
-}
-
-/// A number for an error message: plain (`0.1`, `300`) in the usual range, scientific
-/// (`1e300`, `1e-50`) outside it, so that a message never holds a 301-digit number.
-/// Works for `f32` and `f64`, each printed in its own shortest form.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Num<T>(pub(crate) T);
-
-impl<T> std::fmt::Display for Num<T>
-where
-    T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp,
-{
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let x: f64 = self.0.into();
-        if x != 0.0 && x.is_finite() && !(1e-5..1e16).contains(&x.abs()) {
-            write!(f, "{:e}", self.0)
-        } else {
-            write!(f, "{}", self.0)
         }
     }
 }

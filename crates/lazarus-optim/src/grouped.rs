@@ -9,12 +9,13 @@ use std::collections::BTreeSet;
 use lazarus_core::{Layer, Param, ParamRole, Tensor};
 use ndarray::Dimension;
 
-use crate::error::{Num, finite_f32};
+use crate::error::finite_f32;
 use crate::optimizer::check_kind;
 use crate::param_group::ParamGroup;
 use crate::{
     BufferKind, Error, GroupBuilder, Optimizer, OptimizerState, Result, Selector, UpdateRule,
 };
+use lazarus_core::Num;
 
 /// An optimizer: an [`UpdateRule`] (SGD's, Adam's, ...) applied to every parameter of a model,
 /// with parameter groups and a state keyed by parameter path.

@@ -32,9 +32,10 @@ pub use one_cycle::{AnnealStrategy, OneCycleLr};
 pub use plateau::{PlateauMode, ReduceLrOnPlateau, ThresholdMode};
 pub use step::StepLr;
 
-use crate::error::{Num, check, finite_f32};
+use crate::error::{check, finite_f32};
 use crate::optimizer::check_kind;
 use crate::{Error, OptimizerState, Result};
+use lazarus_core::Num;
 
 /// When the training loop calls [`LrScheduler::step`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
