@@ -87,23 +87,33 @@ fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
     );
     assert!(dir.join("training.svg").exists() && dir.join("dead_units.svg").exists());
 
-    // Resume for a second epoch from the saved checkpoint.
+    // Resume for a second epoch from the saved checkpoint. Without its schedule the
+    // checkpoint's schedule state would be dropped: that is an error naming the schedule.
     let resumed_metrics = dir.join("resumed.json");
-    mnist::run(args(&[
-        "--activation",
-        "prelu",
-        "--hidden",
-        "32,16",
-        "--optimizer",
-        "sgd",
-        "--epochs",
-        "2",
-        "--resume",
-        checkpoint_arg,
-        "--metrics-out",
-        resumed_metrics.to_str().unwrap(),
-    ]))
-    .unwrap();
+    let resume = |schedule: &[&str]| {
+        let mut list = vec![
+            "--activation",
+            "prelu",
+            "--hidden",
+            "32,16",
+            "--optimizer",
+            "sgd",
+            "--epochs",
+            "2",
+            "--resume",
+            checkpoint_arg,
+            "--metrics-out",
+            resumed_metrics.to_str().unwrap(),
+        ];
+        list.extend(schedule);
+        mnist::run(args(&list))
+    };
+    let err = resume(&[]).unwrap_err().to_string();
+    assert!(
+        err.contains("CosineAnnealingLR") && err.contains("no schedule"),
+        "{err}"
+    );
+    resume(&["--schedule", "cosine"]).unwrap();
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&resumed_metrics).unwrap()).unwrap();
     assert_eq!(json["final"]["epochs"], 2);
