@@ -9,40 +9,15 @@
 //!   Non-contiguous views (a transposed input, say) take an `ndarray::Zip` path instead.
 //! * **Wider SIMD when the CPU has it, without `-C target-cpu=native`.** The same generic loop is
 //!   instantiated a second time inside a function compiled with AVX2 enabled
-//!   (`#[target_feature]`), and [`with_simd`] picks that copy when the running CPU reports AVX2.
+//!   (`#[target_feature]`), and [`with_simd`](lazarus_core::with_simd) picks that copy when the
+//!   running CPU reports AVX2.
 //!   Without it (or on another architecture) the portable copy runs. Both copies perform the
 //!   same IEEE operations in the same order (no `mul_add`), so they give bit-identical results.
 
 use lazarus_core::{Tensor, TensorView};
 use ndarray::Zip;
 
-/// Run `body` in a context compiled for AVX2 when the CPU supports it, else as is.
-///
-/// `body` and everything it calls that is marked `#[inline(always)]` (the loops below, the
-/// activation functions) is inlined into the AVX2 copy and vectorized 8 lanes wide.
-#[inline(always)]
-pub(crate) fn with_simd<R>(body: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: `run_avx2` is only unsafe because it is compiled for AVX2 and FMA; both
-            // were detected on the running CPU just above, so its instructions are supported.
-            return unsafe { run_avx2(body) };
-        }
-    }
-    body()
-}
-
-/// `body()`, compiled with AVX2 and FMA enabled.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA (checked by the only caller, [`with_simd`]).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2<R>(body: impl FnOnce() -> R) -> R {
-    body()
-}
+pub(crate) use lazarus_core::with_simd;
 
 /// `y[i] = f(x[i])`.
 #[inline(always)]

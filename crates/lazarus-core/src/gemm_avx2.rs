@@ -31,7 +31,7 @@ pub(crate) const KC: usize = 256;
 
 /// Whether this CPU can run the kernel (checked once by the caller).
 pub(crate) fn available() -> bool {
-    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    crate::has_avx2_fma()
 }
 
 /// `C[m×n] ← β·C + A[m×k]·B[k×n]`, B's rows contiguous (`rsb` between rows, column stride 1).

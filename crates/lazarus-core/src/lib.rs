@@ -53,6 +53,7 @@ mod parallel;
 mod param;
 mod reduce;
 mod sequential;
+mod simd;
 mod tensor;
 
 pub use activation_stats::ActivationStats;
@@ -65,8 +66,9 @@ pub use mode::Mode;
 pub use num::Num;
 pub use parallel::{ZipFn, num_threads, parallel_for, parallel_zip, set_num_threads};
 pub use param::{Param, ParamRole};
-pub use reduce::{all_finite, sum_f64, sum_squared_difference, sum_squares};
+pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
 pub use sequential::Sequential;
+pub use simd::{has_avx2_fma, with_simd};
 pub use tensor::{
     Tensor, TensorView, TensorViewMut, as_matrix, check_finite, element_count, expect_shape,
     reuse_buffer, try_zeros,

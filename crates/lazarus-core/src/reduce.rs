@@ -127,23 +127,6 @@ pub fn sum_squared_difference(a: &TensorView<'_>, b: &TensorView<'_>) -> Option<
     })
 }
 
-/// Whether every element of `x` is finite (no NaN, no ±∞), at the speed of [`sum_squares`].
-///
-/// `v · 0` is `0` for every finite `v` and NaN for NaN and ±∞, so the sum of those products is
-/// `0` exactly when every element is finite: one pass, no branch per element. The trainer runs
-/// it over every parameter after each optimizer step.
-///
-/// ```
-/// use lazarus_core::{Tensor, all_finite};
-/// let mut w = Tensor::from_elem(vec![2, 3], f32::MAX);
-/// assert!(all_finite(&w.view()));
-/// w[[1, 2]] = f32::INFINITY;
-/// assert!(!all_finite(&w.view()));
-/// ```
-pub fn all_finite(x: &TensorView<'_>) -> bool {
-    sum_f64(x, |v| f64::from(v * 0.0)) == 0.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,20 +164,6 @@ mod tests {
         crate::set_num_threads(threads);
         assert!((results[0].0 - plain).abs() <= 1e-9 * plain);
         assert!(results.iter().all(|&r| r == results[0]), "{results:?}");
-    }
-
-    #[test]
-    fn all_finite_finds_one_bad_element_anywhere() {
-        let len = 3 * BLOCK + 7;
-        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-            for at in [0, BLOCK - 1, BLOCK, len - 1] {
-                let mut x = Tensor::from_elem(vec![len], -f32::MAX);
-                assert!(all_finite(&x.view()));
-                x[[at]] = bad;
-                assert!(!all_finite(&x.view()), "{bad} at {at}");
-            }
-        }
-        assert!(all_finite(&Tensor::zeros(vec![0]).view()));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::error::{check, check_lr_and_decay, positive_f32};
 use crate::rule::common_accessors;
-use crate::{Buffer, GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
 
 /// Adadelta (Zeiler 2012), as PyTorch's `torch.optim.Adadelta`.
 ///
@@ -126,7 +126,7 @@ impl UpdateRule for AdadeltaConfig {
         BUFFERS
     }
 
-    fn update(&self, _step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) {
+    fn update(&self, _step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) -> bool {
         let (lr, rho, c, eps) = (
             self.lr,
             self.rho as f32,
@@ -139,12 +139,15 @@ impl UpdateRule for AdadeltaConfig {
             unreachable!("Adadelta's buffers() lists square_avg and acc_delta")
         };
         let averages = square_avg.iter_mut().zip(acc_delta.iter_mut());
+        let mut flags = 0;
         for ((w, &g), (v, u)) in value.iter_mut().zip(grad).zip(averages) {
             let g = sign * g + wd * *w;
             *v = *v * rho + c * g * g;
             let delta = (*u + eps).sqrt() / (*v + eps).sqrt() * g;
             *u = *u * rho + c * delta * delta;
             *w -= lr * delta;
+            flags = FiniteCheck::track(flags, *w);
         }
+        FiniteCheck::finite(flags)
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::error::{check, check_lr_and_decay, finite_f32, positive_f32};
 use crate::rule::common_accessors;
-use crate::{Buffer, GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
 
 /// Adagrad (Duchi et al. 2011), as PyTorch's `torch.optim.Adagrad`.
 ///
@@ -136,14 +136,17 @@ impl UpdateRule for AdagradConfig {
         self.initial_accumulator_value as f32
     }
 
-    fn update(&self, step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) {
+    fn update(&self, step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) -> bool {
         let clr = (f64::from(self.lr) / (1.0 + (step - 1) as f64 * self.lr_decay)) as f32;
         let (wd, eps) = (self.weight_decay as f32, self.eps as f32);
         let sign = if self.maximize { -1.0 } else { 1.0 };
+        let mut flags = 0;
         for ((w, &g), s) in value.iter_mut().zip(grad).zip(state[0].iter_mut()) {
             let g = sign * g + wd * *w;
             *s += g * g;
             *w -= clr * (g / (s.sqrt() + eps));
+            flags = FiniteCheck::track(flags, *w);
         }
+        FiniteCheck::finite(flags)
     }
 }

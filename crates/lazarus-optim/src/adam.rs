@@ -2,7 +2,7 @@
 
 use crate::error::{check, check_lr_and_decay, finite_f32, positive_f32};
 use crate::rule::common_accessors;
-use crate::{Buffer, GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
 
 /// Adam (Kingma & Ba 2015), as PyTorch's `torch.optim.Adam`: per-element step sizes from running
 /// averages of the gradient and of its square.
@@ -177,7 +177,7 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
         }
     }
 
-    fn update(&self, step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) {
+    fn update(&self, step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) -> bool {
         let (b1, b2) = self.betas;
         let lr = f64::from(self.lr);
         // Scalars in f64, as PyTorch computes them from Python floats, then rounded to f32.
@@ -212,11 +212,12 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
         };
         // Large parameters are updated in parallel pieces; each element on its own, so the
         // result is the same for any thread count.
+        let finite = FiniteCheck::new();
         match rest.first_mut() {
             None => lazarus_core::parallel_zip(
                 [value, m.as_mut_slice(), v.as_mut_slice()],
                 [grad],
-                &|[w, m, v], [g]| adam_piece(&c, w, g, m, v, None),
+                &|[w, m, v], [g]| finite.piece(adam_piece(&c, w, g, m, v, None)),
             ),
             Some(v_max) => lazarus_core::parallel_zip(
                 [
@@ -226,9 +227,10 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
                     v_max.as_mut_slice(),
                 ],
                 [grad],
-                &|[w, m, v, v_max], [g]| adam_piece(&c, w, g, m, v, Some(v_max)),
+                &|[w, m, v, v_max], [g]| finite.piece(adam_piece(&c, w, g, m, v, Some(v_max))),
             ),
         }
+        finite.all_finite()
     }
 }
 
@@ -246,10 +248,9 @@ struct Coefficients {
     eps: f32,
 }
 
-/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs), with
-/// 8-wide instructions where the CPU has AVX2 (checked at run time, so the binary still runs
-/// on any x86-64). Rust never fuses `a * b + c` into an FMA on its own, so both paths round
-/// exactly alike.
+/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs), 8 lanes wide
+/// where the CPU has AVX2 ([`lazarus_core::with_simd`]). Returns the [`FiniteCheck`] flags of
+/// the values written.
 fn adam_piece(
     c: &Coefficients,
     w: &mut [f32],
@@ -257,30 +258,8 @@ fn adam_piece(
     m: &mut [f32],
     v: &mut [f32],
     v_max: Option<&mut [f32]>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { adam_piece_avx2(c, w, g, m, v, v_max) };
-    }
-    adam_piece_portable(c, w, g, m, v, v_max);
-}
-
-/// [`adam_piece_portable`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU must have AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn adam_piece_avx2(
-    c: &Coefficients,
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    v_max: Option<&mut [f32]>,
-) {
-    adam_piece_portable(c, w, g, m, v, v_max);
+) -> u32 {
+    lazarus_core::with_simd(|| adam_piece_portable(c, w, g, m, v, v_max))
 }
 
 #[inline(always)]
@@ -291,7 +270,7 @@ fn adam_piece_portable(
     m: &mut [f32],
     v: &mut [f32],
     v_max: Option<&mut [f32]>,
-) {
+) -> u32 {
     let c = *c;
     // lerp's form depends only on the weight, so pick it once, outside the loop (this is
     // `lerp(m, g, w1)`, written out so the loop has no branch and vectorizes).
@@ -308,11 +287,13 @@ fn adam_piece_portable(
         *v = *v * c.b2f + c.c2 * g * g;
     };
     let elements = w.iter_mut().zip(g).zip(m.iter_mut().zip(v));
+    let mut flags = 0;
     match v_max {
         None => {
             for ((w, &g), (m, v)) in elements {
                 moments(w, g, m, v);
                 *w -= c.step_size * (*m / (v.sqrt() / c.bias_correction2_sqrt + c.eps));
+                flags = FiniteCheck::track(flags, *w);
             }
         }
         Some(v_max) => {
@@ -320,7 +301,9 @@ fn adam_piece_portable(
                 moments(w, g, m, v);
                 *v_max = v_max.max(*v);
                 *w -= c.step_size * (*m / (v_max.sqrt() / c.bias_correction2_sqrt + c.eps));
+                flags = FiniteCheck::track(flags, *w);
             }
         }
     }
+    flags
 }

@@ -102,6 +102,17 @@ pub enum Error {
         norm: f32,
     },
 
+    /// A step left a parameter holding a NaN or an infinity (a learning rate too large for
+    /// the gradients, a gradient that overflowed). The step was applied to every parameter;
+    /// `path` is the first one that is no longer finite. Training cannot go on from here.
+    #[error("{optimizer}: the step left parameter {path} non-finite (NaN or infinite)")]
+    NonFiniteUpdate {
+        /// The optimizer.
+        optimizer: &'static str,
+        /// The first parameter that is no longer finite (`1.weight`).
+        path: String,
+    },
+
     /// An error from lazarus-core.
     #[error(transparent)]
     Core(#[from] lazarus_core::Error),

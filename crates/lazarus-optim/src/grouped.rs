@@ -485,16 +485,27 @@ impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
         }
         let slots = &mut self.slots;
         let mut index = 0;
-        model.visit_params_mut(&mut |_, p| {
+        let mut non_finite = None;
+        model.visit_params_mut(&mut |path, p| {
             let slot = &mut slots[index];
             index += 1;
             slot.step += 1;
             let value = p.value.as_slice_mut().expect("`check` verified the layout");
             let grad = p.grad.as_slice().expect("`check` verified the layout");
-            slot.config
+            let finite = slot
+                .config
                 .update(slot.step, value, grad, &mut slot.buffers);
+            if !finite && non_finite.is_none() {
+                non_finite = Some(path.to_string());
+            }
         });
-        Ok(())
+        match non_finite {
+            None => Ok(()),
+            Some(path) => Err(Error::NonFiniteUpdate {
+                optimizer: R::NAME,
+                path,
+            }),
+        }
     }
 
     fn lr(&self) -> f32 {

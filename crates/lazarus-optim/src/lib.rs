@@ -60,7 +60,7 @@ pub use grouped::GroupedOptimizer;
 pub use optimizer::{Optimizer, OptimizerState};
 pub use param_group::{GroupBuilder, Selector};
 pub use rmsprop::{RmsProp, RmsPropConfig};
-pub use rule::{Buffer, BufferKind, UpdateRule};
+pub use rule::{Buffer, BufferKind, FiniteCheck, UpdateRule};
 pub use schedule::{
     AnnealStrategy, CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, OneCycleLr,
     PlateauMode, ReduceLrOnPlateau, StepInterval, StepLr, ThresholdMode,

@@ -49,7 +49,9 @@ pub trait Optimizer: Send {
     /// first step does not fit the model;
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (parameter `lr`)
     /// when the last [`set_lr`](Optimizer::set_lr) gave an invalid learning rate (nothing is
-    /// updated).
+    /// updated); [`Error::NonFiniteUpdate`](crate::Error::NonFiniteUpdate) when the step (applied
+    /// to every parameter) left one holding a NaN or an infinity, found as the update writes
+    /// the values, at no extra cost.
     fn step(&mut self, model: &mut dyn Layer) -> Result<()>;
 
     /// The base learning rate (the one of the parameters no group gives an `lr` of its own).

@@ -3,7 +3,7 @@
 use crate::adam::lerp;
 use crate::error::{check, check_lr_and_decay, positive_f32};
 use crate::rule::common_accessors;
-use crate::{Buffer, GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
 
 /// RMSprop (Hinton's lecture 6e), as PyTorch's `torch.optim.RMSprop`.
 ///
@@ -170,7 +170,7 @@ impl UpdateRule for RmsPropConfig {
         }
     }
 
-    fn update(&self, _step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) {
+    fn update(&self, _step: u64, value: &mut [f32], grad: &[f32], state: &mut [Vec<f32>]) -> bool {
         let (lr, a, c, eps) = (
             self.lr,
             self.alpha as f32,
@@ -189,6 +189,7 @@ impl UpdateRule for RmsPropConfig {
             [b, ga] => (Some(b), Some(ga)),
             _ => unreachable!("RMSprop has at most three buffers"),
         };
+        let mut flags = 0;
         for (i, (w, &g)) in value.iter_mut().zip(grad).enumerate() {
             let g = sign * g + wd * *w;
             let v = &mut square_avg[i];
@@ -207,6 +208,8 @@ impl UpdateRule for RmsPropConfig {
                 }
                 None => *w -= lr * (g / d),
             }
+            flags = FiniteCheck::track(flags, *w);
         }
+        FiniteCheck::finite(flags)
     }
 }

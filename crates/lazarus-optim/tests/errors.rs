@@ -486,3 +486,87 @@ fn messages_print_huge_and_tiny_numbers_in_scientific_notation() {
         "SGD: invalid momentum = 1.5: expected 0 <= momentum < 1"
     );
 }
+
+mod non_finite_update {
+    //! A step that leaves a weight NaN or infinite is reported by that step
+    //! (`Error::NonFiniteUpdate`), by every optimizer, wherever the element is and however many
+    //! threads cut the parameter into pieces; a finite step is Ok.
+
+    use super::common::ParamBag;
+    use lazarus_core::{Param, ParamRole, Tensor};
+    use lazarus_optim::{Adadelta, Adagrad, Adam, AdamW, Error, Optimizer, RmsProp, Sgd};
+
+    /// Two parameters; the second has 100,000 elements (several pieces on several threads).
+    fn bag(bad_at: Option<usize>, bad: f32) -> ParamBag {
+        let small = Param::new(Tensor::from_elem(vec![3], 0.5), ParamRole::Bias);
+        let mut big = Param::new(Tensor::from_elem(vec![100_000], 0.5), ParamRole::Weight);
+        big.grad.fill(0.1);
+        if let Some(i) = bad_at {
+            big.grad[[i]] = bad;
+        }
+        ParamBag::new(vec![("b", small), ("w", big)])
+    }
+
+    fn optimizers() -> Vec<Box<dyn Optimizer>> {
+        vec![
+            Box::new(Sgd::new(0.1).unwrap()),
+            Box::new(Sgd::new(0.1).unwrap().momentum(0.9).unwrap()),
+            Box::new(
+                Sgd::new(0.1)
+                    .unwrap()
+                    .momentum(0.9)
+                    .unwrap()
+                    .nesterov(true)
+                    .unwrap(),
+            ),
+            Box::new(Adam::new(0.1).unwrap()),
+            Box::new(Adam::new(0.1).unwrap().amsgrad(true)),
+            Box::new(AdamW::new(0.1).unwrap()),
+            Box::new(RmsProp::new(0.1).unwrap()),
+            Box::new(
+                RmsProp::new(0.1)
+                    .unwrap()
+                    .centered(true)
+                    .momentum(0.5)
+                    .unwrap(),
+            ),
+            Box::new(Adagrad::new(0.1).unwrap()),
+            Box::new(Adadelta::new(0.1).unwrap()),
+        ]
+    }
+
+    #[test]
+    fn a_step_that_leaves_a_weight_non_finite_says_so() {
+        let threads = lazarus_core::num_threads();
+        for n in [1, 2, 3] {
+            lazarus_core::set_num_threads(n);
+            for at in [0, 49_999, 50_000, 99_999] {
+                for bad in [f32::NAN, f32::INFINITY] {
+                    for i in 0..optimizers().len() {
+                        let mut finite = optimizers().swap_remove(i);
+                        assert_eq!(finite.step(&mut bag(None, 0.0)), Ok(()));
+                        let mut opt = optimizers().swap_remove(i);
+                        match opt.step(&mut bag(Some(at), bad)) {
+                            Err(Error::NonFiniteUpdate { path, .. }) => assert_eq!(path, "w"),
+                            other => panic!("optimizer {i}: {bad} at {at}: {other:?}"),
+                        }
+                    }
+                }
+            }
+        }
+        lazarus_core::set_num_threads(threads);
+    }
+
+    #[test]
+    fn a_finite_gradient_with_a_huge_lr_overflows_and_is_reported() {
+        // The case that needs the check: every input finite, the product is not.
+        let mut model = bag(None, 0.0);
+        let mut sgd = Sgd::new(f32::MAX).unwrap();
+        model.params[1].1.grad.fill(10.0);
+        let err = sgd.step(&mut model).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "SGD: the step left parameter w non-finite (NaN or infinite)"
+        );
+    }
+}

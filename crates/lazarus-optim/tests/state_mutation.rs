@@ -423,8 +423,12 @@ fn damaged_optimizer_states_load_correctly_or_change_nothing() {
                     accepted += 1;
                     assert_eq!(opt.state(), as_exported(&d.state, name, opt.lr()), "{case}");
                     set_quadratic_grad(&mut m);
-                    no_panic(&case, || opt.step(&mut m))
-                        .unwrap_or_else(|e| panic!("{case}: step after an accepted load: {e}"));
+                    match no_panic(&case, || opt.step(&mut m)) {
+                        Ok(()) => {}
+                        // A huge but finite lr may overflow the weights; the step says so.
+                        Err(Error::NonFiniteUpdate { .. }) if d.may_overflow => {}
+                        Err(e) => panic!("{case}: step after an accepted load: {e}"),
+                    }
                     if !d.may_overflow {
                         let values = m.values();
                         assert!(values.iter().flatten().all(|w| w.is_finite()), "{case}");
@@ -459,8 +463,11 @@ fn damaged_optimizer_states_load_correctly_or_change_nothing() {
                         as_exported(&d.state, name, fresh.lr()),
                         "{case}"
                     );
-                    no_panic(&case, || fresh.step(&mut m))
-                        .unwrap_or_else(|e| panic!("{case}: checked, then the step failed: {e}"));
+                    match no_panic(&case, || fresh.step(&mut m)) {
+                        Ok(()) => {}
+                        Err(Error::NonFiniteUpdate { .. }) if d.may_overflow => {}
+                        Err(e) => panic!("{case}: checked, then the step failed: {e}"),
+                    }
                 }
                 Err(err) => {
                     assert_typed(&err, &case);

@@ -1,11 +1,11 @@
 //! Where did the NaN come from? When a loss, a gradient or a weight stops being finite, the
 //! trainer reports the first place it can blame: a sample of the input data, a layer's output,
 //! a target, or a parameter. These searches run only after something went wrong, so they favour
-//! plain code over speed; the one check that runs at every step, [`first_non_finite_param`],
-//! is a single fast pass per parameter.
+//! plain code over speed. (Weights that stop being finite are found by the optimizer itself, as
+//! it writes them: see `lazarus_optim::FiniteCheck`.)
 
 use lazarus_core::loss::Target;
-use lazarus_core::{Layer, Mode, Tensor, TensorView, all_finite, walk_layers};
+use lazarus_core::{Layer, Mode, Tensor, TensorView, walk_layers};
 use ndarray::Axis;
 
 /// What [`locate`] blames, for [`Error::NonFinite`](crate::Error::NonFinite): a place and, when
@@ -108,29 +108,19 @@ pub fn first_non_finite_layer(model: &mut dyn Layer, inputs: TensorView<'_>) -> 
     walk(model, "", inputs.to_owned()).err()
 }
 
-/// The first parameter of `model` whose value holds a NaN or an infinity, as
-/// `linear[1] (parameter 1.weight)`; `None` when every parameter is finite.
-///
-/// One pass per parameter at the speed of a sum ([`all_finite`]): cheap enough to run after
-/// every optimizer step, so a step that blows the weights up is caught at that step, even the
-/// last one of a run.
-pub(crate) fn first_non_finite_param(model: &dyn Layer) -> Option<String> {
-    let mut bad = None;
-    model.visit_params(&mut |path, p| {
-        if bad.is_none() && !all_finite(&p.value.view()) {
-            bad = Some(path.to_string());
-        }
-    });
-    let param = bad?;
-    // The layer that owns it: the deepest layer whose path prefixes the parameter's.
+/// The parameter at `param` (a path such as `1.weight`) with the layer that owns it, as
+/// `linear[1] (parameter 1.weight)`: the deepest layer whose path prefixes the parameter's.
+pub(crate) fn param_owner(model: &dyn Layer, param: &str) -> String {
     let mut owner = String::new();
+    let mut owner_depth = None;
     walk_layers(model, &mut |path, layer| {
         let owns = path.is_empty() || param.starts_with(&format!("{path}."));
-        if owns && (owner.is_empty() || path.len() >= owner.len()) {
+        if owns && owner_depth.is_none_or(|d| path.len() >= d) {
             owner = layer_label(layer.name(), path);
+            owner_depth = Some(path.len());
         }
     });
-    Some(format!("{owner} (parameter {param})"))
+    format!("{owner} (parameter {param})")
 }
 
 /// `linear[1]` for the layer `linear` at path `1`; the bare name at the root.

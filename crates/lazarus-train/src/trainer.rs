@@ -10,7 +10,7 @@ use crate::callbacks::{BatchEnd, Callback, Control, EpochEnd};
 use crate::data::{Batch, DataLoader, Dataset};
 use crate::diagnostics::{Diagnostics, DiagnosticsConfig, UnitTracker};
 use crate::metrics::{count_correct, softmax_rows};
-use crate::non_finite::{first_non_finite_param, locate};
+use crate::non_finite::{locate, param_owner};
 use crate::progress::{EpochProgress, Verbosity};
 use crate::{EpochRecord, Error, History, Result, Stage};
 
@@ -297,17 +297,20 @@ impl<M: Layer> Trainer<M> {
                 max_grad_norm =
                     Some(max_grad_norm.map_or(f64::from(norm), |m| m.max(f64::from(norm))));
             }
-            self.optimizer.step(&mut self.model)?;
-            // A step can turn finite gradients into infinite weights (a huge lr): catch it here,
-            // not at the next batch's loss, which the last batch of a run does not have and a
-            // ReLU can hide (NaN > 0 is false, so a NaN pre-activation comes out as 0).
-            if let Some(param) = first_non_finite_param(&self.model) {
-                return Err(Error::NonFinite {
-                    stage,
-                    layer: param,
-                    sample: None,
-                    what: "weights after the optimizer step".into(),
-                });
+            // A step can turn finite gradients into infinite weights (a huge lr). The optimizer
+            // says so at that step (it sees every value it writes), not the next batch's loss,
+            // which the last batch of a run does not have and a ReLU can hide (NaN > 0 is
+            // false, so a NaN pre-activation comes out as 0).
+            match self.optimizer.step(&mut self.model) {
+                Err(lazarus_optim::Error::NonFiniteUpdate { path, .. }) => {
+                    return Err(Error::NonFinite {
+                        stage,
+                        layer: param_owner(&self.model, &path),
+                        sample: None,
+                        what: "weights after the optimizer step".into(),
+                    });
+                }
+                other => other?,
             }
             if let Some(d) = &mut self.diagnostics {
                 d.after_step(&self.model);
