@@ -168,15 +168,7 @@ pub(crate) fn read_checkpoint(path: &Path, model: &dyn Layer) -> Result<CheckedC
     for (name, view) in file.iter() {
         let tensor =
             decode(&view).map_err(|reason| mismatch(format!("tensor `{name}`: {reason}")))?;
-        if let Some((index, &value)) = tensor.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFiniteTensor {
-                path: path.to_path_buf(),
-                tensor: name.to_string(),
-                index,
-                value,
-                action: "load",
-            });
-        }
+        refuse_non_finite(path, name, &tensor, "load")?;
         match group_of(name) {
             Some(group) => {
                 let key = name[group.len() + 1..].to_string();
@@ -311,15 +303,7 @@ fn encode(path: &Path, model: &dyn Layer, state: Option<&TrainingState>) -> Resu
     }
     // A non-finite tensor would only spread a failed run: refuse before writing anything.
     for (name, t) in &tensors {
-        if let Some((index, &value)) = t.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFiniteTensor {
-                path: path.to_path_buf(),
-                tensor: name.clone(),
-                index,
-                value,
-                action: "save",
-            });
-        }
+        refuse_non_finite(path, name, t, "save")?;
     }
     let bytes: Vec<Vec<u8>> = tensors.iter().map(|(_, t)| to_bytes(t)).collect();
     let views = tensors
@@ -332,6 +316,21 @@ fn encode(path: &Path, model: &dyn Layer, state: Option<&TrainingState>) -> Resu
         .map_err(|e| corrupt(e.to_string()))?;
     let metadata = (!metadata.is_empty()).then_some(metadata);
     safetensors::serialize(views, metadata).map_err(|e| corrupt(e.to_string()))
+}
+
+/// [`Error::NonFiniteTensor`] for the first NaN or infinity in `tensor` (named `name` in the
+/// file at `path`), refusing to `action` it.
+fn refuse_non_finite(path: &Path, name: &str, tensor: &Tensor, action: &'static str) -> Result<()> {
+    match tensor.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        Some((index, &value)) => Err(Error::NonFiniteTensor {
+            path: path.to_path_buf(),
+            tensor: name.to_string(),
+            index,
+            value,
+            action,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn to_bytes(t: &Tensor) -> Vec<u8> {

@@ -249,11 +249,7 @@ fn check_load(path: &Path, bytes: &[u8]) -> bool {
             true
         }
         Err(e) => {
-            let message = e.to_string();
-            assert!(
-                message.contains(&*path.to_string_lossy()),
-                "error names no file: {message}"
-            );
+            let message = names_the_file(&e, path);
             assert_eq!(
                 params(&target),
                 before,
@@ -262,6 +258,16 @@ fn check_load(path: &Path, bytes: &[u8]) -> bool {
             false
         }
     }
+}
+
+/// The message of `e`, which must name the file at `path`.
+fn names_the_file(e: &lazarus_train::Error, path: &Path) -> String {
+    let message = e.to_string();
+    assert!(
+        message.contains(&*path.to_string_lossy()),
+        "error names no file: {message}"
+    );
+    message
 }
 
 fn check_resume(path: &Path, base: &Trainer<Sequential>, data: &Dataset) -> bool {
@@ -280,11 +286,7 @@ fn check_resume(path: &Path, base: &Trainer<Sequential>, data: &Dataset) -> bool
             true
         }
         Err(e) => {
-            let message = e.to_string();
-            assert!(
-                message.contains(&*path.to_string_lossy()),
-                "error names no file: {message}"
-            );
+            let message = names_the_file(&e, path);
             assert!(
                 snapshot(&t) == before,
                 "a failed resume changed the trainer: {message}"
