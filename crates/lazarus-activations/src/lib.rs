@@ -81,19 +81,16 @@
 //! `expm1` (relative error ≤ 2.5e-7) instead of the scalar libm call.
 #![warn(missing_docs)]
 
-mod buffers;
 mod celu;
-mod elementwise;
+mod chain;
 mod elu;
-mod erf;
-mod fast_exp;
 mod gelu;
 mod hardsigmoid;
 mod hardswish;
 mod hardtanh;
+pub(crate) mod kernels;
 mod leaky_relu;
 mod log_sigmoid;
-mod loops;
 mod mish;
 mod prelu;
 mod registry;
@@ -101,6 +98,7 @@ mod relu;
 mod relu6;
 mod rrelu;
 mod selu;
+mod settings;
 mod sigmoid;
 mod silu;
 mod softplus;
@@ -168,4 +166,48 @@ pub mod functional {
     pub use crate::softplus::{softplus, softplus_grad};
     pub use crate::softsign::{softsign, softsign_grad};
     pub use crate::tanh::{tanh, tanh_grad, tanh_grad_from_output};
+}
+
+/// Every activation's forward and backward over a whole tensor, written as the formulas say in
+/// plain ndarray: `f_forward(x, settings...)` gives y, `f_backward(x, dL/dy, settings...)` gives
+/// dL/dx (and PReLU's also dL/dα), always from the input x.
+///
+/// They sit in each activation's file beside its layer, and they are what the layers' fast
+/// kernels are tested against (`tests/kernels_vs_reference.rs`): bit for bit where the kernel
+/// does the same arithmetic, within a stated tolerance where it does not (ELU, SELU and CELU
+/// differentiate from their output; PReLU sums dL/dα in another order). They allocate their
+/// result and are not fast: use the layers to train.
+///
+/// ```
+/// use lazarus_activations::reference::{prelu_backward, prelu_forward};
+/// let x = ndarray::arr2(&[[-2.0f32, 1.0], [0.0, -4.0]]).into_dyn();
+/// let g = ndarray::arr2(&[[1.0f32, 1.0], [1.0, 0.5]]).into_dyn();
+/// let alpha = [0.25, 0.5]; // one slope per channel (axis 1)
+/// let y = prelu_forward(x.view(), &alpha)?;
+/// assert_eq!(y.as_slice().unwrap(), &[-0.5, 1.0, 0.0, -2.0]);
+/// let (dx, dalpha) = prelu_backward(x.view(), g.view(), &alpha)?;
+/// assert_eq!(dx.as_slice().unwrap(), &[0.25, 1.0, 0.25, 0.25]);
+/// assert_eq!(dalpha, [-2.0 + 0.0, -4.0 * 0.5]); // Σ x·g over x ≤ 0, per channel
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+pub mod reference {
+    pub use crate::celu::{celu_backward, celu_forward};
+    pub use crate::elu::{elu_backward, elu_forward};
+    pub use crate::gelu::{gelu_backward, gelu_forward};
+    pub use crate::hardsigmoid::{hardsigmoid_backward, hardsigmoid_forward};
+    pub use crate::hardswish::{hardswish_backward, hardswish_forward};
+    pub use crate::hardtanh::{hardtanh_backward, hardtanh_forward};
+    pub use crate::leaky_relu::{leaky_relu_backward, leaky_relu_forward};
+    pub use crate::log_sigmoid::{log_sigmoid_backward, log_sigmoid_forward};
+    pub use crate::mish::{mish_backward, mish_forward};
+    pub use crate::prelu::{prelu_backward, prelu_forward};
+    pub use crate::relu::{relu_backward, relu_forward};
+    pub use crate::relu6::{relu6_backward, relu6_forward};
+    pub use crate::rrelu::{rrelu_backward, rrelu_forward};
+    pub use crate::selu::{selu_backward, selu_forward};
+    pub use crate::sigmoid::{sigmoid_backward, sigmoid_forward};
+    pub use crate::silu::{silu_backward, silu_forward};
+    pub use crate::softplus::{softplus_backward, softplus_forward};
+    pub use crate::softsign::{softsign_backward, softsign_forward};
+    pub use crate::tanh::{tanh_backward, tanh_forward};
 }

@@ -1,7 +1,10 @@
 //! SELU: ELU with constants chosen so that activations normalize themselves.
 
-use crate::elementwise::{Elementwise, elementwise_layer};
-use crate::elu::{EluKind, ScaledElu, scaled_elu, scaled_elu_grad};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::elu::{ScaledElu, scaled_elu, scaled_elu_grad};
+use crate::kernels::Elementwise;
 
 /// SELU's alpha (Klambauer et al. 2017), as in PyTorch.
 pub const SELU_ALPHA: f32 = 1.673_263_2;
@@ -44,19 +47,14 @@ pub const SELU_SCALE: f32 = 1.050_701;
 #[doc(alias = "SELU")]
 #[derive(Debug, Clone)]
 pub struct Selu {
-    inner: Elementwise<ScaledElu>,
+    kernel: Elementwise,
 }
 
 impl Selu {
     /// A SELU layer (it has no settings).
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(ScaledElu {
-                kind: EluKind::Selu,
-                alpha: SELU_ALPHA * SELU_SCALE,
-                scale: SELU_SCALE,
-                input_scale: 1.0,
-            }),
+            kernel: Elementwise::new("selu"),
         }
     }
 }
@@ -67,7 +65,36 @@ impl Default for Selu {
     }
 }
 
-elementwise_layer!(Selu);
+/// SELU as a member of the ELU family: negative branch scaled by scale · alpha.
+const SELU: ScaledElu = ScaledElu {
+    alpha: SELU_ALPHA * SELU_SCALE,
+    scale: SELU_SCALE,
+    input_scale: 1.0,
+};
+
+impl Layer for Selu {
+    fn name(&self) -> &str {
+        "selu"
+    }
+
+    fn describe(&self) -> String {
+        "SELU()".into()
+    }
+
+    /// `y = selu(x)`: the ELU family's forward ([`ScaledElu::forward`]) with SELU's constants.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        SELU.forward(&mut self.kernel, x, mode)
+    }
+
+    /// `dL/dx = selu'(x) · dL/dy`: the ELU family's backward ([`ScaledElu::backward`]).
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        SELU.backward(&mut self.kernel, grad_output)
+    }
+
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        SELU.stats(&self.kernel)
+    }
+}
 
 /// SELU: `scale · x` if x > 0, else `scale · alpha · (eˣ − 1)`.
 ///
@@ -91,4 +118,18 @@ pub fn selu(x: f32) -> f32 {
 #[inline(always)]
 pub fn selu_grad(x: f32) -> f32 {
     scaled_elu_grad(x, SELU_ALPHA * SELU_SCALE, SELU_SCALE, 1.0)
+}
+
+/// Reference forward, in plain ndarray: `y = selu(x)` element by element.
+pub fn selu_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(selu)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = selu'(x) · dL/dy` element by element (the
+/// layer evaluates selu' on its output, which agrees to 2e-7).
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn selu_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("selu", x, grad_output, selu_grad)
 }
