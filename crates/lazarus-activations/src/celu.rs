@@ -90,12 +90,12 @@ impl Layer for Celu {
         format!("CELU(alpha={:?})", self.f.alpha)
     }
 
-    /// `y = celu(x, alpha)`: the ELU family's forward ([`ScaledElu::forward`]).
+    /// `y = celu(x, alpha)`: the ELU family's forward (`ScaledElu::forward` in `elu.rs`).
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         self.f.forward(&mut self.kernel, x, mode)
     }
 
-    /// `dL/dx = celu'(x) · dL/dy`: the ELU family's backward ([`ScaledElu::backward`]).
+    /// `dL/dx = celu'(x) · dL/dy`: the ELU family's backward (`ScaledElu::backward` in `elu.rs`).
     fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
         self.f.backward(&mut self.kernel, grad_output)
     }

@@ -87,12 +87,12 @@ impl Layer for Elu {
         format!("ELU(alpha={:?})", self.f.alpha)
     }
 
-    /// `y = elu(x, alpha)`: [`ScaledElu::forward`] with scale = input_scale = 1.
+    /// `y = elu(x, alpha)`: `ScaledElu::forward` in `elu.rs` with scale = input_scale = 1.
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         self.f.forward(&mut self.kernel, x, mode)
     }
 
-    /// `dL/dx = elu'(x) · dL/dy`: [`ScaledElu::backward`].
+    /// `dL/dx = elu'(x) · dL/dy`: `ScaledElu::backward` in `elu.rs`.
     fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
         self.f.backward(&mut self.kernel, grad_output)
     }

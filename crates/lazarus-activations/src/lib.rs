@@ -2,9 +2,30 @@
 //!
 //! Every activation of `torch.nn` a small MLP or CNN needs, each a [`Layer`](lazarus_core::Layer)
 //! with PyTorch's defaults, PyTorch's numbers (float32 values and gradients agree to 1e-5) and
-//! PyTorch's derivative at every kink, written in its doc comment. Each file holds one
-//! activation: its layer, its function and its derivative (also in [`functional`], for plotting
-//! and for learners), so the curve you plot is the code that trains.
+//! PyTorch's derivative at every kink, written in its doc comment.
+//!
+//! ## How to read it
+//!
+//! Each file holds one activation (`relu.rs`, `leaky_relu.rs`, `prelu.rs`, `elu.rs`, ...), and
+//! it is the whole story of that activation:
+//!
+//! 1. the layer's doc comment: f(x), f'(x), PyTorch's value at the kinks, when to use it;
+//! 2. the layer's `forward` and `backward`: one line each, handing the scalar functions to a
+//!    fast kernel, with the formula in a comment above (`dL/dx = relu'(x) · dL/dy`);
+//! 3. the scalar function and its derivative (`relu`, `relu_grad`: where ReLU'(0) = 0 is
+//!    decided), also in [`functional`] for plotting;
+//! 4. reference `*_forward`/`*_backward` functions: the same computation over a whole tensor in
+//!    plain ndarray (PReLU's with dL/dα per channel), also in [`reference`].
+//!
+//! The speed plumbing (SIMD loops compiled for AVX2 at run time, buffer reuse, PReLU's blocked
+//! sums, a vectorizable `exp`) lives in `src/kernels/`, apart from the math; every kernel is
+//! tested against the reference functions of its activation (`tests/kernels_vs_reference.rs`).
+//!
+//! ReLU's backward, for instance: `relu.rs` `Relu::backward` (`dL/dx = relu'(x) · dL/dy`) and
+//! `relu_grad` (`1 if x > 0, else 0`) beside it; the loop that runs them is
+//! `kernels/elementwise.rs` `Elementwise::backward`. PReLU's dL/dα: `prelu.rs` `PRelu::backward`
+//! (`dL/dα_c += Σ x · dL/dy` over x ≤ 0) and `prelu_backward`, its plain-ndarray reference; the
+//! blocked sums are in `kernels/prelu.rs`.
 //!
 //! ## The story
 //!
@@ -77,8 +98,8 @@
 //! Activations are memory-bound, so each layer reuses its buffers (no allocation per batch once
 //! the shape is stable), keeps only what backward needs (the output where that suffices, as for
 //! [`Relu`] and [`Elu`]), and runs branch-free loops over contiguous slices that compile to SIMD,
-//! with an AVX2 copy picked at run time. [`Elu`], [`Selu`] and [`Celu`] use a vectorizable
-//! `expm1` (relative error ≤ 2.5e-7) instead of the scalar libm call.
+//! with an AVX2 copy picked at run time (all in `src/kernels/`). [`Elu`], [`Selu`] and [`Celu`]
+//! use a vectorizable `expm1` (relative error ≤ 2.5e-7) instead of the scalar libm call.
 #![warn(missing_docs)]
 
 mod celu;

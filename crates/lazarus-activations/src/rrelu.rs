@@ -130,13 +130,11 @@ impl Layer for RRelu {
             }
             Mode::Train => {
                 let (rng, slopes) = (&mut self.rng, &self.slopes);
-                // Not vectorized: one RNG draw per input ≤ 0, in order.
+                // Not vectorized: one RNG draw per input ≤ 0, in order. The derivative d kept
+                // for backward is 1 or the slope, and y = rrelu(x, d) (= x where d = 1).
                 let mut draw = |x: f32| if x > 0.0 { 1.0 } else { slopes.sample(rng) };
-                self.kernel.forward_drawn(
-                    x,
-                    |x| rrelu_grad(x, draw(x)),
-                    |x, derivative| rrelu(x, derivative),
-                )
+                self.kernel
+                    .forward_drawn(x, |x| rrelu_grad(x, draw(x)), rrelu)
             }
         }
     }

@@ -81,12 +81,12 @@ impl Layer for Selu {
         "SELU()".into()
     }
 
-    /// `y = selu(x)`: the ELU family's forward ([`ScaledElu::forward`]) with SELU's constants.
+    /// `y = selu(x)`: the ELU family's forward (`ScaledElu::forward` in `elu.rs`) with SELU's constants.
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         SELU.forward(&mut self.kernel, x, mode)
     }
 
-    /// `dL/dx = selu'(x) · dL/dy`: the ELU family's backward ([`ScaledElu::backward`]).
+    /// `dL/dx = selu'(x) · dL/dy`: the ELU family's backward (`ScaledElu::backward` in `elu.rs`).
     fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
         SELU.backward(&mut self.kernel, grad_output)
     }
