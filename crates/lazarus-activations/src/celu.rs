@@ -1,9 +1,9 @@
 //! CELU: ELU reparametrized so that it is continuously differentiable for every alpha.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{Result, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::elu::{ScaledElu, scaled_elu, scaled_elu_grad};
+use crate::elu::{ScaledElu, elu_family_layer, scaled_elu, scaled_elu_grad};
 use crate::kernels::Elementwise;
 use crate::settings::{finite, invalid};
 
@@ -81,29 +81,12 @@ impl Default for Celu {
     }
 }
 
-impl Layer for Celu {
-    fn name(&self) -> &str {
-        "celu"
-    }
-
-    fn describe(&self) -> String {
-        format!("CELU(alpha={:?})", self.f.alpha)
-    }
-
-    /// `y = celu(x, alpha)`: the ELU family's forward (`ScaledElu::forward` in `elu.rs`).
-    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
-        self.f.forward(&mut self.kernel, x, mode)
-    }
-
-    /// `dL/dx = celu'(x) · dL/dy`: the ELU family's backward (`ScaledElu::backward` in `elu.rs`).
-    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
-        self.f.backward(&mut self.kernel, grad_output)
-    }
-
-    fn activation_stats(&self) -> Option<ActivationStats> {
-        self.f.stats(&self.kernel)
-    }
-}
+// forward: `y = celu(x, alpha)`; backward: `dL/dx = celu'(x) · dL/dy`, both the ELU family's
+// (`ScaledElu::forward` and `ScaledElu::backward` in `elu.rs`), with input_scale = 1/alpha.
+elu_family_layer!(Celu, "celu", |layer| format!(
+    "CELU(alpha={:?})",
+    layer.f.alpha
+));
 
 /// CELU: `x` if x > 0, else `alpha · (e^(x/alpha) − 1)`.
 ///

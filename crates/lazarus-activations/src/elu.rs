@@ -4,7 +4,7 @@
 //! one function, `elu(x, alpha, scale, input_scale)`); [`ScaledElu`] is that function here, with
 //! the forward and backward that [`Elu`], [`Selu`](crate::Selu) and [`Celu`](crate::Celu) share.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Mode, Result, Tensor, TensorView};
 
 use crate::chain::chain_rule;
 use crate::kernels::{Elementwise, Keep, Region, fast_exp};
@@ -78,29 +78,51 @@ impl Default for Elu {
     }
 }
 
-impl Layer for Elu {
-    fn name(&self) -> &str {
-        "elu"
-    }
+// forward: `y = elu(x, alpha)`; backward: `dL/dx = elu'(x) · dL/dy`: the family's
+// `ScaledElu::forward` and `ScaledElu::backward` below, with scale = input_scale = 1.
+elu_family_layer!(Elu, "elu", |layer| format!(
+    "ELU(alpha={:?})",
+    layer.f.alpha
+));
 
-    fn describe(&self) -> String {
-        format!("ELU(alpha={:?})", self.f.alpha)
-    }
+/// `Layer` for a member of the ELU family, a struct with fields `f: ScaledElu` and
+/// `kernel: Elementwise`: its name and description, and the family's forward, backward and
+/// statistics, written once below in `ScaledElu::forward`, `ScaledElu::backward` and
+/// `ScaledElu::stats`.
+macro_rules! elu_family_layer {
+    ($layer:ident, $name:literal, |$it:ident| $describe:expr) => {
+        impl lazarus_core::Layer for $layer {
+            fn name(&self) -> &str {
+                $name
+            }
 
-    /// `y = elu(x, alpha)`: `ScaledElu::forward` in `elu.rs` with scale = input_scale = 1.
-    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
-        self.f.forward(&mut self.kernel, x, mode)
-    }
+            fn describe(&self) -> String {
+                let $it = self;
+                $describe
+            }
 
-    /// `dL/dx = elu'(x) · dL/dy`: `ScaledElu::backward` in `elu.rs`.
-    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
-        self.f.backward(&mut self.kernel, grad_output)
-    }
+            fn forward(
+                &mut self,
+                x: lazarus_core::TensorView<'_>,
+                mode: lazarus_core::Mode,
+            ) -> lazarus_core::Result<lazarus_core::TensorView<'_>> {
+                self.f.forward(&mut self.kernel, x, mode)
+            }
 
-    fn activation_stats(&self) -> Option<ActivationStats> {
-        self.f.stats(&self.kernel)
-    }
+            fn backward(
+                &mut self,
+                grad_output: lazarus_core::TensorView<'_>,
+            ) -> lazarus_core::Result<lazarus_core::TensorView<'_>> {
+                self.f.backward(&mut self.kernel, grad_output)
+            }
+
+            fn activation_stats(&self) -> Option<lazarus_core::ActivationStats> {
+                self.f.stats(&self.kernel)
+            }
+        }
+    };
 }
+pub(crate) use elu_family_layer;
 
 /// `f(x) = scale · x` for x > 0, else `alpha · (e^(input_scale · x) − 1)`: ELU (scale = 1,
 /// input_scale = 1), SELU (fixed constants), CELU (input_scale = 1/alpha). PyTorch's names for the
@@ -143,14 +165,7 @@ impl ScaledElu {
         x: TensorView<'_>,
         mode: Mode,
     ) -> Result<TensorView<'a>> {
-        let Self {
-            alpha,
-            scale,
-            input_scale,
-        } = self;
-        kernel.forward(x, mode, self.keep(), move |x| {
-            scaled_elu(x, alpha, scale, input_scale)
-        })
+        kernel.forward(x, mode, self.keep(), move |x| self.value(x))
     }
 
     /// `dL/dx = f'(x) · dL/dy`, f' written with the kept y or x.
@@ -159,31 +174,35 @@ impl ScaledElu {
         kernel: &'a mut Elementwise,
         grad_output: TensorView<'_>,
     ) -> Result<TensorView<'a>> {
-        let Self {
-            alpha,
-            scale,
-            input_scale,
-        } = self;
         match self.keep() {
-            Keep::Output => kernel.backward(grad_output, move |y| {
-                scaled_elu_grad_from_output(y, alpha, scale, input_scale)
-            }),
-            Keep::Input => kernel.backward(grad_output, move |x| {
-                scaled_elu_grad(x, alpha, scale, input_scale)
-            }),
+            Keep::Output => kernel.backward(grad_output, move |y| self.grad_from_output(y)),
+            Keep::Input => kernel.backward(grad_output, move |x| self.grad(x)),
         }
     }
 
     /// Counts, per unit, the inputs on the negative side (x ≤ 0, equivalently y ≤ 0 when y is
     /// kept).
     pub(crate) fn stats(self, kernel: &Elementwise) -> Option<ActivationStats> {
-        let Self {
-            alpha,
-            scale,
-            input_scale,
-        } = self;
         let negative = Region::Negative(|kept: f32| kept <= 0.0);
-        kernel.stats(move |x| scaled_elu(x, alpha, scale, input_scale), negative)
+        kernel.stats(move |x| self.value(x), negative)
+    }
+
+    /// [`scaled_elu`] with these constants.
+    #[inline(always)]
+    fn value(self, x: f32) -> f32 {
+        scaled_elu(x, self.alpha, self.scale, self.input_scale)
+    }
+
+    /// [`scaled_elu_grad`] with these constants: receives x.
+    #[inline(always)]
+    fn grad(self, x: f32) -> f32 {
+        scaled_elu_grad(x, self.alpha, self.scale, self.input_scale)
+    }
+
+    /// [`scaled_elu_grad_from_output`] with these constants: receives y.
+    #[inline(always)]
+    fn grad_from_output(self, y: f32) -> f32 {
+        scaled_elu_grad_from_output(y, self.alpha, self.scale, self.input_scale)
     }
 }
 

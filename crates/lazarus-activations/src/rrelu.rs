@@ -1,10 +1,9 @@
 //! RReLU: Leaky ReLU with a random slope per element in training.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, TensorView};
 use rand::distr::{Distribution, Uniform};
 use rand::{SeedableRng, rngs::StdRng};
 
-use crate::chain::chain_rule;
 use crate::kernels::{Elementwise, Keep, Region};
 use crate::leaky_relu::{leaky_relu, leaky_relu_grad};
 use crate::settings::{finite, invalid};
@@ -177,20 +176,10 @@ pub fn rrelu_grad(x: f32, slope: f32) -> f32 {
 }
 
 /// Reference forward, in plain ndarray, for one slope (the evaluation slope, or a training pass
-/// with `lower == upper`): `y = rrelu(x, slope)` element by element.
-pub fn rrelu_forward(x: TensorView<'_>, slope: f32) -> Tensor {
-    x.mapv(|x| rrelu(x, slope))
-}
+/// with `lower == upper`): RReLU with one slope is Leaky ReLU, so this is
+/// [`leaky_relu_forward`](crate::reference::leaky_relu_forward).
+pub use crate::leaky_relu::leaky_relu_forward as rrelu_forward;
 
 /// Reference backward, in plain ndarray, for one slope: `dL/dx = dL/dy` where x > 0, else
-/// `slope · dL/dy`.
-///
-/// # Errors
-/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
-pub fn rrelu_backward(
-    x: TensorView<'_>,
-    grad_output: TensorView<'_>,
-    slope: f32,
-) -> Result<Tensor> {
-    chain_rule("rrelu", x, grad_output, |x| rrelu_grad(x, slope))
-}
+/// `slope · dL/dy`, which is [`leaky_relu_backward`](crate::reference::leaky_relu_backward).
+pub use crate::leaky_relu::leaky_relu_backward as rrelu_backward;

@@ -1,9 +1,9 @@
 //! SELU: ELU with constants chosen so that activations normalize themselves.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{Result, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::elu::{ScaledElu, scaled_elu, scaled_elu_grad};
+use crate::elu::{ScaledElu, elu_family_layer, scaled_elu, scaled_elu_grad};
 use crate::kernels::Elementwise;
 
 /// SELU's alpha (Klambauer et al. 2017), as in PyTorch.
@@ -47,6 +47,7 @@ pub const SELU_SCALE: f32 = 1.050_701;
 #[doc(alias = "SELU")]
 #[derive(Debug, Clone)]
 pub struct Selu {
+    f: ScaledElu,
     kernel: Elementwise,
 }
 
@@ -54,6 +55,7 @@ impl Selu {
     /// A SELU layer (it has no settings).
     pub fn new() -> Self {
         Self {
+            f: SELU,
             kernel: Elementwise::new("selu"),
         }
     }
@@ -72,29 +74,9 @@ const SELU: ScaledElu = ScaledElu {
     input_scale: 1.0,
 };
 
-impl Layer for Selu {
-    fn name(&self) -> &str {
-        "selu"
-    }
-
-    fn describe(&self) -> String {
-        "SELU()".into()
-    }
-
-    /// `y = selu(x)`: the ELU family's forward (`ScaledElu::forward` in `elu.rs`) with SELU's constants.
-    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
-        SELU.forward(&mut self.kernel, x, mode)
-    }
-
-    /// `dL/dx = selu'(x) · dL/dy`: the ELU family's backward (`ScaledElu::backward` in `elu.rs`).
-    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
-        SELU.backward(&mut self.kernel, grad_output)
-    }
-
-    fn activation_stats(&self) -> Option<ActivationStats> {
-        SELU.stats(&self.kernel)
-    }
-}
+// forward: `y = selu(x)`; backward: `dL/dx = selu'(x) · dL/dy`, both the ELU family's
+// (`ScaledElu::forward` and `ScaledElu::backward` in `elu.rs`) with SELU's constants.
+elu_family_layer!(Selu, "selu", |_layer| "SELU()".to_string());
 
 /// SELU: `scale · x` if x > 0, else `scale · alpha · (eˣ − 1)`.
 ///
