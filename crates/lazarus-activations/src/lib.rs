@@ -15,7 +15,7 @@
 //! 3. the scalar function and its derivative (`relu`, `relu_grad`: where ReLU'(0) = 0 is
 //!    decided), also in [`functional`] for plotting;
 //! 4. reference `*_forward`/`*_backward` functions: the same computation over a whole tensor in
-//!    plain ndarray (PReLU's with dL/dα per channel), also in [`reference`].
+//!    plain ndarray (PReLU's with dL/dα per channel), also in [`reference`](mod@reference).
 //!
 //! The speed plumbing (SIMD loops compiled for AVX2 at run time, buffer reuse, PReLU's blocked
 //! sums, a vectorizable `exp`) lives in `src/kernels/`, apart from the math; every kernel is
