@@ -1,9 +1,11 @@
 //! CELU: ELU reparametrized so that it is continuously differentiable for every alpha.
 
-use lazarus_core::Result;
+use lazarus_core::{Result, Tensor, TensorView};
 
-use crate::elementwise::{Elementwise, elementwise_layer, finite, invalid};
-use crate::elu::{EluKind, ScaledElu, scaled_elu, scaled_elu_grad};
+use crate::chain::chain_rule;
+use crate::elu::{ScaledElu, elu_family_layer, scaled_elu, scaled_elu_grad};
+use crate::kernels::Elementwise;
+use crate::settings::{finite, invalid};
 
 /// Continuously differentiable exponential linear unit, element-wise, as PyTorch's `nn.CELU`.
 ///
@@ -39,7 +41,8 @@ use crate::elu::{EluKind, ScaledElu, scaled_elu, scaled_elu_grad};
 #[doc(alias = "CELU")]
 #[derive(Debug, Clone)]
 pub struct Celu {
-    inner: Elementwise<ScaledElu>,
+    f: ScaledElu,
+    kernel: Elementwise,
 }
 
 impl Celu {
@@ -53,36 +56,37 @@ impl Celu {
         if alpha == 0.0 {
             return Err(invalid("celu", "alpha", "must not be 0, found 0".into()));
         }
+        // CELU as a member of the ELU family: the exponential's argument is divided by alpha.
+        let f = ScaledElu {
+            alpha,
+            scale: 1.0,
+            input_scale: 1.0 / alpha,
+        };
         Ok(Self {
-            inner: Elementwise::new(celu_fn(alpha)),
+            f,
+            kernel: Elementwise::new("celu"),
         })
     }
 
     /// The saturation value for x → −∞ is −alpha.
     pub fn alpha(&self) -> f32 {
-        self.inner.f.alpha
+        self.f.alpha
     }
 }
 
 impl Default for Celu {
     /// `alpha = 1.0`, PyTorch's default.
     fn default() -> Self {
-        Self {
-            inner: Elementwise::new(celu_fn(1.0)),
-        }
+        Self::new(1.0).expect("1.0 is finite and not 0")
     }
 }
 
-fn celu_fn(alpha: f32) -> ScaledElu {
-    ScaledElu {
-        kind: EluKind::Celu,
-        alpha,
-        scale: 1.0,
-        input_scale: 1.0 / alpha,
-    }
-}
-
-elementwise_layer!(Celu);
+// forward: `y = celu(x, alpha)`; backward: `dL/dx = celu'(x) · dL/dy`, both the ELU family's
+// (`ScaledElu::forward` and `ScaledElu::backward` in `elu.rs`), with input_scale = 1/alpha.
+elu_family_layer!(Celu, "celu", |layer| format!(
+    "CELU(alpha={:?})",
+    layer.f.alpha
+));
 
 /// CELU: `x` if x > 0, else `alpha · (e^(x/alpha) − 1)`.
 ///
@@ -105,4 +109,18 @@ pub fn celu(x: f32, alpha: f32) -> f32 {
 #[inline(always)]
 pub fn celu_grad(x: f32, alpha: f32) -> f32 {
     scaled_elu_grad(x, alpha, 1.0, 1.0 / alpha)
+}
+
+/// Reference forward, in plain ndarray: `y = celu(x, alpha)` element by element.
+pub fn celu_forward(x: TensorView<'_>, alpha: f32) -> Tensor {
+    x.mapv(|x| celu(x, alpha))
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = celu'(x) · dL/dy` element by element (the
+/// layer evaluates celu' on its output, which agrees to 2e-7).
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn celu_backward(x: TensorView<'_>, grad_output: TensorView<'_>, alpha: f32) -> Result<Tensor> {
+    chain_rule("celu", x, grad_output, |x| celu_grad(x, alpha))
 }

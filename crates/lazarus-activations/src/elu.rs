@@ -1,12 +1,14 @@
 //! ELU, the smooth cure: an exponential negative side that saturates at −alpha.
 //!
 //! SELU and CELU are the same function with other constants (PyTorch implements all three with
-//! one kernel, `elu(x, alpha, scale, input_scale)`); [`ScaledElu`] is that kernel here.
+//! one function, `elu(x, alpha, scale, input_scale)`); [`ScaledElu`] is that function here, with
+//! the forward and backward that [`Elu`], [`Selu`](crate::Selu) and [`Celu`](crate::Celu) share.
 
-use lazarus_core::Result;
+use lazarus_core::{ActivationStats, Mode, Result, Tensor, TensorView};
 
-use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_layer, finite};
-use crate::fast_exp;
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, Region, fast_exp};
+use crate::settings::finite;
 
 /// Exponential linear unit, element-wise, as PyTorch's `nn.ELU`.
 ///
@@ -28,8 +30,8 @@ use crate::fast_exp;
 ///
 /// Backward keeps the output when alpha ≥ 0: then y ≤ 0 exactly when x ≤ 0, and for x ≤ 0,
 /// alpha · eˣ = y + alpha, so the derivative is `y + alpha` there (PyTorch's formula for its
-/// in-place ELU). Near x → −∞ this loses relative accuracy (y + alpha cancels) but stays within
-/// 1e-7 · alpha in absolute terms. For alpha < 0 the input is kept.
+/// in-place ELU, [`elu_grad_from_output`]). Near x → −∞ this loses relative accuracy (y + alpha
+/// cancels) but stays within 1e-7 · alpha in absolute terms. For alpha < 0 the input is kept.
 ///
 /// ```
 /// use lazarus_activations::Elu;
@@ -47,7 +49,8 @@ use crate::fast_exp;
 #[doc(alias = "ELU")]
 #[derive(Debug, Clone)]
 pub struct Elu {
-    inner: Elementwise<ScaledElu>,
+    f: ScaledElu,
+    kernel: Elementwise,
 }
 
 impl Elu {
@@ -56,43 +59,76 @@ impl Elu {
     /// # Errors
     /// [`Error::InvalidConfig`](lazarus_core::Error::InvalidConfig) if `alpha` is not finite.
     pub fn new(alpha: f32) -> Result<Self> {
-        let alpha = finite("elu", "alpha", alpha)?;
         Ok(Self {
-            inner: Elementwise::new(ScaledElu::elu(alpha)),
+            f: ScaledElu::elu(finite("elu", "alpha", alpha)?),
+            kernel: Elementwise::new("elu"),
         })
     }
 
     /// The saturation value for x → −∞ is −alpha.
     pub fn alpha(&self) -> f32 {
-        self.inner.f.alpha
+        self.f.alpha
     }
 }
 
 impl Default for Elu {
     /// `alpha = 1.0`, PyTorch's default.
     fn default() -> Self {
-        Self {
-            inner: Elementwise::new(ScaledElu::elu(1.0)),
-        }
+        Self::new(1.0).expect("1.0 is finite")
     }
 }
 
-elementwise_layer!(Elu);
+// forward: `y = elu(x, alpha)`; backward: `dL/dx = elu'(x) · dL/dy`: the family's
+// `ScaledElu::forward` and `ScaledElu::backward` below, with scale = input_scale = 1.
+elu_family_layer!(Elu, "elu", |layer| format!(
+    "ELU(alpha={:?})",
+    layer.f.alpha
+));
 
-/// Which member of the ELU family a [`ScaledElu`] is (for its name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum EluKind {
-    Elu,
-    Selu,
-    Celu,
+/// `Layer` for a member of the ELU family, a struct with fields `f: ScaledElu` and
+/// `kernel: Elementwise`: its name and description, and the family's forward, backward and
+/// statistics, written once below in `ScaledElu::forward`, `ScaledElu::backward` and
+/// `ScaledElu::stats`.
+macro_rules! elu_family_layer {
+    ($layer:ident, $name:literal, |$it:ident| $describe:expr) => {
+        impl lazarus_core::Layer for $layer {
+            fn name(&self) -> &str {
+                $name
+            }
+
+            fn describe(&self) -> String {
+                let $it = self;
+                $describe
+            }
+
+            fn forward(
+                &mut self,
+                x: lazarus_core::TensorView<'_>,
+                mode: lazarus_core::Mode,
+            ) -> lazarus_core::Result<lazarus_core::TensorView<'_>> {
+                self.f.forward(&mut self.kernel, x, mode)
+            }
+
+            fn backward(
+                &mut self,
+                grad_output: lazarus_core::TensorView<'_>,
+            ) -> lazarus_core::Result<lazarus_core::TensorView<'_>> {
+                self.f.backward(&mut self.kernel, grad_output)
+            }
+
+            fn activation_stats(&self) -> Option<lazarus_core::ActivationStats> {
+                self.f.stats(&self.kernel)
+            }
+        }
+    };
 }
+pub(crate) use elu_family_layer;
 
 /// `f(x) = scale · x` for x > 0, else `alpha · (e^(input_scale · x) − 1)`: ELU (scale = 1,
 /// input_scale = 1), SELU (fixed constants), CELU (input_scale = 1/alpha). PyTorch's names for the
 /// three constants are `poscoef`, `negcoef` and `negiptcoef`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ScaledElu {
-    pub(crate) kind: EluKind,
     /// Multiplies the negative branch (for SELU this is alpha · scale).
     pub(crate) alpha: f32,
     /// Multiplies the positive branch.
@@ -104,56 +140,69 @@ pub(crate) struct ScaledElu {
 impl ScaledElu {
     pub(crate) fn elu(alpha: f32) -> Self {
         Self {
-            kind: EluKind::Elu,
             alpha,
             scale: 1.0,
             input_scale: 1.0,
         }
     }
-}
 
-impl Pointwise for ScaledElu {
-    fn name(&self) -> &'static str {
-        match self.kind {
-            EluKind::Elu => "elu",
-            EluKind::Selu => "selu",
-            EluKind::Celu => "celu",
-        }
-    }
-    fn describe(&self) -> String {
-        match self.kind {
-            EluKind::Elu => format!("ELU(alpha={:?})", self.alpha),
-            EluKind::Selu => "SELU()".into(),
-            EluKind::Celu => format!("CELU(alpha={:?})", self.alpha),
-        }
-    }
-    fn saved(&self) -> Saved {
-        // For x ≤ 0, y = alpha·expm1(input_scale·x) has the sign of −alpha·input_scale, so when
-        // alpha·input_scale ≥ 0, y ≤ 0 ⇔ x ≤ 0 (and x > 0 gives y = scale·x > 0): the output
-        // tells the branch, and the derivative on the negative branch is input_scale·(y + alpha).
+    /// What forward keeps. For x ≤ 0, y = alpha·expm1(input_scale·x) has the sign of
+    /// −alpha·input_scale, so when alpha·input_scale ≥ 0, y ≤ 0 exactly when x ≤ 0 (and x > 0
+    /// gives y = scale·x > 0): y tells the branch, and on the negative branch the derivative is
+    /// input_scale·(y + alpha). Otherwise x is kept.
+    fn keep(self) -> Keep {
         if self.alpha * self.input_scale >= 0.0 {
-            Saved::Output
+            Keep::Output
         } else {
-            Saved::Input
+            Keep::Input
         }
     }
+
+    /// `y = scaled_elu(x)`, keeping y or x (see `keep`).
+    pub(crate) fn forward<'a>(
+        self,
+        kernel: &'a mut Elementwise,
+        x: TensorView<'_>,
+        mode: Mode,
+    ) -> Result<TensorView<'a>> {
+        kernel.forward(x, mode, self.keep(), move |x| self.value(x))
+    }
+
+    /// `dL/dx = f'(x) · dL/dy`, f' written with the kept y or x.
+    pub(crate) fn backward<'a>(
+        self,
+        kernel: &'a mut Elementwise,
+        grad_output: TensorView<'_>,
+    ) -> Result<TensorView<'a>> {
+        match self.keep() {
+            Keep::Output => kernel.backward(grad_output, move |y| self.grad_from_output(y)),
+            Keep::Input => kernel.backward(grad_output, move |x| self.grad(x)),
+        }
+    }
+
+    /// Counts, per unit, the inputs on the negative side (x ≤ 0, equivalently y ≤ 0 when y is
+    /// kept).
+    pub(crate) fn stats(self, kernel: &Elementwise) -> Option<ActivationStats> {
+        let negative = Region::Negative(|kept: f32| kept <= 0.0);
+        kernel.stats(move |x| self.value(x), negative)
+    }
+
+    /// [`scaled_elu`] with these constants.
     #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
+    fn value(self, x: f32) -> f32 {
         scaled_elu(x, self.alpha, self.scale, self.input_scale)
     }
+
+    /// [`scaled_elu_grad`] with these constants: receives x.
     #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
+    fn grad(self, x: f32) -> f32 {
         scaled_elu_grad(x, self.alpha, self.scale, self.input_scale)
     }
+
+    /// [`scaled_elu_grad_from_output`] with these constants: receives y.
     #[inline(always)]
-    fn derivative_from_output(&self, y: f32) -> f32 {
+    fn grad_from_output(self, y: f32) -> f32 {
         scaled_elu_grad_from_output(y, self.alpha, self.scale, self.input_scale)
-    }
-    fn region(&self) -> Region {
-        Region::Negative
-    }
-    fn in_region(&self, saved: f32) -> bool {
-        saved <= 0.0
     }
 }
 
@@ -223,4 +272,19 @@ pub fn elu_grad(x: f32, alpha: f32) -> f32 {
 #[inline(always)]
 pub fn elu_grad_from_output(y: f32, alpha: f32) -> f32 {
     scaled_elu_grad_from_output(y, alpha, 1.0, 1.0)
+}
+
+/// Reference forward, in plain ndarray: `y = elu(x, alpha)` element by element.
+pub fn elu_forward(x: TensorView<'_>, alpha: f32) -> Tensor {
+    x.mapv(|x| elu(x, alpha))
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = elu'(x) · dL/dy` element by element, with
+/// elu' evaluated on the input (the layer evaluates it on its output when alpha ≥ 0, which
+/// agrees to 1e-7 · alpha).
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn elu_backward(x: TensorView<'_>, grad_output: TensorView<'_>, alpha: f32) -> Result<Tensor> {
+    chain_rule("elu", x, grad_output, |x| elu_grad(x, alpha))
 }

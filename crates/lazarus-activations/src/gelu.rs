@@ -2,8 +2,11 @@
 
 use std::f32::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
 
-use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
-use crate::erf::erf;
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::kernels::erf::erf;
+use crate::kernels::{Elementwise, Keep, NO_REGION};
 
 /// Which form of GELU to compute (PyTorch's `approximate='none' | 'tanh'`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,20 +60,26 @@ pub enum GeluApproximate {
 #[doc(alias = "GELU")]
 #[derive(Debug, Clone)]
 pub struct Gelu {
-    inner: Elementwise<GeluFn>,
+    approximate: GeluApproximate,
+    kernel: Elementwise,
 }
 
 impl Gelu {
     /// A GELU layer of the given form.
     pub fn new(approximate: GeluApproximate) -> Self {
+        let name = match approximate {
+            GeluApproximate::None => "gelu",
+            GeluApproximate::Tanh => "gelu_tanh",
+        };
         Self {
-            inner: Elementwise::new(GeluFn { approximate }),
+            approximate,
+            kernel: Elementwise::new(name),
         }
     }
 
     /// Which form it computes.
     pub fn approximate(&self) -> GeluApproximate {
-        self.inner.f.approximate
+        self.approximate
     }
 }
 
@@ -81,44 +90,45 @@ impl Default for Gelu {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct GeluFn {
-    approximate: GeluApproximate,
-}
-
-impl Pointwise for GeluFn {
-    fn name(&self) -> &'static str {
+impl Layer for Gelu {
+    fn name(&self) -> &str {
         match self.approximate {
             GeluApproximate::None => "gelu",
             GeluApproximate::Tanh => "gelu_tanh",
         }
     }
+
     fn describe(&self) -> String {
         match self.approximate {
             GeluApproximate::None => "GELU(approximate='none')".into(),
             GeluApproximate::Tanh => "GELU(approximate='tanh')".into(),
         }
     }
-    fn saved(&self) -> Saved {
-        Saved::Input
-    }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
+
+    /// `y = gelu(x)` or `gelu_tanh(x)`, keeping x.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         match self.approximate {
-            GeluApproximate::None => gelu(x),
-            GeluApproximate::Tanh => gelu_tanh(x),
+            GeluApproximate::None => self.kernel.forward(x, mode, Keep::Input, gelu),
+            GeluApproximate::Tanh => self.kernel.forward(x, mode, Keep::Input, gelu_tanh),
         }
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
+
+    /// `dL/dx = gelu'(x) · dL/dy` (or the tanh form's derivative).
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
         match self.approximate {
-            GeluApproximate::None => gelu_grad(x),
-            GeluApproximate::Tanh => gelu_tanh_grad(x),
+            GeluApproximate::None => self.kernel.backward(grad_output, gelu_grad),
+            GeluApproximate::Tanh => self.kernel.backward(grad_output, gelu_tanh_grad),
+        }
+    }
+
+    /// No region with an exactly zero derivative: only the output moments.
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        match self.approximate {
+            GeluApproximate::None => self.kernel.stats(gelu, NO_REGION),
+            GeluApproximate::Tanh => self.kernel.stats(gelu_tanh, NO_REGION),
         }
     }
 }
-
-elementwise_layer!(Gelu);
 
 /// Φ(x), the standard normal CDF, as PyTorch computes it in f32: `0.5 · (1 + erf(x/√2))`.
 #[inline(always)]
@@ -193,4 +203,28 @@ pub fn gelu_tanh_grad(x: f32) -> f32 {
         } else {
             right_derivative
         }
+}
+
+/// Reference forward, in plain ndarray: `y = gelu(x)` (or `gelu_tanh(x)`) element by element.
+pub fn gelu_forward(x: TensorView<'_>, approximate: GeluApproximate) -> Tensor {
+    match approximate {
+        GeluApproximate::None => x.mapv(gelu),
+        GeluApproximate::Tanh => x.mapv(gelu_tanh),
+    }
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = gelu'(x) · dL/dy` element by element (or
+/// the tanh form's derivative).
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn gelu_backward(
+    x: TensorView<'_>,
+    grad_output: TensorView<'_>,
+    approximate: GeluApproximate,
+) -> Result<Tensor> {
+    match approximate {
+        GeluApproximate::None => chain_rule("gelu", x, grad_output, gelu_grad),
+        GeluApproximate::Tanh => chain_rule("gelu_tanh", x, grad_output, gelu_tanh_grad),
+    }
 }

@@ -1,6 +1,9 @@
 //! Hardsigmoid: a piecewise-linear sigmoid, cheap and exactly flat outside [−3, 3].
 
-use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_layer};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, Region};
 
 /// Hard sigmoid, element-wise, as PyTorch's `nn.Hardsigmoid`.
 ///
@@ -15,9 +18,6 @@ use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_laye
 /// diagnostics count as zero-gradient (a unit always there is dead).
 ///
 /// When to use: a fast stand-in for sigmoid in gates of mobile networks (MobileNetV3).
-///
-/// Backward keeps the input: the output is not exact enough to tell the pieces apart (for
-/// x = 3 − 1 ulp, x + 3 rounds to 6 and y = 1, yet PyTorch's derivative there is 1/6).
 ///
 /// ```
 /// use lazarus_activations::Hardsigmoid;
@@ -34,14 +34,14 @@ use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_laye
 /// ```
 #[derive(Debug, Clone)]
 pub struct Hardsigmoid {
-    inner: Elementwise<HardsigmoidFn>,
+    kernel: Elementwise,
 }
 
 impl Hardsigmoid {
     /// A Hardsigmoid layer.
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(HardsigmoidFn),
+            kernel: Elementwise::new("hardsigmoid"),
         }
     }
 }
@@ -52,36 +52,35 @@ impl Default for Hardsigmoid {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct HardsigmoidFn;
-
-impl Pointwise for HardsigmoidFn {
-    fn name(&self) -> &'static str {
+impl Layer for Hardsigmoid {
+    fn name(&self) -> &str {
         "hardsigmoid"
     }
+
     fn describe(&self) -> String {
         "Hardsigmoid()".into()
     }
-    fn saved(&self) -> Saved {
-        Saved::Input
+
+    /// `y = hardsigmoid(x)`. Training keeps x: the output is not exact enough to tell the
+    /// pieces apart (for x = 3 − 1 ulp, x + 3 rounds to 6 and y = 1, yet PyTorch's derivative
+    /// there is 1/6).
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.kernel.forward(x, mode, Keep::Input, hardsigmoid)
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        hardsigmoid(x)
+
+    /// `dL/dx = hardsigmoid'(x) · dL/dy`.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.kernel.backward(grad_output, hardsigmoid_grad)
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        hardsigmoid_grad(x)
-    }
-    fn region(&self) -> Region {
-        Region::ZeroGrad
-    }
-    fn in_region(&self, x: f32) -> bool {
-        x <= -3.0 || x >= 3.0
+
+    /// Counts, per unit, the inputs where the derivative is 0 (x ≤ −3 or x ≥ 3).
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        self.kernel.stats(
+            hardsigmoid,
+            Region::ZeroGrad(|x: f32| x <= -3.0 || x >= 3.0),
+        )
     }
 }
-
-elementwise_layer!(Hardsigmoid);
 
 /// Hardsigmoid: `min(max(x + 3, 0), 6) / 6`.
 ///
@@ -103,4 +102,17 @@ pub fn hardsigmoid(x: f32) -> f32 {
 #[inline(always)]
 pub fn hardsigmoid_grad(x: f32) -> f32 {
     if x > -3.0 && x < 3.0 { 1.0 / 6.0 } else { 0.0 }
+}
+
+/// Reference forward, in plain ndarray: `y = hardsigmoid(x)` element by element.
+pub fn hardsigmoid_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(hardsigmoid)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = dL/dy / 6` for −3 < x < 3, else 0.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn hardsigmoid_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("hardsigmoid", x, grad_output, hardsigmoid_grad)
 }

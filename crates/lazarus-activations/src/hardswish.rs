@@ -1,6 +1,9 @@
 //! Hardswish: a piecewise-quadratic SiLU, cheap on mobile hardware.
 
-use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_layer};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, Region};
 use crate::relu6::relu6;
 
 /// Hard swish, element-wise, as PyTorch's `nn.Hardswish`.
@@ -19,9 +22,6 @@ use crate::relu6::relu6;
 ///
 /// When to use: MobileNetV3-style networks, as a cheaper [`Silu`](crate::Silu).
 ///
-/// Backward keeps the input (like [`Hardsigmoid`](crate::Hardsigmoid), the output cannot tell
-/// the pieces apart exactly).
-///
 /// ```
 /// use lazarus_activations::Hardswish;
 /// use lazarus_core::{Layer, Mode, Tensor};
@@ -37,14 +37,14 @@ use crate::relu6::relu6;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Hardswish {
-    inner: Elementwise<HardswishFn>,
+    kernel: Elementwise,
 }
 
 impl Hardswish {
     /// A Hardswish layer.
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(HardswishFn),
+            kernel: Elementwise::new("hardswish"),
         }
     }
 }
@@ -55,36 +55,32 @@ impl Default for Hardswish {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct HardswishFn;
-
-impl Pointwise for HardswishFn {
-    fn name(&self) -> &'static str {
+impl Layer for Hardswish {
+    fn name(&self) -> &str {
         "hardswish"
     }
+
     fn describe(&self) -> String {
         "Hardswish()".into()
     }
-    fn saved(&self) -> Saved {
-        Saved::Input
+
+    /// `y = hardswish(x)`. Training keeps x (as for [`Hardsigmoid`](crate::Hardsigmoid), the
+    /// output cannot tell the pieces apart exactly).
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.kernel.forward(x, mode, Keep::Input, hardswish)
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        hardswish(x)
+
+    /// `dL/dx = hardswish'(x) · dL/dy`.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.kernel.backward(grad_output, hardswish_grad)
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        hardswish_grad(x)
-    }
-    fn region(&self) -> Region {
-        Region::ZeroGrad
-    }
-    fn in_region(&self, x: f32) -> bool {
-        x <= -3.0
+
+    /// Counts, per unit, the inputs where the derivative is 0 (x ≤ −3).
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        self.kernel
+            .stats(hardswish, Region::ZeroGrad(|x: f32| x <= -3.0))
     }
 }
-
-elementwise_layer!(Hardswish);
 
 /// Hardswish: `x · min(max(x + 3, 0), 6) / 6`.
 ///
@@ -110,4 +106,17 @@ pub fn hardswish_grad(x: f32) -> f32 {
     let middle = x / 3.0 + 0.5;
     let upper = if x < 3.0 { middle } else { 1.0 };
     if x <= -3.0 { 0.0 } else { upper }
+}
+
+/// Reference forward, in plain ndarray: `y = hardswish(x)` element by element.
+pub fn hardswish_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(hardswish)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = hardswish'(x) · dL/dy` element by element.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn hardswish_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("hardswish", x, grad_output, hardswish_grad)
 }

@@ -1,10 +1,10 @@
 //! Hardtanh: tanh's piecewise-linear cousin, a clamp with a zero gradient outside.
 
-use lazarus_core::Result;
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
 
-use crate::elementwise::{
-    Elementwise, Pointwise, Region, Saved, elementwise_layer, finite, invalid,
-};
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, Region};
+use crate::settings::{finite, invalid};
 
 /// Hard tanh, element-wise, as PyTorch's `nn.Hardtanh(min_val=-1.0, max_val=1.0)`.
 ///
@@ -20,9 +20,6 @@ use crate::elementwise::{
 ///
 /// When to use: a cheap bounded activation (quantized and low-precision networks).
 ///
-/// Backward keeps the output: the clamp is exact, so min_val < y < max_val exactly when
-/// min_val < x < max_val.
-///
 /// ```
 /// use lazarus_activations::Hardtanh;
 /// use lazarus_core::{Layer, Mode, Tensor};
@@ -37,7 +34,9 @@ use crate::elementwise::{
 /// ```
 #[derive(Debug, Clone)]
 pub struct Hardtanh {
-    inner: Elementwise<HardtanhFn>,
+    min_val: f32,
+    max_val: f32,
+    kernel: Elementwise,
 }
 
 impl Hardtanh {
@@ -61,83 +60,65 @@ impl Hardtanh {
             ));
         }
         Ok(Self {
-            inner: Elementwise::new(HardtanhFn {
-                min_val,
-                max_val,
-                relu6: false,
-            }),
+            min_val,
+            max_val,
+            kernel: Elementwise::new("hardtanh"),
         })
     }
 
     /// The lower bound.
     pub fn min_val(&self) -> f32 {
-        self.inner.f.min_val
+        self.min_val
     }
 
     /// The upper bound.
     pub fn max_val(&self) -> f32 {
-        self.inner.f.max_val
+        self.max_val
     }
 }
 
 impl Default for Hardtanh {
     /// `[-1, 1]`, PyTorch's default.
     fn default() -> Self {
-        Self {
-            inner: Elementwise::new(HardtanhFn {
-                min_val: -1.0,
-                max_val: 1.0,
-                relu6: false,
-            }),
-        }
+        Self::new(-1.0, 1.0).expect("-1 < 1")
     }
 }
 
-/// `clamp(x, min_val, max_val)`; also ReLU6's kernel (as in PyTorch, where `ReLU6` is
-/// `hardtanh(x, 0, 6)`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct HardtanhFn {
-    pub(crate) min_val: f32,
-    pub(crate) max_val: f32,
-    /// Named `relu6` rather than `hardtanh`.
-    pub(crate) relu6: bool,
-}
-
-impl Pointwise for HardtanhFn {
-    fn name(&self) -> &'static str {
-        if self.relu6 { "relu6" } else { "hardtanh" }
+impl Layer for Hardtanh {
+    fn name(&self) -> &str {
+        "hardtanh"
     }
+
     fn describe(&self) -> String {
-        if self.relu6 {
-            "ReLU6()".into()
-        } else {
-            format!(
-                "Hardtanh(min_val={:?}, max_val={:?})",
-                self.min_val, self.max_val
-            )
-        }
+        format!(
+            "Hardtanh(min_val={:?}, max_val={:?})",
+            self.min_val, self.max_val
+        )
     }
-    fn saved(&self) -> Saved {
-        // The clamp is exact: y is strictly inside (min, max) exactly when x is.
-        Saved::Output
+
+    /// `y = hardtanh(x)`. Training keeps y: the clamp is exact, so y is strictly inside
+    /// (min_val, max_val) exactly when x is, and `hardtanh_grad(y) = hardtanh_grad(x)`.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        let (min_val, max_val) = (self.min_val, self.max_val);
+        self.kernel.forward(x, mode, Keep::Output, move |x| {
+            hardtanh(x, min_val, max_val)
+        })
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        hardtanh(x, self.min_val, self.max_val)
+
+    /// `dL/dx = hardtanh'(x) · dL/dy`, with the derivative evaluated on the kept y.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        let (min_val, max_val) = (self.min_val, self.max_val);
+        self.kernel
+            .backward(grad_output, move |y| hardtanh_grad(y, min_val, max_val))
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        hardtanh_grad(x, self.min_val, self.max_val)
-    }
-    fn region(&self) -> Region {
-        Region::ZeroGrad
-    }
-    fn in_region(&self, y: f32) -> bool {
-        y <= self.min_val || y >= self.max_val
+
+    /// Counts, per unit, the inputs where the derivative is 0 (y at or beyond either bound).
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        let (min_val, max_val) = (self.min_val, self.max_val);
+        let zero_grad = Region::ZeroGrad(move |y: f32| y <= min_val || y >= max_val);
+        self.kernel.stats(|y| y, zero_grad)
     }
 }
-
-elementwise_layer!(Hardtanh);
 
 /// Hardtanh: `x` clamped to `[min_val, max_val]` (NaN stays NaN, as in PyTorch).
 ///
@@ -169,4 +150,25 @@ pub fn hardtanh_grad(x: f32, min_val: f32, max_val: f32) -> f32 {
     } else {
         1.0
     }
+}
+
+/// Reference forward, in plain ndarray: `y = hardtanh(x, min_val, max_val)` element by element.
+pub fn hardtanh_forward(x: TensorView<'_>, min_val: f32, max_val: f32) -> Tensor {
+    x.mapv(|x| hardtanh(x, min_val, max_val))
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = dL/dy` strictly inside `(min_val, max_val)`,
+/// else 0.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn hardtanh_backward(
+    x: TensorView<'_>,
+    grad_output: TensorView<'_>,
+    min_val: f32,
+    max_val: f32,
+) -> Result<Tensor> {
+    chain_rule("hardtanh", x, grad_output, |x| {
+        hardtanh_grad(x, min_val, max_val)
+    })
 }

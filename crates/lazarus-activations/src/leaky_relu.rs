@@ -1,8 +1,10 @@
 //! Leaky ReLU: the first cure for dying units, a small fixed slope on the negative side.
 
-use lazarus_core::Result;
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
 
-use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_layer, finite};
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, Region};
+use crate::settings::finite;
 
 /// Leaky rectified linear unit, element-wise, as PyTorch's `nn.LeakyReLU`.
 ///
@@ -22,10 +24,6 @@ use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_laye
 /// bound the positive side: exploding activations still need sane init or clipping. To learn the
 /// slope instead of fixing it, use [`PRelu`](crate::PRelu).
 ///
-/// Backward keeps the output when `negative_slope ≥ 0` (then y > 0 ⇔ x > 0 and the derivative,
-/// constant on each side, is the same function of y as of x; PyTorch does the same for its
-/// in-place variant), and the input for a negative slope.
-///
 /// ```
 /// use lazarus_activations::LeakyRelu;
 /// use lazarus_core::{Layer, Mode, Tensor};
@@ -42,7 +40,8 @@ use crate::elementwise::{Elementwise, Pointwise, Region, Saved, elementwise_laye
 #[doc(alias = "LeakyReLU")]
 #[derive(Debug, Clone)]
 pub struct LeakyRelu {
-    inner: Elementwise<LeakyReluFn>,
+    negative_slope: f32,
+    kernel: Elementwise,
 }
 
 impl LeakyRelu {
@@ -52,67 +51,70 @@ impl LeakyRelu {
     /// [`Error::InvalidConfig`](lazarus_core::Error::InvalidConfig) if `negative_slope` is not
     /// finite.
     pub fn new(negative_slope: f32) -> Result<Self> {
-        let negative_slope = finite("leaky_relu", "negative_slope", negative_slope)?;
         Ok(Self {
-            inner: Elementwise::new(LeakyReluFn { negative_slope }),
+            negative_slope: finite("leaky_relu", "negative_slope", negative_slope)?,
+            kernel: Elementwise::new("leaky_relu"),
         })
     }
 
     /// The slope for negative inputs.
     pub fn negative_slope(&self) -> f32 {
-        self.inner.f.negative_slope
+        self.negative_slope
+    }
+
+    /// What forward keeps: the output when `negative_slope ≥ 0`, the input otherwise.
+    ///
+    /// For a slope ≥ 0, x ≤ 0 gives y = slope·x ≤ 0 and x > 0 gives y = x > 0: y lies on the
+    /// same side of 0 as x, and the derivative, constant on each side, is the same function of y
+    /// as of x (PyTorch does the same for its in-place variant). A negative slope flips the sign.
+    fn keep(&self) -> Keep {
+        if self.negative_slope >= 0.0 {
+            Keep::Output
+        } else {
+            Keep::Input
+        }
     }
 }
 
 impl Default for LeakyRelu {
     /// `negative_slope = 0.01`, PyTorch's default.
     fn default() -> Self {
-        Self {
-            inner: Elementwise::new(LeakyReluFn {
-                negative_slope: 0.01,
-            }),
-        }
+        Self::new(0.01).expect("0.01 is finite")
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct LeakyReluFn {
-    negative_slope: f32,
-}
-
-impl Pointwise for LeakyReluFn {
-    fn name(&self) -> &'static str {
+impl Layer for LeakyRelu {
+    fn name(&self) -> &str {
         "leaky_relu"
     }
+
     fn describe(&self) -> String {
         format!("LeakyReLU(negative_slope={:?})", self.negative_slope)
     }
-    fn saved(&self) -> Saved {
-        // For a slope ≥ 0, x ≤ 0 gives y = slope·x ≤ 0 and x > 0 gives y = x > 0: same piece.
-        if self.negative_slope >= 0.0 {
-            Saved::Output
-        } else {
-            Saved::Input
-        }
+
+    /// `y = leaky_relu(x, negative_slope)`, keeping y or x (see `keep`).
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        let slope = self.negative_slope;
+        let keep = self.keep();
+        self.kernel
+            .forward(x, mode, keep, move |x| leaky_relu(x, slope))
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        leaky_relu(x, self.negative_slope)
+
+    /// `dL/dx = leaky_relu'(x) · dL/dy`, with the derivative evaluated on the kept y or x (the
+    /// same value either way, see `keep`).
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        let slope = self.negative_slope;
+        self.kernel
+            .backward(grad_output, move |kept| leaky_relu_grad(kept, slope))
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        leaky_relu_grad(x, self.negative_slope)
-    }
-    fn region(&self) -> Region {
-        Region::Negative
-    }
-    fn in_region(&self, saved: f32) -> bool {
-        // x ≤ 0, or y ≤ 0 when the output is kept (equivalent, see `saved`).
-        saved <= 0.0
+
+    /// Counts, per unit, the inputs on the leaky side (x ≤ 0, equivalently y ≤ 0 when y is kept).
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        let slope = self.negative_slope;
+        let negative = Region::Negative(|kept: f32| kept <= 0.0);
+        self.kernel.stats(move |x| leaky_relu(x, slope), negative)
     }
 }
-
-elementwise_layer!(LeakyRelu);
 
 /// Leaky ReLU: `x` if x > 0, else `negative_slope · x`.
 ///
@@ -136,4 +138,24 @@ pub fn leaky_relu(x: f32, negative_slope: f32) -> f32 {
 #[inline(always)]
 pub fn leaky_relu_grad(x: f32, negative_slope: f32) -> f32 {
     if x > 0.0 { 1.0 } else { negative_slope }
+}
+
+/// Reference forward, in plain ndarray: `y = leaky_relu(x, negative_slope)` element by element.
+pub fn leaky_relu_forward(x: TensorView<'_>, negative_slope: f32) -> Tensor {
+    x.mapv(|x| leaky_relu(x, negative_slope))
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = dL/dy` where x > 0, else
+/// `negative_slope · dL/dy`.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn leaky_relu_backward(
+    x: TensorView<'_>,
+    grad_output: TensorView<'_>,
+    negative_slope: f32,
+) -> Result<Tensor> {
+    chain_rule("leaky_relu", x, grad_output, |x| {
+        leaky_relu_grad(x, negative_slope)
+    })
 }

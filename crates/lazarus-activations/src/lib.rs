@@ -2,9 +2,30 @@
 //!
 //! Every activation of `torch.nn` a small MLP or CNN needs, each a [`Layer`](lazarus_core::Layer)
 //! with PyTorch's defaults, PyTorch's numbers (float32 values and gradients agree to 1e-5) and
-//! PyTorch's derivative at every kink, written in its doc comment. Each file holds one
-//! activation: its layer, its function and its derivative (also in [`functional`], for plotting
-//! and for learners), so the curve you plot is the code that trains.
+//! PyTorch's derivative at every kink, written in its doc comment.
+//!
+//! ## How to read it
+//!
+//! Each file holds one activation (`relu.rs`, `leaky_relu.rs`, `prelu.rs`, `elu.rs`, ...), and
+//! it is the whole story of that activation:
+//!
+//! 1. the layer's doc comment: f(x), f'(x), PyTorch's value at the kinks, when to use it;
+//! 2. the layer's `forward` and `backward`: one line each, handing the scalar functions to a
+//!    fast kernel, with the formula in a comment above (`dL/dx = relu'(x) · dL/dy`);
+//! 3. the scalar function and its derivative (`relu`, `relu_grad`: where ReLU'(0) = 0 is
+//!    decided), also in [`functional`] for plotting;
+//! 4. reference `*_forward`/`*_backward` functions: the same computation over a whole tensor in
+//!    plain ndarray (PReLU's with dL/dα per channel), also in [`reference`](mod@reference).
+//!
+//! The speed plumbing (SIMD loops compiled for AVX2 at run time, buffer reuse, PReLU's blocked
+//! sums, a vectorizable `exp`) lives in `src/kernels/`, apart from the math; every kernel is
+//! tested against the reference functions of its activation (`tests/kernels_vs_reference.rs`).
+//!
+//! ReLU's backward, for instance: `relu.rs` `Relu::backward` (`dL/dx = relu'(x) · dL/dy`) and
+//! `relu_grad` (`1 if x > 0, else 0`) beside it; the loop that runs them is
+//! `kernels/elementwise.rs` `Elementwise::backward`. PReLU's dL/dα: `prelu.rs` `PRelu::backward`
+//! (`dL/dα_c += Σ x · dL/dy` over x ≤ 0) and `prelu_backward`, its plain-ndarray reference; the
+//! blocked sums are in `kernels/prelu.rs`.
 //!
 //! ## The story
 //!
@@ -77,23 +98,20 @@
 //! Activations are memory-bound, so each layer reuses its buffers (no allocation per batch once
 //! the shape is stable), keeps only what backward needs (the output where that suffices, as for
 //! [`Relu`] and [`Elu`]), and runs branch-free loops over contiguous slices that compile to SIMD,
-//! with an AVX2 copy picked at run time. [`Elu`], [`Selu`] and [`Celu`] use a vectorizable
-//! `expm1` (relative error ≤ 2.5e-7) instead of the scalar libm call.
+//! with an AVX2 copy picked at run time (all in `src/kernels/`). [`Elu`], [`Selu`] and [`Celu`]
+//! use a vectorizable `expm1` (relative error ≤ 2.5e-7) instead of the scalar libm call.
 #![warn(missing_docs)]
 
-mod buffers;
 mod celu;
-mod elementwise;
+mod chain;
 mod elu;
-mod erf;
-mod fast_exp;
 mod gelu;
 mod hardsigmoid;
 mod hardswish;
 mod hardtanh;
+pub(crate) mod kernels;
 mod leaky_relu;
 mod log_sigmoid;
-mod loops;
 mod mish;
 mod prelu;
 mod registry;
@@ -101,6 +119,7 @@ mod relu;
 mod relu6;
 mod rrelu;
 mod selu;
+mod settings;
 mod sigmoid;
 mod silu;
 mod softplus;
@@ -168,4 +187,48 @@ pub mod functional {
     pub use crate::softplus::{softplus, softplus_grad};
     pub use crate::softsign::{softsign, softsign_grad};
     pub use crate::tanh::{tanh, tanh_grad, tanh_grad_from_output};
+}
+
+/// Every activation's forward and backward over a whole tensor, written as the formulas say in
+/// plain ndarray: `f_forward(x, settings...)` gives y, `f_backward(x, dL/dy, settings...)` gives
+/// dL/dx (and PReLU's also dL/dα), always from the input x.
+///
+/// They sit in each activation's file beside its layer, and they are what the layers' fast
+/// kernels are tested against (`tests/kernels_vs_reference.rs`): bit for bit where the kernel
+/// does the same arithmetic, within a stated tolerance where it does not (ELU, SELU and CELU
+/// differentiate from their output; PReLU sums dL/dα in another order). They allocate their
+/// result and are not fast: use the layers to train.
+///
+/// ```
+/// use lazarus_activations::reference::{prelu_backward, prelu_forward};
+/// let x = ndarray::arr2(&[[-2.0f32, 1.0], [0.0, -4.0]]).into_dyn();
+/// let g = ndarray::arr2(&[[1.0f32, 1.0], [1.0, 0.5]]).into_dyn();
+/// let alpha = [0.25, 0.5]; // one slope per channel (axis 1)
+/// let y = prelu_forward(x.view(), &alpha)?;
+/// assert_eq!(y.as_slice().unwrap(), &[-0.5, 1.0, 0.0, -2.0]);
+/// let (dx, dalpha) = prelu_backward(x.view(), g.view(), &alpha)?;
+/// assert_eq!(dx.as_slice().unwrap(), &[0.25, 1.0, 0.25, 0.25]);
+/// assert_eq!(dalpha, [-2.0 + 0.0, -4.0 * 0.5]); // Σ x·g over x ≤ 0, per channel
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+pub mod reference {
+    pub use crate::celu::{celu_backward, celu_forward};
+    pub use crate::elu::{elu_backward, elu_forward};
+    pub use crate::gelu::{gelu_backward, gelu_forward};
+    pub use crate::hardsigmoid::{hardsigmoid_backward, hardsigmoid_forward};
+    pub use crate::hardswish::{hardswish_backward, hardswish_forward};
+    pub use crate::hardtanh::{hardtanh_backward, hardtanh_forward};
+    pub use crate::leaky_relu::{leaky_relu_backward, leaky_relu_forward};
+    pub use crate::log_sigmoid::{log_sigmoid_backward, log_sigmoid_forward};
+    pub use crate::mish::{mish_backward, mish_forward};
+    pub use crate::prelu::{prelu_backward, prelu_forward};
+    pub use crate::relu::{relu_backward, relu_forward};
+    pub use crate::relu6::{relu6_backward, relu6_forward};
+    pub use crate::rrelu::{rrelu_backward, rrelu_forward};
+    pub use crate::selu::{selu_backward, selu_forward};
+    pub use crate::sigmoid::{sigmoid_backward, sigmoid_forward};
+    pub use crate::silu::{silu_backward, silu_forward};
+    pub use crate::softplus::{softplus_backward, softplus_forward};
+    pub use crate::softsign::{softsign_backward, softsign_forward};
+    pub use crate::tanh::{tanh_backward, tanh_forward};
 }

@@ -1,6 +1,9 @@
 //! LogSigmoid: log σ(x), computed without overflow.
 
-use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, NO_REGION};
 
 /// Log of the sigmoid, element-wise, as PyTorch's `nn.LogSigmoid`.
 ///
@@ -31,14 +34,14 @@ use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
 /// ```
 #[derive(Debug, Clone)]
 pub struct LogSigmoid {
-    inner: Elementwise<LogSigmoidFn>,
+    kernel: Elementwise,
 }
 
 impl LogSigmoid {
     /// A LogSigmoid layer.
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(LogSigmoidFn),
+            kernel: Elementwise::new("log_sigmoid"),
         }
     }
 }
@@ -49,30 +52,30 @@ impl Default for LogSigmoid {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct LogSigmoidFn;
-
-impl Pointwise for LogSigmoidFn {
-    fn name(&self) -> &'static str {
+impl Layer for LogSigmoid {
+    fn name(&self) -> &str {
         "log_sigmoid"
     }
+
     fn describe(&self) -> String {
         "LogSigmoid()".into()
     }
-    fn saved(&self) -> Saved {
-        Saved::Input
+
+    /// `y = log_sigmoid(x)`, keeping x.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.kernel.forward(x, mode, Keep::Input, log_sigmoid)
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        log_sigmoid(x)
+
+    /// `dL/dx = (1 − σ(x)) · dL/dy`.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.kernel.backward(grad_output, log_sigmoid_grad)
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        log_sigmoid_grad(x)
+
+    /// No region with an exactly zero derivative: only the output moments.
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        self.kernel.stats(log_sigmoid, NO_REGION)
     }
 }
-
-elementwise_layer!(LogSigmoid);
 
 /// LogSigmoid: `min(x, 0) − log(1 + e^(−|x|))`, finite for every finite x.
 ///
@@ -100,4 +103,17 @@ pub fn log_sigmoid_grad(x: f32) -> f32 {
     let z = (-x.abs()).exp();
     let ratio = z / (1.0 + z);
     if x < 0.0 { 1.0 - ratio } else { ratio }
+}
+
+/// Reference forward, in plain ndarray: `y = log_sigmoid(x)` element by element.
+pub fn log_sigmoid_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(log_sigmoid)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = (1 − σ(x)) · dL/dy` element by element.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn log_sigmoid_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("log_sigmoid", x, grad_output, log_sigmoid_grad)
 }

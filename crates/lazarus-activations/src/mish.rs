@@ -1,6 +1,9 @@
 //! Mish: x · tanh(softplus(x)), a smooth self-gated activation.
 
-use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, NO_REGION};
 use crate::sigmoid::sigmoid;
 
 /// Mish, element-wise, as PyTorch's `nn.Mish`.
@@ -33,14 +36,14 @@ use crate::sigmoid::sigmoid;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Mish {
-    inner: Elementwise<MishFn>,
+    kernel: Elementwise,
 }
 
 impl Mish {
     /// A Mish layer.
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(MishFn),
+            kernel: Elementwise::new("mish"),
         }
     }
 }
@@ -51,30 +54,30 @@ impl Default for Mish {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct MishFn;
-
-impl Pointwise for MishFn {
-    fn name(&self) -> &'static str {
+impl Layer for Mish {
+    fn name(&self) -> &str {
         "mish"
     }
+
     fn describe(&self) -> String {
         "Mish()".into()
     }
-    fn saved(&self) -> Saved {
-        Saved::Input
+
+    /// `y = mish(x)`, keeping x.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.kernel.forward(x, mode, Keep::Input, mish)
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        mish(x)
+
+    /// `dL/dx = mish'(x) · dL/dy`.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.kernel.backward(grad_output, mish_grad)
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        mish_grad(x)
+
+    /// No region with an exactly zero derivative: only the output moments.
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        self.kernel.stats(mish, NO_REGION)
     }
 }
-
-elementwise_layer!(Mish);
 
 /// tanh(softplus(x)) as PyTorch computes it (no threshold: log1p(∞) = ∞ and tanh(∞) = 1).
 #[inline(always)]
@@ -104,4 +107,17 @@ pub fn mish(x: f32) -> f32 {
 pub fn mish_grad(x: f32) -> f32 {
     let t = tanh_softplus(x);
     t + x * sigmoid(x) * (1.0 - t * t)
+}
+
+/// Reference forward, in plain ndarray: `y = mish(x)` element by element.
+pub fn mish_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(mish)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = mish'(x) · dL/dy` element by element.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn mish_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("mish", x, grad_output, mish_grad)
 }

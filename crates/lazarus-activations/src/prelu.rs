@@ -1,13 +1,19 @@
 //! PReLU: Leaky ReLU whose negative slope is a trainable parameter.
+//!
+//! Read it top to bottom: the layer, whose `forward` and `backward` hand the slopes to PReLU's
+//! fast channel kernel ([`crate::kernels`], `kernels/prelu.rs`); the scalar functions
+//! (`prelu`, `prelu_grad`, `prelu_grad_alpha`); and `prelu_forward`/`prelu_backward`, the same
+//! computation in plain ndarray, dL/dα included, which the kernel is tested against.
 
 use lazarus_core::{
-    ActivationStats, Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, try_zeros,
+    ActivationStats, Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView,
+    expect_shape, try_zeros,
 };
+use ndarray::IxDyn;
 
-use crate::buffers::Buffers;
-use crate::elementwise::{chain, finite, invalid};
-use crate::leaky_relu::{leaky_relu, leaky_relu_grad};
-use crate::loops::{OWNED, with_simd};
+use crate::chain::chain;
+use crate::kernels::PreluKernel;
+use crate::settings::{finite, invalid};
 
 /// Parametric rectified linear unit, as PyTorch's `nn.PReLU(num_parameters=1, init=0.25)`.
 ///
@@ -37,8 +43,6 @@ use crate::loops::{OWNED, with_simd};
 /// When to use: the article's adaptive fix; a cheap gain on CNNs (He et al. 2015 introduced it
 /// with the initialization that bears their name). With few data, a learned slope can overfit.
 ///
-/// Backward keeps the input (dL/dα needs x itself, and α may become negative in training).
-///
 /// ```
 /// use lazarus_activations::PRelu;
 /// use lazarus_core::{Layer, Mode, Tensor};
@@ -58,30 +62,10 @@ use crate::loops::{OWNED, with_simd};
 #[derive(Debug, Clone)]
 pub struct PRelu {
     alpha: Param,
-    buffers: Buffers,
-    /// How the last training input was laid out over the slopes.
-    layout: Layout,
-    /// Per-slope sums of dL/dα for one backward pass, in f64.
-    alpha_sums: Vec<f64>,
-    /// Per-column partial sums in f32 for `[batch, C]` inputs (flushed into `alpha_sums`).
-    column_sums: Vec<f32>,
+    /// The slope count given at construction (`alpha` is public and could be replaced).
+    num_parameters: usize,
+    kernel: PreluKernel,
 }
-
-/// How the elements of an input map to slopes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Layout {
-    /// One slope for every element.
-    Shared,
-    /// `[batch, C]`: element k uses slope k mod C.
-    Columns { channels: usize },
-    /// `[batch, C, spatial...]`: consecutive runs of `plane` elements share a slope.
-    Planes { channels: usize, plane: usize },
-}
-
-/// Elements summed in f32 before their sum is added to an f64 total.
-const BLOCK: usize = 512;
-/// Rows of a `[batch, C]` input summed per column in f32 before flushing into f64.
-const ROWS_PER_FLUSH: usize = 32;
 
 impl PRelu {
     /// A PReLU with `num_parameters` slopes (1 = shared, or the number of channels), each
@@ -103,10 +87,8 @@ impl PRelu {
         alpha.fill(init);
         Ok(Self {
             alpha: Param::new(alpha, ParamRole::Slope),
-            buffers: Buffers::default(),
-            layout: Layout::Shared,
-            alpha_sums: vec![0.0; num_parameters],
-            column_sums: Vec::new(),
+            num_parameters,
+            kernel: PreluKernel::new(num_parameters),
         })
     }
 
@@ -124,188 +106,22 @@ impl PRelu {
     pub fn alpha_mut(&mut self) -> &mut Param {
         &mut self.alpha
     }
+}
 
-    /// How an input of shape `shape` maps to the slopes.
-    fn layout_for(&self, shape: &[usize]) -> Result<Layout> {
-        let n = self.num_parameters();
-        if n == 1 {
-            return Ok(Layout::Shared);
-        }
-        let channels = if shape.len() >= 2 { shape[1] } else { 1 };
-        if channels != n {
-            return Err(Error::ShapeMismatch {
-                layer: "prelu".into(),
-                expected: format!(
-                    "{n} channels on axis 1 (num_parameters = {n}), as [batch, {n}] or [batch, {n}, ...]"
-                ),
-                found: shape.to_vec(),
-            });
-        }
-        let plane: usize = shape[2..].iter().product();
-        Ok(if plane == 0 {
-            // No elements: nothing to map.
-            Layout::Shared
-        } else if shape.len() == 2 {
-            Layout::Columns { channels }
-        } else {
-            Layout::Planes { channels, plane }
-        })
-    }
-
-    /// Check that `alpha` (value and gradient) still has this layer's `[num_parameters]`
-    /// shape: it is a public field, and the per-channel sums were sized at construction.
-    fn check_alpha(&self) -> Result<()> {
-        self.alpha.check("prelu alpha", &[self.alpha_sums.len()])
-    }
-
-    fn alphas(&self) -> &[f32] {
-        self.alpha
-            .value
-            .as_slice()
-            .expect("alpha is a 1-D tensor built contiguous")
-    }
+/// The slopes as a slice, after checking that `alpha` (value and gradient) still has the
+/// layer's `[num_parameters]` shape: it is public, and could have been replaced.
+fn slopes(alpha: &Param, num_parameters: usize) -> Result<&[f32]> {
+    alpha.check("prelu alpha", &[num_parameters])?;
+    Ok(alpha
+        .value
+        .as_slice()
+        .expect("a checked 1-D tensor is contiguous"))
 }
 
 impl Default for PRelu {
     /// One shared slope initialized to 0.25, PyTorch's default.
     fn default() -> Self {
         Self::new(1, 0.25).expect("1 and 0.25 are valid")
-    }
-}
-
-/// `y = prelu(x)` for one run of elements with their slopes, copying x into `saved` if given.
-#[inline(always)]
-fn forward_run(
-    x: &[f32],
-    y: &mut [f32],
-    saved: Option<&mut [f32]>,
-    slopes: impl Iterator<Item = f32>,
-) {
-    match saved {
-        Some(saved) => {
-            for (((y, s), &x), a) in y.iter_mut().zip(saved).zip(x).zip(slopes) {
-                *s = x;
-                *y = leaky_relu(x, a);
-            }
-        }
-        None => {
-            for ((y, &x), a) in y.iter_mut().zip(x).zip(slopes) {
-                *y = leaky_relu(x, a);
-            }
-        }
-    }
-}
-
-/// `y = prelu(x)` over contiguous slices, with an optional copy of x into `saved` (one read of
-/// x for both).
-#[inline(always)]
-fn forward_slices(
-    layout: Layout,
-    alpha: &[f32],
-    x: &[f32],
-    y: &mut [f32],
-    mut saved: Option<&mut [f32]>,
-) {
-    let run_len = match layout {
-        Layout::Shared => x.len().max(1),
-        Layout::Columns { channels } => channels,
-        Layout::Planes { plane, .. } => plane,
-    };
-    for (k, start) in (0..x.len()).step_by(run_len).enumerate() {
-        let range = start..start + run_len;
-        let saved = saved.as_deref_mut().map(|s| &mut s[range.clone()]);
-        let (x, y) = (&x[range.clone()], &mut y[range]);
-        match layout {
-            Layout::Shared => forward_run(x, y, saved, std::iter::repeat(alpha[0])),
-            Layout::Columns { .. } => forward_run(x, y, saved, alpha.iter().copied()),
-            Layout::Planes { channels, .. } => {
-                forward_run(x, y, saved, std::iter::repeat(alpha[k % channels]))
-            }
-        }
-    }
-}
-
-/// For one run of elements sharing slope `a`: write dL/dx and return Σ ∂f/∂α · dL/dy.
-#[inline(always)]
-fn backward_run(a: f32, x: &[f32], g: &[f32], dx: &mut [f32]) -> f64 {
-    const LANES: usize = 16;
-    let mut total = 0.0f64;
-    for ((xb, gb), db) in x
-        .chunks(BLOCK)
-        .zip(g.chunks(BLOCK))
-        .zip(dx.chunks_mut(BLOCK))
-    {
-        // Sixteen independent f32 accumulators: a reduction LLVM can vectorize (one serial sum
-        // could not be reordered), summed into f64 once per block for accuracy.
-        let mut lanes = [0.0f32; LANES];
-        let whole = xb.len() / LANES * LANES;
-        for ((xc, gc), dc) in xb[..whole]
-            .chunks_exact(LANES)
-            .zip(gb[..whole].chunks_exact(LANES))
-            .zip(db[..whole].chunks_exact_mut(LANES))
-        {
-            for k in 0..LANES {
-                // dL/dx = ∂f/∂x · dL/dy;  dL/dα += ∂f/∂α · dL/dy
-                dc[k] = chain(leaky_relu_grad(xc[k], a), gc[k]);
-                lanes[k] += chain(prelu_grad_alpha(xc[k]), gc[k]);
-            }
-        }
-        for ((&x, &g), d) in xb[whole..].iter().zip(&gb[whole..]).zip(&mut db[whole..]) {
-            *d = chain(leaky_relu_grad(x, a), g);
-            total += f64::from(chain(prelu_grad_alpha(x), g));
-        }
-        total += lanes.iter().map(|&v| f64::from(v)).sum::<f64>();
-    }
-    total
-}
-
-/// dL/dx and the per-slope sums of dL/dα over contiguous slices.
-#[inline(always)]
-fn backward_slices(
-    layout: Layout,
-    alpha: &[f32],
-    x: &[f32],
-    g: &[f32],
-    dx: &mut [f32],
-    sums: &mut [f64],
-    column_sums: &mut [f32],
-) {
-    match layout {
-        Layout::Shared => sums[0] += backward_run(alpha[0], x, g, dx),
-        Layout::Planes { channels, plane } => {
-            for (k, ((xp, gp), dp)) in x
-                .chunks_exact(plane)
-                .zip(g.chunks_exact(plane))
-                .zip(dx.chunks_exact_mut(plane))
-                .enumerate()
-            {
-                sums[k % channels] += backward_run(alpha[k % channels], xp, gp, dp);
-            }
-        }
-        Layout::Columns { channels } => {
-            let rows = channels * ROWS_PER_FLUSH;
-            for ((xb, gb), db) in x.chunks(rows).zip(g.chunks(rows)).zip(dx.chunks_mut(rows)) {
-                column_sums.fill(0.0);
-                for ((xr, gr), dr) in xb
-                    .chunks_exact(channels)
-                    .zip(gb.chunks_exact(channels))
-                    .zip(db.chunks_exact_mut(channels))
-                {
-                    // Row by row, column sums side by side: a vertical add that vectorizes.
-                    // Re-slicing to one length lets the compiler drop the bounds checks.
-                    let n = channels;
-                    let (xr, gr, dr) = (&xr[..n], &gr[..n], &mut dr[..n]);
-                    let (alpha, col) = (&alpha[..n], &mut column_sums[..n]);
-                    for j in 0..n {
-                        dr[j] = chain(leaky_relu_grad(xr[j], alpha[j]), gr[j]);
-                        col[j] += chain(prelu_grad_alpha(xr[j]), gr[j]);
-                    }
-                }
-                for (total, &s) in sums.iter_mut().zip(column_sums.iter()) {
-                    *total += f64::from(s);
-                }
-            }
-        }
     }
 }
 
@@ -318,74 +134,24 @@ impl Layer for PRelu {
         format!("PReLU(num_parameters={})", self.num_parameters())
     }
 
+    /// `y = x` where x > 0, else `α_c · x`, c the element's channel. Training keeps x: dL/dα
+    /// needs x itself (and α may turn negative, so y could not tell the sides apart).
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
-        self.check_alpha()?;
-        let layout = self.layout_for(x.shape())?;
-        // Channel indexing needs row-major order; only a non-contiguous view is copied.
-        let x = x.as_standard_layout();
-        let xs = x
-            .as_slice()
-            .expect("as_standard_layout gives a contiguous array");
-        let alpha = self
-            .alpha
-            .value
-            .as_slice()
-            .expect("alpha is a 1-D tensor built contiguous");
-        match mode {
-            Mode::Eval => {
-                let y = self
-                    .buffers
-                    .eval_output(x.raw_dim())
-                    .as_slice_mut()
-                    .expect(OWNED);
-                with_simd(
-                    #[inline(always)]
-                    || forward_slices(layout, alpha, xs, y, None),
-                );
-            }
-            Mode::Train => {
-                self.layout = layout;
-                let (saved, y) = self.buffers.train_saved_input(x.raw_dim());
-                let saved = saved.as_slice_mut().expect(OWNED);
-                let y = y.as_slice_mut().expect(OWNED);
-                with_simd(
-                    #[inline(always)]
-                    || forward_slices(layout, alpha, xs, y, Some(saved)),
-                );
-            }
-        }
-        Ok(self.buffers.output())
+        let alpha = slopes(&self.alpha, self.num_parameters)?;
+        check_channels(x.shape(), self.num_parameters)?;
+        self.kernel.forward(x, alpha, mode)
     }
 
+    /// `dL/dx = ∂f/∂x · dL/dy` (dL/dy where x > 0, else α_c · dL/dy), and
+    /// `dL/dα_c += Σ ∂f/∂α · dL/dy` (the sum of x · dL/dy over channel c's inputs with x ≤ 0).
     fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
-        let layout = self.layout;
-        self.check_alpha()?;
-        let (saved, dx) = self.buffers.backward("prelu", grad_output.raw_dim())?;
-        let g = grad_output.as_standard_layout();
-        let gs = g
-            .as_slice()
-            .expect("as_standard_layout gives a contiguous array");
-        let xs = saved.as_slice().expect(OWNED);
-        let dx = dx.as_slice_mut().expect(OWNED);
-        let alpha = self
-            .alpha
-            .value
-            .as_slice()
-            .expect("alpha is a 1-D tensor built contiguous");
-        self.alpha_sums.fill(0.0);
-        if let Layout::Columns { channels } = layout {
-            self.column_sums.resize(channels, 0.0);
-        }
-        let (sums, columns) = (&mut self.alpha_sums, &mut self.column_sums);
-        with_simd(
-            #[inline(always)]
-            || backward_slices(layout, alpha, xs, gs, dx, sums, columns),
-        );
+        let alpha = slopes(&self.alpha, self.num_parameters)?;
+        let (grad_input, dalpha) = self.kernel.backward(grad_output, alpha)?;
         // Parameter gradients accumulate (`+=`) until zero_grad, as in PyTorch.
-        for (grad, &sum) in self.alpha.grad.iter_mut().zip(self.alpha_sums.iter()) {
-            *grad += sum as f32;
+        for (grad, &d) in self.alpha.grad.iter_mut().zip(dalpha) {
+            *grad += d as f32;
         }
-        Ok(self.buffers.grad_input())
+        Ok(grad_input)
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
@@ -397,45 +163,35 @@ impl Layer for PRelu {
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-        self.layout_for(input).map(|_| input.to_vec())
+        check_channels(input, self.num_parameters).map(|()| input.to_vec())
     }
 
+    /// Counts, per unit, the inputs on the leaky side (x ≤ 0).
     fn activation_stats(&self) -> Option<ActivationStats> {
-        let x = self.buffers.last_pass()?;
-        let negative = |v: f32| v <= 0.0;
-        // The output buffer holds the training pass's output unless an evaluation pass came
-        // since; then recompute it (with the current slopes).
-        if self.buffers.output_is_from_last_train_pass() {
-            return Some(ActivationStats::from_pass(
-                x,
-                self.buffers.output(),
-                None,
-                Some(&negative),
-            ));
-        }
-        // The slopes may have been replaced since that pass; without usable ones there are
-        // no statistics to give.
-        self.check_alpha().ok()?;
-        let mut y = Tensor::zeros(x.raw_dim());
-        let ys = y.as_slice_mut().expect(OWNED);
-        forward_slices(
-            self.layout,
-            self.alphas(),
-            x.as_slice().expect(OWNED),
-            ys,
-            None,
-        );
-        Some(ActivationStats::from_pass(
-            x,
-            y.view(),
-            None,
-            Some(&negative),
-        ))
+        self.kernel
+            .stats(slopes(&self.alpha, self.num_parameters).ok())
     }
 }
 
-/// PReLU: `x` if x > 0, else `alpha · x` (the same function as [`leaky_relu`], with a learned
-/// slope).
+/// Check that an input of shape `shape` fits `num_parameters` slopes: anything for one shared
+/// slope, else `num_parameters` channels on axis 1.
+fn check_channels(shape: &[usize], num_parameters: usize) -> Result<()> {
+    let channels = if shape.len() >= 2 { shape[1] } else { 1 };
+    if num_parameters == 1 || channels == num_parameters {
+        return Ok(());
+    }
+    let n = num_parameters;
+    Err(Error::ShapeMismatch {
+        layer: "prelu".into(),
+        expected: format!(
+            "{n} channels on axis 1 (num_parameters = {n}), as [batch, {n}] or [batch, {n}, ...]"
+        ),
+        found: shape.to_vec(),
+    })
+}
+
+/// PReLU: `x` if x > 0, else `alpha · x` (the function of [`leaky_relu`](crate::functional::leaky_relu),
+/// with a learned slope).
 ///
 /// ```
 /// use lazarus_activations::functional::prelu;
@@ -443,7 +199,7 @@ impl Layer for PRelu {
 /// ```
 #[inline(always)]
 pub fn prelu(x: f32, alpha: f32) -> f32 {
-    leaky_relu(x, alpha)
+    if x > 0.0 { x } else { x * alpha }
 }
 
 /// ∂PReLU/∂x: 1 for x > 0, else `alpha` (at x = 0: alpha, PyTorch's convention).
@@ -454,7 +210,7 @@ pub fn prelu(x: f32, alpha: f32) -> f32 {
 /// ```
 #[inline(always)]
 pub fn prelu_grad(x: f32, alpha: f32) -> f32 {
-    leaky_relu_grad(x, alpha)
+    if x > 0.0 { 1.0 } else { alpha }
 }
 
 /// ∂PReLU/∂alpha: 0 for x > 0, else `x` (so 0 at x = 0, as in PyTorch).
@@ -467,4 +223,47 @@ pub fn prelu_grad(x: f32, alpha: f32) -> f32 {
 #[inline(always)]
 pub fn prelu_grad_alpha(x: f32) -> f32 {
     if x > 0.0 { 0.0 } else { x }
+}
+
+/// Reference forward, in plain ndarray: `y = prelu(x, α_c)`, c the element's channel (axis 1;
+/// every element uses `alpha[0]` when there is one slope).
+///
+/// # Errors
+/// `ShapeMismatch` if `x` has no axis 1 of `alpha.len()` channels (and `alpha.len() > 1`).
+pub fn prelu_forward(x: TensorView<'_>, alpha: &[f32]) -> Result<Tensor> {
+    check_channels(x.shape(), alpha.len())?;
+    let channel = |i: &IxDyn| if alpha.len() == 1 { 0 } else { i[1] };
+    let mut y = x.to_owned();
+    for (i, y) in y.indexed_iter_mut() {
+        *y = prelu(*y, alpha[channel(&i)]);
+    }
+    Ok(y)
+}
+
+/// Reference backward, in plain ndarray: `(dL/dx, dL/dα)` with, for each element of channel c,
+///
+/// ```text
+/// dL/dx    = ∂f/∂x · dL/dy     = dL/dy if x > 0, else α_c · dL/dy
+/// dL/dα_c  = Σ ∂f/∂α · dL/dy   = Σ x · dL/dy over the channel's inputs with x ≤ 0 (summed in f64)
+/// ```
+///
+/// # Errors
+/// `ShapeMismatch` if the shapes differ or do not fit the slopes (see [`prelu_forward`]).
+pub fn prelu_backward(
+    x: TensorView<'_>,
+    grad_output: TensorView<'_>,
+    alpha: &[f32],
+) -> Result<(Tensor, Vec<f32>)> {
+    check_channels(x.shape(), alpha.len())?;
+    expect_shape("prelu", x.shape(), grad_output.shape())?;
+    let channel = |i: &IxDyn| if alpha.len() == 1 { 0 } else { i[1] };
+    let mut dx = Tensor::zeros(x.raw_dim());
+    let mut dalpha = vec![0.0f64; alpha.len()];
+    // All three in logical (row-major) order, whatever their memory layout.
+    for (((i, &x), &g), dx) in x.indexed_iter().zip(&grad_output).zip(&mut dx) {
+        let c = channel(&i);
+        *dx = chain(prelu_grad(x, alpha[c]), g);
+        dalpha[c] += f64::from(chain(prelu_grad_alpha(x), g));
+    }
+    Ok((dx, dalpha.into_iter().map(|d| d as f32).collect()))
 }

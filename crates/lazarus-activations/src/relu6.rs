@@ -1,7 +1,10 @@
 //! ReLU6: ReLU capped at 6, the bounded answer to ReLU's unbounded output.
 
-use crate::elementwise::{Elementwise, elementwise_layer};
-use crate::hardtanh::{HardtanhFn, hardtanh, hardtanh_grad};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::hardtanh::{hardtanh, hardtanh_grad};
+use crate::kernels::{Elementwise, Keep, Region};
 
 /// ReLU capped at 6, element-wise, as PyTorch's `nn.ReLU6` (which is `hardtanh(x, 0, 6)`).
 ///
@@ -32,18 +35,14 @@ use crate::hardtanh::{HardtanhFn, hardtanh, hardtanh_grad};
 #[doc(alias = "ReLU6")]
 #[derive(Debug, Clone)]
 pub struct Relu6 {
-    inner: Elementwise<HardtanhFn>,
+    kernel: Elementwise,
 }
 
 impl Relu6 {
     /// A ReLU6 layer.
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(HardtanhFn {
-                min_val: 0.0,
-                max_val: 6.0,
-                relu6: true,
-            }),
+            kernel: Elementwise::new("relu6"),
         }
     }
 }
@@ -54,7 +53,32 @@ impl Default for Relu6 {
     }
 }
 
-elementwise_layer!(Relu6);
+impl Layer for Relu6 {
+    fn name(&self) -> &str {
+        "relu6"
+    }
+
+    fn describe(&self) -> String {
+        "ReLU6()".into()
+    }
+
+    /// `y = relu6(x)`. Training keeps y: the clamp is exact, so 0 < y < 6 exactly when
+    /// 0 < x < 6, and `relu6_grad(y) = relu6_grad(x)`.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.kernel.forward(x, mode, Keep::Output, relu6)
+    }
+
+    /// `dL/dx = relu6'(x) · dL/dy`, with the derivative evaluated on the kept y.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.kernel.backward(grad_output, relu6_grad)
+    }
+
+    /// Counts, per unit, the inputs where the derivative is 0 (y ≤ 0 or y ≥ 6).
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        let zero_grad = Region::ZeroGrad(|y: f32| y <= 0.0 || y >= 6.0);
+        self.kernel.stats(|y| y, zero_grad)
+    }
+}
 
 /// ReLU6: `min(max(0, x), 6)`.
 ///
@@ -76,4 +100,17 @@ pub fn relu6(x: f32) -> f32 {
 #[inline(always)]
 pub fn relu6_grad(x: f32) -> f32 {
     hardtanh_grad(x, 0.0, 6.0)
+}
+
+/// Reference forward, in plain ndarray: `y = relu6(x)` element by element.
+pub fn relu6_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(relu6)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = dL/dy` for 0 < x < 6, else 0.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn relu6_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("relu6", x, grad_output, relu6_grad)
 }

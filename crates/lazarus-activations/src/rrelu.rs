@@ -1,13 +1,12 @@
 //! RReLU: Leaky ReLU with a random slope per element in training.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView, reuse_buffer};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, TensorView};
 use rand::distr::{Distribution, Uniform};
 use rand::{SeedableRng, rngs::StdRng};
 
-use crate::buffers::Buffers;
-use crate::elementwise::{chain, finite, invalid};
+use crate::kernels::{Elementwise, Keep, Region};
 use crate::leaky_relu::{leaky_relu, leaky_relu_grad};
-use crate::loops::{map_into, zip_map_into};
+use crate::settings::{finite, invalid};
 
 /// Randomized leaky ReLU, element-wise, as PyTorch's `nn.RReLU(lower=1/8, upper=1/3)`.
 ///
@@ -26,9 +25,6 @@ use crate::loops::{map_into, zip_map_into};
 /// When to use: small data sets where Leaky ReLU overfits (Xu et al. 2015). The slopes come from
 /// the layer's own RNG, seeded at construction: the same seed gives the same slopes (they do not
 /// match PyTorch's generator).
-///
-/// Backward keeps the slopes drawn in forward (the derivative itself) and the output (for the
-/// statistics).
 ///
 /// ```
 /// use lazarus_activations::RRelu;
@@ -54,10 +50,7 @@ pub struct RRelu {
     upper: f32,
     slopes: Uniform<f32>,
     rng: StdRng,
-    /// The training pass's output (kept) and the evaluation output.
-    buffers: Buffers,
-    /// The derivative of the last training pass: 1 where x > 0, else the slope drawn.
-    noise: Tensor,
+    kernel: Elementwise,
 }
 
 impl RRelu {
@@ -90,8 +83,7 @@ impl RRelu {
             upper,
             slopes,
             rng: StdRng::seed_from_u64(seed),
-            buffers: Buffers::default(),
-            noise: Tensor::zeros(vec![0]),
+            kernel: Elementwise::new("rrelu"),
         })
     }
 
@@ -125,48 +117,38 @@ impl Layer for RRelu {
         format!("RReLU(lower={:?}, upper={:?})", self.lower, self.upper)
     }
 
+    /// Evaluation: `y = rrelu(x, (lower + upper)/2)`. Training: for each element in order (as
+    /// PyTorch draws), a slope `a ~ U(lower, upper)` where x ≤ 0, `y = rrelu(x, a)`, and the
+    /// derivative `rrelu_grad(x, a)` is kept for backward (with y, for the statistics).
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         match mode {
             Mode::Eval => {
                 let slope = self.eval_slope();
-                map_into(&x, self.buffers.eval_output(x.raw_dim()), |v| {
-                    leaky_relu(v, slope)
-                });
+                self.kernel
+                    .forward(x, mode, Keep::Output, move |x| rrelu(x, slope))
             }
             Mode::Train => {
-                reuse_buffer(&mut self.noise, x.raw_dim());
-                let y = self.buffers.train_saved_output(x.raw_dim());
                 let (rng, slopes) = (&mut self.rng, &self.slopes);
-                // Not vectorized: one RNG draw per negative input, in order (as PyTorch draws).
-                ndarray::Zip::from(y)
-                    .and(&mut self.noise)
-                    .and(&x)
-                    .for_each(|y, noise, &x| {
-                        let slope = if x > 0.0 { 1.0 } else { slopes.sample(rng) };
-                        *noise = leaky_relu_grad(x, slope);
-                        *y = leaky_relu(x, slope);
-                    });
+                // Not vectorized: one RNG draw per input ≤ 0, in order. The derivative d kept
+                // for backward is 1 or the slope, and y = rrelu(x, d) (= x where d = 1).
+                let mut draw = |x: f32| if x > 0.0 { 1.0 } else { slopes.sample(rng) };
+                self.kernel
+                    .forward_drawn(x, |x| rrelu_grad(x, draw(x)), rrelu)
             }
         }
-        Ok(self.buffers.output())
     }
 
+    /// `dL/dx = rrelu'(x) · dL/dy`, with the derivative kept by the training forward (1, or
+    /// the slope drawn).
     fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
-        let (_, dx) = self.buffers.backward("rrelu", grad_output.raw_dim())?;
-        // dL/dx = (1 or the slope drawn) · dL/dy
-        zip_map_into(&self.noise.view(), &grad_output, dx, chain);
-        Ok(self.buffers.grad_input())
+        self.kernel.backward_drawn(grad_output)
     }
 
+    /// Counts, per unit, the inputs on the leaky side: with slopes ≥ 0, y ≤ 0 exactly when
+    /// x ≤ 0, so the kept output tells it.
     fn activation_stats(&self) -> Option<ActivationStats> {
-        // With slopes ≥ 0, y ≤ 0 exactly when x ≤ 0: the kept output tells the negative side.
-        let y = self.buffers.last_pass()?;
-        Some(ActivationStats::from_saved(
-            y,
-            |y| y,
-            None,
-            Some(|v: f32| v <= 0.0),
-        ))
+        let negative = Region::Negative(|y: f32| y <= 0.0);
+        self.kernel.stats(|y| y, negative)
     }
 }
 
@@ -192,3 +174,12 @@ pub fn rrelu(x: f32, slope: f32) -> f32 {
 pub fn rrelu_grad(x: f32, slope: f32) -> f32 {
     leaky_relu_grad(x, slope)
 }
+
+/// Reference forward, in plain ndarray, for one slope (the evaluation slope, or a training pass
+/// with `lower == upper`): RReLU with one slope is Leaky ReLU, so this is
+/// [`leaky_relu_forward`](crate::reference::leaky_relu_forward).
+pub use crate::leaky_relu::leaky_relu_forward as rrelu_forward;
+
+/// Reference backward, in plain ndarray, for one slope: `dL/dx = dL/dy` where x > 0, else
+/// `slope · dL/dy`, which is [`leaky_relu_backward`](crate::reference::leaky_relu_backward).
+pub use crate::leaky_relu::leaky_relu_backward as rrelu_backward;

@@ -1,7 +1,10 @@
 //! SELU: ELU with constants chosen so that activations normalize themselves.
 
-use crate::elementwise::{Elementwise, elementwise_layer};
-use crate::elu::{EluKind, ScaledElu, scaled_elu, scaled_elu_grad};
+use lazarus_core::{Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::elu::{ScaledElu, elu_family_layer, scaled_elu, scaled_elu_grad};
+use crate::kernels::Elementwise;
 
 /// SELU's alpha (Klambauer et al. 2017), as in PyTorch.
 pub const SELU_ALPHA: f32 = 1.673_263_2;
@@ -44,19 +47,16 @@ pub const SELU_SCALE: f32 = 1.050_701;
 #[doc(alias = "SELU")]
 #[derive(Debug, Clone)]
 pub struct Selu {
-    inner: Elementwise<ScaledElu>,
+    f: ScaledElu,
+    kernel: Elementwise,
 }
 
 impl Selu {
     /// A SELU layer (it has no settings).
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(ScaledElu {
-                kind: EluKind::Selu,
-                alpha: SELU_ALPHA * SELU_SCALE,
-                scale: SELU_SCALE,
-                input_scale: 1.0,
-            }),
+            f: SELU,
+            kernel: Elementwise::new("selu"),
         }
     }
 }
@@ -67,7 +67,16 @@ impl Default for Selu {
     }
 }
 
-elementwise_layer!(Selu);
+/// SELU as a member of the ELU family: negative branch scaled by scale · alpha.
+const SELU: ScaledElu = ScaledElu {
+    alpha: SELU_ALPHA * SELU_SCALE,
+    scale: SELU_SCALE,
+    input_scale: 1.0,
+};
+
+// forward: `y = selu(x)`; backward: `dL/dx = selu'(x) · dL/dy`, both the ELU family's
+// (`ScaledElu::forward` and `ScaledElu::backward` in `elu.rs`) with SELU's constants.
+elu_family_layer!(Selu, "selu", |_layer| "SELU()".to_string());
 
 /// SELU: `scale · x` if x > 0, else `scale · alpha · (eˣ − 1)`.
 ///
@@ -91,4 +100,18 @@ pub fn selu(x: f32) -> f32 {
 #[inline(always)]
 pub fn selu_grad(x: f32) -> f32 {
     scaled_elu_grad(x, SELU_ALPHA * SELU_SCALE, SELU_SCALE, 1.0)
+}
+
+/// Reference forward, in plain ndarray: `y = selu(x)` element by element.
+pub fn selu_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(selu)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = selu'(x) · dL/dy` element by element (the
+/// layer evaluates selu' on its output, which agrees to 2e-7).
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn selu_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("selu", x, grad_output, selu_grad)
 }

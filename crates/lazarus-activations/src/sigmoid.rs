@@ -1,6 +1,9 @@
 //! Sigmoid: the classic squashing function, bounded, and saturating on both sides.
 
-use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, NO_REGION};
 
 /// Logistic sigmoid, element-wise, as PyTorch's `nn.Sigmoid`.
 ///
@@ -15,8 +18,6 @@ use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
 ///
 /// When to use: output probabilities (better: `BceWithLogitsLoss` on raw logits) and gates. Not
 /// for hidden layers of deep networks.
-///
-/// Backward keeps the output (as PyTorch does): f' = y(1 − y) needs nothing else.
 ///
 /// ```
 /// use lazarus_activations::Sigmoid;
@@ -33,14 +34,14 @@ use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Sigmoid {
-    inner: Elementwise<SigmoidFn>,
+    kernel: Elementwise,
 }
 
 impl Sigmoid {
-    /// A sigmoid layer.
+    /// A Sigmoid layer.
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(SigmoidFn),
+            kernel: Elementwise::new("sigmoid"),
         }
     }
 }
@@ -51,34 +52,30 @@ impl Default for Sigmoid {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct SigmoidFn;
-
-impl Pointwise for SigmoidFn {
-    fn name(&self) -> &'static str {
+impl Layer for Sigmoid {
+    fn name(&self) -> &str {
         "sigmoid"
     }
+
     fn describe(&self) -> String {
         "Sigmoid()".into()
     }
-    fn saved(&self) -> Saved {
-        Saved::Output
+
+    /// `y = σ(x)`. Training keeps y (as PyTorch does): σ' = y(1 − y) needs nothing else.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.kernel.forward(x, mode, Keep::Output, sigmoid)
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        sigmoid(x)
+
+    /// `dL/dx = σ'(x) · dL/dy`, with σ' written with the kept y: `y(1 − y)`.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.kernel.backward(grad_output, sigmoid_grad_from_output)
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        sigmoid_grad(x)
-    }
-    #[inline(always)]
-    fn derivative_from_output(&self, y: f32) -> f32 {
-        sigmoid_grad_from_output(y)
+
+    /// No region with an exactly zero derivative: only the output moments.
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        self.kernel.stats(sigmoid, NO_REGION)
     }
 }
-
-elementwise_layer!(Sigmoid);
 
 /// Sigmoid: `1 / (1 + e⁻ˣ)`. No overflow: e⁻ˣ = ∞ for x ≤ −89 gives exactly 0.
 ///
@@ -113,4 +110,17 @@ pub fn sigmoid_grad(x: f32) -> f32 {
 #[inline(always)]
 pub fn sigmoid_grad_from_output(y: f32) -> f32 {
     (1.0 - y) * y
+}
+
+/// Reference forward, in plain ndarray: `y = sigmoid(x)` element by element.
+pub fn sigmoid_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(sigmoid)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = σ(x)(1 − σ(x)) · dL/dy` element by element.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn sigmoid_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("sigmoid", x, grad_output, sigmoid_grad)
 }

@@ -1,6 +1,9 @@
 //! SiLU (swish): x · σ(x), a smooth ReLU with a small negative dip.
 
-use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, NO_REGION};
 use crate::sigmoid::sigmoid;
 
 /// Sigmoid linear unit (swish), element-wise, as PyTorch's `nn.SiLU`.
@@ -35,14 +38,14 @@ use crate::sigmoid::sigmoid;
 #[doc(alias = "SiLU", alias = "Swish")]
 #[derive(Debug, Clone)]
 pub struct Silu {
-    inner: Elementwise<SiluFn>,
+    kernel: Elementwise,
 }
 
 impl Silu {
-    /// A SiLU layer.
+    /// A Silu layer.
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(SiluFn),
+            kernel: Elementwise::new("silu"),
         }
     }
 }
@@ -53,30 +56,30 @@ impl Default for Silu {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct SiluFn;
-
-impl Pointwise for SiluFn {
-    fn name(&self) -> &'static str {
+impl Layer for Silu {
+    fn name(&self) -> &str {
         "silu"
     }
+
     fn describe(&self) -> String {
         "SiLU()".into()
     }
-    fn saved(&self) -> Saved {
-        Saved::Input
+
+    /// `y = silu(x)`, keeping x.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.kernel.forward(x, mode, Keep::Input, silu)
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        silu(x)
+
+    /// `dL/dx = silu'(x) · dL/dy`.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.kernel.backward(grad_output, silu_grad)
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        silu_grad(x)
+
+    /// No region with an exactly zero derivative: only the output moments.
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        self.kernel.stats(silu, NO_REGION)
     }
 }
-
-elementwise_layer!(Silu);
 
 /// SiLU: `x / (1 + e⁻ˣ)` (PyTorch's form; no overflow: e⁻ˣ = ∞ gives −0).
 ///
@@ -101,4 +104,17 @@ pub fn silu(x: f32) -> f32 {
 pub fn silu_grad(x: f32) -> f32 {
     let s = sigmoid(x);
     s * (1.0 + x * (1.0 - s))
+}
+
+/// Reference forward, in plain ndarray: `y = silu(x)` element by element.
+pub fn silu_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(silu)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = σ(x)(1 + x(1 − σ(x))) · dL/dy` element by element.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn silu_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("silu", x, grad_output, silu_grad)
 }

@@ -1,8 +1,10 @@
 //! Softplus: a smooth ReLU, log(1 + eˣ).
 
-use lazarus_core::Result;
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
 
-use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer, finite, invalid};
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, NO_REGION};
+use crate::settings::{finite, invalid};
 use crate::sigmoid::sigmoid;
 
 /// Softplus, element-wise, as PyTorch's `nn.Softplus(beta=1.0, threshold=20.0)`.
@@ -38,7 +40,9 @@ use crate::sigmoid::sigmoid;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Softplus {
-    inner: Elementwise<SoftplusFn>,
+    beta: f32,
+    threshold: f32,
+    kernel: Elementwise,
 }
 
 impl Softplus {
@@ -58,63 +62,63 @@ impl Softplus {
             ));
         }
         Ok(Self {
-            inner: Elementwise::new(SoftplusFn { beta, threshold }),
+            beta,
+            threshold,
+            kernel: Elementwise::new("softplus"),
         })
     }
 
     /// The sharpness.
     pub fn beta(&self) -> f32 {
-        self.inner.f.beta
+        self.beta
     }
 
     /// Above `beta·x > threshold` the function is the identity.
     pub fn threshold(&self) -> f32 {
-        self.inner.f.threshold
+        self.threshold
     }
 }
 
 impl Default for Softplus {
     /// `beta = 1`, `threshold = 20`, PyTorch's defaults.
     fn default() -> Self {
-        Self {
-            inner: Elementwise::new(SoftplusFn {
-                beta: 1.0,
-                threshold: 20.0,
-            }),
-        }
+        Self::new(1.0, 20.0).expect("1 and 20 are valid")
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct SoftplusFn {
-    beta: f32,
-    threshold: f32,
-}
-
-impl Pointwise for SoftplusFn {
-    fn name(&self) -> &'static str {
+impl Layer for Softplus {
+    fn name(&self) -> &str {
         "softplus"
     }
+
     fn describe(&self) -> String {
         format!(
             "Softplus(beta={:?}, threshold={:?})",
             self.beta, self.threshold
         )
     }
-    fn saved(&self) -> Saved {
-        Saved::Input
+
+    /// `y = softplus(x, beta, threshold)`, keeping x.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        let (beta, threshold) = (self.beta, self.threshold);
+        self.kernel
+            .forward(x, mode, Keep::Input, move |x| softplus(x, beta, threshold))
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        softplus(x, self.beta, self.threshold)
+
+    /// `dL/dx = σ(beta·x) · dL/dy` (or dL/dy above the threshold).
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        let (beta, threshold) = (self.beta, self.threshold);
+        self.kernel
+            .backward(grad_output, move |x| softplus_grad(x, beta, threshold))
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        softplus_grad(x, self.beta, self.threshold)
+
+    /// No region with an exactly zero derivative: only the output moments.
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        let (beta, threshold) = (self.beta, self.threshold);
+        self.kernel
+            .stats(move |x| softplus(x, beta, threshold), NO_REGION)
     }
 }
-
-elementwise_layer!(Softplus);
 
 /// Softplus: `log(1 + e^(beta·x)) / beta`, or `x` where `beta·x > threshold`.
 ///
@@ -151,4 +155,25 @@ pub fn softplus_grad(x: f32, beta: f32, threshold: f32) -> f32 {
     } else {
         sigmoid(scaled)
     }
+}
+
+/// Reference forward, in plain ndarray: `y = softplus(x, beta, threshold)` element by element.
+pub fn softplus_forward(x: TensorView<'_>, beta: f32, threshold: f32) -> Tensor {
+    x.mapv(|x| softplus(x, beta, threshold))
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = σ(beta·x) · dL/dy` where
+/// `beta·x ≤ threshold`, else dL/dy.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn softplus_backward(
+    x: TensorView<'_>,
+    grad_output: TensorView<'_>,
+    beta: f32,
+    threshold: f32,
+) -> Result<Tensor> {
+    chain_rule("softplus", x, grad_output, |x| {
+        softplus_grad(x, beta, threshold)
+    })
 }

@@ -1,6 +1,9 @@
 //! Softsign: a sigmoid-shaped curve with polynomial, not exponential, tails.
 
-use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, NO_REGION};
 
 /// Softsign, element-wise, as PyTorch's `nn.Softsign`.
 ///
@@ -30,14 +33,14 @@ use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Softsign {
-    inner: Elementwise<SoftsignFn>,
+    kernel: Elementwise,
 }
 
 impl Softsign {
     /// A Softsign layer.
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(SoftsignFn),
+            kernel: Elementwise::new("softsign"),
         }
     }
 }
@@ -48,30 +51,30 @@ impl Default for Softsign {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct SoftsignFn;
-
-impl Pointwise for SoftsignFn {
-    fn name(&self) -> &'static str {
+impl Layer for Softsign {
+    fn name(&self) -> &str {
         "softsign"
     }
+
     fn describe(&self) -> String {
         "Softsign()".into()
     }
-    fn saved(&self) -> Saved {
-        Saved::Input
+
+    /// `y = softsign(x)`, keeping x.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.kernel.forward(x, mode, Keep::Input, softsign)
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        softsign(x)
+
+    /// `dL/dx = dL/dy / (1 + |x|)²`.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.kernel.backward(grad_output, softsign_grad)
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        softsign_grad(x)
+
+    /// No region with an exactly zero derivative: only the output moments.
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        self.kernel.stats(softsign, NO_REGION)
     }
 }
-
-elementwise_layer!(Softsign);
 
 /// Softsign: `x / (1 + |x|)`.
 ///
@@ -94,4 +97,17 @@ pub fn softsign(x: f32) -> f32 {
 pub fn softsign_grad(x: f32) -> f32 {
     let d = 1.0 + x.abs();
     1.0 / (d * d)
+}
+
+/// Reference forward, in plain ndarray: `y = softsign(x)` element by element.
+pub fn softsign_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(softsign)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = dL/dy / (1 + |x|)²` element by element.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn softsign_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("softsign", x, grad_output, softsign_grad)
 }

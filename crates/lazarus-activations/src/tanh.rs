@@ -1,6 +1,9 @@
 //! Tanh: a zero-centred sigmoid.
 
-use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+
+use crate::chain::chain_rule;
+use crate::kernels::{Elementwise, Keep, NO_REGION};
 
 /// Hyperbolic tangent, element-wise, as PyTorch's `nn.Tanh`.
 ///
@@ -15,8 +18,6 @@ use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
 /// When to use: recurrent cells, small networks and outputs in (−1, 1). A user once cured NaNs
 /// from exploding ReLU activations by switching to tanh: boundedness helps, at the price of
 /// vanishing gradients in deep stacks.
-///
-/// Backward keeps the output (as PyTorch does): f' = 1 − y².
 ///
 /// ```
 /// use lazarus_activations::Tanh;
@@ -33,14 +34,14 @@ use crate::elementwise::{Elementwise, Pointwise, Saved, elementwise_layer};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Tanh {
-    inner: Elementwise<TanhFn>,
+    kernel: Elementwise,
 }
 
 impl Tanh {
-    /// A tanh layer.
+    /// A Tanh layer.
     pub fn new() -> Self {
         Self {
-            inner: Elementwise::new(TanhFn),
+            kernel: Elementwise::new("tanh"),
         }
     }
 }
@@ -51,34 +52,30 @@ impl Default for Tanh {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct TanhFn;
-
-impl Pointwise for TanhFn {
-    fn name(&self) -> &'static str {
+impl Layer for Tanh {
+    fn name(&self) -> &str {
         "tanh"
     }
+
     fn describe(&self) -> String {
         "Tanh()".into()
     }
-    fn saved(&self) -> Saved {
-        Saved::Output
+
+    /// `y = tanh(x)`. Training keeps y (as PyTorch does): tanh' = 1 − y² needs nothing else.
+    fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
+        self.kernel.forward(x, mode, Keep::Output, tanh)
     }
-    #[inline(always)]
-    fn value(&self, x: f32) -> f32 {
-        tanh(x)
+
+    /// `dL/dx = tanh'(x) · dL/dy`, with tanh' written with the kept y: `1 − y²`.
+    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.kernel.backward(grad_output, tanh_grad_from_output)
     }
-    #[inline(always)]
-    fn derivative(&self, x: f32) -> f32 {
-        tanh_grad(x)
-    }
-    #[inline(always)]
-    fn derivative_from_output(&self, y: f32) -> f32 {
-        tanh_grad_from_output(y)
+
+    /// No region with an exactly zero derivative: only the output moments.
+    fn activation_stats(&self) -> Option<ActivationStats> {
+        self.kernel.stats(tanh, NO_REGION)
     }
 }
-
-elementwise_layer!(Tanh);
 
 /// tanh(x).
 ///
@@ -112,4 +109,17 @@ pub fn tanh_grad(x: f32) -> f32 {
 #[inline(always)]
 pub fn tanh_grad_from_output(y: f32) -> f32 {
     1.0 - y * y
+}
+
+/// Reference forward, in plain ndarray: `y = tanh(x)` element by element.
+pub fn tanh_forward(x: TensorView<'_>) -> Tensor {
+    x.mapv(tanh)
+}
+
+/// Reference backward, in plain ndarray: `dL/dx = (1 − tanh²(x)) · dL/dy` element by element.
+///
+/// # Errors
+/// `ShapeMismatch` if `grad_output`'s shape is not `x`'s.
+pub fn tanh_backward(x: TensorView<'_>, grad_output: TensorView<'_>) -> Result<Tensor> {
+    chain_rule("tanh", x, grad_output, tanh_grad)
 }

@@ -7,12 +7,12 @@
 //!   (`if x <= 0.0 { 0.0 } else { x }` compiles to a compare and a blend, not a jump), LLVM emits
 //!   SIMD code. A data-dependent branch in the ReLU backward mask once cost 17% of an MLP epoch.
 //!   Non-contiguous views (a transposed input, say) take an `ndarray::Zip` path instead.
-//! * **Wider SIMD when the CPU has it, without `-C target-cpu=native`.** The same generic loop is
-//!   instantiated a second time inside a function compiled with AVX2 enabled
-//!   (`#[target_feature]`), and [`with_simd`](lazarus_core::with_simd) picks that copy when the
-//!   running CPU reports AVX2.
-//!   Without it (or on another architecture) the portable copy runs. Both copies perform the
-//!   same IEEE operations in the same order (no `mul_add`), so they give bit-identical results.
+//! * **Wider SIMD when the CPU has it, without `-C target-cpu=native`.** Each loop runs inside
+//!   [`with_simd`](lazarus_core::with_simd), which instantiates it a second time in a function
+//!   compiled with AVX2 and FMA enabled (`#[target_feature]`) and picks that copy when the
+//!   running CPU has them. Without them (or on another architecture) the portable copy runs.
+//!   Both copies perform the same IEEE operations in the same order (Rust never fuses `a * b + c`
+//!   on its own, and no kernel calls `mul_add`), so they give bit-identical results.
 
 use lazarus_core::{Tensor, TensorView};
 use ndarray::Zip;

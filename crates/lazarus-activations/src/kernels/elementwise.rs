@@ -1,0 +1,157 @@
+//! The kernel behind every element-wise activation layer: buffers, what is kept, fast loops.
+//!
+//! An activation's file hands its scalar function and derivative to [`Elementwise`]; this
+//! runs them over the tensor with the loops of [`super::loops`], in buffers it reuses, and
+//! computes [`ActivationStats`] on demand. It knows nothing about any particular activation.
+//!
+//! What backward reads ([`Keep`]): PyTorch keeps the *input* of most activations and the
+//! *output* of a few (sigmoid, tanh). Keeping the output is cheaper for a layer that does not own
+//! its input: the output buffer has to be written anyway, while keeping the input costs one more
+//! copy. A layer keeps its output only where its derivative is provably the same function of the
+//! output as of the input, and says why beside its `forward`.
+
+use lazarus_core::{ActivationStats, Mode, Result, Tensor, TensorView, reuse_buffer};
+
+use super::buffers::Buffers;
+use super::loops::{map_into, map_save_into, zip_map_into};
+use crate::chain::chain;
+
+/// Which tensor a training forward keeps for backward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// The input x: backward's derivative receives x.
+    Input,
+    /// The output y = f(x): backward's derivative receives y.
+    Output,
+}
+
+/// Which per-unit count an activation reports to diagnostics, as a test on the kept value (x,
+/// or y where the layer keeps y).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Region<R> {
+    /// Smooth activations: no region worth counting.
+    None,
+    /// Where the derivative is exactly 0 (ReLU x ≤ 0): a unit always there is dead.
+    ZeroGrad(R),
+    /// The leaky negative side (LeakyReLU, ELU, ... x ≤ 0): inactive, but still learning.
+    Negative(R),
+}
+
+/// [`Region::None`] with a concrete test type, for the smooth activations.
+pub(crate) const NO_REGION: Region<fn(f32) -> bool> = Region::None;
+
+/// Buffers and loops for an element-wise activation layer.
+#[derive(Debug, Clone)]
+pub(crate) struct Elementwise {
+    /// The layer's name, for errors.
+    name: &'static str,
+    buffers: Buffers,
+    /// What the last training forward kept.
+    kept: Keep,
+    /// RReLU only: the local derivatives drawn by the last training forward.
+    drawn: Tensor,
+}
+
+impl Elementwise {
+    /// A kernel for the layer called `name`, with empty buffers.
+    pub(crate) fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            buffers: Buffers::default(),
+            kept: Keep::Input,
+            drawn: Tensor::zeros(vec![0]),
+        }
+    }
+
+    /// `y = f(x)` element-wise; a training pass also keeps `keep` for backward.
+    pub(crate) fn forward(
+        &mut self,
+        x: TensorView<'_>,
+        mode: Mode,
+        keep: Keep,
+        f: impl Fn(f32) -> f32 + Copy,
+    ) -> Result<TensorView<'_>> {
+        match (mode, keep) {
+            (Mode::Eval, _) => map_into(&x, self.buffers.eval_output(x.raw_dim()), f),
+            (Mode::Train, Keep::Output) => {
+                map_into(&x, self.buffers.train_saved_output(x.raw_dim()), f)
+            }
+            (Mode::Train, Keep::Input) => {
+                let (saved, output) = self.buffers.train_saved_input(x.raw_dim());
+                map_save_into(&x, saved, output, f);
+            }
+        }
+        if mode == Mode::Train {
+            self.kept = keep;
+        }
+        Ok(self.buffers.output())
+    }
+
+    /// `dL/dx = f'· dL/dy` element-wise, with `derivative` applied to what forward kept (x or y).
+    ///
+    /// # Errors
+    /// `BackwardBeforeForward` without a training pass since the last evaluation pass;
+    /// `ShapeMismatch` naming the layer when `grad_output`'s shape is not the output's.
+    pub(crate) fn backward(
+        &mut self,
+        grad_output: TensorView<'_>,
+        derivative: impl Fn(f32) -> f32 + Copy,
+    ) -> Result<TensorView<'_>> {
+        let (kept, grad_input) = self.buffers.backward(self.name, grad_output.raw_dim())?;
+        zip_map_into(&kept, &grad_output, grad_input, move |k, g| {
+            chain(derivative(k), g)
+        });
+        Ok(self.buffers.grad_input())
+    }
+
+    /// A training forward whose local derivative is drawn, not computed (RReLU's random slopes):
+    /// for each element in order, `d = draw(x)` and `y = f(x, d)`. Keeps y (for the statistics)
+    /// and d (for [`Elementwise::backward_drawn`]). Sequential: one draw per element, in order.
+    pub(crate) fn forward_drawn(
+        &mut self,
+        x: TensorView<'_>,
+        mut draw: impl FnMut(f32) -> f32,
+        f: impl Fn(f32, f32) -> f32,
+    ) -> Result<TensorView<'_>> {
+        reuse_buffer(&mut self.drawn, x.raw_dim());
+        let y = self.buffers.train_saved_output(x.raw_dim());
+        self.kept = Keep::Output;
+        ndarray::Zip::from(y)
+            .and(&mut self.drawn)
+            .and(&x)
+            .for_each(|y, d, &x| {
+                *d = draw(x);
+                *y = f(x, *d);
+            });
+        Ok(self.buffers.output())
+    }
+
+    /// `dL/dx = d · dL/dy` with the local derivatives d drawn by the last training forward.
+    ///
+    /// # Errors
+    /// As [`Elementwise::backward`].
+    pub(crate) fn backward_drawn(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
+        let (_, grad_input) = self.buffers.backward(self.name, grad_output.raw_dim())?;
+        zip_map_into(&self.drawn.view(), &grad_output, grad_input, chain);
+        Ok(self.buffers.grad_input())
+    }
+
+    /// Statistics of the last training pass, computed now from what forward kept; `f` gives the
+    /// output from a kept input.
+    pub(crate) fn stats<R: Fn(f32) -> bool>(
+        &self,
+        f: impl Fn(f32) -> f32 + Sync,
+        region: Region<R>,
+    ) -> Option<ActivationStats> {
+        let kept = self.buffers.last_pass()?;
+        let (zero_grad, negative) = match region {
+            Region::None => (None, None),
+            Region::ZeroGrad(r) => (Some(r), None),
+            Region::Negative(r) => (None, Some(r)),
+        };
+        Some(match self.kept {
+            Keep::Output => ActivationStats::from_saved(kept, |y| y, zero_grad, negative),
+            Keep::Input => ActivationStats::from_saved(kept, f, zero_grad, negative),
+        })
+    }
+}
