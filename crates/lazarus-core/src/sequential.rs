@@ -208,7 +208,7 @@ impl Layer for Sequential {
         }
     }
 
-    /// Each child zeroes its own gradients (a Linear does it in parallel pieces).
+    /// Each child zeroes its own gradients (no paths to build on the way).
     fn zero_grad(&mut self) {
         for layer in &mut self.layers {
             layer.zero_grad();

@@ -1,4 +1,4 @@
-use super::{GradBuffer, Loss, Reduction, Target, elementwise_loss};
+use super::{InputGrad, Loss, Reduction, Target, elementwise_loss};
 use crate::{Result, TensorView};
 
 /// Binary cross-entropy on logits, as PyTorch's `nn.BCEWithLogitsLoss()`.
@@ -25,7 +25,7 @@ use crate::{Result, TensorView};
 #[derive(Debug, Clone, Default)]
 pub struct BceWithLogitsLoss {
     reduction: Reduction,
-    grad: GradBuffer,
+    grad: InputGrad,
 }
 
 impl BceWithLogitsLoss {
@@ -35,9 +35,8 @@ impl BceWithLogitsLoss {
     }
 
     /// Choose mean or sum.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
+    pub fn reduction(self, reduction: Reduction) -> Self {
+        Self { reduction, ..self }
     }
 }
 
@@ -67,7 +66,7 @@ impl Loss for BceWithLogitsLoss {
         )
     }
 
-    fn backward(&self) -> Result<TensorView<'_>> {
+    fn input_grad(&self) -> Result<TensorView<'_>> {
         self.grad.view("bce_with_logits")
     }
 }
@@ -103,7 +102,7 @@ mod tests {
         // x.grad -> [-0.2, 0.053788285702466965, 0.0, -0.02384059503674507, 0.2]
         let expected = array![-0.2f32, 0.053_788_3, 0.0, -0.023_840_6, 0.2].into_dyn();
         approx::assert_abs_diff_eq!(
-            loss.backward().unwrap().to_owned(),
+            loss.input_grad().unwrap().to_owned(),
             expected,
             epsilon = 1e-6
         );

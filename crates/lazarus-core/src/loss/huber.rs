@@ -1,5 +1,5 @@
-use super::{GradBuffer, Loss, Reduction, Target, elementwise_loss};
-use crate::{Error, Result, TensorView};
+use super::{InputGrad, Loss, Reduction, Target, check_setting, elementwise_loss};
+use crate::{Result, TensorView};
 
 /// Huber loss, as PyTorch's `nn.HuberLoss(delta=1.0)`: quadratic near the target, linear far away.
 ///
@@ -26,33 +26,26 @@ use crate::{Error, Result, TensorView};
 pub struct HuberLoss {
     delta: f32,
     reduction: Reduction,
-    grad: GradBuffer,
+    grad: InputGrad,
 }
 
 impl HuberLoss {
     /// Huber loss with threshold `delta` (PyTorch's default is 1.0) and mean reduction.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] unless `delta` is finite and positive.
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `delta` is finite and positive.
     pub fn new(delta: f32) -> Result<Self> {
-        if !(delta.is_finite() && delta > 0.0) {
-            return Err(Error::InvalidConfig {
-                layer: "huber".into(),
-                parameter: "delta".into(),
-                reason: format!("must be finite and positive, found {}", crate::Num(delta)),
-            });
-        }
+        let valid = delta.is_finite() && delta > 0.0;
         Ok(Self {
-            delta,
+            delta: check_setting("huber", "delta", delta, valid, "finite and positive")?,
             reduction: Reduction::Mean,
-            grad: GradBuffer::default(),
+            grad: InputGrad::default(),
         })
     }
 
     /// Choose mean or sum.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
+    pub fn reduction(self, reduction: Reduction) -> Self {
+        Self { reduction, ..self }
     }
 }
 
@@ -80,7 +73,7 @@ impl Loss for HuberLoss {
         )
     }
 
-    fn backward(&self) -> Result<TensorView<'_>> {
+    fn input_grad(&self) -> Result<TensorView<'_>> {
         self.grad.view("huber")
     }
 }
@@ -88,6 +81,7 @@ impl Loss for HuberLoss {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
     use crate::gradcheck::{GradCheck, random_input};
     use ndarray::array;
     use rand::{SeedableRng, rngs::StdRng};
@@ -119,7 +113,7 @@ mod tests {
         approx::assert_abs_diff_eq!(l, 0.848_333_3, epsilon = 1e-6);
         let expected = array![-1.0f32 / 3.0, 0.1, 1.0 / 3.0].into_dyn();
         approx::assert_abs_diff_eq!(
-            loss.backward().unwrap().to_owned(),
+            loss.input_grad().unwrap().to_owned(),
             expected,
             epsilon = 1e-6
         );

@@ -1,4 +1,4 @@
-use super::{GradBuffer, Loss, Reduction, Target, elementwise_loss};
+use super::{InputGrad, Loss, Reduction, Target, elementwise_loss};
 use crate::{Result, TensorView};
 
 /// Mean squared error, as PyTorch's `nn.MSELoss()`.
@@ -21,7 +21,7 @@ use crate::{Result, TensorView};
 #[derive(Debug, Clone, Default)]
 pub struct MseLoss {
     reduction: Reduction,
-    grad: GradBuffer,
+    grad: InputGrad,
 }
 
 impl MseLoss {
@@ -31,9 +31,8 @@ impl MseLoss {
     }
 
     /// Choose mean or sum.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
+    pub fn reduction(self, reduction: Reduction) -> Self {
+        Self { reduction, ..self }
     }
 }
 
@@ -56,7 +55,7 @@ impl Loss for MseLoss {
         )
     }
 
-    fn backward(&self) -> Result<TensorView<'_>> {
+    fn input_grad(&self) -> Result<TensorView<'_>> {
         self.grad.view("mse")
     }
 }
@@ -96,7 +95,7 @@ mod tests {
             Err(Error::InvalidTarget { .. })
         ));
         assert!(matches!(
-            MseLoss::new().backward(),
+            MseLoss::new().input_grad(),
             Err(Error::BackwardBeforeForward { .. })
         ));
     }

@@ -1,16 +1,19 @@
-//! A matrix-product kernel for AVX2+FMA CPUs that reads the weight matrix where it lies.
-//!
-//! `C ← β·C + A·B` where every row of B is contiguous (B's column stride is 1); A and C may have
-//! any strides. The micro-kernel keeps a 6×16 block of C in twelve 8-wide registers and, for
-//! each k, loads one 16-wide row of B and broadcasts six elements of A: 12 FMAs for 8 loads, so
-//! the two FMA units, not the loads, set the pace.
+//! Two matrix-product kernels for AVX2+FMA CPUs that read the weight matrix where it lies.
 //!
 //! Why not only matrixmultiply: a general GEMM copies ("packs") blocks of both operands into
 //! its own layout before multiplying. In a small MLP one operand is a weight matrix that
 //! changes every step and the batch is small (32 rows), so packing W costs as much as a good
-//! part of the arithmetic. Here nothing is packed when B's rows are contiguous, which covers
-//! `dL/dW = Gᵀ x` (B = x) and `dL/dx = G W` (B = W); for `y = x Wᵀ` the caller computes
-//! `yᵀ = W xᵀ` instead and only the small `xᵀ` is copied.
+//! part of the arithmetic. These kernels copy nothing (but a ragged edge panel), and between
+//! them cover a Linear layer's three products as its operands lie in memory:
+//!
+//! * [`gemm`], `C ← β·C + A·B` where every row of B is contiguous (B's column stride is 1); A
+//!   and C may have any strides: `dL/dW = Gᵀ x` (B = x) and `dL/dx = G W` (B = W). The
+//!   micro-kernel keeps a 6×16 block of C in twelve 8-wide registers and, for each k, loads one
+//!   16-wide row of B and broadcasts six elements of A: 12 FMAs for 8 loads, so the two FMA
+//!   units, not the loads, set the pace.
+//! * [`gemm_dot`], where A's rows and B's columns are contiguous: `y = x Wᵀ` with x and W as
+//!   they are (Wᵀ's columns are W's rows), every element a dot product of two contiguous
+//!   vectors. Nothing is transposed or copied.
 //!
 //! Each element of C is computed the same way wherever its tile starts (an FMA chain over k in
 //! blocks of [`KC`] in `gemm`; eight lane sums over k, added in a fixed order, in `gemm_dot`):
