@@ -6,7 +6,7 @@
 //! runs it), into buffers the layer owns and reuses. `tests/linear.rs` checks that the two
 //! agree on random shapes and memory layouts.
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Ix2};
+use ndarray::{Array2, ArrayView2, Axis, Ix2};
 use rand::Rng;
 
 use crate::{
@@ -145,22 +145,11 @@ impl Linear {
     }
 
     /// The forward pass in plain ndarray, `y = x·Wᵀ + b`: the definition the layer's fast
-    /// [`forward`](Layer::forward) is tested against (they agree up to rounding: the kernels
-    /// add the products in another order).
+    /// [`forward`](Layer::forward) is tested against (in `tests/linear.rs`; they agree up to
+    /// rounding, as the kernels add the products in another order).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] as [`forward`](Layer::forward).
-    ///
-    /// ```
-    /// use lazarus_core::{Layer, Linear, Mode, Tensor};
-    /// use rand::{rngs::StdRng, SeedableRng};
-    /// let mut layer = Linear::new(3, 2, &mut StdRng::seed_from_u64(0))?;
-    /// let x = Tensor::from_shape_vec(vec![1, 3], vec![0.5, -1.0, 2.0]).unwrap();
-    /// let reference = layer.forward_reference(x.view())?;
-    /// let fast = layer.forward(x.view(), Mode::Eval)?;
-    /// assert!((&fast - &reference).iter().all(|d| d.abs() < 1e-6));
-    /// # Ok::<(), lazarus_core::Error>(())
-    /// ```
     pub fn forward_reference(&self, x: TensorView<'_>) -> Result<Tensor> {
         self.check_params()?;
         let x = as_matrix(x, "linear", Some(self.in_features))?;
@@ -173,11 +162,10 @@ impl Linear {
         })
     }
 
-    /// The backward pass in plain ndarray: for the input `x` of a forward pass and the
-    /// upstream gradient `g` = dL/dy, returns `(dL/dW, dL/db, dL/dx)` =
-    /// `(gᵀ·x, Σ_batch g, g·W)` (`dL/db` is `None` without a bias). Unlike
-    /// [`backward`](Layer::backward), it returns the parameter gradients instead of adding
-    /// them into `grad`, and needs no forward pass first.
+    /// The backward pass in plain ndarray, for an input `x` and the upstream gradient `g` =
+    /// dL/dy: `(dL/dW, dL/db, dL/dx) = (gᵀ·x, Σ_batch g, g·W)` (no dL/db without a bias),
+    /// returned rather than added into the parameters' `grad` as [`backward`](Layer::backward)
+    /// does.
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if `x` or `g` does not fit the layer, or their batch sizes
@@ -280,7 +268,8 @@ impl Linear {
     /// dL/dW += Gᵀ·x and dL/db += Σ_batch G, for the input x kept by the forward pass.
     fn add_param_grads(&mut self, g: ArrayView2<'_, f32>) {
         // dL/dW += Gᵀ·x
-        let mut dw = matrix_mut(&mut self.weight.grad);
+        let dw = self.weight.grad.view_mut().into_dimensionality::<Ix2>();
+        let mut dw = dw.expect("the weight gradient has the weight's 2-D shape");
         kernels::gemm(g.t(), self.input.view(), 1.0, &mut dw);
         // dL/db += Σ_batch G
         if let Some(b) = &mut self.bias {
@@ -332,11 +321,4 @@ fn matrix(t: &Tensor) -> ArrayView2<'_, f32> {
     t.view()
         .into_dimensionality::<Ix2>()
         .expect("the weight is 2-D by construction")
-}
-
-/// The same, mutably.
-fn matrix_mut(t: &mut Tensor) -> ArrayViewMut2<'_, f32> {
-    t.view_mut()
-        .into_dimensionality::<Ix2>()
-        .expect("the weight gradient has the weight's 2-D shape")
 }

@@ -3,8 +3,9 @@
 //! Why not only matrixmultiply: a general GEMM copies ("packs") blocks of both operands into
 //! its own layout before multiplying. In a small MLP one operand is a weight matrix that
 //! changes every step and the batch is small (32 rows), so packing W costs as much as a good
-//! part of the arithmetic. These kernels copy nothing (but a ragged edge panel), and between
-//! them cover a Linear layer's three products as its operands lie in memory:
+//! part of the arithmetic. These kernels read both operands where they lie (`gemm` copies
+//! only an edge panel of B narrower than 16 columns, or one whose rows would fight over the
+//! same L1 cache sets), and between them cover a Linear layer's three products:
 //!
 //! * [`gemm`], `C ← β·C + A·B` where every row of B is contiguous (B's column stride is 1); A
 //!   and C may have any strides: `dL/dW = Gᵀ x` (B = x) and `dL/dx = G W` (B = W). The
@@ -93,15 +94,7 @@ pub(crate) unsafe fn gemm(
                 // SAFETY: as above; the tile is inside C.
                 unsafe {
                     let a = a.offset(i0 as isize * rsa + k0 as isize * csa);
-                    let c = c.offset(i0 as isize * rsc + j0 as isize * csc);
-                    let tile = Tile {
-                        c,
-                        rsc,
-                        csc,
-                        rows: mb,
-                        cols: nb,
-                        beta,
-                    };
+                    let tile = Tile::at(c, rsc, csc, (i0, j0), (mb, nb), beta);
                     match mb {
                         6 => kernel::<6>(kb, a, rsa, csa, panel, panel_rs, tile),
                         5 => kernel::<5>(kb, a, rsa, csa, panel, panel_rs, tile),
@@ -128,6 +121,33 @@ struct Tile {
     rows: usize,
     cols: usize,
     beta: f32,
+}
+
+impl Tile {
+    /// The block of C (strides `rsc`, `csc`) whose top-left element is at `(i0, j0)`, with
+    /// `rows × cols` valid elements.
+    ///
+    /// # Safety
+    /// `(i0, j0)` lies inside C.
+    #[inline(always)]
+    unsafe fn at(
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+        (i0, j0): (usize, usize),
+        (rows, cols): (usize, usize),
+        beta: f32,
+    ) -> Self {
+        Self {
+            // SAFETY: the caller guarantees the offset stays inside C.
+            c: unsafe { c.offset(i0 as isize * rsc + j0 as isize * csc) },
+            rsc,
+            csc,
+            rows,
+            cols,
+            beta,
+        }
+    }
 }
 
 /// `C[R×16] ← β·C + A[R×kb]·B[kb×16]`: the accumulators live in registers for the whole k loop.
@@ -237,15 +257,7 @@ pub(crate) unsafe fn gemm_dot(
             unsafe {
                 let a = a.offset(i0 as isize * rsa);
                 let b = b.offset(j0 as isize * csb);
-                let c = c.offset(i0 as isize * rsc + j0 as isize * csc);
-                let t = Tile {
-                    c,
-                    rsc,
-                    csc,
-                    rows: mb,
-                    cols: nb,
-                    beta,
-                };
+                let t = Tile::at(c, rsc, csc, (i0, j0), (mb, nb), beta);
                 match (mb, nb) {
                     (4, 3) => dot::<4, 3>(k, a, rsa, b, csb, t),
                     (4, 2) => dot::<4, 2>(k, a, rsa, b, csb, t),
