@@ -55,9 +55,9 @@ pub struct TensorCheck {
 /// The result of a gradient check: one [`TensorCheck`] per tensor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradCheckReport {
-    /// dL/dx (absent for losses checked on their input only... present in both cases).
+    /// The gradient with respect to the input: a layer's dL/dx, or a loss's dL/d(input).
     pub input: TensorCheck,
-    /// One entry per parameter, in visiting order.
+    /// One entry per parameter, in visiting order (none for a loss).
     pub params: Vec<TensorCheck>,
     /// The tolerance the check used.
     pub tolerance: f64,

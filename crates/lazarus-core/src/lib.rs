@@ -1,17 +1,22 @@
 //! # lazarus-core
 //!
-//! The foundation of lazarus: the tensor type, trainable [`Param`]s, the [`Layer`] trait with a
-//! hand-written backward for every layer, [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`],
-//! the [`loss`] functions, the [`init`]ializers and the [`gradcheck`] that proves each backward
-//! right.
+//! The foundation of lazarus: the tensor type, trainable [`Param`]s (and [`ParamBag`], loose
+//! parameters as a layer), the [`Layer`] trait with a hand-written backward for every layer,
+//! [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`], the [`loss`] functions, the
+//! [`init`]ializers and the [`gradcheck`] that proves each backward right.
 //!
 //! Reading order for a learner: [`Layer`] (the contract) → [`Linear`] (forward `y = x Wᵀ + b`
 //! and its three backward formulas) → [`Sequential`] (the chain rule as a loop) →
 //! [`loss::CrossEntropyLoss`] (where every backward pass starts) → [`gradcheck`] (how we know).
 //!
-//! Speed: matrix products and large element-wise passes run on [`num_threads`] threads
-//! ([`set_num_threads`], like `torch.set_num_threads`; the machine's cores by default), with
-//! the same results for every thread count.
+//! Speed lives apart from the math, in `src/kernels/`: a layer's file shows its formulas (and a
+//! plain-ndarray reference of them), and calls a kernel where a formula is a matrix product or a
+//! pass over a whole buffer. Matrix products and large element-wise passes run on
+//! [`num_threads`] threads ([`set_num_threads`], like `torch.set_num_threads`; the machine's
+//! cores by default), with the same results for every thread count.
+//!
+//! Walking a model: [`walk_layers`] (and [`walk_layers_mut`], [`try_fold_leaves`]) visit every
+//! layer with its path (`"2.0"`), the prefix of its parameters' names (`2.0.weight`).
 //!
 //! ```
 //! use lazarus_core::loss::{CrossEntropyLoss, Loss, Target};

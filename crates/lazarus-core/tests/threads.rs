@@ -1,5 +1,6 @@
 //! The thread count changes speed, never results: the same seed trains to the same weights,
-//! bit for bit, with 1, 2 or 3 threads (see `lazarus_core::set_num_threads`).
+//! bit for bit, with 1, 2 or 3 threads (see `lazarus_core::set_num_threads`). And the pool
+//! under it runs every task once, nested calls included.
 
 use lazarus_core::gradcheck::random_input;
 use lazarus_core::loss::{CrossEntropyLoss, Loss, Target};

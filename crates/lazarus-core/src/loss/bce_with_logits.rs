@@ -1,5 +1,4 @@
-use super::{InputGrad, Loss, Reduction, Target, elementwise_loss};
-use crate::{Result, TensorView};
+use super::{ElementwiseLoss, ElementwiseTerm};
 
 /// Binary cross-entropy on logits, as PyTorch's `nn.BCEWithLogitsLoss()`.
 ///
@@ -22,52 +21,32 @@ use crate::{Result, TensorView};
 /// let l = bce.forward(array![0.0f32].into_dyn().view(), Target::Values(array![1.0f32].into_dyn().view())).unwrap();
 /// assert!((l - 2f32.ln()).abs() < 1e-7);
 /// ```
-#[derive(Debug, Clone, Default)]
-pub struct BceWithLogitsLoss {
-    reduction: Reduction,
-    grad: InputGrad,
+pub type BceWithLogitsLoss = ElementwiseLoss<BceWithLogitsTerm>;
+
+/// One element of [`BceWithLogitsLoss`] (formulas there).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BceWithLogitsTerm;
+
+impl ElementwiseTerm for BceWithLogitsTerm {
+    const NAME: &'static str = "bce_with_logits";
+
+    fn term(&self, x: f32, y: f32) -> (f32, f32) {
+        // e^(−|x|) never overflows; both branches of σ reuse it.
+        let e = (-x.abs()).exp();
+        let loss = x.max(0.0) - x * y + e.ln_1p();
+        let sigmoid = if x >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        (loss, sigmoid - y)
+    }
 }
 
 impl BceWithLogitsLoss {
     /// BCE with logits and mean reduction.
     pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Choose mean or sum.
-    pub fn reduction(self, reduction: Reduction) -> Self {
-        Self { reduction, ..self }
-    }
-}
-
-impl Loss for BceWithLogitsLoss {
-    fn name(&self) -> &str {
-        "bce_with_logits"
-    }
-
-    fn forward(&mut self, input: TensorView<'_>, target: Target<'_>) -> Result<f32> {
-        elementwise_loss(
-            "bce_with_logits",
-            self.reduction,
-            &mut self.grad,
-            input,
-            target,
-            |x, y| {
-                // e^(−|x|) never overflows; both branches of σ reuse it.
-                let e = (-x.abs()).exp();
-                let loss = x.max(0.0) - x * y + e.ln_1p();
-                let sigmoid = if x >= 0.0 {
-                    1.0 / (1.0 + e)
-                } else {
-                    e / (1.0 + e)
-                };
-                (loss, sigmoid - y)
-            },
-        )
-    }
-
-    fn input_grad(&self) -> Result<TensorView<'_>> {
-        self.grad.view("bce_with_logits")
+        Self::with_term(BceWithLogitsTerm)
     }
 }
 
@@ -75,6 +54,7 @@ impl Loss for BceWithLogitsLoss {
 mod tests {
     use super::*;
     use crate::gradcheck::{GradCheck, random_input};
+    use crate::loss::{Loss, Target};
     use ndarray::array;
     use rand::{SeedableRng, rngs::StdRng};
 

@@ -1,5 +1,5 @@
-use super::{InputGrad, Loss, Reduction, Target, check_setting, elementwise_loss};
-use crate::{Result, TensorView};
+use super::{ElementwiseLoss, ElementwiseTerm, check_setting};
+use crate::Result;
 
 /// Huber loss, as PyTorch's `nn.HuberLoss(delta=1.0)`: quadratic near the target, linear far away.
 ///
@@ -22,59 +22,42 @@ use crate::{Result, TensorView};
 /// let l = huber.forward(x.view(), Target::Values(array![0.0f32, 0.0].into_dyn().view())).unwrap();
 /// assert_eq!(l, (0.125 + 2.5) / 2.0);
 /// ```
-#[derive(Debug, Clone)]
-pub struct HuberLoss {
+pub type HuberLoss = ElementwiseLoss<HuberTerm>;
+
+/// One element of [`HuberLoss`], with its threshold δ (formulas there).
+#[derive(Debug, Clone, Copy)]
+pub struct HuberTerm {
     delta: f32,
-    reduction: Reduction,
-    grad: InputGrad,
+}
+
+impl ElementwiseTerm for HuberTerm {
+    const NAME: &'static str = "huber";
+
+    fn term(&self, x: f32, y: f32) -> (f32, f32) {
+        let (d, delta) = (x - y, self.delta);
+        if d.abs() < delta {
+            (0.5 * d * d, d)
+        } else {
+            (delta * (d.abs() - 0.5 * delta), delta * d.signum())
+        }
+    }
 }
 
 impl HuberLoss {
     /// Huber loss with threshold `delta` (PyTorch's default is 1.0) and mean reduction.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `delta` is finite and positive.
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `delta` is finite and
+    /// positive.
     pub fn new(delta: f32) -> Result<Self> {
         let valid = delta.is_finite() && delta > 0.0;
-        Ok(Self {
-            delta: check_setting("huber", "delta", delta, valid, "finite and positive")?,
-            reduction: Reduction::Mean,
-            grad: InputGrad::default(),
-        })
+        let delta = check_setting("huber", "delta", delta, valid, "finite and positive")?;
+        Ok(Self::with_term(HuberTerm { delta }))
     }
 
-    /// Choose mean or sum.
-    pub fn reduction(self, reduction: Reduction) -> Self {
-        Self { reduction, ..self }
-    }
-}
-
-impl Loss for HuberLoss {
-    fn name(&self) -> &str {
-        "huber"
-    }
-
-    fn forward(&mut self, input: TensorView<'_>, target: Target<'_>) -> Result<f32> {
-        let delta = self.delta;
-        elementwise_loss(
-            "huber",
-            self.reduction,
-            &mut self.grad,
-            input,
-            target,
-            |x, y| {
-                let d = x - y;
-                if d.abs() < delta {
-                    (0.5 * d * d, d)
-                } else {
-                    (delta * (d.abs() - 0.5 * delta), delta * d.signum())
-                }
-            },
-        )
-    }
-
-    fn input_grad(&self) -> Result<TensorView<'_>> {
-        self.grad.view("huber")
+    /// The threshold δ.
+    pub fn delta(&self) -> f32 {
+        self.term().delta
     }
 }
 
@@ -83,6 +66,7 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::gradcheck::{GradCheck, random_input};
+    use crate::loss::{Loss, Target};
     use ndarray::array;
     use rand::{SeedableRng, rngs::StdRng};
 

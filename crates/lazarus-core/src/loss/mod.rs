@@ -1,19 +1,23 @@
 //! Losses: each computes a scalar from the network's output and a target, and keeps its gradient
 //! with respect to that output, the first upstream gradient of every backward pass.
 //!
-//! Each loss's file holds its formula and derivative; what they all share is here: the
+//! Each loss's file holds its formula and derivative. What they share is here: the
 //! [`Reduction`] (mean or sum) and how it scales the loss and the gradient, the gradient buffer
-//! behind [`Loss::input_grad`], the check of a setting, and the loop of the element-wise losses.
+//! behind [`Loss::input_grad`], and the check of a setting; and in `elementwise.rs`,
+//! [`ElementwiseLoss`], everything but the formula of a loss that is a mean of per-element
+//! terms (MSE, Huber, BCE with logits: each file gives only its term).
 
 mod bce_with_logits;
 mod cross_entropy;
+mod elementwise;
 mod huber;
 mod mse;
 
-pub use bce_with_logits::BceWithLogitsLoss;
+pub use bce_with_logits::{BceWithLogitsLoss, BceWithLogitsTerm};
 pub use cross_entropy::CrossEntropyLoss;
-pub use huber::HuberLoss;
-pub use mse::MseLoss;
+pub use elementwise::{ElementwiseLoss, ElementwiseTerm};
+pub use huber::{HuberLoss, HuberTerm};
+pub use mse::{MseLoss, MseTerm};
 
 use crate::{Error, Result, Tensor, TensorView, reuse_buffer};
 
@@ -124,41 +128,4 @@ fn check_setting(loss: &str, parameter: &str, value: f32, valid: bool, rule: &st
             reason: format!("must be {rule}, found {}", crate::Num(value)),
         })
     }
-}
-
-/// Shared body of the element-wise losses (MSE, BCE with logits, Huber): check that the target
-/// is a tensor of the input's shape, then for each element pair (x, y) let `term` return the
-/// element's loss and its derivative ∂lᵢ/∂xᵢ; reduce, and scale the gradient the same way.
-fn elementwise_loss(
-    name: &str,
-    reduction: Reduction,
-    grad: &mut InputGrad,
-    input: TensorView<'_>,
-    target: Target<'_>,
-    term: impl Fn(f32, f32) -> (f32, f32),
-) -> Result<f32> {
-    let Target::Values(target) = target else {
-        return Err(Error::InvalidTarget {
-            loss: name.into(),
-            reason: "expected a tensor of target values, found class indices".into(),
-        });
-    };
-    if target.shape() != input.shape() {
-        return Err(Error::ShapeMismatch {
-            layer: name.into(),
-            expected: format!("a target of the input's shape {:?}", input.shape()),
-            found: target.shape().to_vec(),
-        });
-    }
-    let scale = reduction.scale(input.len());
-    let mut total = 0.0f64;
-    ndarray::Zip::from(grad.reshaped(input.raw_dim()))
-        .and(&input)
-        .and(&target)
-        .for_each(|g, &x, &y| {
-            let (l, d) = term(x, y);
-            total += f64::from(l);
-            *g = d * scale;
-        });
-    Ok((total * f64::from(scale)) as f32)
 }

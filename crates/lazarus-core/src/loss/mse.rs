@@ -1,5 +1,4 @@
-use super::{InputGrad, Loss, Reduction, Target, elementwise_loss};
-use crate::{Result, TensorView};
+use super::{ElementwiseLoss, ElementwiseTerm};
 
 /// Mean squared error, as PyTorch's `nn.MSELoss()`.
 ///
@@ -18,45 +17,25 @@ use crate::{Result, TensorView};
 /// let l = mse.forward(array![3.0f32, 0.0].view().into_dyn(), Target::Values(array![1.0f32, 0.0].view().into_dyn())).unwrap();
 /// assert_eq!(l, 2.0); // (2² + 0²) / 2
 /// ```
-#[derive(Debug, Clone, Default)]
-pub struct MseLoss {
-    reduction: Reduction,
-    grad: InputGrad,
+pub type MseLoss = ElementwiseLoss<MseTerm>;
+
+/// One element of [`MseLoss`]: lᵢ = (xᵢ − yᵢ)², ∂lᵢ/∂xᵢ = 2 (xᵢ − yᵢ).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MseTerm;
+
+impl ElementwiseTerm for MseTerm {
+    const NAME: &'static str = "mse";
+
+    fn term(&self, x: f32, y: f32) -> (f32, f32) {
+        let d = x - y;
+        (d * d, 2.0 * d)
+    }
 }
 
 impl MseLoss {
     /// MSE with mean reduction.
     pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Choose mean or sum.
-    pub fn reduction(self, reduction: Reduction) -> Self {
-        Self { reduction, ..self }
-    }
-}
-
-impl Loss for MseLoss {
-    fn name(&self) -> &str {
-        "mse"
-    }
-
-    fn forward(&mut self, input: TensorView<'_>, target: Target<'_>) -> Result<f32> {
-        elementwise_loss(
-            "mse",
-            self.reduction,
-            &mut self.grad,
-            input,
-            target,
-            |x, y| {
-                let d = x - y;
-                (d * d, 2.0 * d)
-            },
-        )
-    }
-
-    fn input_grad(&self) -> Result<TensorView<'_>> {
-        self.grad.view("mse")
+        Self::with_term(MseTerm)
     }
 }
 
@@ -65,6 +44,7 @@ mod tests {
     use super::*;
     use crate::Error;
     use crate::gradcheck::{GradCheck, random_input};
+    use crate::loss::{Loss, Reduction, Target};
     use rand::{SeedableRng, rngs::StdRng};
 
     #[test]
