@@ -77,4 +77,4 @@ pub use tensor::{
     Tensor, TensorView, TensorViewMut, as_matrix, check_finite, element_count, expect_shape,
     reuse_buffer, try_zeros,
 };
-pub use walk::{try_fold_leaves, walk_layers, walk_layers_mut};
+pub use walk::{LeafFn, try_fold_leaves, walk_layers, walk_layers_mut};

@@ -81,6 +81,10 @@ pub fn walk_layers_mut(root: &mut dyn Layer, f: &mut dyn FnMut(&str, &mut dyn La
     walk(&mut Path(String::new()), root, f);
 }
 
+/// What [`try_fold_leaves`] calls on each leaf: `f(path, leaf, value)` returns the value for the
+/// next leaf, or stops the walk with an error.
+pub type LeafFn<'a, T, E> = dyn FnMut(&str, &mut dyn Layer, T) -> Result<T, E> + 'a;
+
 /// Run `root`'s leaves (the layers without children) in forward order, threading a value
 /// through them: `f(path, leaf, value)` returns the value handed to the next leaf, and the
 /// last one's is returned. The first error stops the walk and is returned.
@@ -113,7 +117,7 @@ pub fn walk_layers_mut(root: &mut dyn Layer, f: &mut dyn FnMut(&str, &mut dyn La
 pub fn try_fold_leaves<T, E>(
     root: &mut dyn Layer,
     init: T,
-    f: &mut dyn FnMut(&str, &mut dyn Layer, T) -> Result<T, E>,
+    f: &mut LeafFn<'_, T, E>,
 ) -> Result<T, E> {
     let mut value = Some(init);
     let mut error = None;

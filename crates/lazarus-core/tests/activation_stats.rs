@@ -36,7 +36,8 @@ fn counts_and_moments_match_a_plain_walk_in_every_layout() {
             _ => rng.random_range(-2.0f32..2.0),
         });
         let y = x.mapv(|v| v.max(0.0));
-        let (dead, negative): (fn(f32) -> bool, fn(f32) -> bool) = (|v| v <= 0.0, |v| v < 0.0);
+        let dead: fn(f32) -> bool = |v| v <= 0.0;
+        let negative: fn(f32) -> bool = |v| v < 0.0;
         let fast = ActivationStats::from_pass(x.view(), y.view(), Some(&dead), Some(&negative));
         assert_eq!(
             fast.zero_grad_counts,

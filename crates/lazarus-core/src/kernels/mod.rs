@@ -17,9 +17,9 @@
 //! | `buffers.rs`   | copy, zero, and sum the rows of whole buffers         | large buffers in parallel pieces                |
 //!
 //! Every fast path is tested against a plain version: `gemm` against the product in `f64` for
-//! every kernel the CPU can run, every cut and thread count (`gemm.rs`); `Linear` against
+//! every kernel the CPU can run, every cut and thread count (`gemm_tests.rs`); `Linear` against
 //! `Linear::forward_reference` / `backward_reference` on random shapes and layouts
-//! (`tests/linear_reference.rs`); the sums against plain loops (`reduce.rs`); the buffer
+//! (`tests/linear.rs`); the sums against plain loops (`reduce.rs`); the buffer
 //! passes against ndarray's (`buffers.rs`).
 //!
 //! Other crates' kernels use the public items, re-exported at the crate root
