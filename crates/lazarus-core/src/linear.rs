@@ -1,10 +1,8 @@
 //! `Linear`: the fully connected layer, y = x·Wᵀ + b, and its three backward formulas.
 //!
-//! Read [`Linear::forward_reference`] and [`Linear::backward_reference`] first: the formulas
-//! in plain ndarray. The [`Layer`] methods below compute the same, each product one call of
-//! the kernels' `gemm` (`kernels/gemm.rs` says how it is cut over threads and which CPU kernel
-//! runs it), into buffers the layer owns and reuses. `tests/linear.rs` checks that the two
-//! agree on random shapes and memory layouts.
+//! [`Linear::forward_reference`] and [`Linear::backward_reference`] are the formulas in plain
+//! ndarray. The [`Layer`] methods compute the same with the kernels (`kernels/gemm.rs`: one
+//! call per matrix product), into buffers the layer reuses; `tests/linear.rs` compares the two.
 
 use ndarray::{Array2, ArrayView2, Axis, Ix2};
 use rand::Rng;
@@ -175,9 +173,8 @@ impl Linear {
         x: TensorView<'_>,
         g: TensorView<'_>,
     ) -> Result<(Tensor, Option<Tensor>, Tensor)> {
-        self.check_params()?;
         let x = as_matrix(x, "linear", Some(self.in_features))?;
-        let g = self.check_grad_output(g, x.nrows())?;
+        let g = self.grad_matrix(g, x.nrows())?;
         let w = matrix(&self.weight.value);
         let dw = g.t().dot(&x);
         let db = self.bias.as_ref().map(|_| g.sum_axis(Axis(0)).into_dyn());
@@ -192,12 +189,8 @@ impl Layer for Linear {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "Linear(in_features={}, out_features={}, bias={})",
-            self.in_features,
-            self.out_features,
-            self.bias.is_some()
-        )
+        let (i, o, bias) = (self.in_features, self.out_features, self.bias.is_some());
+        format!("Linear(in_features={i}, out_features={o}, bias={bias})")
     }
 
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
@@ -284,25 +277,21 @@ impl Linear {
                 layer: "linear".into(),
             });
         }
-        self.check_params()?;
-        self.check_grad_output(grad_output, self.input.nrows())
+        self.grad_matrix(grad_output, self.input.nrows())
     }
 
-    /// `g` as a `[batch, out_features]` matrix.
-    fn check_grad_output<'g>(
-        &self,
-        g: TensorView<'g>,
-        batch: usize,
-    ) -> Result<ArrayView2<'g, f32>> {
-        let g = as_matrix(g, "linear", Some(self.out_features))?;
-        if g.nrows() != batch {
+    /// `g` as a `[batch, out_features]` matrix, once the parameters are checked too.
+    fn grad_matrix<'g>(&self, g: TensorView<'g>, batch: usize) -> Result<ArrayView2<'g, f32>> {
+        self.check_params()?;
+        let expected = [batch, self.out_features];
+        if g.shape() != expected {
             return Err(Error::ShapeMismatch {
                 layer: "linear".into(),
-                expected: format!("a gradient of shape [{batch}, {}]", self.out_features),
+                expected: format!("a gradient of shape {expected:?}"),
                 found: g.shape().to_vec(),
             });
         }
-        Ok(g)
+        as_matrix(g, "linear", None)
     }
 
     /// Check that the weight and bias (values and gradients) still have this layer's shapes.
