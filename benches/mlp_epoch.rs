@@ -47,7 +47,7 @@ fn bare_epoch(
         let logits = model.forward(batch.inputs.view(), Mode::Train).unwrap();
         last = loss.forward(logits, batch.target()).unwrap();
         model.zero_grad();
-        model.backward_params(loss.backward().unwrap()).unwrap();
+        model.backward_params(loss.input_grad().unwrap()).unwrap();
         optimizer.step(model).unwrap();
     }
     last

@@ -144,7 +144,7 @@ fn bare(
             let logits = model.forward(batch.inputs.view(), Mode::Train)?;
             let loss = loss_fn.forward(logits, batch.target())?;
             model.zero_grad();
-            model.backward_params(loss_fn.backward()?)?;
+            model.backward_params(loss_fn.input_grad()?)?;
             optimizer.step(&mut model)?;
             loss_sum += f64::from(loss) * batch.len() as f64;
             seen += batch.len();

@@ -41,7 +41,7 @@ fn train(seed: u64) -> (Sequential, f64) {
         let logits = model.forward(x.view(), Mode::Train).unwrap();
         loss.forward(logits, Target::Classes(&labels)).unwrap();
         model.zero_grad();
-        model.backward_params(loss.backward().unwrap()).unwrap();
+        model.backward_params(loss.input_grad().unwrap()).unwrap();
         model.visit_params_mut(&mut |_, p| p.value.scaled_add(-lr, &p.grad));
     }
     let logits = model.forward(x.view(), Mode::Eval).unwrap();

@@ -74,7 +74,7 @@ fn backward_before_forward_is_an_error() {
         Err(Error::BackwardBeforeForward { .. })
     ));
     assert!(matches!(
-        CrossEntropyLoss::new().backward(),
+        CrossEntropyLoss::new().input_grad(),
         Err(Error::BackwardBeforeForward { .. })
     ));
 }

@@ -43,7 +43,7 @@
 //!
 //! * **No autograd.** Every layer has a hand-written `backward` next to its `forward`, which is
 //!   the point for a learner. Where PyTorch writes `loss.backward()`, lazarus writes
-//!   `model.backward(loss_fn.backward()?)?`: the loss returns dL/dlogits and the model carries
+//!   `model.backward(loss_fn.input_grad()?)?`: the loss returns dL/dlogits and the model carries
 //!   it back through its layers, adding dL/dθ into every [`Param`](crate::core::Param)'s `grad`.
 //! * **The mode is an argument**: `model.forward(x, Mode::Train)` instead of `model.train()`
 //!   followed by `model(x)`. An evaluation-mode forward keeps nothing, and a `backward` after it
@@ -83,7 +83,7 @@
 //! let logits = model.forward(x.view(), Mode::Train)?;
 //! let loss = loss_fn.forward(logits, Target::Classes(&[2, 0]))?;
 //! model.zero_grad();
-//! model.backward(loss_fn.backward()?)?;
+//! model.backward(loss_fn.input_grad()?)?;
 //! opt.step(&mut model)?;
 //!
 //! let mut names = Vec::new();

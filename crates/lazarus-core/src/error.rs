@@ -66,7 +66,25 @@ impl Error {
     ///
     /// `linear` becomes `linear[2]`, and an already indexed `linear[0]` from a nested `Sequential`
     /// becomes `linear[2.0]`, the same path the child's parameters have (`2.0.weight`).
-    pub fn at(mut self, index: usize) -> Self {
+    pub fn at(self, index: usize) -> Self {
+        self.at_path(&index.to_string())
+    }
+
+    /// The same error, reported from the layer at `path` inside a model (`"2.0"`, as the walks
+    /// of [`walk_layers`](crate::walk_layers) give it): `linear` becomes `linear[2.0]`, and an
+    /// already indexed `linear[1]` becomes `linear[2.0.1]`. The empty path (the model itself)
+    /// leaves the error as it is.
+    ///
+    /// ```
+    /// use lazarus_core::Error;
+    /// let e = Error::BackwardBeforeForward { layer: "linear".into() };
+    /// assert_eq!(e.clone().at_path("2.0"), e.clone().at(0).at(2));
+    /// assert_eq!(e.clone().at_path(""), e);
+    /// ```
+    pub fn at_path(mut self, path: &str) -> Self {
+        if path.is_empty() {
+            return self;
+        }
         let name = match &mut self {
             Error::ShapeMismatch { layer, .. }
             | Error::BackwardBeforeForward { layer }
@@ -75,8 +93,8 @@ impl Error {
             Error::InvalidTarget { loss, .. } => loss,
         };
         *name = match name.find('[') {
-            Some(open) => format!("{}[{index}.{}", &name[..open], &name[open + 1..]),
-            None => format!("{name}[{index}]"),
+            Some(open) => format!("{}[{path}.{}", &name[..open], &name[open + 1..]),
+            None => format!("{name}[{path}]"),
         };
         self
     }

@@ -55,9 +55,9 @@ pub struct TensorCheck {
 /// The result of a gradient check: one [`TensorCheck`] per tensor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradCheckReport {
-    /// dL/dx (absent for losses checked on their input only... present in both cases).
+    /// The gradient with respect to the input: a layer's dL/dx, or a loss's dL/d(input).
     pub input: TensorCheck,
-    /// One entry per parameter, in visiting order.
+    /// One entry per parameter, in visiting order (none for a loss).
     pub params: Vec<TensorCheck>,
     /// The tolerance the check used.
     pub tolerance: f64,
@@ -152,19 +152,7 @@ impl GradCheck {
                 .sum())
         };
 
-        // Probed element by element through a flat slice, so in row-major order whatever
-        // the caller's layout.
-        let mut probe = x.as_standard_layout().into_owned();
-        let numeric_input = self.central_differences(x.len(), |k, delta| {
-            let flat = probe
-                .as_slice_mut()
-                .expect("a standard-layout copy is contiguous");
-            let original = flat[k];
-            flat[k] = original + delta;
-            let value = objective(layer, &probe);
-            probe.as_slice_mut().expect("contiguous")[k] = original;
-            value
-        })?;
+        let numeric_input = self.input_differences(x, |probe| objective(layer, probe))?;
         let input = self.compare("input", &analytic_input, &numeric_input);
 
         let mut params = Vec::with_capacity(analytic_params.len());
@@ -195,22 +183,34 @@ impl GradCheck {
         target: Target<'_>,
     ) -> Result<GradCheckReport> {
         loss.forward(input.view(), target.clone())?;
-        let analytic = loss.backward()?.to_owned();
-        let mut probe = input.as_standard_layout().into_owned();
-        let numeric = self.central_differences(input.len(), |k, delta| {
-            let flat = probe
-                .as_slice_mut()
-                .expect("a standard-layout copy is contiguous");
-            let original = flat[k];
-            flat[k] = original + delta;
-            let value = loss.forward(probe.view(), target.clone()).map(f64::from);
-            probe.as_slice_mut().expect("contiguous")[k] = original;
-            value
+        let analytic = loss.input_grad()?.to_owned();
+        let numeric = self.input_differences(input, |probe| {
+            loss.forward(probe.view(), target.clone()).map(f64::from)
         })?;
         Ok(GradCheckReport {
             input: self.compare("input", &analytic, &numeric),
             params: Vec::new(),
             tolerance: self.tolerance,
+        })
+    }
+
+    /// The central differences of `objective` at `x`, element by element. Elements are probed
+    /// through a flat row-major copy, so in row-major order whatever the caller's layout.
+    fn input_differences(
+        &self,
+        x: &Tensor,
+        mut objective: impl FnMut(&Tensor) -> Result<f64>,
+    ) -> Result<Vec<f64>> {
+        let mut probe = x.as_standard_layout().into_owned();
+        self.central_differences(x.len(), |k, delta| {
+            let flat = probe
+                .as_slice_mut()
+                .expect("a standard-layout copy is contiguous");
+            let original = flat[k];
+            flat[k] = original + delta;
+            let value = objective(&probe);
+            probe.as_slice_mut().expect("contiguous")[k] = original;
+            value
         })
     }
 

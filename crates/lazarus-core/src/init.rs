@@ -96,10 +96,102 @@ fn fan(shape: &[usize], mode: FanMode) -> Result<usize> {
     Ok(n)
 }
 
-/// He et al.'s standard deviation gain / √fan, which keeps the variance of the signal (fan_in)
-/// or of the gradient (fan_out) from layer to layer.
-fn kaiming_std(shape: &[usize], mode: FanMode, nonlinearity: Nonlinearity) -> Result<f32> {
-    Ok(calculate_gain(nonlinearity) / (fan(shape, mode)? as f32).sqrt())
+/// The standard deviation [`kaiming_normal`] draws with, He et al.'s `gain / √fan`: it keeps
+/// the variance of the signal (fan = fan_in) or of the gradient (fan = fan_out) from layer to
+/// layer. Print it to see what an init will draw.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] if `fan` is 0.
+///
+/// ```
+/// use lazarus_core::init::{calculate_gain, kaiming_normal_std, Nonlinearity};
+/// // PyTorch: nn.init.calculate_gain('relu') / math.sqrt(784)  -> 0.050507627227610534
+/// let std = kaiming_normal_std(784, calculate_gain(Nonlinearity::Relu))?;
+/// assert!((std - 0.050_507_627).abs() < 1e-8);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+pub fn kaiming_normal_std(fan: usize, gain: f32) -> Result<f32> {
+    Ok(gain / (positive("fan", fan)? as f32).sqrt())
+}
+
+/// The bound b of the U(-b, b) that [`kaiming_uniform`] draws from: `√3 · gain / √fan`
+/// (U(-b, b) has standard deviation b/√3, so this is [`kaiming_normal_std`] times √3).
+///
+/// # Errors
+/// [`Error::InvalidConfig`] if `fan` is 0.
+///
+/// ```
+/// use lazarus_core::init::{calculate_gain, kaiming_uniform_bound, Nonlinearity};
+/// // PyTorch: math.sqrt(3) * nn.init.calculate_gain('relu') / math.sqrt(784)
+/// //   -> 0.08748177652797065
+/// let bound = kaiming_uniform_bound(784, calculate_gain(Nonlinearity::Relu))?;
+/// assert!((bound - 0.087_481_776).abs() < 1e-8);
+/// // nn.Linear's default init, kaiming_uniform_(a=√5): bound 1/√fan_in.
+/// let linear = kaiming_uniform_bound(784, calculate_gain(Nonlinearity::LeakyRelu(Some(5f32.sqrt()))))?;
+/// assert!((linear - 1.0 / 28.0).abs() < 1e-8);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+pub fn kaiming_uniform_bound(fan: usize, gain: f32) -> Result<f32> {
+    Ok(3f32.sqrt() * kaiming_normal_std(fan, gain)?)
+}
+
+/// The standard deviation [`xavier_normal`] draws with: `gain · √(2 / (fan_in + fan_out))`.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] if both fans are 0.
+///
+/// ```
+/// use lazarus_core::init::xavier_normal_std;
+/// // PyTorch: 1.0 * math.sqrt(2.0 / (784 + 256))  -> 0.04385290096535146
+/// assert!((xavier_normal_std(784, 256, 1.0)? - 0.043_852_9).abs() < 1e-8);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+pub fn xavier_normal_std(fan_in: usize, fan_out: usize, gain: f32) -> Result<f32> {
+    Ok(gain * (2.0 / positive("fan_in + fan_out", fan_in + fan_out)? as f32).sqrt())
+}
+
+/// The bound b of the U(-b, b) that [`xavier_uniform`] draws from:
+/// `gain · √(6 / (fan_in + fan_out))`.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] if both fans are 0.
+///
+/// ```
+/// use lazarus_core::init::xavier_uniform_bound;
+/// // PyTorch: 1.0 * math.sqrt(6.0 / (784 + 256))  -> 0.075955452531275
+/// assert!((xavier_uniform_bound(784, 256, 1.0)? - 0.075_955_45).abs() < 1e-8);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+pub fn xavier_uniform_bound(fan_in: usize, fan_out: usize, gain: f32) -> Result<f32> {
+    Ok(gain * (6.0 / positive("fan_in + fan_out", fan_in + fan_out)? as f32).sqrt())
+}
+
+/// The standard deviation [`lecun_normal`] draws with: `1 / √fan_in`
+/// (= [`kaiming_normal_std`] with gain 1).
+///
+/// # Errors
+/// [`Error::InvalidConfig`] if `fan_in` is 0.
+///
+/// ```
+/// use lazarus_core::init::lecun_normal_std;
+/// assert_eq!(lecun_normal_std(784)?, 1.0 / 28.0);
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+pub fn lecun_normal_std(fan_in: usize) -> Result<f32> {
+    kaiming_normal_std(fan_in, 1.0)
+}
+
+/// `fan` if it is positive, else [`Error::InvalidConfig`] naming it.
+fn positive(what: &str, fan: usize) -> Result<usize> {
+    if fan > 0 {
+        Ok(fan)
+    } else {
+        Err(Error::InvalidConfig {
+            layer: "init".into(),
+            parameter: what.into(),
+            reason: "must be positive, found 0".into(),
+        })
+    }
 }
 
 /// Fill `tensor` with U(-bound, bound).
@@ -182,9 +274,9 @@ pub fn kaiming_uniform(
     nonlinearity: Nonlinearity,
     rng: &mut impl Rng,
 ) -> Result<()> {
-    // U(-b, b) has standard deviation b/√3, so b = √3 · std.
-    let std = kaiming_std(tensor.shape(), mode, nonlinearity)?;
-    uniform_symmetric(tensor, 3f32.sqrt() * std, rng)
+    let fan = fan(tensor.shape(), mode)?;
+    let bound = kaiming_uniform_bound(fan, calculate_gain(nonlinearity))?;
+    uniform_symmetric(tensor, bound, rng)
 }
 
 /// He/Kaiming normal: N(0, std²) with std = gain / √fan.
@@ -197,7 +289,8 @@ pub fn kaiming_normal(
     nonlinearity: Nonlinearity,
     rng: &mut impl Rng,
 ) -> Result<()> {
-    let std = kaiming_std(tensor.shape(), mode, nonlinearity)?;
+    let fan = fan(tensor.shape(), mode)?;
+    let std = kaiming_normal_std(fan, calculate_gain(nonlinearity))?;
     normal(tensor, 0.0, std, rng)
 }
 
@@ -207,21 +300,20 @@ pub fn kaiming_normal(
 /// or tanh units. For ReLU it shrinks the signal by about √2 per layer: use Kaiming there.
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] for tensors with fewer than 2 dimensions.
+/// [`Error::ShapeMismatch`] for tensors with fewer than 2 dimensions, [`Error::InvalidConfig`]
+/// for a `[0, 0]` tensor (no fan at all).
 pub fn xavier_uniform(tensor: &mut Tensor, gain: f32, rng: &mut impl Rng) -> Result<()> {
     let (fan_in, fan_out) = fans(tensor.shape())?;
-    let bound = gain * (6.0 / (fan_in + fan_out).max(1) as f32).sqrt();
-    uniform_symmetric(tensor, bound, rng)
+    uniform_symmetric(tensor, xavier_uniform_bound(fan_in, fan_out, gain)?, rng)
 }
 
 /// Xavier/Glorot normal: N(0, std²) with std = gain · √(2 / (fan_in + fan_out)).
 ///
 /// # Errors
-/// [`Error::ShapeMismatch`] for tensors with fewer than 2 dimensions.
+/// As [`xavier_uniform`].
 pub fn xavier_normal(tensor: &mut Tensor, gain: f32, rng: &mut impl Rng) -> Result<()> {
     let (fan_in, fan_out) = fans(tensor.shape())?;
-    let std = gain * (2.0 / (fan_in + fan_out).max(1) as f32).sqrt();
-    normal(tensor, 0.0, std, rng)
+    normal(tensor, 0.0, xavier_normal_std(fan_in, fan_out, gain)?, rng)
 }
 
 /// LeCun normal: N(0, 1/fan_in), the init SELU's self-normalizing property assumes.
@@ -243,102 +335,4 @@ pub fn zeros(tensor: &mut Tensor) {
 /// Fill with a constant.
 pub fn constant(tensor: &mut Tensor, value: f32) {
     tensor.fill(value);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::{SeedableRng, rngs::StdRng};
-
-    fn std_of(t: &Tensor) -> f32 {
-        let n = t.len() as f32;
-        let mean = t.sum() / n;
-        (t.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt()
-    }
-
-    #[test]
-    fn fans_follow_pytorch() {
-        assert_eq!(fans(&[256, 784]).unwrap(), (784, 256));
-        assert_eq!(fans(&[16, 3, 5, 5]).unwrap(), (75, 400));
-        assert!(matches!(fans(&[5]), Err(Error::ShapeMismatch { .. })));
-    }
-
-    #[test]
-    fn gains_match_pytorch_table() {
-        assert_eq!(calculate_gain(Nonlinearity::Linear), 1.0);
-        assert_eq!(calculate_gain(Nonlinearity::Sigmoid), 1.0);
-        assert_eq!(calculate_gain(Nonlinearity::Selu), 0.75);
-        // PReLU at its init slope 0.25: √(2 / 1.0625).
-        let g = calculate_gain(Nonlinearity::LeakyRelu(Some(0.25)));
-        assert!((g - (2.0f32 / 1.0625).sqrt()).abs() < 1e-7);
-    }
-
-    #[test]
-    fn spreads_match_their_formulas() {
-        let mut rng = StdRng::seed_from_u64(1);
-        let mut w = Tensor::zeros(vec![400, 500]);
-        kaiming_normal(&mut w, FanMode::FanIn, Nonlinearity::Relu, &mut rng).unwrap();
-        assert!((std_of(&w) / (2.0f32 / 500.0).sqrt() - 1.0).abs() < 0.01);
-        kaiming_normal(&mut w, FanMode::FanOut, Nonlinearity::Relu, &mut rng).unwrap();
-        assert!((std_of(&w) / (2.0f32 / 400.0).sqrt() - 1.0).abs() < 0.01);
-        xavier_uniform(&mut w, 1.0, &mut rng).unwrap();
-        // U(-b, b) has std b/√3.
-        let b = (6.0f32 / 900.0).sqrt();
-        assert!((std_of(&w) / (b / 3f32.sqrt()) - 1.0).abs() < 0.01);
-        xavier_normal(&mut w, 2.0, &mut rng).unwrap();
-        assert!((std_of(&w) / (2.0 * (2.0f32 / 900.0).sqrt()) - 1.0).abs() < 0.01);
-        lecun_normal(&mut w, &mut rng).unwrap();
-        assert!((std_of(&w) / (1.0f32 / 500.0).sqrt() - 1.0).abs() < 0.01);
-        kaiming_uniform(
-            &mut w,
-            FanMode::FanIn,
-            Nonlinearity::LeakyRelu(Some(5f32.sqrt())),
-            &mut rng,
-        )
-        .unwrap();
-        let bound = 1.0 / 500f32.sqrt();
-        assert!(w.iter().all(|v| v.abs() <= bound));
-        assert!((std_of(&w) / (bound / 3f32.sqrt()) - 1.0).abs() < 0.01);
-    }
-
-    #[test]
-    fn same_seed_same_weights() {
-        let draw = || {
-            let mut w = Tensor::zeros(vec![3, 4]);
-            kaiming_uniform(
-                &mut w,
-                FanMode::FanIn,
-                Nonlinearity::Relu,
-                &mut StdRng::seed_from_u64(7),
-            )
-            .unwrap();
-            w
-        };
-        assert_eq!(draw(), draw());
-    }
-
-    #[test]
-    fn bad_arguments_are_errors() {
-        let mut rng = StdRng::seed_from_u64(0);
-        let mut w = Tensor::zeros(vec![2, 2]);
-        assert!(matches!(
-            normal(&mut w, 0.0, -1.0, &mut rng),
-            Err(Error::InvalidConfig { .. })
-        ));
-        for (low, high) in [(1.0, 0.0), (-f32::MAX, f32::MAX), (0.0, f32::NAN)] {
-            assert!(matches!(
-                uniform(&mut w, low, high, &mut rng),
-                Err(Error::InvalidConfig { .. })
-            ));
-        }
-        assert!(matches!(
-            kaiming_uniform(
-                &mut Tensor::zeros(vec![0, 3]),
-                FanMode::FanOut,
-                Nonlinearity::Relu,
-                &mut rng
-            ),
-            Err(Error::ShapeMismatch { .. })
-        ));
-    }
 }

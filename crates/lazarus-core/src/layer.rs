@@ -78,12 +78,13 @@ pub trait Layer: Send {
     /// [`visit_params`](Layer::visit_params).
     fn visit_params_mut(&mut self, _f: &mut dyn FnMut(&str, &mut Param)) {}
 
-    /// Visit the direct children of a container layer with their indices (none for a leaf).
-    /// [`walk_layers`] uses this to reach every layer of a model.
+    /// Visit the direct children of a container layer with their indices, in forward order
+    /// (none for a leaf). The walks of `walk.rs` ([`walk_layers`](crate::walk_layers), ...)
+    /// use this to reach every layer of a model with its path.
     fn visit_children(&self, _f: &mut dyn FnMut(usize, &dyn Layer)) {}
 
-    /// Visit the direct children mutably (none for a leaf). Used to run a model one child at a
-    /// time, for instance to find the first layer whose output is not finite.
+    /// Visit the direct children mutably (none for a leaf), in the same order as
+    /// [`visit_children`](Layer::visit_children).
     fn visit_children_mut(&mut self, _f: &mut dyn FnMut(usize, &mut dyn Layer)) {}
 
     /// The output shape for an input of shape `input` (the input's shape for element-wise
@@ -98,7 +99,7 @@ pub trait Layer: Send {
     /// For activation layers: per-unit statistics of the last training-mode forward (how many
     /// inputs fell in the zero-gradient region, output mean, spread and peak). `None` for other
     /// layers, and before the first training-mode forward. Dead-unit diagnostics walk a model
-    /// with [`walk_layers`] and read this, without knowing concrete types.
+    /// with [`walk_layers`](crate::walk_layers) and read this, without knowing concrete types.
     fn activation_stats(&self) -> Option<ActivationStats> {
         None
     }
@@ -114,33 +115,4 @@ pub trait Layer: Send {
     fn zero_grad(&mut self) {
         self.visit_params_mut(&mut |_, p| p.zero_grad());
     }
-}
-
-/// Visit `root` and every layer inside it, depth first, with its path (`""` for the root, `"2"`
-/// for child 2, `"2.0"` for child 0 of child 2): the prefixes of the parameter names.
-///
-/// ```
-/// use lazarus_core::{walk_layers, Flatten, Layer, Linear, Sequential};
-/// use rand::{rngs::StdRng, SeedableRng};
-/// let mut rng = StdRng::seed_from_u64(0);
-/// let model = Sequential::new()
-///     .add(Flatten::new())
-///     .add(Linear::new(4, 2, &mut rng).unwrap());
-/// let mut seen = Vec::new();
-/// walk_layers(&model, &mut |path, layer| seen.push(format!("{path}:{}", layer.name())));
-/// assert_eq!(seen, [":sequential", "0:flatten", "1:linear"]);
-/// ```
-pub fn walk_layers(root: &dyn Layer, f: &mut dyn FnMut(&str, &dyn Layer)) {
-    fn walk(path: &str, layer: &dyn Layer, f: &mut dyn FnMut(&str, &dyn Layer)) {
-        f(path, layer);
-        layer.visit_children(&mut |index, child| {
-            let child_path = if path.is_empty() {
-                index.to_string()
-            } else {
-                format!("{path}.{index}")
-            };
-            walk(&child_path, child, f);
-        });
-    }
-    walk("", root, f);
 }

@@ -1,17 +1,22 @@
 //! # lazarus-core
 //!
-//! The foundation of lazarus: the tensor type, trainable [`Param`]s, the [`Layer`] trait with a
-//! hand-written backward for every layer, [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`],
-//! the [`loss`] functions, the [`init`]ializers and the [`gradcheck`] that proves each backward
-//! right.
+//! The foundation of lazarus: the tensor type, trainable [`Param`]s (and [`ParamBag`], loose
+//! parameters as a layer), the [`Layer`] trait with a hand-written backward for every layer,
+//! [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`], the [`loss`] functions, the
+//! [`init`]ializers and the [`gradcheck`] that proves each backward right.
 //!
 //! Reading order for a learner: [`Layer`] (the contract) → [`Linear`] (forward `y = x Wᵀ + b`
 //! and its three backward formulas) → [`Sequential`] (the chain rule as a loop) →
 //! [`loss::CrossEntropyLoss`] (where every backward pass starts) → [`gradcheck`] (how we know).
 //!
-//! Speed: matrix products and large element-wise passes run on [`num_threads`] threads
-//! ([`set_num_threads`], like `torch.set_num_threads`; the machine's cores by default), with
-//! the same results for every thread count.
+//! Speed lives apart from the math, in `src/kernels/`: a layer's file shows its formulas (and a
+//! plain-ndarray reference of them), and calls a kernel where a formula is a matrix product or a
+//! pass over a whole buffer. Matrix products and large element-wise passes run on
+//! [`num_threads`] threads ([`set_num_threads`], like `torch.set_num_threads`; the machine's
+//! cores by default), with the same results for every thread count.
+//!
+//! Walking a model: [`walk_layers`] (and [`walk_layers_mut`], [`try_fold_leaves`]) visit every
+//! layer with its path (`"2.0"`), the prefix of its parameters' names (`2.0.weight`).
 //!
 //! ```
 //! use lazarus_core::loss::{CrossEntropyLoss, Loss, Target};
@@ -27,7 +32,7 @@
 //! let logits = model.forward(x.view(), Mode::Train)?;
 //! let value = loss.forward(logits, Target::Classes(&[1, 0]))?;
 //! model.zero_grad();
-//! model.backward(loss.backward()?)?;
+//! model.backward(loss.input_grad()?)?;
 //! // Plain gradient descent: θ ← θ − 0.1 · ∂L/∂θ.
 //! model.visit_params_mut(&mut |_, p| p.value.scaled_add(-0.1, &p.grad));
 //! assert!(value > 0.0);
@@ -39,37 +44,37 @@ mod activation_stats;
 mod dropout;
 mod error;
 mod flatten;
-mod gemm;
-#[cfg(target_arch = "x86_64")]
-mod gemm_avx2;
 pub mod gradcheck;
 pub mod init;
+mod kernels;
 mod layer;
 mod linear;
 pub mod loss;
 mod mode;
 mod num;
-mod parallel;
 mod param;
-mod reduce;
+mod param_bag;
 mod sequential;
-mod simd;
 mod tensor;
+mod walk;
 
 pub use activation_stats::ActivationStats;
 pub use dropout::Dropout;
 pub use error::{Error, Result};
 pub use flatten::Flatten;
-pub use layer::{Layer, walk_layers};
+pub use kernels::{
+    ZipFn, has_avx2_fma, num_threads, parallel_for, parallel_zip, set_num_threads, sum_f64,
+    sum_squared_difference, sum_squares, with_simd,
+};
+pub use layer::Layer;
 pub use linear::Linear;
 pub use mode::Mode;
 pub use num::Num;
-pub use parallel::{ZipFn, num_threads, parallel_for, parallel_zip, set_num_threads};
 pub use param::{Param, ParamRole};
-pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
+pub use param_bag::ParamBag;
 pub use sequential::Sequential;
-pub use simd::{has_avx2_fma, with_simd};
 pub use tensor::{
     Tensor, TensorView, TensorViewMut, as_matrix, check_finite, element_count, expect_shape,
     reuse_buffer, try_zeros,
 };
+pub use walk::{LeafFn, try_fold_leaves, walk_layers, walk_layers_mut};

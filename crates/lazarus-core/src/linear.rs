@@ -1,11 +1,15 @@
-//! `Linear`: the fully connected layer, y = x Wᵀ + b.
+//! `Linear`: the fully connected layer, y = x·Wᵀ + b, and its three backward formulas.
+//!
+//! [`Linear::forward_reference`] and [`Linear::backward_reference`] are the formulas in plain
+//! ndarray. The [`Layer`] methods compute the same with the kernels (`kernels/gemm.rs`: one
+//! call per matrix product), into buffers the layer reuses; `tests/linear.rs` compares the two.
 
-use ndarray::{Array2, Axis, Ix2};
+use ndarray::{Array2, ArrayView2, Axis, Ix2};
 use rand::Rng;
 
-use crate::gemm::{Split, gemm};
 use crate::{
-    Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, as_matrix, init, reuse_buffer,
+    Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, as_matrix, init, kernels,
+    reuse_buffer,
 };
 
 /// Fully connected layer: `y = x Wᵀ + b`, as PyTorch's `nn.Linear`.
@@ -17,9 +21,9 @@ use crate::{
 /// Backward, for upstream gradient G = dL/dy of shape `[batch, out]`:
 ///
 /// ```text
-/// dL/dW = Gᵀ x        [out, in]   (summed over the batch by the matrix product)
-/// dL/db = Σ_batch G   [out]
-/// dL/dx = G W         [batch, in]
+/// dL/dW = Gᵀ x        [out, in]   (a matrix product: it sums over the batch)
+/// dL/db = Σ_batch G   [out]       (a sum of G's rows)
+/// dL/dx = G W         [batch, in] (a matrix product)
 /// ```
 ///
 /// Default init, as PyTorch's: W and b from U(-1/√in, 1/√in) (`kaiming_uniform_` with a = √5).
@@ -138,11 +142,44 @@ impl Linear {
         self.bias.as_mut()
     }
 
-    fn weight_matrix(param: &Tensor) -> ndarray::ArrayView2<'_, f32> {
-        param
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("the weight is 2-D by construction")
+    /// The forward pass in plain ndarray, `y = x·Wᵀ + b`: the definition the layer's fast
+    /// [`forward`](Layer::forward) is tested against (in `tests/linear.rs`; they agree up to
+    /// rounding, as the kernels add the products in another order).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] as [`forward`](Layer::forward).
+    pub fn forward_reference(&self, x: TensorView<'_>) -> Result<Tensor> {
+        self.check_params()?;
+        let x = as_matrix(x, "linear", Some(self.in_features))?;
+        let w = matrix(&self.weight.value);
+        let y = x.dot(&w.t());
+        Ok(match &self.bias {
+            // b is added to every row (broadcast).
+            Some(b) => y + &b.value.view().insert_axis(Axis(0)),
+            None => y.into_dyn(),
+        })
+    }
+
+    /// The backward pass in plain ndarray, for an input `x` and the upstream gradient `g` =
+    /// dL/dy: `(dL/dW, dL/db, dL/dx) = (gᵀ·x, Σ_batch g, g·W)` (no dL/db without a bias),
+    /// returned rather than added into the parameters' `grad` as [`backward`](Layer::backward)
+    /// does.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `x` or `g` does not fit the layer, or their batch sizes
+    /// differ.
+    pub fn backward_reference(
+        &self,
+        x: TensorView<'_>,
+        g: TensorView<'_>,
+    ) -> Result<(Tensor, Option<Tensor>, Tensor)> {
+        let x = as_matrix(x, "linear", Some(self.in_features))?;
+        let g = self.grad_matrix(g, x.nrows())?;
+        let w = matrix(&self.weight.value);
+        let dw = g.t().dot(&x);
+        let db = self.bias.as_ref().map(|_| g.sum_axis(Axis(0)).into_dyn());
+        let dx = g.dot(&w);
+        Ok((dw.into_dyn(), db, dx.into_dyn()))
     }
 }
 
@@ -152,66 +189,44 @@ impl Layer for Linear {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "Linear(in_features={}, out_features={}, bias={})",
-            self.in_features,
-            self.out_features,
-            self.bias.is_some()
-        )
+        let (i, o, bias) = (self.in_features, self.out_features, self.bias.is_some());
+        format!("Linear(in_features={i}, out_features={o}, bias={bias})")
     }
 
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         self.check_params()?;
         let x = as_matrix(x, "linear", Some(self.in_features))?;
-        let batch = x.nrows();
-        reuse_buffer(&mut self.output, ndarray::Ix2(batch, self.out_features));
-        // y = b (broadcast over rows), then y += x Wᵀ in one matrix product.
+        let w = matrix(&self.weight.value);
+        reuse_buffer(&mut self.output, Ix2(x.nrows(), self.out_features));
+        // y = x·Wᵀ + b: every row of y starts as b, then x·Wᵀ is added (β = 1).
         match &self.bias {
             Some(b) => self.output.assign(&b.value.view().insert_axis(Axis(0))),
             None => self.output.fill(0.0),
         }
-        let w = Self::weight_matrix(&self.weight.value);
-        // With several threads, each takes a block of output columns = a block of W's rows:
-        // the same rows it accumulates dL/dW into and updates in the optimizer step.
-        gemm(x, w.t(), 1.0, &mut self.output.view_mut(), Split::Cols);
+        kernels::gemm(x, w.t(), 1.0, &mut self.output.view_mut());
+        // Backward needs x for dL/dW = Gᵀ·x: keep a copy, in training only.
         self.has_input = mode == Mode::Train;
         if self.has_input {
-            reuse_buffer(&mut self.input, x.raw_dim());
-            match (self.input.as_slice_mut(), x.as_slice()) {
-                // A large batch is copied in parallel pieces.
-                (Some(dst), Some(src)) => {
-                    crate::parallel_zip([dst], [src], &|[d], [s]| d.copy_from_slice(s));
-                }
-                _ => self.input.assign(&x),
-            }
+            kernels::copy_into(&mut self.input, x);
         }
         Ok(self.output.view().into_dyn())
     }
 
     fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
-        let g = self.accumulate_param_grads(grad_output)?;
+        let g = self.start_backward(grad_output)?;
+        self.add_param_grads(g);
+        // dL/dx = G·W
+        let w = matrix(&self.weight.value);
         reuse_buffer(&mut self.grad_input, self.input.raw_dim());
-        // dL/dx = G W
-        let w = Self::weight_matrix(&self.weight.value);
-        // Cut by columns of dL/dx: each thread reads only its columns of W.
-        gemm(g, w, 0.0, &mut self.grad_input.view_mut(), Split::Cols);
+        kernels::gemm(g, w, 0.0, &mut self.grad_input.view_mut());
         Ok(self.grad_input.view().into_dyn())
     }
 
+    /// dL/dW and dL/db only: the trainer's call for a first layer, whose dL/dx nobody needs.
     fn backward_params(&mut self, grad_output: TensorView<'_>) -> Result<()> {
-        self.accumulate_param_grads(grad_output).map(|_| ())
-    }
-
-    /// Zero both gradients. The weight's is cleared in parallel pieces by rows, like the
-    /// matrix products cut it, so each core clears the rows it will accumulate into.
-    fn zero_grad(&mut self) {
-        match self.weight.grad.as_slice_mut() {
-            Some(dw) => crate::parallel_zip([dw], [], &|[dw], []| dw.fill(0.0)),
-            None => self.weight.zero_grad(),
-        }
-        if let Some(b) = &mut self.bias {
-            b.zero_grad();
-        }
+        let g = self.start_backward(grad_output)?;
+        self.add_param_grads(g);
+        Ok(())
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
@@ -243,6 +258,42 @@ impl Layer for Linear {
 }
 
 impl Linear {
+    /// dL/dW += Gᵀ·x and dL/db += Σ_batch G, for the input x kept by the forward pass.
+    fn add_param_grads(&mut self, g: ArrayView2<'_, f32>) {
+        // dL/dW += Gᵀ·x
+        let dw = self.weight.grad.view_mut().into_dimensionality::<Ix2>();
+        let mut dw = dw.expect("the weight gradient has the weight's 2-D shape");
+        kernels::gemm(g.t(), self.input.view(), 1.0, &mut dw);
+        // dL/db += Σ_batch G
+        if let Some(b) = &mut self.bias {
+            kernels::add_row_sums(&mut b.grad, g);
+        }
+    }
+
+    /// G = `grad_output` as a matrix, checked against the last training-mode forward.
+    fn start_backward<'g>(&self, grad_output: TensorView<'g>) -> Result<ArrayView2<'g, f32>> {
+        if !self.has_input {
+            return Err(Error::BackwardBeforeForward {
+                layer: "linear".into(),
+            });
+        }
+        self.grad_matrix(grad_output, self.input.nrows())
+    }
+
+    /// `g` as a `[batch, out_features]` matrix, once the parameters are checked too.
+    fn grad_matrix<'g>(&self, g: TensorView<'g>, batch: usize) -> Result<ArrayView2<'g, f32>> {
+        self.check_params()?;
+        let expected = [batch, self.out_features];
+        if g.shape() != expected {
+            return Err(Error::ShapeMismatch {
+                layer: "linear".into(),
+                expected: format!("a gradient of shape {expected:?}"),
+                found: g.shape().to_vec(),
+            });
+        }
+        as_matrix(g, "linear", None)
+    }
+
     /// Check that the weight and bias (values and gradients) still have this layer's shapes.
     fn check_params(&self) -> Result<()> {
         self.weight
@@ -252,167 +303,11 @@ impl Linear {
             None => Ok(()),
         }
     }
-
-    /// Check `grad_output` against the cached input and add dL/dW and dL/db; returns G as a matrix.
-    fn accumulate_param_grads<'g>(
-        &mut self,
-        grad_output: TensorView<'g>,
-    ) -> Result<ndarray::ArrayView2<'g, f32>> {
-        if !self.has_input {
-            return Err(Error::BackwardBeforeForward {
-                layer: "linear".into(),
-            });
-        }
-        self.check_params()?;
-        let g = as_matrix(grad_output, "linear", Some(self.out_features))?;
-        if g.nrows() != self.input.nrows() {
-            return Err(Error::ShapeMismatch {
-                layer: "linear".into(),
-                expected: format!(
-                    "a gradient of shape [{}, {}]",
-                    self.input.nrows(),
-                    self.out_features
-                ),
-                found: g.shape().to_vec(),
-            });
-        }
-        // dL/dW += Gᵀ x
-        let mut dw = self
-            .weight
-            .grad
-            .view_mut()
-            .into_dimensionality::<Ix2>()
-            .expect("the weight gradient has the weight's 2-D shape");
-        // Cut by rows of dL/dW (output units), as the forward product cut W.
-        gemm(g.t(), self.input.view(), 1.0, &mut dw, Split::Rows);
-        // dL/db += Σ_batch G, one row of G at a time (contiguous slices when G is, so the
-        // additions vectorize; the order of the sum is the batch order either way).
-        if let Some(b) = &mut self.bias {
-            for row in g.rows() {
-                match (b.grad.as_slice_mut(), row.as_slice()) {
-                    (Some(db), Some(row)) => db.iter_mut().zip(row).for_each(|(acc, &v)| *acc += v),
-                    _ => b.grad.zip_mut_with(&row.into_dyn(), |acc, &v| *acc += v),
-                }
-            }
-        }
-        Ok(g)
-    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::gradcheck::{GradCheck, random_input};
-    use ndarray::array;
-    use rand::{SeedableRng, rngs::StdRng};
-
-    #[test]
-    fn forward_matches_pytorch() {
-        // torch 2.15: l = nn.Linear(3, 2); l.weight.data = [[.1,.2,.3],[-.4,.5,-.6]]; l.bias.data = [.01,-.02]
-        //   l(torch.tensor([[1.,2.,3.],[-1.,0.,2.]])) -> [[1.41000009, -1.22000003], [0.50999999, -0.82000005]]
-        let w = array![[0.1f32, 0.2, 0.3], [-0.4, 0.5, -0.6]].into_dyn();
-        let mut l = Linear::from_params(w, Some(array![0.01f32, -0.02].into_dyn())).unwrap();
-        let x = array![[1.0f32, 2.0, 3.0], [-1.0, 0.0, 2.0]].into_dyn();
-        let y = l.forward(x.view(), Mode::Eval).unwrap().to_owned();
-        let expected = array![[1.41f32, -1.22], [0.51, -0.82]].into_dyn();
-        approx::assert_abs_diff_eq!(y, expected, epsilon = 1e-6);
-    }
-
-    #[test]
-    fn gradients_pass_finite_difference_check() {
-        let mut rng = StdRng::seed_from_u64(3);
-        let mut l = Linear::new(5, 4, &mut rng).unwrap();
-        let x = random_input(&[3, 5], &mut rng);
-        let report = GradCheck::default()
-            .check_layer(&mut l, &x, &mut rng)
-            .unwrap();
-        assert!(report.passed(), "{report}");
-        assert_eq!(report.params.len(), 2);
-    }
-
-    #[test]
-    fn gradcheck_without_bias() {
-        let mut rng = StdRng::seed_from_u64(4);
-        let mut l = Linear::new(3, 2, &mut rng).unwrap().without_bias();
-        let x = random_input(&[4, 3], &mut rng);
-        let report = GradCheck::default()
-            .check_layer(&mut l, &x, &mut rng)
-            .unwrap();
-        assert!(report.passed(), "{report}");
-        assert_eq!(l.param_count(), 6);
-    }
-
-    #[test]
-    fn two_backwards_double_the_gradients() {
-        let mut rng = StdRng::seed_from_u64(5);
-        let mut l = Linear::new(3, 2, &mut rng).unwrap();
-        let x = random_input(&[4, 3], &mut rng);
-        let g = random_input(&[4, 2], &mut rng);
-        l.forward(x.view(), Mode::Train).unwrap();
-        l.backward(g.view()).unwrap();
-        let once = l.weight().grad.clone();
-        l.backward(g.view()).unwrap();
-        approx::assert_abs_diff_eq!(l.weight().grad, once * 2.0, epsilon = 1e-6);
-    }
-
-    #[test]
-    fn backward_params_matches_backward() {
-        let mut rng = StdRng::seed_from_u64(6);
-        let mut a = Linear::new(3, 2, &mut rng).unwrap();
-        let mut b = a.clone();
-        let x = random_input(&[4, 3], &mut rng);
-        let g = random_input(&[4, 2], &mut rng);
-        a.forward(x.view(), Mode::Train).unwrap();
-        a.backward(g.view()).unwrap();
-        b.forward(x.view(), Mode::Train).unwrap();
-        b.backward_params(g.view()).unwrap();
-        assert_eq!(a.weight().grad, b.weight().grad);
-        assert_eq!(a.bias().unwrap().grad, b.bias().unwrap().grad);
-    }
-
-    #[test]
-    fn errors_name_the_layer_and_shapes() {
-        let mut rng = StdRng::seed_from_u64(0);
-        let mut l = Linear::new(784, 10, &mut rng).unwrap();
-        let err = l
-            .forward(Tensor::zeros(vec![32, 28, 28]).view(), Mode::Train)
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "linear: expected [batch, 784], found shape [32, 28, 28]"
-        );
-        assert!(matches!(err, Error::ShapeMismatch { ref found, .. } if found == &[32, 28, 28]));
-        let mut fresh = Linear::new(3, 2, &mut rng).unwrap();
-        assert!(matches!(
-            fresh.backward(Tensor::zeros(vec![1, 2]).view()),
-            Err(Error::BackwardBeforeForward { .. })
-        ));
-        fresh
-            .forward(Tensor::zeros(vec![4, 3]).view(), Mode::Eval)
-            .unwrap();
-        assert!(matches!(
-            fresh.backward(Tensor::zeros(vec![4, 2]).view()),
-            Err(Error::BackwardBeforeForward { .. })
-        ));
-        fresh
-            .forward(Tensor::zeros(vec![4, 3]).view(), Mode::Train)
-            .unwrap();
-        assert!(matches!(
-            fresh.backward(Tensor::zeros(vec![5, 2]).view()),
-            Err(Error::ShapeMismatch { .. })
-        ));
-        assert!(matches!(
-            Linear::new(0, 3, &mut rng),
-            Err(Error::InvalidConfig { .. })
-        ));
-    }
-
-    #[test]
-    fn default_init_is_bounded_by_one_over_sqrt_fan_in() {
-        let mut rng = StdRng::seed_from_u64(0);
-        let l = Linear::new(100, 50, &mut rng).unwrap();
-        assert!(l.weight().value.iter().all(|v| v.abs() <= 0.1));
-        assert!(l.bias().unwrap().value.iter().all(|v| v.abs() <= 0.1));
-        assert_eq!(l.weight().value.shape(), &[50, 100]);
-    }
+/// A parameter known to be 2-D (checked by `check_params`) as a matrix.
+fn matrix(t: &Tensor) -> ArrayView2<'_, f32> {
+    t.view()
+        .into_dimensionality::<Ix2>()
+        .expect("the weight is 2-D by construction")
 }

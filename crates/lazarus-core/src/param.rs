@@ -52,9 +52,10 @@ impl Param {
         self.role
     }
 
-    /// Set the gradient to zero, keeping its allocation.
+    /// Set the gradient to zero, keeping its allocation. A large gradient is cleared in
+    /// parallel pieces, the row blocks each thread also computes and updates.
     pub fn zero_grad(&mut self) {
-        self.grad.fill(0.0);
+        crate::kernels::fill_zero(&mut self.grad);
     }
 
     /// Number of scalar values.

@@ -2,8 +2,7 @@
 
 mod common;
 
-use common::ParamBag;
-use lazarus_core::{Layer, Param, ParamRole, Tensor};
+use lazarus_core::{Layer, Param, ParamBag, ParamRole, Tensor};
 use lazarus_optim::{Error, NormType, clip_grad_norm, clip_grad_value, grad_norm};
 
 /// Two parameters with gradients [[3, 4], [0, −12]] and [1, −2, 2].

@@ -103,7 +103,7 @@ fn other_ranges() {
 
 mod common;
 
-use common::{quadratic, set_quadratic_grad};
+use common::{Values, quadratic, set_quadratic_grad};
 use lazarus_core::ParamRole;
 use lazarus_optim::{LrScheduler, OneCycleLr, Optimizer, OptimizerState, ReduceLrOnPlateau};
 
@@ -492,7 +492,7 @@ mod non_finite_update {
     //! (`Error::NonFiniteUpdate`), by every optimizer, wherever the element is and however many
     //! threads cut the parameter into pieces; a finite step is Ok.
 
-    use super::common::ParamBag;
+    use lazarus_core::ParamBag;
     use lazarus_core::{Param, ParamRole, Tensor};
     use lazarus_optim::{Adadelta, Adagrad, Adam, AdamW, Error, Optimizer, RmsProp, Sgd};
 

@@ -7,8 +7,8 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use common::{ParamBag, set_quadratic_grad};
-use lazarus_core::{Param, ParamRole, Tensor};
+use common::set_quadratic_grad;
+use lazarus_core::{Param, ParamBag, ParamRole, Tensor};
 use lazarus_optim::{Adam, Optimizer, RmsProp, Sgd};
 
 struct Counting;

@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{ParamBag, set_quadratic_grad};
-use lazarus_core::{Param, ParamRole, Tensor};
+use common::{Values, set_quadratic_grad};
+use lazarus_core::{Param, ParamBag, ParamRole, Tensor};
 use lazarus_optim::{Adadelta, Adagrad, Adam, AdamW, Error, Optimizer, RmsProp, Sgd};
 
 /// Three parameters of different shapes and roles (weight [2, 3], bias [3], alpha [1]).

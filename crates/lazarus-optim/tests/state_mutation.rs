@@ -11,8 +11,8 @@ mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use common::{ParamBag, set_quadratic_grad};
-use lazarus_core::{Param, ParamRole, Tensor};
+use common::{Values, set_quadratic_grad};
+use lazarus_core::{Param, ParamBag, ParamRole, Tensor};
 use lazarus_optim::{
     Adadelta, Adagrad, Adam, AdamW, CosineAnnealingLr, Error, ExponentialLr, LinearLr, LrScheduler,
     OneCycleLr, Optimizer, OptimizerState, ReduceLrOnPlateau, RmsProp, Sgd, StepLr,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::ParamBag;
+use common::prelu_like;
 use lazarus_core::{Layer, Linear, ParamRole, Sequential};
 use lazarus_optim::{AdamW, Optimizer, Selector, Sgd};
 use ndarray::array;
@@ -15,7 +15,7 @@ fn model() -> Sequential {
         Some(array![0.5f32, -1.0].into_dyn()),
     )
     .unwrap();
-    Sequential::new().add(linear).add(ParamBag::prelu_like(2))
+    Sequential::new().add(linear).add(prelu_like(2))
 }
 
 fn values(model: &Sequential) -> Vec<(String, Vec<f32>)> {

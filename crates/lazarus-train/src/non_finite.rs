@@ -5,7 +5,7 @@
 //! it writes them: see `lazarus_optim::FiniteCheck`.)
 
 use lazarus_core::loss::Target;
-use lazarus_core::{Layer, Mode, Tensor, TensorView, walk_layers};
+use lazarus_core::{Layer, Mode, Tensor, TensorView, try_fold_leaves, walk_layers};
 use ndarray::Axis;
 
 /// What [`locate`] blames, for [`Error::NonFinite`](crate::Error::NonFinite): a place and, when
@@ -73,39 +73,16 @@ pub fn first_non_finite_layer(model: &mut dyn Layer, inputs: TensorView<'_>) -> 
     if first_non_finite_row(inputs.view()).is_some() {
         return Some("input data".into());
     }
-    fn walk(layer: &mut dyn Layer, path: &str, x: Tensor) -> Result<Tensor, String> {
-        let mut has_children = false;
-        let mut current = Some(x);
-        let mut found = None;
-        layer.visit_children_mut(&mut |i, child| {
-            has_children = true;
-            if found.is_some() {
-                return;
-            }
-            let child_path = if path.is_empty() {
-                i.to_string()
-            } else {
-                format!("{path}.{i}")
-            };
-            let input = current.take().expect("set before each child");
-            match walk(child, &child_path, input) {
-                Ok(y) => current = Some(y),
-                Err(name) => found = Some(name),
-            }
-        });
-        if let Some(name) = found {
-            return Err(name);
-        }
-        let x = current.expect("each child hands its output on");
-        if has_children {
-            return Ok(x);
-        }
-        match layer.forward(x.view(), Mode::Eval) {
+    // Each leaf in forward order, on the previous one's output; the error is the culprit.
+    try_fold_leaves(
+        model,
+        inputs.to_owned(),
+        &mut |path, layer, x: Tensor| match layer.forward(x.view(), Mode::Eval) {
             Ok(y) if y.iter().all(|v| v.is_finite()) => Ok(y.to_owned()),
             _ => Err(layer_label(layer.name(), path)),
-        }
-    }
-    walk(model, "", inputs.to_owned()).err()
+        },
+    )
+    .err()
 }
 
 /// The parameter at `param` (a path such as `1.weight`) with the layer that owns it, as

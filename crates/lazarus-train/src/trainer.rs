@@ -285,7 +285,7 @@ impl<M: Layer> Trainer<M> {
                 d.after_forward(&self.model);
             }
             self.model.zero_grad();
-            self.model.backward_params(self.loss.backward()?)?;
+            self.model.backward_params(self.loss.input_grad()?)?;
             if let Some(d) = &mut self.diagnostics {
                 d.before_step(&self.model);
             }

@@ -91,7 +91,7 @@ fn train_and_test(
             let logits = model.forward(batch.inputs.view(), Mode::Train)?;
             loss.forward(logits, batch.target())?;
             model.zero_grad();
-            model.backward_params(loss.backward()?)?;
+            model.backward_params(loss.input_grad()?)?;
             model.visit_params_mut(&mut |_, p| p.value.scaled_add(-lr, &p.grad));
         }
     }

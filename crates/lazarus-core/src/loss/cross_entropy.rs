@@ -1,7 +1,7 @@
 use ndarray::{Axis, Ix2};
 
-use super::{GradBuffer, Loss, Reduction, Target};
-use crate::{Error, Result, TensorView, as_matrix, reuse_buffer};
+use super::{InputGrad, Loss, Reduction, Target, check_setting};
+use crate::{Error, Result, TensorView, as_matrix};
 
 /// Softmax cross-entropy on logits, as PyTorch's `nn.CrossEntropyLoss(label_smoothing=ε)`.
 ///
@@ -32,7 +32,7 @@ use crate::{Error, Result, TensorView, as_matrix, reuse_buffer};
 pub struct CrossEntropyLoss {
     label_smoothing: f32,
     reduction: Reduction,
-    grad: GradBuffer,
+    grad: InputGrad,
 }
 
 impl CrossEntropyLoss {
@@ -46,22 +46,24 @@ impl CrossEntropyLoss {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] unless 0 ≤ ε ≤ 1.
-    pub fn label_smoothing(mut self, epsilon: f32) -> Result<Self> {
-        if !(0.0..=1.0).contains(&epsilon) {
-            return Err(Error::InvalidConfig {
-                layer: "cross_entropy".into(),
-                parameter: "label_smoothing".into(),
-                reason: format!("must be in [0, 1], found {}", crate::Num(epsilon)),
-            });
-        }
-        self.label_smoothing = epsilon;
-        Ok(self)
+    pub fn label_smoothing(self, epsilon: f32) -> Result<Self> {
+        let valid = (0.0..=1.0).contains(&epsilon);
+        let label_smoothing = check_setting(
+            "cross_entropy",
+            "label_smoothing",
+            epsilon,
+            valid,
+            "in [0, 1]",
+        )?;
+        Ok(Self {
+            label_smoothing,
+            ..self
+        })
     }
 
     /// Choose mean or sum.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
+    pub fn reduction(self, reduction: Reduction) -> Self {
+        Self { reduction, ..self }
     }
 }
 
@@ -109,14 +111,11 @@ impl Loss for CrossEntropyLoss {
         };
         let eps = self.label_smoothing;
         let uniform = eps / classes as f32;
-        let scale = match self.reduction {
-            Reduction::Mean => 1.0 / batch.max(1) as f32,
-            Reduction::Sum => 1.0,
-        };
-        reuse_buffer(&mut self.grad.grad, ndarray::IxDyn(&[batch, classes]));
+        // The mean is over samples, not over the batch × classes logits.
+        let scale = self.reduction.scale(batch);
         let mut grad = self
             .grad
-            .grad
+            .reshaped(ndarray::IxDyn(&[batch, classes]))
             .view_mut()
             .into_dimensionality::<Ix2>()
             .expect("the buffer was just shaped [batch, classes]");
@@ -154,83 +153,10 @@ impl Loss for CrossEntropyLoss {
             }
             total += sample_loss;
         }
-        self.grad.ready = true;
         Ok((total * f64::from(scale)) as f32)
     }
 
-    fn backward(&self) -> Result<TensorView<'_>> {
+    fn input_grad(&self) -> Result<TensorView<'_>> {
         self.grad.view("cross_entropy")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Tensor;
-    use crate::gradcheck::{GradCheck, random_input};
-    use ndarray::array;
-    use rand::{SeedableRng, rngs::StdRng};
-
-    #[test]
-    fn gradcheck_classes_smoothing_and_probabilities() {
-        let mut rng = StdRng::seed_from_u64(5);
-        let x = random_input(&[4, 5], &mut rng) * 2.0;
-        for eps in [0.0, 0.1] {
-            let mut loss = CrossEntropyLoss::new().label_smoothing(eps).unwrap();
-            let r = GradCheck::default()
-                .check_loss(&mut loss, &x, Target::Classes(&[0, 4, 2, 2]))
-                .unwrap();
-            assert!(r.passed(), "{r}");
-        }
-        let p = random_input(&[4, 5], &mut rng).mapv(f32::abs);
-        let p = &p / &p.sum_axis(Axis(1)).insert_axis(Axis(1));
-        let mut loss = CrossEntropyLoss::new().reduction(Reduction::Sum);
-        let r = GradCheck::default()
-            .check_loss(&mut loss, &x, Target::Values(p.view()))
-            .unwrap();
-        assert!(r.passed(), "{r}");
-    }
-
-    #[test]
-    fn matches_formula_values_and_is_stable() {
-        // torch 2.15: F.cross_entropy(torch.tensor([[1., 2., 3.], [1000., 0., -1000.]]),
-        //                 torch.tensor([2, 1]), label_smoothing=0.1)  -> 500.2537841796875
-        let z = array![[1.0f32, 2.0, 3.0], [1000.0, 0.0, -1000.0]].into_dyn();
-        let mut loss = CrossEntropyLoss::new().label_smoothing(0.1).unwrap();
-        let l = loss.forward(z.view(), Target::Classes(&[2, 1])).unwrap();
-        // Row 0: lse = 3.40760596; -Σq log p with q = [0.0333, 0.0333, 0.9333].
-        let lse0 = 3.407_606_f64;
-        let row0 = -(0.1 / 3.0 * ((1.0 - lse0) + (2.0 - lse0)) + (0.9 + 0.1 / 3.0) * (3.0 - lse0));
-        // Row 1: log p = [0, -1000, -2000].
-        let row1 = -(0.1 / 3.0 * (0.0 - 1000.0 - 2000.0) + 0.9 * -1000.0);
-        approx::assert_relative_eq!(f64::from(l), (row0 + row1) / 2.0, max_relative = 1e-6);
-        approx::assert_relative_eq!(l, 500.253_78, max_relative = 1e-6);
-        assert!(loss.backward().unwrap().iter().all(|g| g.is_finite()));
-    }
-
-    #[test]
-    fn target_errors() {
-        let mut loss = CrossEntropyLoss::new();
-        let z = Tensor::zeros(vec![2, 3]);
-        assert!(matches!(
-            loss.forward(z.view(), Target::Classes(&[0])),
-            Err(Error::ShapeMismatch { .. })
-        ));
-        let err = loss
-            .forward(z.view(), Target::Classes(&[0, 3]))
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "cross_entropy: invalid target: sample 1 has class 3, but there are 3 classes"
-        );
-        let wrong = Tensor::zeros(vec![2, 4]);
-        assert!(matches!(
-            loss.forward(z.view(), Target::Values(wrong.view())),
-            Err(Error::ShapeMismatch { .. })
-        ));
-        assert!(matches!(
-            CrossEntropyLoss::new().label_smoothing(1.5),
-            Err(Error::InvalidConfig { .. })
-        ));
     }
 }

@@ -1,5 +1,5 @@
-use super::{GradBuffer, Loss, Reduction, Target, elementwise_loss};
-use crate::{Error, Result, TensorView};
+use super::{ElementwiseLoss, ElementwiseTerm, check_setting};
+use crate::Result;
 
 /// Huber loss, as PyTorch's `nn.HuberLoss(delta=1.0)`: quadratic near the target, linear far away.
 ///
@@ -22,110 +22,41 @@ use crate::{Error, Result, TensorView};
 /// let l = huber.forward(x.view(), Target::Values(array![0.0f32, 0.0].into_dyn().view())).unwrap();
 /// assert_eq!(l, (0.125 + 2.5) / 2.0);
 /// ```
-#[derive(Debug, Clone)]
-pub struct HuberLoss {
+pub type HuberLoss = ElementwiseLoss<HuberTerm>;
+
+/// One element of [`HuberLoss`], with its threshold δ (formulas there).
+#[derive(Debug, Clone, Copy)]
+pub struct HuberTerm {
     delta: f32,
-    reduction: Reduction,
-    grad: GradBuffer,
+}
+
+impl ElementwiseTerm for HuberTerm {
+    const NAME: &'static str = "huber";
+
+    fn term(&self, x: f32, y: f32) -> (f32, f32) {
+        let (d, delta) = (x - y, self.delta);
+        if d.abs() < delta {
+            (0.5 * d * d, d)
+        } else {
+            (delta * (d.abs() - 0.5 * delta), delta * d.signum())
+        }
+    }
 }
 
 impl HuberLoss {
     /// Huber loss with threshold `delta` (PyTorch's default is 1.0) and mean reduction.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] unless `delta` is finite and positive.
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `delta` is finite and
+    /// positive.
     pub fn new(delta: f32) -> Result<Self> {
-        if !(delta.is_finite() && delta > 0.0) {
-            return Err(Error::InvalidConfig {
-                layer: "huber".into(),
-                parameter: "delta".into(),
-                reason: format!("must be finite and positive, found {}", crate::Num(delta)),
-            });
-        }
-        Ok(Self {
-            delta,
-            reduction: Reduction::Mean,
-            grad: GradBuffer::default(),
-        })
+        let valid = delta.is_finite() && delta > 0.0;
+        let delta = check_setting("huber", "delta", delta, valid, "finite and positive")?;
+        Ok(Self::with_term(HuberTerm { delta }))
     }
 
-    /// Choose mean or sum.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-}
-
-impl Loss for HuberLoss {
-    fn name(&self) -> &str {
-        "huber"
-    }
-
-    fn forward(&mut self, input: TensorView<'_>, target: Target<'_>) -> Result<f32> {
-        let delta = self.delta;
-        elementwise_loss(
-            "huber",
-            self.reduction,
-            &mut self.grad,
-            input,
-            target,
-            |x, y| {
-                let d = x - y;
-                if d.abs() < delta {
-                    (0.5 * d * d, d)
-                } else {
-                    (delta * (d.abs() - 0.5 * delta), delta * d.signum())
-                }
-            },
-        )
-    }
-
-    fn backward(&self) -> Result<TensorView<'_>> {
-        self.grad.view("huber")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::gradcheck::{GradCheck, random_input};
-    use ndarray::array;
-    use rand::{SeedableRng, rngs::StdRng};
-
-    #[test]
-    fn gradcheck_huber_both_regions() {
-        let mut rng = StdRng::seed_from_u64(1);
-        let x = random_input(&[4, 5], &mut rng) * 2.0;
-        let t = random_input(&[4, 5], &mut rng);
-        let mut loss = HuberLoss::new(0.7).unwrap();
-        let r = GradCheck::default()
-            .check_loss(&mut loss, &x, Target::Values(t.view()))
-            .unwrap();
-        assert!(r.passed(), "{r}");
-    }
-
-    #[test]
-    fn matches_pytorch() {
-        // torch 2.15: F.huber_loss(torch.tensor([-2., .3, 1.5]), torch.zeros(3), delta=1.0)
-        //   -> 0.8483333587646484; x.grad -> [-0.3333333432674408, 0.10000000894069672, 0.3333333432674408]
-        let mut loss = HuberLoss::new(1.0).unwrap();
-        let x = array![-2.0f32, 0.3, 1.5].into_dyn();
-        let l = loss
-            .forward(
-                x.view(),
-                Target::Values(array![0.0f32, 0.0, 0.0].into_dyn().view()),
-            )
-            .unwrap();
-        approx::assert_abs_diff_eq!(l, 0.848_333_3, epsilon = 1e-6);
-        let expected = array![-1.0f32 / 3.0, 0.1, 1.0 / 3.0].into_dyn();
-        approx::assert_abs_diff_eq!(
-            loss.backward().unwrap().to_owned(),
-            expected,
-            epsilon = 1e-6
-        );
-        assert!(matches!(
-            HuberLoss::new(0.0),
-            Err(Error::InvalidConfig { .. })
-        ));
+    /// The threshold δ.
+    pub fn delta(&self) -> f32 {
+        self.term().delta
     }
 }

@@ -1,15 +1,23 @@
 //! Losses: each computes a scalar from the network's output and a target, and keeps its gradient
 //! with respect to that output, the first upstream gradient of every backward pass.
+//!
+//! Each loss's file holds its formula and derivative. What they share is here: the
+//! [`Reduction`] (mean or sum) and how it scales the loss and the gradient, the gradient buffer
+//! behind [`Loss::input_grad`], and the check of a setting; and in `elementwise.rs`,
+//! [`ElementwiseLoss`], everything but the formula of a loss that is a mean of per-element
+//! terms (MSE, Huber, BCE with logits: each file gives only its term).
 
 mod bce_with_logits;
 mod cross_entropy;
+mod elementwise;
 mod huber;
 mod mse;
 
-pub use bce_with_logits::BceWithLogitsLoss;
+pub use bce_with_logits::{BceWithLogitsLoss, BceWithLogitsTerm};
 pub use cross_entropy::CrossEntropyLoss;
-pub use huber::HuberLoss;
-pub use mse::MseLoss;
+pub use elementwise::{ElementwiseLoss, ElementwiseTerm};
+pub use huber::{HuberLoss, HuberTerm};
+pub use mse::{MseLoss, MseTerm};
 
 use crate::{Error, Result, Tensor, TensorView, reuse_buffer};
 
@@ -34,6 +42,23 @@ pub enum Reduction {
     Sum,
 }
 
+impl Reduction {
+    /// The factor applied to the summed loss, and so to each term's gradient, over `count`
+    /// terms: `1 / count` for the mean (1 for no terms), 1 for the sum.
+    ///
+    /// ```
+    /// use lazarus_core::loss::Reduction;
+    /// assert_eq!(Reduction::Mean.scale(4), 0.25);
+    /// assert_eq!(Reduction::Sum.scale(4), 1.0);
+    /// ```
+    pub fn scale(self, count: usize) -> f32 {
+        match self {
+            Reduction::Mean => 1.0 / count.max(1) as f32,
+            Reduction::Sum => 1.0,
+        }
+    }
+}
+
 /// A loss function L(output, target) with its gradient dL/d(output).
 ///
 /// ```
@@ -43,34 +68,45 @@ pub enum Reduction {
 /// let y = array![[1.0f32, 2.0]].into_dyn();
 /// let t = array![[0.0f32, 2.0]].into_dyn();
 /// assert_eq!(mse.forward(y.view(), Target::Values(t.view())).unwrap(), 0.5);
-/// assert_eq!(mse.backward().unwrap(), array![[1.0f32, 0.0]].into_dyn().view());
+/// assert_eq!(mse.input_grad().unwrap(), array![[1.0f32, 0.0]].into_dyn().view());
 /// ```
 pub trait Loss: Send {
     /// Short name used in errors: `cross_entropy`, `mse`, ...
     fn name(&self) -> &str;
 
-    /// The loss for `input` against `target`; also computes and keeps dL/d(input).
+    /// The loss for `input` against `target`. The derivative comes out of the same formulas,
+    /// so this also computes dL/d(input) and keeps it for [`input_grad`](Loss::input_grad).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] when target and input do not fit,
     /// [`Error::InvalidTarget`] for a class index out of range.
     fn forward(&mut self, input: TensorView<'_>, target: Target<'_>) -> Result<f32>;
 
-    /// dL/d(input) for the last `forward`.
+    /// dL/d(input), the gradient the last [`forward`](Loss::forward) computed: computing
+    /// nothing, it returns what forward kept. Hand it to the model's backward pass, where
+    /// PyTorch would call `loss.backward()`: `model.backward(loss.input_grad()?)`.
     ///
     /// # Errors
     /// [`Error::BackwardBeforeForward`] before any forward.
-    fn backward(&self) -> Result<TensorView<'_>>;
+    fn input_grad(&self) -> Result<TensorView<'_>>;
 }
 
-/// The gradient buffer every loss keeps, with the "no forward yet" state.
+/// dL/d(input) as a loss keeps it, with the "no forward yet" state.
 #[derive(Debug, Clone, Default)]
-struct GradBuffer {
+struct InputGrad {
     grad: Tensor,
     ready: bool,
 }
 
-impl GradBuffer {
+impl InputGrad {
+    /// The buffer, given `shape` (its old allocation reused), to be filled by a forward pass.
+    fn reshaped(&mut self, shape: ndarray::IxDyn) -> &mut Tensor {
+        reuse_buffer(&mut self.grad, shape);
+        self.ready = true;
+        &mut self.grad
+    }
+
+    /// The gradient of the last forward pass of the loss `loss`.
     fn view(&self, loss: &str) -> Result<TensorView<'_>> {
         if self.ready {
             Ok(self.grad.view())
@@ -80,44 +116,16 @@ impl GradBuffer {
     }
 }
 
-/// Shared body of the element-wise losses (MSE, BCE with logits, Huber): check that the target
-/// is a tensor of the input's shape, then for each element pair (x, y) let `term` return the
-/// element's loss and its derivative ∂lᵢ/∂xᵢ; reduce, and scale the gradient the same way.
-fn elementwise_loss(
-    name: &str,
-    reduction: Reduction,
-    buffer: &mut GradBuffer,
-    input: TensorView<'_>,
-    target: Target<'_>,
-    term: impl Fn(f32, f32) -> (f32, f32),
-) -> Result<f32> {
-    let Target::Values(target) = target else {
-        return Err(Error::InvalidTarget {
-            loss: name.into(),
-            reason: "expected a tensor of target values, found class indices".into(),
-        });
-    };
-    if target.shape() != input.shape() {
-        return Err(Error::ShapeMismatch {
-            layer: name.into(),
-            expected: format!("a target of the input's shape {:?}", input.shape()),
-            found: target.shape().to_vec(),
-        });
+/// `Ok(value)` when `valid`, else [`Error::InvalidConfig`] for the `parameter` of `loss`: "must
+/// be `rule`, found `value`". Every loss checks its settings with this, where they are given.
+fn check_setting(loss: &str, parameter: &str, value: f32, valid: bool, rule: &str) -> Result<f32> {
+    if valid {
+        Ok(value)
+    } else {
+        Err(Error::InvalidConfig {
+            layer: loss.into(),
+            parameter: parameter.into(),
+            reason: format!("must be {rule}, found {}", crate::Num(value)),
+        })
     }
-    let scale = match reduction {
-        Reduction::Mean => 1.0 / input.len().max(1) as f32,
-        Reduction::Sum => 1.0,
-    };
-    reuse_buffer(&mut buffer.grad, input.raw_dim());
-    let mut total = 0.0f64;
-    ndarray::Zip::from(&mut buffer.grad)
-        .and(&input)
-        .and(&target)
-        .for_each(|g, &x, &y| {
-            let (l, d) = term(x, y);
-            total += f64::from(l);
-            *g = d * scale;
-        });
-    buffer.ready = true;
-    Ok((total * f64::from(scale)) as f32)
 }

@@ -1,5 +1,4 @@
-use super::{GradBuffer, Loss, Reduction, Target, elementwise_loss};
-use crate::{Result, TensorView};
+use super::{ElementwiseLoss, ElementwiseTerm};
 
 /// Mean squared error, as PyTorch's `nn.MSELoss()`.
 ///
@@ -18,86 +17,24 @@ use crate::{Result, TensorView};
 /// let l = mse.forward(array![3.0f32, 0.0].view().into_dyn(), Target::Values(array![1.0f32, 0.0].view().into_dyn())).unwrap();
 /// assert_eq!(l, 2.0); // (2² + 0²) / 2
 /// ```
-#[derive(Debug, Clone, Default)]
-pub struct MseLoss {
-    reduction: Reduction,
-    grad: GradBuffer,
+pub type MseLoss = ElementwiseLoss<MseTerm>;
+
+/// One element of [`MseLoss`]: lᵢ = (xᵢ − yᵢ)², ∂lᵢ/∂xᵢ = 2 (xᵢ − yᵢ).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MseTerm;
+
+impl ElementwiseTerm for MseTerm {
+    const NAME: &'static str = "mse";
+
+    fn term(&self, x: f32, y: f32) -> (f32, f32) {
+        let d = x - y;
+        (d * d, 2.0 * d)
+    }
 }
 
 impl MseLoss {
     /// MSE with mean reduction.
     pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Choose mean or sum.
-    pub fn reduction(mut self, reduction: Reduction) -> Self {
-        self.reduction = reduction;
-        self
-    }
-}
-
-impl Loss for MseLoss {
-    fn name(&self) -> &str {
-        "mse"
-    }
-
-    fn forward(&mut self, input: TensorView<'_>, target: Target<'_>) -> Result<f32> {
-        elementwise_loss(
-            "mse",
-            self.reduction,
-            &mut self.grad,
-            input,
-            target,
-            |x, y| {
-                let d = x - y;
-                (d * d, 2.0 * d)
-            },
-        )
-    }
-
-    fn backward(&self) -> Result<TensorView<'_>> {
-        self.grad.view("mse")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Error;
-    use crate::gradcheck::{GradCheck, random_input};
-    use rand::{SeedableRng, rngs::StdRng};
-
-    #[test]
-    fn gradcheck_mse() {
-        let mut rng = StdRng::seed_from_u64(0);
-        let x = random_input(&[3, 4], &mut rng);
-        let t = random_input(&[3, 4], &mut rng);
-        for reduction in [Reduction::Mean, Reduction::Sum] {
-            let mut loss = MseLoss::new().reduction(reduction);
-            let r = GradCheck::default()
-                .check_loss(&mut loss, &x, Target::Values(t.view()))
-                .unwrap();
-            assert!(r.passed(), "{r}");
-        }
-    }
-
-    #[test]
-    fn wrong_target_shape_is_an_error() {
-        let mut loss = MseLoss::new();
-        let x = crate::Tensor::zeros(vec![3, 4]);
-        let t = crate::Tensor::zeros(vec![4, 3]);
-        assert!(matches!(
-            loss.forward(x.view(), Target::Values(t.view())),
-            Err(Error::ShapeMismatch { .. })
-        ));
-        assert!(matches!(
-            loss.forward(x.view(), Target::Classes(&[0, 1, 2])),
-            Err(Error::InvalidTarget { .. })
-        ));
-        assert!(matches!(
-            MseLoss::new().backward(),
-            Err(Error::BackwardBeforeForward { .. })
-        ));
+        Self::with_term(MseTerm)
     }
 }

@@ -1,72 +1,33 @@
-//! Test-only layers: a bag of named parameters (the quadratic's `w`, a PReLU-like `alpha`).
+//! Test helpers: the quadratic's parameters and gradient, and PReLU-like parameters, in
+//! `lazarus_core::ParamBag`s.
 #![allow(dead_code)] // each test file uses a different part
 
-use lazarus_core::{Layer, Mode, Param, ParamRole, Result, Tensor, TensorView};
+use lazarus_core::{Layer, Param, ParamBag, ParamRole, Tensor};
 use lazarus_optim::Optimizer;
 
-/// A layer that is only its parameters: the identity forward and backward, parameters visited
-/// by name in order. With one `Slope` parameter named "alpha" it exposes exactly what PReLU does.
-pub struct ParamBag {
-    pub params: Vec<(String, Param)>,
-    out: Tensor,
+/// PReLU's alpha as loose parameters: `[num_parameters]` with role Slope, named "alpha", exactly
+/// what PReLU exposes.
+pub fn prelu_like(num_parameters: usize) -> ParamBag {
+    ParamBag::new(vec![(
+        "alpha",
+        Param::new(
+            Tensor::from_elem(vec![num_parameters], 0.25),
+            ParamRole::Slope,
+        ),
+    )])
 }
 
-impl ParamBag {
-    pub fn new(params: Vec<(&str, Param)>) -> Self {
-        let params = params
-            .into_iter()
-            .map(|(n, p)| (n.to_string(), p))
-            .collect();
-        Self {
-            params,
-            out: Tensor::zeros(vec![0]),
-        }
-    }
+/// Each parameter's values, flattened, in visiting order.
+pub trait Values {
+    fn values(&self) -> Vec<Vec<f32>>;
+}
 
-    /// PReLU's alpha: `[num_parameters]` with role Slope, named "alpha".
-    pub fn prelu_like(num_parameters: usize) -> Self {
-        Self::new(vec![(
-            "alpha",
-            Param::new(
-                Tensor::from_elem(vec![num_parameters], 0.25),
-                ParamRole::Slope,
-            ),
-        )])
-    }
-
-    pub fn values(&self) -> Vec<Vec<f32>> {
+impl Values for ParamBag {
+    fn values(&self) -> Vec<Vec<f32>> {
         self.params
             .iter()
             .map(|(_, p)| p.value.iter().copied().collect())
             .collect()
-    }
-}
-
-impl Layer for ParamBag {
-    fn name(&self) -> &str {
-        "bag"
-    }
-
-    fn forward(&mut self, x: TensorView<'_>, _mode: Mode) -> Result<TensorView<'_>> {
-        self.out = x.to_owned();
-        Ok(self.out.view())
-    }
-
-    fn backward(&mut self, grad_output: TensorView<'_>) -> Result<TensorView<'_>> {
-        self.out = grad_output.to_owned();
-        Ok(self.out.view())
-    }
-
-    fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
-        for (name, p) in &self.params {
-            f(name, p);
-        }
-    }
-
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
-        for (name, p) in &mut self.params {
-            f(name, p);
-        }
     }
 }
 

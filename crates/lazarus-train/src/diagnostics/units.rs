@@ -1,7 +1,9 @@
 //! Silent units: which units of each activation layer stayed in their dead (or leaky) region for
 //! every sample of a pass, and whether a freshly built network is born dead.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Tensor, TensorView, walk_layers};
+use lazarus_core::{
+    ActivationStats, Layer, Mode, Tensor, TensorView, try_fold_leaves, walk_layers,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
@@ -236,40 +238,20 @@ impl UnitTracker {
         model: &mut dyn Layer,
         inputs: TensorView<'_>,
     ) -> Result<Tensor> {
-        Ok(self.walk_eval(model, "", inputs.to_owned())?)
+        let output = try_fold_leaves(model, inputs.to_owned(), &mut |path, layer, x: Tensor| {
+            self.eval_leaf(path, layer, x).map_err(|e| e.at_path(path))
+        })?;
+        Ok(output)
     }
 
-    fn walk_eval(
+    /// One leaf of [`forward_eval`](UnitTracker::forward_eval): its evaluation-mode output,
+    /// and its statistics for this input if it is an activation layer.
+    fn eval_leaf(
         &mut self,
-        layer: &mut dyn Layer,
         path: &str,
+        layer: &mut dyn Layer,
         x: Tensor,
     ) -> lazarus_core::Result<Tensor> {
-        let mut has_children = false;
-        let mut current = Some(x);
-        let mut failed = None;
-        layer.visit_children_mut(&mut |i, child| {
-            has_children = true;
-            let Some(x) = current.take() else {
-                return; // an earlier child failed
-            };
-            let child_path = if path.is_empty() {
-                i.to_string()
-            } else {
-                format!("{path}.{i}")
-            };
-            match self.walk_eval(child, &child_path, x) {
-                Ok(y) => current = Some(y),
-                Err(e) => failed = Some(e.at(i)),
-            }
-        });
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        let x = current.expect("set by the last child, or the input of a leaf");
-        if has_children {
-            return Ok(x);
-        }
         if layer.activation_stats().is_some() {
             layer.forward(x.view(), Mode::Train)?;
             if let Some(o) = Observed::of(path, layer) {

@@ -1,16 +1,20 @@
-//! A matrix-product kernel for AVX2+FMA CPUs that reads the weight matrix where it lies.
-//!
-//! `C ← β·C + A·B` where every row of B is contiguous (B's column stride is 1); A and C may have
-//! any strides. The micro-kernel keeps a 6×16 block of C in twelve 8-wide registers and, for
-//! each k, loads one 16-wide row of B and broadcasts six elements of A: 12 FMAs for 8 loads, so
-//! the two FMA units, not the loads, set the pace.
+//! Two matrix-product kernels for AVX2+FMA CPUs that read the weight matrix where it lies.
 //!
 //! Why not only matrixmultiply: a general GEMM copies ("packs") blocks of both operands into
 //! its own layout before multiplying. In a small MLP one operand is a weight matrix that
 //! changes every step and the batch is small (32 rows), so packing W costs as much as a good
-//! part of the arithmetic. Here nothing is packed when B's rows are contiguous, which covers
-//! `dL/dW = Gᵀ x` (B = x) and `dL/dx = G W` (B = W); for `y = x Wᵀ` the caller computes
-//! `yᵀ = W xᵀ` instead and only the small `xᵀ` is copied.
+//! part of the arithmetic. These kernels read both operands where they lie (`gemm` copies
+//! only an edge panel of B narrower than 16 columns, or one whose rows would fight over the
+//! same L1 cache sets), and between them cover a Linear layer's three products:
+//!
+//! * [`gemm`], `C ← β·C + A·B` where every row of B is contiguous (B's column stride is 1); A
+//!   and C may have any strides: `dL/dW = Gᵀ x` (B = x) and `dL/dx = G W` (B = W). The
+//!   micro-kernel keeps a 6×16 block of C in twelve 8-wide registers and, for each k, loads one
+//!   16-wide row of B and broadcasts six elements of A: 12 FMAs for 8 loads, so the two FMA
+//!   units, not the loads, set the pace.
+//! * [`gemm_dot`], where A's rows and B's columns are contiguous: `y = x Wᵀ` with x and W as
+//!   they are (Wᵀ's columns are W's rows), every element a dot product of two contiguous
+//!   vectors. Nothing is transposed or copied.
 //!
 //! Each element of C is computed the same way wherever its tile starts (an FMA chain over k in
 //! blocks of [`KC`] in `gemm`; eight lane sums over k, added in a fixed order, in `gemm_dot`):
@@ -90,15 +94,7 @@ pub(crate) unsafe fn gemm(
                 // SAFETY: as above; the tile is inside C.
                 unsafe {
                     let a = a.offset(i0 as isize * rsa + k0 as isize * csa);
-                    let c = c.offset(i0 as isize * rsc + j0 as isize * csc);
-                    let tile = Tile {
-                        c,
-                        rsc,
-                        csc,
-                        rows: mb,
-                        cols: nb,
-                        beta,
-                    };
+                    let tile = Tile::at(c, rsc, csc, (i0, j0), (mb, nb), beta);
                     match mb {
                         6 => kernel::<6>(kb, a, rsa, csa, panel, panel_rs, tile),
                         5 => kernel::<5>(kb, a, rsa, csa, panel, panel_rs, tile),
@@ -125,6 +121,33 @@ struct Tile {
     rows: usize,
     cols: usize,
     beta: f32,
+}
+
+impl Tile {
+    /// The block of C (strides `rsc`, `csc`) whose top-left element is at `(i0, j0)`, with
+    /// `rows × cols` valid elements.
+    ///
+    /// # Safety
+    /// `(i0, j0)` lies inside C.
+    #[inline(always)]
+    unsafe fn at(
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+        (i0, j0): (usize, usize),
+        (rows, cols): (usize, usize),
+        beta: f32,
+    ) -> Self {
+        Self {
+            // SAFETY: the caller guarantees the offset stays inside C.
+            c: unsafe { c.offset(i0 as isize * rsc + j0 as isize * csc) },
+            rsc,
+            csc,
+            rows,
+            cols,
+            beta,
+        }
+    }
 }
 
 /// `C[R×16] ← β·C + A[R×kb]·B[kb×16]`: the accumulators live in registers for the whole k loop.
@@ -234,15 +257,7 @@ pub(crate) unsafe fn gemm_dot(
             unsafe {
                 let a = a.offset(i0 as isize * rsa);
                 let b = b.offset(j0 as isize * csb);
-                let c = c.offset(i0 as isize * rsc + j0 as isize * csc);
-                let t = Tile {
-                    c,
-                    rsc,
-                    csc,
-                    rows: mb,
-                    cols: nb,
-                    beta,
-                };
+                let t = Tile::at(c, rsc, csc, (i0, j0), (mb, nb), beta);
                 match (mb, nb) {
                     (4, 3) => dot::<4, 3>(k, a, rsa, b, csb, t),
                     (4, 2) => dot::<4, 2>(k, a, rsa, b, csb, t),

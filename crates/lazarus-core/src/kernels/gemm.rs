@@ -1,4 +1,9 @@
-//! `C ← A·B + β·C` for the layers, split over the thread pool.
+//! The one matrix-product entry point of lazarus: [`gemm`], `C ← A·B + β·C`, cut into pieces
+//! that run on the thread pool.
+//!
+//! A layer writes its formula as one call (`Linear`: `y = x·Wᵀ + b`, `dW += Gᵀ·x`,
+//! `dx = G·W`); everything below is about running that call fast, and none of it changes what
+//! it computes beyond rounding (the tests compare it with ndarray's `dot`).
 //!
 //! Who does the arithmetic:
 //!
@@ -14,15 +19,24 @@
 //!   1.1–1.2× (measured on an AMD EPYC, Zen 3).
 //!
 //! The choice depends only on the CPU and on the whole product's shape and layout, never on
-//! how the product is cut, so it is the same for every thread count. This file also decides how
-//! to cut one product into independent pieces:
+//! how the product is cut, so it is the same for every thread count.
 //!
-//! * Cut C into row blocks (and A with them) or column blocks (and B with them), as the
-//!   caller says: the caller knows which operand is a weight matrix. Each thread then reads and
-//!   packs only its share of the weights, which is what costs memory traffic at small batch
-//!   sizes, and (the pool deals pieces out to the same threads every time) the same rows of
-//!   W, dL/dW and the optimizer's buffers stay in the same core's cache from one pass to the
-//!   next.
+//! How one product is cut into independent pieces:
+//!
+//! * Cut C into column blocks (and B with them), or row blocks (and A with them), so that each
+//!   thread reads only its share of the *weight* matrix: that is what costs memory traffic at
+//!   small batch sizes. In a layer's three products:
+//!   - forward `y = x·Wᵀ`, C is `[batch, out]`: columns of y are rows of W, so cut columns;
+//!   - `dL/dx = G·W`, C is `[batch, in]`: cut columns, each thread reads its columns of W;
+//!   - `dL/dW += Gᵀ·x`, C is `[out, in]`, the weight's own shape: cut rows (output units), the
+//!     same rows of W the forward product gave each thread. This is the one product whose A is
+//!     a transposed view (Gᵀ: its columns, not its rows, are contiguous), because it sums over
+//!     the batch. So [`gemm`] cuts rows exactly when A is stored column by column, columns
+//!     otherwise, and a layer need not say anything about threads.
+//!
+//!   The pool deals pieces out to the same threads every time, so the same rows of W, dL/dW
+//!   and the optimizer's buffers (which `parallel_zip` cuts into the same row blocks) stay in
+//!   the same core's cache from one pass to the next.
 //! * Never cut the sum over k. Every element of C is computed by one piece, with the same
 //!   kernel and the same k-blocking as in a single call (each element's sum does not depend on
 //!   where its tile starts), so the result is bit-for-bit the same for every thread count.
@@ -31,7 +45,7 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use crate::parallel::{Shared, num_threads, parallel_for};
+use super::threads::{Shared, num_threads, parallel_for};
 
 /// Products with at least this many multiply-adds go to matrixmultiply (see the module docs).
 const LARGE_PRODUCT: usize = 1 << 24;
@@ -55,7 +69,7 @@ fn choose(macs: usize, csa: isize, rsb: isize, csb: isize) -> Kernel {
     {
         static AVX2_ONLY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         let avx2_only = *AVX2_ONLY
-            .get_or_init(|| crate::gemm_avx2::available() && !is_x86_feature_detected!("avx512f"));
+            .get_or_init(|| super::gemm_avx2::available() && !is_x86_feature_detected!("avx512f"));
         if avx2_only && macs < LARGE_PRODUCT {
             if csb == 1 {
                 return Kernel::Rows;
@@ -77,7 +91,7 @@ const ALIGN: usize = 16;
 
 /// Which dimension of C a parallel product is cut along.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Split {
+enum Split {
     /// Row blocks of C and A; every piece reads all of B.
     Rows,
     /// Column blocks of C and B; every piece reads all of A.
@@ -86,12 +100,38 @@ pub(crate) enum Split {
 
 /// `c ← a·b + beta·c` (beta = 0: c is only written, never read, so it may hold garbage).
 ///
+/// Any strides work; the kernel and the cut are chosen here (see the module docs).
+///
 /// Panics if the shapes do not fit (callers check them and report `ShapeMismatch`).
 pub(crate) fn gemm(
     a: ArrayView2<'_, f32>,
     b: ArrayView2<'_, f32>,
     beta: f32,
     c: &mut ArrayViewMut2<'_, f32>,
+) {
+    let [rsa, csa] = strides(&a);
+    let [rsb, csb] = strides(&b);
+    let kernel = choose(a.nrows() * a.ncols() * b.ncols(), csa, rsb, csb);
+    run(a, b, beta, c, kernel, split_for(rsa, csa));
+}
+
+/// A stored column by column is a transposed view: C = Gᵀ·x, a weight gradient, cut by rows
+/// (output units); every other product is cut by columns (module docs).
+fn split_for(rsa: isize, csa: isize) -> Split {
+    if rsa == 1 && csa != 1 {
+        Split::Rows
+    } else {
+        Split::Cols
+    }
+}
+
+/// [`gemm`] with the kernel and the cut given.
+fn run(
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: &mut ArrayViewMut2<'_, f32>,
+    kernel: Kernel,
     split: Split,
 ) {
     let (m, k) = a.dim();
@@ -125,7 +165,6 @@ pub(crate) fn gemm(
         Shared(c.as_mut_ptr()),
     );
     let split_n = split == Split::Cols;
-    let kernel = choose(m * n * k, csa, rsb, csb);
     let len = if split_n { n } else { m };
     let threads = num_threads();
     let pieces = if m * n * k < MIN_PARALLEL_MACS || threads < 2 {
@@ -163,11 +202,11 @@ pub(crate) fn gemm(
                 ),
                 #[cfg(target_arch = "x86_64")]
                 Kernel::Rows => {
-                    crate::gemm_avx2::gemm(pm, pn, k, pa, rsa, csa, pb, rsb, beta, pc, rsc, csc)
+                    super::gemm_avx2::gemm(pm, pn, k, pa, rsa, csa, pb, rsb, beta, pc, rsc, csc)
                 }
                 #[cfg(target_arch = "x86_64")]
                 Kernel::Dot => {
-                    crate::gemm_avx2::gemm_dot(pm, pn, k, pa, rsa, pb, csb, beta, pc, rsc, csc)
+                    super::gemm_avx2::gemm_dot(pm, pn, k, pa, rsa, pb, csb, beta, pc, rsc, csc)
                 }
             }
         }
@@ -185,61 +224,5 @@ fn strides(x: &ArrayView2<'_, f32>) -> [isize; 2] {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::set_num_threads;
-    use ndarray::{Array2, linalg::general_mat_mul};
-    use rand::{Rng, SeedableRng, rngs::StdRng};
-
-    fn random(shape: (usize, usize), rng: &mut StdRng) -> Array2<f32> {
-        Array2::from_shape_fn(shape, |_| rng.random_range(-1.0..1.0))
-    }
-
-    /// Right (against ndarray's product), and bit-for-bit the same for every thread count and
-    /// cut, for each kernel: B rows contiguous (`Rows`), a transposed B (`Dot`), neither
-    /// (matrixmultiply), and a product large enough for matrixmultiply.
-    #[test]
-    fn right_and_identical_for_every_thread_count() {
-        let mut rng = StdRng::seed_from_u64(0);
-        let shapes = [
-            (128, 784, 256),
-            (32, 784, 256),
-            (256, 32, 784),
-            (130, 70, 333),
-            (33, 10, 128),
-            (5, 3, 2),
-            (64, 0, 8),
-        ];
-        for &(m, k, n) in &shapes {
-            let a = random((m, k), &mut rng);
-            let at = random((k, m), &mut rng);
-            let b = random((k, n), &mut rng);
-            let bt = random((n, k), &mut rng);
-            let c0 = random((m, n), &mut rng);
-            for beta in [0.0, 1.0] {
-                for (a, b) in [(a.view(), b.view()), (at.t(), bt.t()), (a.view(), bt.t())] {
-                    let mut expected = c0.clone();
-                    general_mat_mul(1.0, &a, &b, beta, &mut expected);
-                    let mut first: Option<Array2<f32>> = None;
-                    for threads in [1, 2, 3, 4] {
-                        for split in [Split::Rows, Split::Cols] {
-                            set_num_threads(threads);
-                            let mut c = c0.clone();
-                            gemm(a, b, beta, &mut c.view_mut(), split);
-                            let tolerance = 1e-5 * (k as f32 + 1.0);
-                            approx::assert_abs_diff_eq!(c, expected, epsilon = tolerance);
-                            match &first {
-                                None => first = Some(c),
-                                Some(f) => assert_eq!(
-                                    &c, f,
-                                    "{m}x{k}x{n} beta {beta} threads {threads} {split:?}"
-                                ),
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        set_num_threads(0);
-    }
-}
+#[path = "gemm_tests.rs"]
+mod tests;

@@ -1,0 +1,42 @@
+//! Kernels: how lazarus makes the math fast. Nothing here changes *what* is computed.
+//!
+//! A layer's file says what the layer computes, as the formulas say, and is what a learner
+//! reads (`linear.rs`: `y = x·Wᵀ + b`, `dW += Gᵀ·x`, `db += Σ_batch G`, `dx = G·W`, with a
+//! plain-ndarray reference beside them). Where a formula is a matrix product or a pass over a
+//! whole buffer, the layer calls one function here, and everything about running it fast
+//! lives here instead:
+//!
+//! | file           | what                                                  | why it is fast                                  |
+//! |----------------|-------------------------------------------------------|-------------------------------------------------|
+//! | `gemm.rs`      | `gemm`, the one matrix product `C ← A·B + β·C`        | picks a kernel; cuts C into pieces for threads  |
+//! | `gemm_avx2.rs` | two AVX2+FMA products that read W where it lies       | no packing of the weight at small batch sizes   |
+//! | `threads.rs`   | [`set_num_threads`], [`parallel_for`], [`parallel_zip`] | results the same for every thread count         |
+//! | `pool.rs`      | the worker threads behind `parallel_for`              | no thread start per product; static dealing     |
+//! | `reduce.rs`    | [`sum_f64`], [`sum_squares`], [`sum_squared_difference`] | sums in 8 `f64` lanes, blocks in parallel     |
+//! | `simd.rs`      | [`with_simd`], [`has_avx2_fma`]                       | compiled for AVX2 too, picked at run time       |
+//! | `buffers.rs`   | copy, zero, and sum the rows of whole buffers         | large buffers in parallel pieces                |
+//!
+//! Every fast path is tested against a plain version: `gemm` against the product in `f64` for
+//! every kernel the CPU can run, every cut and thread count (`gemm_tests.rs`); `Linear` against
+//! `Linear::forward_reference` / `backward_reference` on random shapes and layouts
+//! (`tests/linear.rs`); the sums against plain loops (`reduce.rs`); the buffer
+//! passes against ndarray's (`buffers.rs`).
+//!
+//! Other crates' kernels use the public items, re-exported at the crate root
+//! (`lazarus_core::with_simd`, `lazarus_core::parallel_zip`, ...): there is one AVX2 dispatch
+//! and one thread pool in lazarus.
+
+mod buffers;
+mod gemm;
+#[cfg(target_arch = "x86_64")]
+mod gemm_avx2;
+mod pool;
+mod reduce;
+mod simd;
+mod threads;
+
+pub(crate) use buffers::{add_row_sums, copy_into, fill_zero};
+pub(crate) use gemm::gemm;
+pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
+pub use simd::{has_avx2_fma, with_simd};
+pub use threads::{ZipFn, num_threads, parallel_for, parallel_zip, set_num_threads};
