@@ -1,7 +1,7 @@
 //! AdamW: Adam with decoupled weight decay.
 
+use crate::GroupedOptimizer;
 use crate::adam::AdamConfig;
-use crate::{GroupedOptimizer, Result};
 
 /// AdamW (Loshchilov & Hutter 2019), as PyTorch's `torch.optim.AdamW`: [`Adam`](crate::Adam)
 /// with weight decay applied to θ directly instead of through the gradient.
@@ -36,14 +36,3 @@ use crate::{GroupedOptimizer, Result};
 /// # Ok::<(), lazarus_optim::Error>(())
 /// ```
 pub type AdamW = GroupedOptimizer<AdamConfig<true>>;
-
-impl AdamW {
-    /// AdamW with learning rate `lr` and PyTorch's defaults (`weight_decay = 1e-2`).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
-    /// NaN or infinite.
-    pub fn new(lr: f32) -> Result<Self> {
-        Self::from_rule(AdamConfig::pytorch_defaults(lr, 1e-2))
-    }
-}

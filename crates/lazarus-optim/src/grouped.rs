@@ -61,9 +61,13 @@ pub struct GroupedOptimizer<R: UpdateRule> {
     pending: Option<OptimizerState>,
     /// Defaults or groups changed since the slots' settings were worked out.
     dirty: bool,
-    /// The error of the last [`Optimizer::set_lr`], if its lr (or a group's lr derived from it)
-    /// is invalid: returned by every `step` until a valid lr is set.
-    lr_error: Option<Error>,
+    /// The momentum (or β₁) the last [`Optimizer::set_momentum`] gave every parameter, over
+    /// what the defaults and groups say, as PyTorch's OneCycleLR writes it into every group.
+    momentum: Option<f64>,
+    /// The error of the last [`Optimizer::set_lr`] or [`Optimizer::set_momentum`], if the lr
+    /// or momentum it set (or a group's lr derived from it) is invalid: returned by every
+    /// `step` until a valid one is set.
+    setting_error: Option<Error>,
 }
 
 /// One parameter's settings and state.
@@ -77,6 +81,33 @@ struct Slot<R> {
     lr_scale: f32,
     step: u64,
     buffers: Vec<Vec<f32>>,
+    /// Buffers the settings stopped using (by name), kept in case they return to them.
+    parked: Vec<(&'static str, Vec<f32>)>,
+}
+
+impl<R: UpdateRule> Slot<R> {
+    /// Give the parameter new settings. The buffers both the old and new settings use are
+    /// kept; ones the new settings do not use are set aside, and taken up again if later
+    /// settings use them, as PyTorch keeps every state entry (SGD whose momentum a schedule
+    /// sets to 0 for one step resumes its old buffer after it); new ones start at their
+    /// initial value.
+    fn set_config(&mut self, config: R) {
+        if config.buffers() != self.config.buffers() {
+            let names = self.config.buffers().iter().map(|b| b.name);
+            let mut old: Vec<_> = names.zip(self.buffers.drain(..)).collect();
+            old.append(&mut self.parked);
+            let len = self.shape.iter().product();
+            for (i, buffer) in config.buffers().iter().enumerate() {
+                self.buffers
+                    .push(match old.iter().position(|(n, _)| *n == buffer.name) {
+                        Some(k) => old.swap_remove(k).1,
+                        None => vec![config.initial_value(i); len],
+                    });
+            }
+            self.parked = old;
+        }
+        self.config = config;
+    }
 }
 
 impl<R: UpdateRule> std::fmt::Debug for GroupedOptimizer<R> {
@@ -105,7 +136,8 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
             slots: Vec::new(),
             pending: None,
             dirty: false,
-            lr_error: None,
+            momentum: None,
+            setting_error: None,
         })
     }
 
@@ -127,24 +159,6 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
         self.defaults = config;
         self.dirty = true;
         Ok(self)
-    }
-
-    /// The default weight decay λ: L2 (added to the gradient) for SGD, Adam, RMSprop, Adagrad
-    /// and Adadelta, decoupled (θ ← (1 − γλ)·θ) for AdamW. Applies to
-    /// [`ParamRole::Weight`] parameters only unless [`decay_all`](GroupedOptimizer::decay_all)
-    /// or a group says otherwise.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`] if λ is negative, NaN or infinite (also once rounded
-    /// to `f32`).
-    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
-        self.configure(|c| *c.weight_decay_mut() = weight_decay)
-    }
-
-    /// Maximise the objective instead of minimising it (PyTorch's `maximize`).
-    pub fn maximize(self, maximize: bool) -> Self {
-        self.configure(|c| *c.maximize_mut() = maximize)
-            .expect("maximize never makes a valid configuration invalid")
     }
 
     /// Decay every parameter, whatever its role: PyTorch's behaviour (by default only
@@ -183,6 +197,9 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
             group.apply(&mut config);
             lr_scale = group.lr_scale.unwrap_or(lr_scale);
         }
+        if let Some(momentum) = self.momentum {
+            config = with_momentum(config, momentum).unwrap_or(config);
+        }
         *config.lr_mut() = base_lr * lr_scale;
         config.validate()?;
         Ok((config, lr_scale))
@@ -196,21 +213,7 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
             settings.push(self.settings_for(&slot.path, slot.role, self.defaults.lr())?);
         }
         for (slot, (config, lr_scale)) in self.slots.iter_mut().zip(settings) {
-            if config.buffers() != slot.config.buffers() {
-                let old: Vec<_> = slot
-                    .config
-                    .buffers()
-                    .iter()
-                    .zip(slot.buffers.drain(..))
-                    .collect();
-                slot.buffers = fresh_buffers(&config, slot.shape.iter().product());
-                for (i, buffer) in config.buffers().iter().enumerate() {
-                    if let Some((_, kept)) = old.iter().find(|(b, _)| b.name == buffer.name) {
-                        slot.buffers[i].clone_from(kept);
-                    }
-                }
-            }
-            slot.config = config;
+            slot.set_config(config);
             slot.lr_scale = lr_scale;
         }
         self.dirty = false;
@@ -230,6 +233,14 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
         self.built = true;
         self.dirty = false;
         Ok(())
+    }
+
+    /// The first error of the defaults' or a parameter's settings, as changed by
+    /// [`Optimizer::set_lr`] and [`Optimizer::set_momentum`].
+    fn check_settings(&self) -> Option<Error> {
+        let slots = self.slots.iter();
+        let first_slot_error = || slots.map(|s| s.config.validate()).find_map(Result::err);
+        self.defaults.validate().err().or_else(first_slot_error)
     }
 
     /// The (path, role, shape) of each slot: the parameters the state was built for.
@@ -333,6 +344,7 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
                 lr_scale,
                 step,
                 buffers: Vec::new(),
+                parked: Vec::new(),
             });
         }
         let unknown_tensor = state.tensors.keys().find(|k| !tensor_keys.contains(*k));
@@ -393,6 +405,12 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
         }
         error.map_or(Ok(()), Err)
     }
+}
+
+/// `config` with its momentum (or β₁) set to `momentum`; `None` if the rule has neither.
+fn with_momentum<R: UpdateRule>(mut config: R, momentum: f64) -> Option<R> {
+    *config.cycled_momentum_mut()? = momentum;
+    Some(config)
 }
 
 /// The (path, role, shape) of each of `model`'s parameters, in visiting order.
@@ -470,7 +488,7 @@ fn imported_lr(optimizer: &'static str, state: &OptimizerState) -> Result<Option
 
 impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
     fn step(&mut self, model: &mut dyn Layer) -> Result<()> {
-        if let Some(error) = &self.lr_error {
+        if let Some(error) = &self.setting_error {
             return Err(error.clone());
         }
         if self.built {
@@ -525,11 +543,32 @@ impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
         for slot in &mut self.slots {
             *slot.config.lr_mut() = lr * slot.lr_scale;
         }
-        self.lr_error = self
-            .defaults
-            .validate()
-            .err()
-            .or_else(|| self.slots.iter().find_map(|s| s.config.validate().err()));
+        self.setting_error = self.check_settings();
+    }
+
+    fn cycled_momentum(&self) -> Option<f64> {
+        let mut defaults = self.defaults;
+        defaults.cycled_momentum_mut().map(|m| *m)
+    }
+
+    /// Sets the rule's [`cycled_momentum_mut`](UpdateRule::cycled_momentum_mut) (SGD's and
+    /// RMSprop's `momentum`, Adam's β₁) in the defaults and for every parameter, groups
+    /// included, and keeps it there over what groups say until the next call. Checked like
+    /// [`set_lr`](Optimizer::set_lr): a value the rule's constructor would refuse is reported
+    /// by the next [`step`](Optimizer::step).
+    fn set_momentum(&mut self, momentum: f64) -> Result<()> {
+        let Some(defaults) = with_momentum(self.defaults, momentum) else {
+            return Err(Error::NoMomentum { optimizer: R::NAME });
+        };
+        self.defaults = defaults;
+        self.momentum = Some(momentum);
+        for slot in &mut self.slots {
+            if let Some(config) = with_momentum(slot.config, momentum) {
+                slot.set_config(config);
+            }
+        }
+        self.setting_error = self.check_settings();
+        Ok(())
     }
 
     fn state(&self) -> OptimizerState {

@@ -1,9 +1,11 @@
 //! RMSprop: divide the gradient by a running root-mean-square of recent gradients.
 
 use crate::adam::lerp;
-use crate::error::{check, check_lr_and_decay, positive_f32};
+use crate::error::{check_eps, check_in, check_lr_and_decay};
 use crate::rule::common_accessors;
-use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
+use crate::{
+    Buffer, FiniteCheck, GroupedOptimizer, HasEps, HasMomentum, PytorchDefaults, Result, UpdateRule,
+};
 
 /// RMSprop (Hinton's lecture 6e), as PyTorch's `torch.optim.RMSprop`.
 ///
@@ -67,14 +69,9 @@ pub struct RmsPropConfig {
     pub maximize: bool,
 }
 
-impl RmsProp {
-    /// RMSprop with learning rate `lr` and PyTorch's defaults for everything else.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
-    /// NaN or infinite.
-    pub fn new(lr: f32) -> Result<Self> {
-        Self::from_rule(RmsPropConfig {
+impl PytorchDefaults for RmsPropConfig {
+    fn pytorch_defaults(lr: f32) -> Self {
+        Self {
             lr,
             alpha: 0.99,
             eps: 1e-8,
@@ -82,32 +79,31 @@ impl RmsProp {
             momentum: 0.0,
             centered: false,
             maximize: false,
-        })
+        }
     }
+}
 
+impl HasEps for RmsPropConfig {
+    fn eps_mut(&mut self) -> &mut f64 {
+        &mut self.eps
+    }
+}
+
+impl HasMomentum for RmsPropConfig {
+    fn momentum_mut(&mut self) -> &mut f64 {
+        &mut self.momentum
+    }
+}
+
+/// RMSprop's own setters (`new`, `eps`, `momentum`, `weight_decay`, `maximize` are shared: see
+/// [`GroupedOptimizer`]).
+impl RmsProp {
     /// Smoothing constant α.
     ///
     /// # Errors
     /// If α is outside `[0, 1]`.
     pub fn alpha(self, alpha: f64) -> Result<Self> {
         self.configure(|c| c.alpha = alpha)
-    }
-
-    /// ε.
-    ///
-    /// # Errors
-    /// If `eps` is not finite and > 0, also once rounded to `f32` (1e-50 rounds to 0, and
-    /// a zero ε divides 0 by 0 for a zero gradient).
-    pub fn eps(self, eps: f64) -> Result<Self> {
-        self.configure(|c| c.eps = eps)
-    }
-
-    /// Momentum μ.
-    ///
-    /// # Errors
-    /// If μ is outside `[0, 1)`.
-    pub fn momentum(self, momentum: f64) -> Result<Self> {
-        self.configure(|c| c.momentum = momentum)
     }
 
     /// Centered RMSprop.
@@ -132,30 +128,16 @@ impl UpdateRule for RmsPropConfig {
 
     common_accessors!();
 
+    fn cycled_momentum_mut(&mut self) -> Option<&mut f64> {
+        Some(&mut self.momentum)
+    }
+
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
         let (a, m) = (self.alpha, self.momentum);
-        check(
-            (0.0..=1.0).contains(&a),
-            Self::NAME,
-            "alpha",
-            a,
-            "0 <= alpha <= 1",
-        )?;
-        check(
-            (0.0..1.0).contains(&m),
-            Self::NAME,
-            "momentum",
-            m,
-            "0 <= momentum < 1",
-        )?;
-        check(
-            positive_f32(self.eps),
-            Self::NAME,
-            "eps",
-            self.eps,
-            "a finite eps > 0, also once rounded to f32",
-        )
+        check_in(0.0..=1.0, Self::NAME, "alpha", a, "0 <= alpha <= 1")?;
+        check_in(0.0..1.0, Self::NAME, "momentum", m, "0 <= momentum < 1")?;
+        check_eps(Self::NAME, self.eps)
     }
 
     fn buffers(&self) -> &'static [Buffer] {

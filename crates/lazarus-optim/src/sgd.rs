@@ -1,8 +1,10 @@
 //! Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay.
 
-use crate::error::{check, check_lr_and_decay};
+use crate::error::{check, check_in, check_lr_and_decay};
 use crate::rule::common_accessors;
-use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
+use crate::{
+    Buffer, FiniteCheck, GroupedOptimizer, HasMomentum, PytorchDefaults, Result, UpdateRule,
+};
 
 /// Stochastic gradient descent, as PyTorch's `torch.optim.SGD`.
 ///
@@ -61,31 +63,28 @@ pub struct SgdConfig {
     pub maximize: bool,
 }
 
-impl Sgd {
-    /// SGD with learning rate `lr` and PyTorch's defaults for everything else.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
-    /// NaN or infinite.
-    pub fn new(lr: f32) -> Result<Self> {
-        Self::from_rule(SgdConfig {
+impl PytorchDefaults for SgdConfig {
+    fn pytorch_defaults(lr: f32) -> Self {
+        Self {
             lr,
             momentum: 0.0,
             dampening: 0.0,
             weight_decay: 0.0,
             nesterov: false,
             maximize: false,
-        })
+        }
     }
+}
 
-    /// Momentum factor μ.
-    ///
-    /// # Errors
-    /// If μ is outside `[0, 1)`.
-    pub fn momentum(self, momentum: f64) -> Result<Self> {
-        self.configure(|c| c.momentum = momentum)
+impl HasMomentum for SgdConfig {
+    fn momentum_mut(&mut self) -> &mut f64 {
+        &mut self.momentum
     }
+}
 
+/// SGD's own setters (`new`, `momentum`, `weight_decay`, `maximize` are shared: see
+/// [`GroupedOptimizer`]).
+impl Sgd {
     /// Dampening τ.
     ///
     /// # Errors
@@ -108,24 +107,15 @@ impl UpdateRule for SgdConfig {
 
     common_accessors!();
 
+    fn cycled_momentum_mut(&mut self) -> Option<&mut f64> {
+        Some(&mut self.momentum)
+    }
+
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
-        let m = self.momentum;
-        check(
-            (0.0..1.0).contains(&m),
-            Self::NAME,
-            "momentum",
-            m,
-            "0 <= momentum < 1",
-        )?;
-        let d = self.dampening;
-        check(
-            (0.0..=1.0).contains(&d),
-            Self::NAME,
-            "dampening",
-            d,
-            "0 <= dampening <= 1",
-        )?;
+        let (m, d) = (self.momentum, self.dampening);
+        check_in(0.0..1.0, Self::NAME, "momentum", m, "0 <= momentum < 1")?;
+        check_in(0.0..=1.0, Self::NAME, "dampening", d, "0 <= dampening <= 1")?;
         if self.nesterov {
             check(
                 m > 0.0,
