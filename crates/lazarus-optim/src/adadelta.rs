@@ -1,8 +1,9 @@
 //! Adadelta: RMSprop with the learning rate replaced by a running RMS of past updates.
 
+use crate::builder::shared_setters;
 use crate::error::{check_eps, check_in, check_lr_and_decay};
 use crate::rule::common_accessors;
-use crate::{Buffer, FiniteCheck, GroupedOptimizer, HasEps, PytorchDefaults, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, PytorchDefaults, Result, UpdateRule};
 
 /// Adadelta (Zeiler 2012), as PyTorch's `torch.optim.Adadelta`.
 ///
@@ -52,6 +53,8 @@ pub struct AdadeltaConfig {
     pub maximize: bool,
 }
 
+shared_setters!(AdadeltaConfig: eps);
+
 impl PytorchDefaults for AdadeltaConfig {
     fn pytorch_defaults(lr: f32) -> Self {
         Self {
@@ -61,12 +64,6 @@ impl PytorchDefaults for AdadeltaConfig {
             weight_decay: 0.0,
             maximize: false,
         }
-    }
-}
-
-impl HasEps for AdadeltaConfig {
-    fn eps_mut(&mut self) -> &mut f64 {
-        &mut self.eps
     }
 }
 

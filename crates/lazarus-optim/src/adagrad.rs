@@ -1,8 +1,9 @@
 //! Adagrad: per-element learning rates that shrink with the sum of squared gradients.
 
+use crate::builder::shared_setters;
 use crate::error::{check, check_eps, check_lr_and_decay, finite_f32};
 use crate::rule::common_accessors;
-use crate::{Buffer, FiniteCheck, GroupedOptimizer, HasEps, PytorchDefaults, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, PytorchDefaults, Result, UpdateRule};
 
 /// Adagrad (Duchi et al. 2011), as PyTorch's `torch.optim.Adagrad`.
 ///
@@ -50,6 +51,8 @@ pub struct AdagradConfig {
     pub maximize: bool,
 }
 
+shared_setters!(AdagradConfig: eps);
+
 impl PytorchDefaults for AdagradConfig {
     fn pytorch_defaults(lr: f32) -> Self {
         Self {
@@ -60,12 +63,6 @@ impl PytorchDefaults for AdagradConfig {
             eps: 1e-10,
             maximize: false,
         }
-    }
-}
-
-impl HasEps for AdagradConfig {
-    fn eps_mut(&mut self) -> &mut f64 {
-        &mut self.eps
     }
 }
 
@@ -99,22 +96,19 @@ impl UpdateRule for AdagradConfig {
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
         let (d, s) = (self.lr_decay, self.initial_accumulator_value);
-        let expected = "a finite lr_decay >= 0";
         check(
             d >= 0.0 && d.is_finite(),
             Self::NAME,
             "lr_decay",
             d,
-            expected,
+            "a finite lr_decay >= 0",
         )?;
-        let expected = "a finite initial_accumulator_value >= 0";
-        let parameter = "initial_accumulator_value";
         check(
             s >= 0.0 && finite_f32(s),
             Self::NAME,
-            parameter,
+            "initial_accumulator_value",
             s,
-            expected,
+            "a finite initial_accumulator_value >= 0",
         )?;
         check_eps(Self::NAME, self.eps)
     }

@@ -185,13 +185,17 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
             eps,
         };
         // Large parameters are updated in parallel pieces; each element on its own, so the
-        // result is the same for any thread count.
+        // result is the same for any thread count. Each piece runs 8 lanes wide where the CPU
+        // has AVX2 (`with_simd`): the same arithmetic, bit for bit.
         let finite = FiniteCheck::new();
         match rest.first_mut() {
             None => lazarus_core::parallel_zip(
                 [value, m.as_mut_slice(), v.as_mut_slice()],
                 [grad],
-                &|[w, m, v], [g]| finite.piece(adam_piece(&c, w, g, m, v, None)),
+                &|[w, m, v], [g]| {
+                    let flags = lazarus_core::with_simd(|| adam_pass(&c, w, g, m, v, None));
+                    finite.piece(flags);
+                },
             ),
             Some(v_max) => lazarus_core::parallel_zip(
                 [
@@ -201,7 +205,11 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
                     v_max.as_mut_slice(),
                 ],
                 [grad],
-                &|[w, m, v, v_max], [g]| finite.piece(adam_piece(&c, w, g, m, v, Some(v_max))),
+                &|[w, m, v, v_max], [g]| {
+                    let v_max = Some(v_max);
+                    let flags = lazarus_core::with_simd(|| adam_pass(&c, w, g, m, v, v_max));
+                    finite.piece(flags);
+                },
             ),
         }
         finite.all_finite()
@@ -222,22 +230,10 @@ struct Coefficients {
     eps: f32,
 }
 
-/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs), 8 lanes wide
-/// where the CPU has AVX2 ([`lazarus_core::with_simd`]). Returns the [`FiniteCheck`] flags of
-/// the values written.
-fn adam_piece(
-    c: &Coefficients,
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    v_max: Option<&mut [f32]>,
-) -> u32 {
-    lazarus_core::with_simd(|| adam_piece_portable(c, w, g, m, v, v_max))
-}
-
+/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs). Returns the
+/// [`FiniteCheck`] flags of the values written.
 #[inline(always)]
-fn adam_piece_portable(
+fn adam_pass(
     c: &Coefficients,
     w: &mut [f32],
     g: &[f32],

@@ -31,6 +31,29 @@ pub trait HasMomentum: UpdateRule {
     fn momentum_mut(&mut self) -> &mut f64;
 }
 
+/// `impl HasEps` (field `eps`) and `impl HasMomentum` (field `momentum`) for a rule's config
+/// struct: `shared_setters!(RmsPropConfig: eps, momentum);` gives RMSprop both setters.
+macro_rules! shared_setters {
+    ($config:ty: eps) => {
+        impl $crate::HasEps for $config {
+            fn eps_mut(&mut self) -> &mut f64 {
+                &mut self.eps
+            }
+        }
+    };
+    ($config:ty: momentum) => {
+        impl $crate::HasMomentum for $config {
+            fn momentum_mut(&mut self) -> &mut f64 {
+                &mut self.momentum
+            }
+        }
+    };
+    ($config:ty: $($field:ident),+) => {
+        $($crate::builder::shared_setters!($config: $field);)+
+    };
+}
+pub(crate) use shared_setters;
+
 impl<R: PytorchDefaults> GroupedOptimizer<R> {
     /// The optimizer with learning rate `lr` and PyTorch's defaults for everything else (see
     /// the optimizer's docs: [`Sgd`](crate::Sgd), [`Adam`](crate::Adam),

@@ -1,11 +1,10 @@
 //! RMSprop: divide the gradient by a running root-mean-square of recent gradients.
 
 use crate::adam::lerp;
+use crate::builder::shared_setters;
 use crate::error::{check_eps, check_in, check_lr_and_decay};
 use crate::rule::common_accessors;
-use crate::{
-    Buffer, FiniteCheck, GroupedOptimizer, HasEps, HasMomentum, PytorchDefaults, Result, UpdateRule,
-};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, PytorchDefaults, Result, UpdateRule};
 
 /// RMSprop (Hinton's lecture 6e), as PyTorch's `torch.optim.RMSprop`.
 ///
@@ -69,6 +68,8 @@ pub struct RmsPropConfig {
     pub maximize: bool,
 }
 
+shared_setters!(RmsPropConfig: eps, momentum);
+
 impl PytorchDefaults for RmsPropConfig {
     fn pytorch_defaults(lr: f32) -> Self {
         Self {
@@ -80,18 +81,6 @@ impl PytorchDefaults for RmsPropConfig {
             centered: false,
             maximize: false,
         }
-    }
-}
-
-impl HasEps for RmsPropConfig {
-    fn eps_mut(&mut self) -> &mut f64 {
-        &mut self.eps
-    }
-}
-
-impl HasMomentum for RmsPropConfig {
-    fn momentum_mut(&mut self) -> &mut f64 {
-        &mut self.momentum
     }
 }
 

@@ -1,10 +1,9 @@
 //! Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay.
 
+use crate::builder::shared_setters;
 use crate::error::{check, check_in, check_lr_and_decay};
 use crate::rule::common_accessors;
-use crate::{
-    Buffer, FiniteCheck, GroupedOptimizer, HasMomentum, PytorchDefaults, Result, UpdateRule,
-};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, PytorchDefaults, Result, UpdateRule};
 
 /// Stochastic gradient descent, as PyTorch's `torch.optim.SGD`.
 ///
@@ -63,6 +62,8 @@ pub struct SgdConfig {
     pub maximize: bool,
 }
 
+shared_setters!(SgdConfig: momentum);
+
 impl PytorchDefaults for SgdConfig {
     fn pytorch_defaults(lr: f32) -> Self {
         Self {
@@ -73,12 +74,6 @@ impl PytorchDefaults for SgdConfig {
             nesterov: false,
             maximize: false,
         }
-    }
-}
-
-impl HasMomentum for SgdConfig {
-    fn momentum_mut(&mut self) -> &mut f64 {
-        &mut self.momentum
     }
 }
 
