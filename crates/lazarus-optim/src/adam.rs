@@ -185,16 +185,15 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
             eps,
         };
         // Large parameters are updated in parallel pieces; each element on its own, so the
-        // result is the same for any thread count. Each piece runs 8 lanes wide where the CPU
-        // has AVX2 (`with_simd`): the same arithmetic, bit for bit.
+        // result is the same for any thread count.
         let finite = FiniteCheck::new();
         match rest.first_mut() {
             None => lazarus_core::parallel_zip(
                 [value, m.as_mut_slice(), v.as_mut_slice()],
                 [grad],
                 &|[w, m, v], [g]| {
-                    let flags = lazarus_core::with_simd(|| adam_pass(&c, w, g, m, v, None));
-                    finite.piece(flags);
+                    let v_max = None;
+                    finite.piece(adam_piece(&c, w, g, Moments { m, v, v_max }));
                 },
             ),
             Some(v_max) => lazarus_core::parallel_zip(
@@ -207,8 +206,7 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
                 [grad],
                 &|[w, m, v, v_max], [g]| {
                     let v_max = Some(v_max);
-                    let flags = lazarus_core::with_simd(|| adam_pass(&c, w, g, m, v, v_max));
-                    finite.piece(flags);
+                    finite.piece(adam_piece(&c, w, g, Moments { m, v, v_max }));
                 },
             ),
         }
@@ -230,17 +228,29 @@ struct Coefficients {
     eps: f32,
 }
 
-/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs). Returns the
-/// [`FiniteCheck`] flags of the values written.
+/// A piece of Adam's per-element state: `exp_avg`, `exp_avg_sq` and, with amsgrad,
+/// `max_exp_avg_sq`.
+struct Moments<'a> {
+    m: &'a mut [f32],
+    v: &'a mut [f32],
+    v_max: Option<&'a mut [f32]>,
+}
+
+/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs), 8 lanes wide
+/// where the CPU has AVX2 ([`lazarus_core::with_simd`]). Returns the [`FiniteCheck`] flags of
+/// the values written.
+fn adam_piece(c: &Coefficients, w: &mut [f32], g: &[f32], moments: Moments<'_>) -> u32 {
+    // `inline(always)` on the closure too: the pass must be compiled inside with_simd's AVX2
+    // copy, not called from it (LLVM's own choice was not to inline it there).
+    lazarus_core::with_simd(
+        #[inline(always)]
+        || adam_piece_portable(c, w, g, moments),
+    )
+}
+
 #[inline(always)]
-fn adam_pass(
-    c: &Coefficients,
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    v_max: Option<&mut [f32]>,
-) -> u32 {
+fn adam_piece_portable(c: &Coefficients, w: &mut [f32], g: &[f32], moments: Moments<'_>) -> u32 {
+    let Moments { m, v, v_max } = moments;
     let c = *c;
     // lerp's form depends only on the weight, so pick it once, outside the loop (this is
     // `lerp(m, g, w1)`, written out so the loop has no branch and vectorizes).

@@ -148,14 +148,17 @@ impl UpdateRule for SgdConfig {
         let Some(buf) = state.first_mut() else {
             // Plain SGD: θ ← θ − γ·(g + λθ).
             lazarus_core::parallel_zip([value], [grad], &|[value], [grad]| {
-                finite.piece(lazarus_core::with_simd(|| {
-                    let mut flags = 0;
-                    for (w, &g) in value.iter_mut().zip(grad) {
-                        *w -= lr * (sign * g + wd * *w);
-                        flags = FiniteCheck::track(flags, *w);
-                    }
-                    flags
-                }));
+                finite.piece(lazarus_core::with_simd(
+                    #[inline(always)]
+                    || {
+                        let mut flags = 0;
+                        for (w, &g) in value.iter_mut().zip(grad) {
+                            *w -= lr * (sign * g + wd * *w);
+                            flags = FiniteCheck::track(flags, *w);
+                        }
+                        flags
+                    },
+                ));
             });
             return finite.all_finite();
         };
@@ -171,14 +174,17 @@ impl UpdateRule for SgdConfig {
         // outside the element loop, so each loop is branch-free and vectorizes.
         lazarus_core::parallel_zip([value, buf.as_mut_slice()], [grad], &|[w, b], [g]| {
             // 8 lanes wide where the CPU has AVX2: the same arithmetic, bit for bit.
-            finite.piece(lazarus_core::with_simd(|| {
-                match (step == 1, self.nesterov) {
+            // `inline(always)`: the loop must be compiled inside with_simd's AVX2 copy, which
+            // LLVM's inlining heuristics alone do not promise (Adam's once fell out of it).
+            finite.piece(lazarus_core::with_simd(
+                #[inline(always)]
+                || match (step == 1, self.nesterov) {
                     (true, false) => momentum_pass::<true, false>(w, g, b, c),
                     (true, true) => momentum_pass::<true, true>(w, g, b, c),
                     (false, false) => momentum_pass::<false, false>(w, g, b, c),
                     (false, true) => momentum_pass::<false, true>(w, g, b, c),
-                }
-            }));
+                },
+            ));
         });
         finite.all_finite()
     }
