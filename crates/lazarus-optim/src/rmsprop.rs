@@ -60,7 +60,7 @@ pub struct RmsPropConfig {
     /// L2 penalty λ ≥ 0.
     pub weight_decay: f64,
     /// Momentum factor μ in `[0, 1)`. A μ that rounds to 0 as `f32` (1e-50) means no momentum
-    /// and no `momentum_buffer` (see [`RmsPropConfig::uses_momentum`]).
+    /// and no `momentum_buffer`, as the `f32` update sees it.
     pub momentum: f64,
     /// Normalise by the estimated variance instead of the raw second moment.
     pub centered: bool,
