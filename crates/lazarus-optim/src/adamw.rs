@@ -24,6 +24,9 @@ use crate::adam::AdamConfig;
 /// (Weight-role parameters only, by default: see
 /// [`GroupedOptimizer`](crate::GroupedOptimizer)), `amsgrad = false`.
 ///
+/// Its hyper-parameters, defaults and update are written once with Adam's, in `adam.rs`
+/// ([`AdamConfig`](crate::AdamConfig)`<true>`).
+///
 /// When to use: Adam with regularisation; the usual choice for transformers and a good one for
 /// MLPs and CNNs trained with Adam.
 ///

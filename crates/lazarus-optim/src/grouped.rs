@@ -30,7 +30,9 @@ use crate::{Error, GroupBuilder, Optimizer, OptimizerState, Result, Selector, Up
 ///
 /// **Groups** apply in the order they were created; a later group overrides an earlier one
 /// for the hyper-parameters both set. A group's `lr` is kept as a ratio to the base lr
-/// (see [`Optimizer::set_lr`]).
+/// (see [`Optimizer::set_lr`]). A momentum set by a schedule ([`Optimizer::set_momentum`])
+/// applies to every group, over what the group says, as PyTorch's OneCycleLR writes it into
+/// every param group.
 ///
 /// **State** is built at the first [`step`](Optimizer::step), one entry per parameter in
 /// visiting order, and never reallocated: each later step checks count, paths, shapes and roles

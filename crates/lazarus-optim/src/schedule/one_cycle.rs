@@ -232,8 +232,9 @@ impl OneCycleLr {
     }
 
     /// The momentum range `(base_momentum, max_momentum)` for [`LrScheduler::momentum`]
-    /// (PyTorch's defaults 0.85, 0.95). As in PyTorch, any order is accepted; the optimizer
-    /// checks each value it is given (SGD's momentum must be in `[0, 1)`).
+    /// (PyTorch's defaults 0.85, 0.95). As in PyTorch, any order is accepted. The optimizer
+    /// checks each value it is given, as it checks an lr: one outside its range (SGD's momentum
+    /// and Adam's β₁ must be in `[0, 1)`) is an error at its next step.
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if either is NaN or
