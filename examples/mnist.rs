@@ -209,10 +209,10 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         });
     trainer = match args.schedule {
         Schedule::None => trainer,
-        Schedule::Step => trainer.scheduler(StepLr::new(lr, (args.epochs / 3).max(1), 0.1)?),
-        Schedule::Cosine => trainer.scheduler(CosineAnnealingLr::new(lr, args.epochs.max(1))?),
+        Schedule::Step => trainer.scheduler(StepLr::new(lr, (args.epochs / 3).max(1), 0.1)?)?,
+        Schedule::Cosine => trainer.scheduler(CosineAnnealingLr::new(lr, args.epochs.max(1))?)?,
         Schedule::Onecycle => {
-            trainer.scheduler(OneCycleLr::new(lr, args.epochs.max(1) * steps_per_epoch)?)
+            trainer.scheduler(OneCycleLr::new(lr, args.epochs.max(1) * steps_per_epoch)?)?
         }
     };
     if let Some(max_norm) = args.clip_norm {

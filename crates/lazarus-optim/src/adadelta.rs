@@ -1,8 +1,9 @@
 //! Adadelta: RMSprop with the learning rate replaced by a running RMS of past updates.
 
-use crate::error::{check, check_lr_and_decay, positive_f32};
+use crate::builder::shared_setters;
+use crate::error::{check_eps, check_in, check_lr_and_decay};
 use crate::rule::common_accessors;
-use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, PytorchDefaults, Result, UpdateRule};
 
 /// Adadelta (Zeiler 2012), as PyTorch's `torch.optim.Adadelta`.
 ///
@@ -52,22 +53,23 @@ pub struct AdadeltaConfig {
     pub maximize: bool,
 }
 
-impl Adadelta {
-    /// Adadelta with multiplier `lr` and PyTorch's defaults for everything else.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
-    /// NaN or infinite.
-    pub fn new(lr: f32) -> Result<Self> {
-        Self::from_rule(AdadeltaConfig {
+shared_setters!(AdadeltaConfig: eps);
+
+impl PytorchDefaults for AdadeltaConfig {
+    fn pytorch_defaults(lr: f32) -> Self {
+        Self {
             lr,
             rho: 0.9,
             eps: 1e-6,
             weight_decay: 0.0,
             maximize: false,
-        })
+        }
     }
+}
 
+/// Adadelta's own setters (`new`, `eps`, `weight_decay`, `maximize` are shared: see
+/// [`GroupedOptimizer`]).
+impl Adadelta {
     /// Adadelta with all of PyTorch's defaults, `lr = 1.0` included.
     ///
     /// # Errors
@@ -83,15 +85,6 @@ impl Adadelta {
     pub fn rho(self, rho: f64) -> Result<Self> {
         self.configure(|c| c.rho = rho)
     }
-
-    /// ε.
-    ///
-    /// # Errors
-    /// If `eps` is not finite and > 0, also once rounded to `f32` (1e-50 rounds to 0, and
-    /// a zero ε divides 0 by 0 for a zero gradient).
-    pub fn eps(self, eps: f64) -> Result<Self> {
-        self.configure(|c| c.eps = eps)
-    }
 }
 
 impl UpdateRule for AdadeltaConfig {
@@ -101,20 +94,8 @@ impl UpdateRule for AdadeltaConfig {
 
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
-        check(
-            (0.0..=1.0).contains(&self.rho),
-            Self::NAME,
-            "rho",
-            self.rho,
-            "0 <= rho <= 1",
-        )?;
-        check(
-            positive_f32(self.eps),
-            Self::NAME,
-            "eps",
-            self.eps,
-            "a finite eps > 0, also once rounded to f32",
-        )
+        check_in(0.0..=1.0, Self::NAME, "rho", self.rho, "0 <= rho <= 1")?;
+        check_eps(Self::NAME, self.eps)
     }
 
     fn buffers(&self) -> &'static [Buffer] {

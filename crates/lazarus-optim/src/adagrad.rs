@@ -1,8 +1,9 @@
 //! Adagrad: per-element learning rates that shrink with the sum of squared gradients.
 
-use crate::error::{check, check_lr_and_decay, finite_f32, positive_f32};
+use crate::builder::shared_setters;
+use crate::error::{check, check_eps, check_lr_and_decay, finite_f32};
 use crate::rule::common_accessors;
-use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, PytorchDefaults, Result, UpdateRule};
 
 /// Adagrad (Duchi et al. 2011), as PyTorch's `torch.optim.Adagrad`.
 ///
@@ -50,23 +51,24 @@ pub struct AdagradConfig {
     pub maximize: bool,
 }
 
-impl Adagrad {
-    /// Adagrad with learning rate `lr` and PyTorch's defaults for everything else.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
-    /// NaN or infinite.
-    pub fn new(lr: f32) -> Result<Self> {
-        Self::from_rule(AdagradConfig {
+shared_setters!(AdagradConfig: eps);
+
+impl PytorchDefaults for AdagradConfig {
+    fn pytorch_defaults(lr: f32) -> Self {
+        Self {
             lr,
             lr_decay: 0.0,
             weight_decay: 0.0,
             initial_accumulator_value: 0.0,
             eps: 1e-10,
             maximize: false,
-        })
+        }
     }
+}
 
+/// Adagrad's own setters (`new`, `eps`, `weight_decay`, `maximize` are shared: see
+/// [`GroupedOptimizer`]).
+impl Adagrad {
     /// Learning-rate decay η.
     ///
     /// # Errors
@@ -83,16 +85,6 @@ impl Adagrad {
     /// infinite (also once rounded to `f32`).
     pub fn initial_accumulator_value(self, value: f64) -> Result<Self> {
         self.configure(|c| c.initial_accumulator_value = value)
-    }
-
-    /// ε.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `eps <= 0`, NaN
-    /// or infinite, also once rounded to `f32` (1e-50 rounds to 0). PyTorch accepts `eps = 0`; here ε must be
-    /// positive so that a zero sum never gives 0/0.
-    pub fn eps(self, eps: f64) -> Result<Self> {
-        self.configure(|c| c.eps = eps)
     }
 }
 
@@ -118,13 +110,7 @@ impl UpdateRule for AdagradConfig {
             s,
             "a finite initial_accumulator_value >= 0",
         )?;
-        check(
-            positive_f32(self.eps),
-            Self::NAME,
-            "eps",
-            self.eps,
-            "a finite eps > 0, also once rounded to f32",
-        )
+        check_eps(Self::NAME, self.eps)
     }
 
     fn buffers(&self) -> &'static [Buffer] {

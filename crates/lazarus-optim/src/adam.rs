@@ -1,8 +1,8 @@
 //! Adam, and the moment update it shares with AdamW.
 
-use crate::error::{check, check_lr_and_decay, finite_f32, positive_f32};
+use crate::error::{check, check_eps, check_in, check_lr_and_decay, finite_f32};
 use crate::rule::common_accessors;
-use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, HasEps, PytorchDefaults, Result, UpdateRule};
 
 /// Adam (Kingma & Ba 2015), as PyTorch's `torch.optim.Adam`: per-element step sizes from running
 /// averages of the gradient and of its square.
@@ -63,31 +63,28 @@ pub struct AdamConfig<const DECOUPLED: bool> {
     pub maximize: bool,
 }
 
-impl Adam {
-    /// Adam with learning rate `lr` and PyTorch's defaults for everything else.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
-    /// NaN or infinite.
-    pub fn new(lr: f32) -> Result<Self> {
-        Self::from_rule(AdamConfig::pytorch_defaults(lr, 0.0))
-    }
-}
-
-impl<const DECOUPLED: bool> AdamConfig<DECOUPLED> {
-    pub(crate) fn pytorch_defaults(lr: f32, weight_decay: f64) -> Self {
+/// Adam's defaults; AdamW's differ only in `weight_decay = 1e-2`, as in PyTorch.
+impl<const DECOUPLED: bool> PytorchDefaults for AdamConfig<DECOUPLED> {
+    fn pytorch_defaults(lr: f32) -> Self {
         Self {
             lr,
             betas: (0.9, 0.999),
             eps: 1e-8,
-            weight_decay,
+            weight_decay: if DECOUPLED { 1e-2 } else { 0.0 },
             amsgrad: false,
             maximize: false,
         }
     }
 }
 
-/// Setters shared by [`Adam`] and [`AdamW`](crate::AdamW).
+impl<const DECOUPLED: bool> HasEps for AdamConfig<DECOUPLED> {
+    fn eps_mut(&mut self) -> &mut f64 {
+        &mut self.eps
+    }
+}
+
+/// Setters of [`Adam`] and [`AdamW`](crate::AdamW) only (`new`, `eps`, `weight_decay`,
+/// `maximize` are shared: see [`GroupedOptimizer`]).
 impl<const DECOUPLED: bool> GroupedOptimizer<AdamConfig<DECOUPLED>> {
     /// (β₁, β₂).
     ///
@@ -95,15 +92,6 @@ impl<const DECOUPLED: bool> GroupedOptimizer<AdamConfig<DECOUPLED>> {
     /// If either is outside `[0, 1)`.
     pub fn betas(self, betas: (f64, f64)) -> Result<Self> {
         self.configure(|c| c.betas = betas)
-    }
-
-    /// ε.
-    ///
-    /// # Errors
-    /// If `eps` is not finite and > 0, also once rounded to `f32` (PyTorch accepts 0, which
-    /// divides 0 by 0 for a parameter whose gradient has always been 0; 1e-50 rounds to 0).
-    pub fn eps(self, eps: f64) -> Result<Self> {
-        self.configure(|c| c.eps = eps)
     }
 
     /// AMSGrad.
@@ -129,23 +117,15 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
 
     common_accessors!();
 
+    fn cycled_momentum_mut(&mut self) -> Option<&mut f64> {
+        Some(&mut self.betas.0)
+    }
+
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
         let (b1, b2) = self.betas;
-        check(
-            (0.0..1.0).contains(&b1),
-            Self::NAME,
-            "betas[0]",
-            b1,
-            "0 <= betas[0] < 1",
-        )?;
-        check(
-            (0.0..1.0).contains(&b2),
-            Self::NAME,
-            "betas[1]",
-            b2,
-            "0 <= betas[1] < 1",
-        )?;
+        check_in(0.0..1.0, Self::NAME, "betas[0]", b1, "0 <= betas[0] < 1")?;
+        check_in(0.0..1.0, Self::NAME, "betas[1]", b2, "0 <= betas[1] < 1")?;
         if DECOUPLED {
             // AdamW shrinks θ by (1 − lr·λ), computed in f64 and used as f32.
             let shrink = 1.0 - f64::from(self.lr) * self.weight_decay;
@@ -157,13 +137,7 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
                 "lr * weight_decay finite as f32 (AdamW multiplies θ by 1 - lr * weight_decay)",
             )?;
         }
-        check(
-            positive_f32(self.eps),
-            Self::NAME,
-            "eps",
-            self.eps,
-            "a finite eps > 0, also once rounded to f32",
-        )
+        check_eps(Self::NAME, self.eps)
     }
 
     fn buffers(&self) -> &'static [Buffer] {
@@ -217,7 +191,10 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
             None => lazarus_core::parallel_zip(
                 [value, m.as_mut_slice(), v.as_mut_slice()],
                 [grad],
-                &|[w, m, v], [g]| finite.piece(adam_piece(&c, w, g, m, v, None)),
+                &|[w, m, v], [g]| {
+                    let v_max = None;
+                    finite.piece(adam_piece(&c, w, g, Moments { m, v, v_max }));
+                },
             ),
             Some(v_max) => lazarus_core::parallel_zip(
                 [
@@ -227,7 +204,10 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
                     v_max.as_mut_slice(),
                 ],
                 [grad],
-                &|[w, m, v, v_max], [g]| finite.piece(adam_piece(&c, w, g, m, v, Some(v_max))),
+                &|[w, m, v, v_max], [g]| {
+                    let v_max = Some(v_max);
+                    finite.piece(adam_piece(&c, w, g, Moments { m, v, v_max }));
+                },
             ),
         }
         finite.all_finite()
@@ -248,29 +228,29 @@ struct Coefficients {
     eps: f32,
 }
 
+/// A piece of Adam's per-element state: `exp_avg`, `exp_avg_sq` and, with amsgrad,
+/// `max_exp_avg_sq`.
+struct Moments<'a> {
+    m: &'a mut [f32],
+    v: &'a mut [f32],
+    v_max: Option<&'a mut [f32]>,
+}
+
 /// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs), 8 lanes wide
 /// where the CPU has AVX2 ([`lazarus_core::with_simd`]). Returns the [`FiniteCheck`] flags of
 /// the values written.
-fn adam_piece(
-    c: &Coefficients,
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    v_max: Option<&mut [f32]>,
-) -> u32 {
-    lazarus_core::with_simd(|| adam_piece_portable(c, w, g, m, v, v_max))
+fn adam_piece(c: &Coefficients, w: &mut [f32], g: &[f32], moments: Moments<'_>) -> u32 {
+    // `inline(always)` on the closure too: the pass must be compiled inside with_simd's AVX2
+    // copy, not called from it (LLVM's own choice was not to inline it there).
+    lazarus_core::with_simd(
+        #[inline(always)]
+        || adam_piece_portable(c, w, g, moments),
+    )
 }
 
 #[inline(always)]
-fn adam_piece_portable(
-    c: &Coefficients,
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    v_max: Option<&mut [f32]>,
-) -> u32 {
+fn adam_piece_portable(c: &Coefficients, w: &mut [f32], g: &[f32], moments: Moments<'_>) -> u32 {
+    let Moments { m, v, v_max } = moments;
     let c = *c;
     // lerp's form depends only on the weight, so pick it once, outside the loop (this is
     // `lerp(m, g, w1)`, written out so the loop has no branch and vectorizes).

@@ -1,7 +1,7 @@
 //! AdamW: Adam with decoupled weight decay.
 
+use crate::GroupedOptimizer;
 use crate::adam::AdamConfig;
-use crate::{GroupedOptimizer, Result};
 
 /// AdamW (Loshchilov & Hutter 2019), as PyTorch's `torch.optim.AdamW`: [`Adam`](crate::Adam)
 /// with weight decay applied to θ directly instead of through the gradient.
@@ -24,6 +24,9 @@ use crate::{GroupedOptimizer, Result};
 /// (Weight-role parameters only, by default: see
 /// [`GroupedOptimizer`](crate::GroupedOptimizer)), `amsgrad = false`.
 ///
+/// Its hyper-parameters, defaults and update are written once with Adam's, in `adam.rs`
+/// ([`AdamConfig`](crate::AdamConfig)`<true>`).
+///
 /// When to use: Adam with regularisation; the usual choice for transformers and a good one for
 /// MLPs and CNNs trained with Adam.
 ///
@@ -36,14 +39,3 @@ use crate::{GroupedOptimizer, Result};
 /// # Ok::<(), lazarus_optim::Error>(())
 /// ```
 pub type AdamW = GroupedOptimizer<AdamConfig<true>>;
-
-impl AdamW {
-    /// AdamW with learning rate `lr` and PyTorch's defaults (`weight_decay = 1e-2`).
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
-    /// NaN or infinite.
-    pub fn new(lr: f32) -> Result<Self> {
-        Self::from_rule(AdamConfig::pytorch_defaults(lr, 1e-2))
-    }
-}

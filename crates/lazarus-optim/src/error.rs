@@ -113,6 +113,17 @@ pub enum Error {
         path: String,
     },
 
+    /// A momentum schedule ([`OneCycleLr`](crate::OneCycleLr) with `cycle_momentum`) was
+    /// given to an optimizer that has neither a `momentum` nor β₁ to cycle (Adagrad,
+    /// Adadelta): PyTorch's OneCycleLR raises `ValueError` here, at construction.
+    #[error(
+        "{optimizer}: has no momentum or betas[0] for the schedule to cycle: use SGD, RMSprop, Adam or AdamW, or turn cycling off (OneCycleLr::cycle_momentum(false))"
+    )]
+    NoMomentum {
+        /// The optimizer (`Adagrad`).
+        optimizer: &'static str,
+    },
+
     /// An error from lazarus-core.
     #[error(transparent)]
     Core(#[from] lazarus_core::Error),
@@ -139,6 +150,37 @@ pub(crate) fn check(
             expected,
         })
     }
+}
+
+/// `Err(InvalidHyperParameter)` unless `value` lies in `range` (`0.0..1.0` for a momentum,
+/// `0.0..=1.0` for a smoothing constant); NaN lies in none.
+pub(crate) fn check_in(
+    range: impl std::ops::RangeBounds<f64>,
+    optimizer: &'static str,
+    parameter: &'static str,
+    value: f64,
+    expected: &'static str,
+) -> Result<()> {
+    check(
+        range.contains(&value),
+        optimizer,
+        parameter,
+        value,
+        expected,
+    )
+}
+
+/// `Err(InvalidHyperParameter)` unless ε is finite and > 0 as the `f32` the element-wise pass
+/// adds to a denominator (1e-50 rounds to 0, and a zero ε gives 0/0 for a zero gradient).
+pub(crate) fn check_eps(optimizer: &'static str, eps: f64) -> Result<()> {
+    let ok = positive_f32(eps);
+    check(
+        ok,
+        optimizer,
+        "eps",
+        eps,
+        "a finite eps > 0, also once rounded to f32",
+    )
 }
 
 /// Checks shared by every optimizer: a finite `lr >= 0`, and a `weight_decay >= 0` that is
@@ -196,9 +238,8 @@ pub(crate) fn finite_f32(x: f64) -> bool {
     (x as f32).is_finite()
 }
 
-/// Whether `x` is finite and > 0, also once rounded to `f32`: an ε the element-wise pass adds to
-/// a denominator must not round to 0 (1e-50 does), or a zero gradient gives 0/0.
-pub(crate) fn positive_f32(x: f64) -> bool {
+/// Whether `x` is finite and > 0, also once rounded to `f32`.
+fn positive_f32(x: f64) -> bool {
     let x = x as f32;
     x > 0.0 && x.is_finite()
 }

@@ -1,21 +1,15 @@
 //! `GroupedOptimizer`: the machinery every optimizer shares.
 //!
-//! Parameter groups, weight decay by role, per-parameter state kept in visiting order, checks
-//! that the model did not change, and state export/import. The update itself is the
-//! [`UpdateRule`]'s.
+//! Parameter groups, weight decay by role, per-parameter settings and state kept in visiting
+//! order, and the step that runs the [`UpdateRule`] over every parameter. Checking the model
+//! against the state, and exporting and importing the state, are in `grouped/state.rs`.
 
-use std::collections::BTreeSet;
+mod state;
 
-use lazarus_core::{Layer, Param, ParamRole, Tensor};
-use ndarray::Dimension;
+use lazarus_core::{Layer, ParamRole};
 
-use crate::error::finite_f32;
-use crate::optimizer::check_kind;
 use crate::param_group::ParamGroup;
-use crate::{
-    BufferKind, Error, GroupBuilder, Optimizer, OptimizerState, Result, Selector, UpdateRule,
-};
-use lazarus_core::Num;
+use crate::{Error, GroupBuilder, Optimizer, OptimizerState, Result, Selector, UpdateRule};
 
 /// An optimizer: an [`UpdateRule`] (SGD's, Adam's, ...) applied to every parameter of a model,
 /// with parameter groups and a state keyed by parameter path.
@@ -36,7 +30,9 @@ use lazarus_core::Num;
 ///
 /// **Groups** apply in the order they were created; a later group overrides an earlier one
 /// for the hyper-parameters both set. A group's `lr` is kept as a ratio to the base lr
-/// (see [`Optimizer::set_lr`]).
+/// (see [`Optimizer::set_lr`]). A momentum set by a schedule ([`Optimizer::set_momentum`])
+/// applies to every group, over what the group says, as PyTorch's OneCycleLR writes it into
+/// every param group.
 ///
 /// **State** is built at the first [`step`](Optimizer::step), one entry per parameter in
 /// visiting order, and never reallocated: each later step checks count, paths, shapes and roles
@@ -61,9 +57,13 @@ pub struct GroupedOptimizer<R: UpdateRule> {
     pending: Option<OptimizerState>,
     /// Defaults or groups changed since the slots' settings were worked out.
     dirty: bool,
-    /// The error of the last [`Optimizer::set_lr`], if its lr (or a group's lr derived from it)
-    /// is invalid: returned by every `step` until a valid lr is set.
-    lr_error: Option<Error>,
+    /// The momentum (or β₁) the last [`Optimizer::set_momentum`] gave every parameter, over
+    /// what the defaults and groups say, as PyTorch's OneCycleLR writes it into every group.
+    momentum: Option<f64>,
+    /// The error of the last [`Optimizer::set_lr`] or [`Optimizer::set_momentum`], if the lr
+    /// or momentum it set (or a group's lr derived from it) is invalid: returned by every
+    /// `step` until a valid one is set.
+    setting_error: Option<Error>,
 }
 
 /// One parameter's settings and state.
@@ -77,6 +77,33 @@ struct Slot<R> {
     lr_scale: f32,
     step: u64,
     buffers: Vec<Vec<f32>>,
+    /// Buffers the settings stopped using (by name), kept in case they return to them.
+    parked: Vec<(&'static str, Vec<f32>)>,
+}
+
+impl<R: UpdateRule> Slot<R> {
+    /// Give the parameter new settings. The buffers both the old and new settings use are
+    /// kept; ones the new settings do not use are set aside, and taken up again if later
+    /// settings use them, as PyTorch keeps every state entry (SGD whose momentum a schedule
+    /// sets to 0 for one step resumes its old buffer after it); new ones start at their
+    /// initial value.
+    fn set_config(&mut self, config: R) {
+        if config.buffers() != self.config.buffers() {
+            let names = self.config.buffers().iter().map(|b| b.name);
+            let mut old: Vec<_> = names.zip(self.buffers.drain(..)).collect();
+            old.append(&mut self.parked);
+            let len = self.shape.iter().product();
+            for (i, buffer) in config.buffers().iter().enumerate() {
+                self.buffers
+                    .push(match old.iter().position(|(n, _)| *n == buffer.name) {
+                        Some(k) => old.swap_remove(k).1,
+                        None => vec![config.initial_value(i); len],
+                    });
+            }
+            self.parked = old;
+        }
+        self.config = config;
+    }
 }
 
 impl<R: UpdateRule> std::fmt::Debug for GroupedOptimizer<R> {
@@ -105,7 +132,8 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
             slots: Vec::new(),
             pending: None,
             dirty: false,
-            lr_error: None,
+            momentum: None,
+            setting_error: None,
         })
     }
 
@@ -127,24 +155,6 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
         self.defaults = config;
         self.dirty = true;
         Ok(self)
-    }
-
-    /// The default weight decay λ: L2 (added to the gradient) for SGD, Adam, RMSprop, Adagrad
-    /// and Adadelta, decoupled (θ ← (1 − γλ)·θ) for AdamW. Applies to
-    /// [`ParamRole::Weight`] parameters only unless [`decay_all`](GroupedOptimizer::decay_all)
-    /// or a group says otherwise.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`] if λ is negative, NaN or infinite (also once rounded
-    /// to `f32`).
-    pub fn weight_decay(self, weight_decay: f64) -> Result<Self> {
-        self.configure(|c| *c.weight_decay_mut() = weight_decay)
-    }
-
-    /// Maximise the objective instead of minimising it (PyTorch's `maximize`).
-    pub fn maximize(self, maximize: bool) -> Self {
-        self.configure(|c| *c.maximize_mut() = maximize)
-            .expect("maximize never makes a valid configuration invalid")
     }
 
     /// Decay every parameter, whatever its role: PyTorch's behaviour (by default only
@@ -183,6 +193,9 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
             group.apply(&mut config);
             lr_scale = group.lr_scale.unwrap_or(lr_scale);
         }
+        if let Some(momentum) = self.momentum {
+            config = with_momentum(config, momentum).unwrap_or(config);
+        }
         *config.lr_mut() = base_lr * lr_scale;
         config.validate()?;
         Ok((config, lr_scale))
@@ -196,281 +209,31 @@ impl<R: UpdateRule> GroupedOptimizer<R> {
             settings.push(self.settings_for(&slot.path, slot.role, self.defaults.lr())?);
         }
         for (slot, (config, lr_scale)) in self.slots.iter_mut().zip(settings) {
-            if config.buffers() != slot.config.buffers() {
-                let old: Vec<_> = slot
-                    .config
-                    .buffers()
-                    .iter()
-                    .zip(slot.buffers.drain(..))
-                    .collect();
-                slot.buffers = fresh_buffers(&config, slot.shape.iter().product());
-                for (i, buffer) in config.buffers().iter().enumerate() {
-                    if let Some((_, kept)) = old.iter().find(|(b, _)| b.name == buffer.name) {
-                        slot.buffers[i].clone_from(kept);
-                    }
-                }
-            }
-            slot.config = config;
+            slot.set_config(config);
             slot.lr_scale = lr_scale;
         }
         self.dirty = false;
         Ok(())
     }
 
-    /// First sight of the model: one slot per parameter, settings worked out, and buffers
-    /// allocated, from a pending imported state if there is one (checked here, against the
-    /// model, by the same [`plan`](Self::plan) as [`Optimizer::check_state`]).
-    fn build(&mut self, model: &dyn Layer) -> Result<()> {
-        let empty = OptimizerState::default();
-        let state = self.pending.as_ref().unwrap_or(&empty);
-        let mut slots = self.plan(params_of(model), state)?;
-        fill(&mut slots, state);
-        self.pending = None;
-        self.slots = slots;
-        self.built = true;
-        self.dirty = false;
-        Ok(())
-    }
-
-    /// The (path, role, shape) of each slot: the parameters the state was built for.
-    fn slot_params(&self) -> Vec<(String, ParamRole, Vec<usize>)> {
+    /// The first error of the defaults' or a parameter's settings, as changed by
+    /// [`Optimizer::set_lr`] and [`Optimizer::set_momentum`].
+    fn check_settings(&self) -> Option<Error> {
         let slots = self.slots.iter();
-        slots
-            .map(|s| (s.path.clone(), s.role, s.shape.clone()))
-            .collect()
-    }
-
-    /// Check `state` against the parameters `params` (path, role and shape, in visiting order)
-    /// and return the slots it would give them: their settings (with the state's `lr`, if it
-    /// has one) and step counts, buffers not yet filled (see [`fill`]).
-    ///
-    /// This is the one check of an imported state, behind [`Optimizer::check_state`],
-    /// [`Optimizer::load_state`] and the first step after a load: the kind, the lr as the
-    /// `f32` every parameter gets, every key known and none missing, every shape, every step
-    /// count, every buffer value. After it succeeds, [`fill`] cannot fail.
-    fn plan(
-        &self,
-        params: Vec<(String, ParamRole, Vec<usize>)>,
-        state: &OptimizerState,
-    ) -> Result<Vec<Slot<R>>> {
-        check_kind(R::NAME, state)?;
-        let lr = imported_lr(R::NAME, state)?;
-        let mismatch = |key: &str, reason: String| Error::StateMismatch {
-            optimizer: R::NAME,
-            key: key.to_string(),
-            reason,
-        };
-        let mut tensor_keys = BTreeSet::new();
-        let mut scalar_keys = BTreeSet::from(["lr".to_string()]);
-        let mut slots = Vec::with_capacity(params.len());
-        for (path, role, shape) in params {
-            let base_lr = lr.unwrap_or(self.defaults.lr());
-            let (config, lr_scale) = match self.settings_for(&path, role, base_lr) {
-                // The state's lr, times this parameter's group ratio, is not a valid f32 lr.
-                Err(Error::InvalidHyperParameter {
-                    parameter: "lr",
-                    value,
-                    ..
-                }) if lr.is_some() => {
-                    return Err(mismatch(
-                        "lr",
-                        format!(
-                            "expected an lr that gives every parameter group a finite lr as f32, found {} (with the group ratio of {path}: {})",
-                            Num(f64::from(base_lr)),
-                            Num(value)
-                        ),
-                    ));
-                }
-                settings => settings?,
-            };
-            let step_key = format!("{path}.step");
-            let step = match state.scalars.get(&step_key) {
-                None => 0,
-                Some(&s) if s >= 1.0 && s.fract() == 0.0 && s < 2f64.powi(53) => s as u64,
-                Some(&s) => {
-                    return Err(mismatch(
-                        &step_key,
-                        format!(
-                            "expected the number of updates done, a whole number 1 <= step < 2^53, found {}",
-                            Num(s)
-                        ),
-                    ));
-                }
-            };
-            for buffer in config.buffers() {
-                let key = format!("{path}.{}", buffer.name);
-                match state.tensors.get(&key) {
-                    Some(_) if step == 0 => {
-                        return Err(mismatch(
-                            &key,
-                            format!(
-                                "found a buffer but no {step_key} (a buffer comes with the step count of its parameter)"
-                            ),
-                        ));
-                    }
-                    Some(t) if t.shape() != shape.as_slice() => {
-                        return Err(mismatch(
-                            &key,
-                            format!("expected shape {shape:?}, found {:?}", t.shape()),
-                        ));
-                    }
-                    Some(t) => {
-                        check_buffer_values(t, buffer.kind).map_err(|e| mismatch(&key, e))?
-                    }
-                    None if step > 0 => {
-                        return Err(mismatch(&key, format!("missing, but {step_key} = {step}")));
-                    }
-                    None => {}
-                }
-                tensor_keys.insert(key);
-            }
-            scalar_keys.insert(step_key);
-            slots.push(Slot {
-                path,
-                role,
-                shape,
-                config,
-                lr_scale,
-                step,
-                buffers: Vec::new(),
-            });
-        }
-        let unknown_tensor = state.tensors.keys().find(|k| !tensor_keys.contains(*k));
-        let unknown_scalar = state.scalars.keys().find(|k| !scalar_keys.contains(*k));
-        if let Some(unknown) = unknown_tensor.or(unknown_scalar) {
-            let what = if unknown_tensor.is_some() {
-                "tensor"
-            } else {
-                "number"
-            };
-            return Err(mismatch(
-                unknown,
-                format!(
-                    "no such {what} in the state of {} for this model and these settings",
-                    R::NAME
-                ),
-            ));
-        }
-        Ok(slots)
-    }
-
-    /// Check, without allocating unless there is an error, that the model has the parameters
-    /// the state was built for, each a contiguous array with a gradient of its shape.
-    fn check(&self, model: &dyn Layer) -> Result<()> {
-        let mut count = 0;
-        let mut error = None;
-        model.visit_params(&mut |path, p| {
-            let index = count;
-            count += 1;
-            if error.is_some() {
-                return;
-            }
-            let Some(slot) = self.slots.get(index) else {
-                return;
-            };
-            if slot.path != path || slot.shape != p.value.shape() || slot.role != p.role() {
-                error = Some(Error::ParamChanged {
-                    optimizer: R::NAME,
-                    index,
-                    expected_path: format!("{} ({:?})", slot.path, slot.role),
-                    expected_shape: slot.shape.clone(),
-                    found_path: format!("{path} ({:?})", p.role()),
-                    found_shape: p.value.shape().to_vec(),
-                });
-            } else if !contiguous(p) {
-                error = Some(Error::NonContiguous {
-                    optimizer: R::NAME,
-                    path: path.to_string(),
-                });
-            }
-        });
-        if count != self.slots.len() {
-            return Err(Error::ParamCountChanged {
-                optimizer: R::NAME,
-                expected: self.slots.len(),
-                found: count,
-            });
-        }
-        error.map_or(Ok(()), Err)
+        let first_slot_error = || slots.map(|s| s.config.validate()).find_map(Result::err);
+        self.defaults.validate().err().or_else(first_slot_error)
     }
 }
 
-/// The (path, role, shape) of each of `model`'s parameters, in visiting order.
-fn params_of(model: &dyn Layer) -> Vec<(String, ParamRole, Vec<usize>)> {
-    let mut found = Vec::new();
-    model.visit_params(&mut |path, p| {
-        found.push((path.to_string(), p.role(), p.value.shape().to_vec()))
-    });
-    found
-}
-
-/// Whether the fused update can run over `p` as two matching flat slices.
-fn contiguous(p: &Param) -> bool {
-    p.value.is_standard_layout() && p.grad.is_standard_layout() && p.grad.shape() == p.value.shape()
-}
-
-/// The buffers `config` needs for a parameter of `len` elements, at their initial values.
-fn fresh_buffers<R: UpdateRule>(config: &R, len: usize) -> Vec<Vec<f32>> {
-    (0..config.buffers().len())
-        .map(|i| vec![config.initial_value(i); len])
-        .collect()
-}
-
-/// Give each slot of a [`plan`](GroupedOptimizer::plan) its buffers: the state's copy where it
-/// has one, the initial value elsewhere. `plan` has checked every key and shape.
-fn fill<R: UpdateRule>(slots: &mut [Slot<R>], state: &OptimizerState) {
-    for slot in slots {
-        let mut buffers = fresh_buffers(&slot.config, slot.shape.iter().product());
-        for (buffer, values) in slot.config.buffers().iter().zip(&mut buffers) {
-            if let Some(t) = state.tensors.get(&format!("{}.{}", slot.path, buffer.name)) {
-                values.clear();
-                values.extend(t.iter());
-            }
-        }
-        slot.buffers = buffers;
-    }
-}
-
-/// `Err(reason)` naming the first value of an imported buffer the update rule could not have
-/// left there: NaN or infinite, or negative in a sum or average of squares.
-fn check_buffer_values(t: &Tensor, kind: BufferKind) -> std::result::Result<(), String> {
-    let non_negative = kind == BufferKind::NonNegative;
-    let bad = |v: f32| !v.is_finite() || (non_negative && v < 0.0);
-    match t.indexed_iter().find(|(_, v)| bad(**v)) {
-        None => Ok(()),
-        Some((index, v)) => Err(format!(
-            "expected finite values{}, found {} at index {:?}",
-            if non_negative {
-                " >= 0 (a running sum or average of squares)"
-            } else {
-                ""
-            },
-            Num(*v),
-            index.slice()
-        )),
-    }
-}
-
-/// Read the base lr from an imported state, if it has one: `>= 0` and finite as the `f32` it
-/// becomes (1e39 is a finite `f64` but ∞ as `f32`).
-fn imported_lr(optimizer: &'static str, state: &OptimizerState) -> Result<Option<f32>> {
-    match state.scalars.get("lr") {
-        None => Ok(None),
-        Some(&lr) if lr >= 0.0 && finite_f32(lr) => Ok(Some(lr as f32)),
-        Some(&lr) => Err(Error::StateMismatch {
-            optimizer,
-            key: "lr".into(),
-            reason: format!(
-                "expected an lr >= 0 that is finite as f32, found {}",
-                Num(lr)
-            ),
-        }),
-    }
+/// `config` with its momentum (or β₁) set to `momentum`; `None` if the rule has neither.
+fn with_momentum<R: UpdateRule>(mut config: R, momentum: f64) -> Option<R> {
+    *config.cycled_momentum_mut()? = momentum;
+    Some(config)
 }
 
 impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
     fn step(&mut self, model: &mut dyn Layer) -> Result<()> {
-        if let Some(error) = &self.lr_error {
+        if let Some(error) = &self.setting_error {
             return Err(error.clone());
         }
         if self.built {
@@ -525,59 +288,45 @@ impl<R: UpdateRule> Optimizer for GroupedOptimizer<R> {
         for slot in &mut self.slots {
             *slot.config.lr_mut() = lr * slot.lr_scale;
         }
-        self.lr_error = self
-            .defaults
-            .validate()
-            .err()
-            .or_else(|| self.slots.iter().find_map(|s| s.config.validate().err()));
+        self.setting_error = self.check_settings();
+    }
+
+    fn cycled_momentum(&self) -> Option<f64> {
+        let mut defaults = self.defaults;
+        defaults.cycled_momentum_mut().map(|m| *m)
+    }
+
+    /// Sets the rule's [`cycled_momentum_mut`](UpdateRule::cycled_momentum_mut) (SGD's and
+    /// RMSprop's `momentum`, Adam's β₁) in the defaults and for every parameter, groups
+    /// included, and keeps it there over what groups say until the next call. Checked like
+    /// [`set_lr`](Optimizer::set_lr): a value the rule's constructor would refuse is reported
+    /// by the next [`step`](Optimizer::step).
+    fn set_momentum(&mut self, momentum: f64) -> Result<()> {
+        let Some(defaults) = with_momentum(self.defaults, momentum) else {
+            return Err(Error::NoMomentum { optimizer: R::NAME });
+        };
+        self.defaults = defaults;
+        self.momentum = Some(momentum);
+        for slot in &mut self.slots {
+            if let Some(config) = with_momentum(slot.config, momentum) {
+                slot.set_config(config);
+            }
+        }
+        self.setting_error = self.check_settings();
+        Ok(())
     }
 
     fn state(&self) -> OptimizerState {
-        let mut state = self.pending.clone().unwrap_or_default();
-        state.kind = Some(R::NAME.into());
-        for slot in self.slots.iter().filter(|s| s.step > 0) {
-            for (buffer, values) in slot.config.buffers().iter().zip(&slot.buffers) {
-                let tensor = Tensor::from_shape_vec(slot.shape.clone(), values.clone())
-                    .expect("a buffer has its parameter's length");
-                state
-                    .tensors
-                    .insert(format!("{}.{}", slot.path, buffer.name), tensor);
-            }
-            state
-                .scalars
-                .insert(format!("{}.step", slot.path), slot.step as f64);
-        }
-        state.scalars.insert("lr".into(), self.lr().into());
-        state
+        self.export()
     }
 
     /// Checks `state` against the parameters of the model the optimizer has seen, or, before
     /// the first step, of `model` (paths, shapes, roles and the settings the groups give them).
     fn check_state(&self, state: &OptimizerState, model: &dyn Layer) -> Result<()> {
-        let params = if self.built {
-            self.check(model)?;
-            self.slot_params()
-        } else {
-            params_of(model)
-        };
-        self.plan(params, state).map(drop)
+        self.check_import(state, model)
     }
 
     fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        if self.built {
-            let mut slots = self.plan(self.slot_params(), state)?;
-            fill(&mut slots, state);
-            self.slots = slots;
-            self.dirty = false;
-        } else {
-            // No model yet: check what does not need one, keep the rest for the first step.
-            check_kind(R::NAME, state)?;
-            imported_lr(R::NAME, state)?;
-            self.pending = Some(state.clone());
-        }
-        if let Some(lr) = imported_lr(R::NAME, state)? {
-            self.set_lr(lr);
-        }
-        Ok(())
+        self.import(state)
     }
 }

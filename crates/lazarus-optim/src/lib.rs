@@ -11,8 +11,10 @@
 //!
 //! Reading order: [`Optimizer`] (the contract) → [`Sgd`] (the simplest rule, and PyTorch's
 //! momentum convention) → [`Adam`] → [`GroupedOptimizer`] (groups, weight decay by role, state
-//! keyed by parameter path) → [`UpdateRule`] (write your own) → [`LrScheduler`] →
-//! [`clip_grad_norm`].
+//! keyed by parameter path) → [`UpdateRule`] (write your own; `builder.rs` gives every rule
+//! `new` with [`PytorchDefaults`], and the shared `eps` and `momentum` setters with [`HasEps`]
+//! and [`HasMomentum`]) → [`LrScheduler`] (and the momentum [`OneCycleLr`] cycles, applied
+//! with [`Optimizer::set_momentum`]) → [`clip_grad_norm`].
 //!
 //! ```
 //! use lazarus_core::{Layer, Linear, Mode, ParamRole, Tensor};
@@ -40,6 +42,7 @@ mod adadelta;
 mod adagrad;
 mod adam;
 mod adamw;
+mod builder;
 mod clip;
 mod error;
 mod grouped;
@@ -54,6 +57,7 @@ pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamw::AdamW;
+pub use builder::{HasEps, HasMomentum, PytorchDefaults};
 pub use clip::{NormType, clip_grad_norm, clip_grad_value, grad_norm};
 pub use error::{Error, Result};
 pub use grouped::GroupedOptimizer;

@@ -72,6 +72,59 @@ pub trait Optimizer: Send {
     /// leaves every parameter unchanged, until a valid lr is set.
     fn set_lr(&mut self, lr: f32);
 
+    /// The hyper-parameter a momentum schedule cycles, now: SGD's and RMSprop's `momentum`,
+    /// Adam's and AdamW's β₁; `None` for an optimizer with neither (Adagrad, Adadelta, and by
+    /// default an optimizer of your own). A trainer asks this when it is given a schedule that
+    /// cycles momentum, to refuse the pair at once, as PyTorch's OneCycleLR constructor raises
+    /// `ValueError` ("optimizer must support momentum or beta1").
+    ///
+    /// ```
+    /// use lazarus_optim::{Adagrad, Adam, Optimizer, Sgd};
+    /// assert_eq!(Sgd::new(0.1)?.cycled_momentum(), Some(0.0));
+    /// assert_eq!(Adam::new(1e-3)?.cycled_momentum(), Some(0.9)); // β₁
+    /// assert_eq!(Adagrad::new(1e-2)?.cycled_momentum(), None);
+    /// # Ok::<(), lazarus_optim::Error>(())
+    /// ```
+    fn cycled_momentum(&self) -> Option<f64> {
+        None
+    }
+
+    /// Set the momentum (β₁ for Adam and AdamW) of every parameter, groups included: what a
+    /// momentum schedule ([`OneCycleLr`](crate::OneCycleLr)) does after each step, as
+    /// PyTorch's OneCycleLR writes `momentum` (or `betas[0]`) into every parameter group.
+    ///
+    /// As in PyTorch, SGD built with momentum 0 is turned into SGD with momentum: its buffer
+    /// starts as the gradient of the next step (PyTorch's `buf = grad.clone()`), and its
+    /// `dampening` and `nesterov` stay as they were. A buffer the momentum stops using (SGD or
+    /// RMSprop set to momentum 0) is kept aside and taken up again when the momentum returns,
+    /// as PyTorch keeps it in its state. One difference remains: SGD with `dampening` τ > 0
+    /// whose momentum is turned on *after* its first step starts that buffer at 0, so its
+    /// first buffer is (1 − τ)·g where PyTorch's is g (identical with τ = 0, PyTorch's
+    /// default, and whenever the momentum is set before the first step, as a trainer does).
+    ///
+    /// The value is checked as [`set_lr`](Optimizer::set_lr) checks the lr: one the optimizer's
+    /// constructor would refuse (SGD's momentum outside `[0, 1)`, Adam's β₁ outside `[0, 1)`)
+    /// is reported by the next [`step`](Optimizer::step), which updates nothing.
+    ///
+    /// ```
+    /// use lazarus_optim::{Adadelta, Error, Optimizer, Sgd};
+    /// let mut opt = Sgd::new(0.1)?; // momentum 0
+    /// opt.set_momentum(0.95)?;
+    /// assert_eq!(opt.config().momentum, 0.95);
+    /// assert!(matches!(Adadelta::new(1.0)?.set_momentum(0.9), Err(Error::NoMomentum { .. })));
+    /// # Ok::<(), lazarus_optim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NoMomentum`](crate::Error::NoMomentum) when the optimizer has no momentum and no
+    /// β₁ ([`cycled_momentum`](Optimizer::cycled_momentum) is `None`); nothing is changed.
+    fn set_momentum(&mut self, momentum: f64) -> Result<()> {
+        let _ = momentum;
+        Err(Error::NoMomentum {
+            optimizer: "Optimizer",
+        })
+    }
+
     /// Export the state by parameter path: tensors `"<path>.<buffer>"` (PyTorch's buffer names:
     /// `momentum_buffer`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`, `square_avg`, `grad_avg`,
     /// `sum`, `acc_delta`), scalars `"<path>.step"` (updates done) and `"lr"` (the base rate),
@@ -140,6 +193,14 @@ impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
 
     fn set_lr(&mut self, lr: f32) {
         (**self).set_lr(lr);
+    }
+
+    fn cycled_momentum(&self) -> Option<f64> {
+        (**self).cycled_momentum()
+    }
+
+    fn set_momentum(&mut self, momentum: f64) -> Result<()> {
+        (**self).set_momentum(momentum)
     }
 
     fn state(&self) -> OptimizerState {

@@ -1,9 +1,10 @@
 //! RMSprop: divide the gradient by a running root-mean-square of recent gradients.
 
 use crate::adam::lerp;
-use crate::error::{check, check_lr_and_decay, positive_f32};
+use crate::builder::shared_setters;
+use crate::error::{check_eps, check_in, check_lr_and_decay};
 use crate::rule::common_accessors;
-use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, PytorchDefaults, Result, UpdateRule};
 
 /// RMSprop (Hinton's lecture 6e), as PyTorch's `torch.optim.RMSprop`.
 ///
@@ -59,7 +60,7 @@ pub struct RmsPropConfig {
     /// L2 penalty λ ≥ 0.
     pub weight_decay: f64,
     /// Momentum factor μ in `[0, 1)`. A μ that rounds to 0 as `f32` (1e-50) means no momentum
-    /// and no `momentum_buffer` (see [`RmsPropConfig::uses_momentum`]).
+    /// and no `momentum_buffer`, as the `f32` update sees it.
     pub momentum: f64,
     /// Normalise by the estimated variance instead of the raw second moment.
     pub centered: bool,
@@ -67,14 +68,11 @@ pub struct RmsPropConfig {
     pub maximize: bool,
 }
 
-impl RmsProp {
-    /// RMSprop with learning rate `lr` and PyTorch's defaults for everything else.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
-    /// NaN or infinite.
-    pub fn new(lr: f32) -> Result<Self> {
-        Self::from_rule(RmsPropConfig {
+shared_setters!(RmsPropConfig: eps, momentum);
+
+impl PytorchDefaults for RmsPropConfig {
+    fn pytorch_defaults(lr: f32) -> Self {
+        Self {
             lr,
             alpha: 0.99,
             eps: 1e-8,
@@ -82,32 +80,19 @@ impl RmsProp {
             momentum: 0.0,
             centered: false,
             maximize: false,
-        })
+        }
     }
+}
 
+/// RMSprop's own setters (`new`, `eps`, `momentum`, `weight_decay`, `maximize` are shared: see
+/// [`GroupedOptimizer`]).
+impl RmsProp {
     /// Smoothing constant α.
     ///
     /// # Errors
     /// If α is outside `[0, 1]`.
     pub fn alpha(self, alpha: f64) -> Result<Self> {
         self.configure(|c| c.alpha = alpha)
-    }
-
-    /// ε.
-    ///
-    /// # Errors
-    /// If `eps` is not finite and > 0, also once rounded to `f32` (1e-50 rounds to 0, and
-    /// a zero ε divides 0 by 0 for a zero gradient).
-    pub fn eps(self, eps: f64) -> Result<Self> {
-        self.configure(|c| c.eps = eps)
-    }
-
-    /// Momentum μ.
-    ///
-    /// # Errors
-    /// If μ is outside `[0, 1)`.
-    pub fn momentum(self, momentum: f64) -> Result<Self> {
-        self.configure(|c| c.momentum = momentum)
     }
 
     /// Centered RMSprop.
@@ -132,30 +117,16 @@ impl UpdateRule for RmsPropConfig {
 
     common_accessors!();
 
+    fn cycled_momentum_mut(&mut self) -> Option<&mut f64> {
+        Some(&mut self.momentum)
+    }
+
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
         let (a, m) = (self.alpha, self.momentum);
-        check(
-            (0.0..=1.0).contains(&a),
-            Self::NAME,
-            "alpha",
-            a,
-            "0 <= alpha <= 1",
-        )?;
-        check(
-            (0.0..1.0).contains(&m),
-            Self::NAME,
-            "momentum",
-            m,
-            "0 <= momentum < 1",
-        )?;
-        check(
-            positive_f32(self.eps),
-            Self::NAME,
-            "eps",
-            self.eps,
-            "a finite eps > 0, also once rounded to f32",
-        )
+        check_in(0.0..=1.0, Self::NAME, "alpha", a, "0 <= alpha <= 1")?;
+        check_in(0.0..1.0, Self::NAME, "momentum", m, "0 <= momentum < 1")?;
+        check_eps(Self::NAME, self.eps)
     }
 
     fn buffers(&self) -> &'static [Buffer] {

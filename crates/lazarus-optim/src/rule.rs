@@ -105,6 +105,15 @@ pub trait UpdateRule: Copy + Send + Sync + std::fmt::Debug + 'static {
     /// Whether to maximise the objective (follow +g instead of −g), to be set.
     fn maximize_mut(&mut self) -> &mut bool;
 
+    /// The hyper-parameter a momentum schedule cycles, to be set: SGD's and RMSprop's
+    /// `momentum`, Adam's and AdamW's β₁ (PyTorch's OneCycleLR sets `momentum` where the
+    /// optimizer has one, else `betas[0]`). `None` (the default) for a rule with neither
+    /// (Adagrad, Adadelta): [`Optimizer::set_momentum`](crate::Optimizer::set_momentum) then
+    /// fails with [`Error::NoMomentum`](crate::Error::NoMomentum).
+    fn cycled_momentum_mut(&mut self) -> Option<&mut f64> {
+        None
+    }
+
     /// Check every hyper-parameter, as PyTorch's constructor does.
     ///
     /// # Errors

@@ -1,8 +1,9 @@
 //! Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay.
 
-use crate::error::{check, check_lr_and_decay};
+use crate::builder::shared_setters;
+use crate::error::{check, check_in, check_lr_and_decay};
 use crate::rule::common_accessors;
-use crate::{Buffer, FiniteCheck, GroupedOptimizer, Result, UpdateRule};
+use crate::{Buffer, FiniteCheck, GroupedOptimizer, PytorchDefaults, Result, UpdateRule};
 
 /// Stochastic gradient descent, as PyTorch's `torch.optim.SGD`.
 ///
@@ -61,31 +62,24 @@ pub struct SgdConfig {
     pub maximize: bool,
 }
 
-impl Sgd {
-    /// SGD with learning rate `lr` and PyTorch's defaults for everything else.
-    ///
-    /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if `lr` is negative,
-    /// NaN or infinite.
-    pub fn new(lr: f32) -> Result<Self> {
-        Self::from_rule(SgdConfig {
+shared_setters!(SgdConfig: momentum);
+
+impl PytorchDefaults for SgdConfig {
+    fn pytorch_defaults(lr: f32) -> Self {
+        Self {
             lr,
             momentum: 0.0,
             dampening: 0.0,
             weight_decay: 0.0,
             nesterov: false,
             maximize: false,
-        })
+        }
     }
+}
 
-    /// Momentum factor μ.
-    ///
-    /// # Errors
-    /// If μ is outside `[0, 1)`.
-    pub fn momentum(self, momentum: f64) -> Result<Self> {
-        self.configure(|c| c.momentum = momentum)
-    }
-
+/// SGD's own setters (`new`, `momentum`, `weight_decay`, `maximize` are shared: see
+/// [`GroupedOptimizer`]).
+impl Sgd {
     /// Dampening τ.
     ///
     /// # Errors
@@ -108,24 +102,15 @@ impl UpdateRule for SgdConfig {
 
     common_accessors!();
 
+    fn cycled_momentum_mut(&mut self) -> Option<&mut f64> {
+        Some(&mut self.momentum)
+    }
+
     fn validate(&self) -> Result<()> {
         check_lr_and_decay(Self::NAME, self.lr, self.weight_decay)?;
-        let m = self.momentum;
-        check(
-            (0.0..1.0).contains(&m),
-            Self::NAME,
-            "momentum",
-            m,
-            "0 <= momentum < 1",
-        )?;
-        let d = self.dampening;
-        check(
-            (0.0..=1.0).contains(&d),
-            Self::NAME,
-            "dampening",
-            d,
-            "0 <= dampening <= 1",
-        )?;
+        let (m, d) = (self.momentum, self.dampening);
+        check_in(0.0..1.0, Self::NAME, "momentum", m, "0 <= momentum < 1")?;
+        check_in(0.0..=1.0, Self::NAME, "dampening", d, "0 <= dampening <= 1")?;
         if self.nesterov {
             check(
                 m > 0.0,
@@ -163,14 +148,17 @@ impl UpdateRule for SgdConfig {
         let Some(buf) = state.first_mut() else {
             // Plain SGD: θ ← θ − γ·(g + λθ).
             lazarus_core::parallel_zip([value], [grad], &|[value], [grad]| {
-                finite.piece(lazarus_core::with_simd(|| {
-                    let mut flags = 0;
-                    for (w, &g) in value.iter_mut().zip(grad) {
-                        *w -= lr * (sign * g + wd * *w);
-                        flags = FiniteCheck::track(flags, *w);
-                    }
-                    flags
-                }));
+                finite.piece(lazarus_core::with_simd(
+                    #[inline(always)]
+                    || {
+                        let mut flags = 0;
+                        for (w, &g) in value.iter_mut().zip(grad) {
+                            *w -= lr * (sign * g + wd * *w);
+                            flags = FiniteCheck::track(flags, *w);
+                        }
+                        flags
+                    },
+                ));
             });
             return finite.all_finite();
         };
@@ -186,14 +174,17 @@ impl UpdateRule for SgdConfig {
         // outside the element loop, so each loop is branch-free and vectorizes.
         lazarus_core::parallel_zip([value, buf.as_mut_slice()], [grad], &|[w, b], [g]| {
             // 8 lanes wide where the CPU has AVX2: the same arithmetic, bit for bit.
-            finite.piece(lazarus_core::with_simd(|| {
-                match (step == 1, self.nesterov) {
+            // `inline(always)`: the loop must be compiled inside with_simd's AVX2 copy, which
+            // LLVM's inlining heuristics alone do not promise (Adam's once fell out of it).
+            finite.piece(lazarus_core::with_simd(
+                #[inline(always)]
+                || match (step == 1, self.nesterov) {
                     (true, false) => momentum_pass::<true, false>(w, g, b, c),
                     (true, true) => momentum_pass::<true, true>(w, g, b, c),
                     (false, false) => momentum_pass::<false, false>(w, g, b, c),
                     (false, true) => momentum_pass::<false, true>(w, g, b, c),
-                }
-            }));
+                },
+            ));
         });
         finite.all_finite()
     }

@@ -136,12 +136,18 @@ impl<M: Layer> Trainer<M> {
                 .load_state(s)
                 .map_err(|e| state_error(OPTIMIZER, e))?;
         }
-        if let (Some(s), Some(scheduler)) = (&scheduler_state, self.scheduler.as_mut())
-            && let Err(e) = scheduler.load_state(s)
-        {
-            // Its own state a moment ago: the optimizer takes it back.
-            let _ = self.optimizer.load_state(&previous);
-            return Err(state_error(SCHEDULER, e));
+        if let (Some(s), Some(scheduler)) = (&scheduler_state, self.scheduler.as_mut()) {
+            if let Err(e) = scheduler.load_state(s) {
+                // Its own state a moment ago: the optimizer takes it back.
+                let _ = self.optimizer.load_state(&previous);
+                return Err(state_error(SCHEDULER, e));
+            }
+            // The optimizer's state holds no momentum (PyTorch's holds it in its param groups):
+            // a schedule that cycles it gives it again, as of the loaded step. `scheduler`
+            // checked that the optimizer has one, so this cannot fail.
+            if let Some(momentum) = scheduler.momentum() {
+                self.optimizer.set_momentum(momentum)?;
+            }
         }
         let state = checkpoint.apply_to(&mut self.model);
         // The checkpoint holds no history: records after its epoch are dropped, earlier ones (if

@@ -125,10 +125,24 @@ impl<M: Layer> Trainer<M> {
     ///
     /// The optimizer's learning rate is set to the schedule's starting value at once, as
     /// PyTorch's schedulers do on construction (LinearLR and OneCycleLR start below the base).
-    pub fn scheduler(mut self, scheduler: impl LrScheduler + 'static) -> Self {
-        self.optimizer.set_lr(scheduler.lr());
+    /// A schedule that cycles momentum ([`OneCycleLr`](lazarus_optim::OneCycleLr), by default)
+    /// also sets the optimizer's momentum (SGD, RMSprop) or β₁ (Adam, AdamW), now and after
+    /// every step, in every parameter group, as PyTorch's OneCycleLR does; SGD built without
+    /// momentum gets it, as in PyTorch.
+    ///
+    /// # Errors
+    /// [`Error::Optim`] wrapping [`NoMomentum`](lazarus_optim::Error::NoMomentum) when the
+    /// schedule cycles momentum and the optimizer has neither a momentum nor β₁ (Adagrad,
+    /// Adadelta), as PyTorch's OneCycleLR raises `ValueError`: turn cycling off
+    /// (`OneCycleLr::cycle_momentum(false)`) or pick another optimizer.
+    pub fn scheduler(mut self, scheduler: impl LrScheduler + 'static) -> Result<Self> {
+        apply_schedule(
+            self.optimizer.as_mut(),
+            scheduler.lr(),
+            scheduler.momentum(),
+        )?;
         self.scheduler = Some(Box::new(scheduler));
-        self
+        Ok(self)
     }
 
     /// Clip the total L2 norm of all gradients to `max_norm` before each step (PyTorch's
@@ -320,7 +334,8 @@ impl<M: Layer> Trainer<M> {
                 .as_mut()
                 .filter(|s| s.interval() == StepInterval::Batch)
             {
-                self.optimizer.set_lr(s.step(None));
+                let lr = s.step(None);
+                apply_schedule(self.optimizer.as_mut(), lr, s.momentum())?;
             }
 
             let size = batch.len();
@@ -370,7 +385,8 @@ impl<M: Layer> Trainer<M> {
         {
             // ReduceLROnPlateau watches the validation loss, or the training loss without one.
             let metric = evaluation.map_or(loss_sum / seen.max(1) as f64, |e| e.loss);
-            self.optimizer.set_lr(s.step(Some(metric)));
+            let lr = s.step(Some(metric));
+            apply_schedule(self.optimizer.as_mut(), lr, s.momentum())?;
         }
         let record = EpochRecord {
             epoch,
@@ -502,4 +518,23 @@ impl<M: Layer> Trainer<M> {
         let probabilities = self.predict_proba(inputs)?;
         Ok(crate::metrics::argmax_rows(probabilities.view()))
     }
+}
+
+/// Give `optimizer` what a schedule wants now: its `lr`, and its `momentum` (or β₁) if it
+/// cycles one ([`LrScheduler::momentum`]). PyTorch's OneCycleLR writes both into every
+/// parameter group itself, at construction and at each step.
+///
+/// # Errors
+/// [`NoMomentum`](lazarus_optim::Error::NoMomentum) when there is a momentum and the optimizer
+/// has none to set; nothing is changed then.
+pub(crate) fn apply_schedule(
+    optimizer: &mut dyn Optimizer,
+    lr: f32,
+    momentum: Option<f64>,
+) -> Result<()> {
+    if let Some(momentum) = momentum {
+        optimizer.set_momentum(momentum)?;
+    }
+    optimizer.set_lr(lr);
+    Ok(())
 }

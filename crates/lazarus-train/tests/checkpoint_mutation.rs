@@ -41,6 +41,7 @@ fn trainer(seed: u64) -> Trainer<Sequential> {
         Adam::new(1e-2).unwrap(),
     )
     .scheduler(StepLr::new(1e-2, 1, 0.5).unwrap())
+    .unwrap()
     .batch_size(8)
     .epochs(2)
     .verbosity(Verbosity::Silent)

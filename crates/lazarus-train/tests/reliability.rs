@@ -303,6 +303,7 @@ fn adam_trainer(epochs: usize) -> Trainer<Sequential> {
         Adam::new(1e-3).unwrap(),
     ))
     .scheduler(StepLr::new(1e-3, 1, 0.5).unwrap())
+    .unwrap()
     .epochs(epochs)
     .batch_size(64)
 }
@@ -362,7 +363,8 @@ fn resuming_into_another_optimizer_or_schedule_names_both() {
         CrossEntropyLoss::new(),
         Sgd::new(0.1).unwrap(),
     ))
-    .scheduler(StepLr::new(0.1, 1, 0.5).unwrap());
+    .scheduler(StepLr::new(0.1, 1, 0.5).unwrap())
+    .unwrap();
     let before = snapshot(&sgd);
     let err = sgd.resume_from(&path).unwrap_err().to_string();
     assert!(err.contains("Adam") && err.contains("SGD"), "{err}");
@@ -373,7 +375,8 @@ fn resuming_into_another_optimizer_or_schedule_names_both() {
         CrossEntropyLoss::new(),
         Adam::new(1e-3).unwrap(),
     ))
-    .scheduler(OneCycleLr::new(1e-2, 100).unwrap());
+    .scheduler(OneCycleLr::new(1e-2, 100).unwrap())
+    .unwrap();
     let err = one_cycle.resume_from(&path).unwrap_err().to_string();
     assert!(
         err.contains("StepLR") && err.contains("OneCycleLR"),
@@ -423,7 +426,9 @@ fn schedule_state_without_a_schedule_is_an_error_unless_ignored() {
     };
     assert_eq!(lenient.resume_from_with(&path, options).unwrap(), 1);
     // Another schedule kind is still refused with the option on.
-    let mut other = plain().scheduler(ExponentialLr::new(1e-3, 0.9).unwrap());
+    let mut other = plain()
+        .scheduler(ExponentialLr::new(1e-3, 0.9).unwrap())
+        .unwrap();
     assert!(other.resume_from_with(&path, options).is_err());
 }
 

@@ -127,6 +127,7 @@ fn resumable_trainer(epochs: usize) -> Trainer<Sequential> {
         .add(Linear::new(32, 10, &mut rng).unwrap());
     Trainer::new(model, CrossEntropyLoss::new(), Adam::new(1e-3).unwrap())
         .scheduler(StepLr::new(1e-3, 1, 0.5).unwrap())
+        .unwrap()
         .epochs(epochs)
         .batch_size(64)
         .seed(11)

@@ -1,7 +1,8 @@
 //! Learning-rate schedules: the same learning-rate sequences as PyTorch's `lr_scheduler`.
 //!
 //! A schedule is independent of the optimizer: it holds its own learning rate (in f64, as
-//! PyTorch's Python floats) and the training loop passes it on:
+//! PyTorch's Python floats) and the training loop passes it on (and the momentum, for a
+//! schedule that cycles it: see [`LrScheduler::momentum`]):
 //!
 //! ```
 //! use lazarus_optim::{LrScheduler, Optimizer, Sgd, StepLr};
@@ -66,6 +67,29 @@ pub trait LrScheduler: Send {
 
     /// Whether [`step`](LrScheduler::step) is meant per epoch or per batch.
     fn interval(&self) -> StepInterval;
+
+    /// The momentum (SGD's and RMSprop's `momentum`, Adam's β₁) the schedule wants now, for a
+    /// schedule that cycles it ([`OneCycleLr`] by default, as PyTorch's `cycle_momentum=True`);
+    /// `None` (the default) for one that leaves momentum alone. Like the lr, give it to the
+    /// optimizer once after construction and after every [`step`](LrScheduler::step), with
+    /// [`Optimizer::set_momentum`](crate::Optimizer::set_momentum): PyTorch's OneCycleLR sets
+    /// it itself, in every parameter group, at construction and at each step.
+    ///
+    /// ```
+    /// use lazarus_optim::{LrScheduler, OneCycleLr, Optimizer, Sgd, StepLr};
+    /// let mut opt = Sgd::new(0.1)?.momentum(0.9)?;
+    /// let mut sched = OneCycleLr::new(0.1, 100)?;
+    /// opt.set_lr(sched.lr());
+    /// if let Some(m) = sched.momentum() {
+    ///     opt.set_momentum(m)?; // 0.95 at the start of the cycle
+    /// }
+    /// assert_eq!(opt.cycled_momentum(), Some(0.95));
+    /// assert_eq!(StepLr::new(0.1, 10, 0.5)?.momentum(), None);
+    /// # Ok::<(), lazarus_optim::Error>(())
+    /// ```
+    fn momentum(&self) -> Option<f64> {
+        None
+    }
 
     /// The schedule's progress, to save in a checkpoint: scalars `"last_epoch"` (steps taken),
     /// `"lr"` (exact, f64), and the schedule's own counters (ReduceLROnPlateau: `"best"`,
@@ -133,6 +157,10 @@ impl<S: LrScheduler + ?Sized> LrScheduler for Box<S> {
 
     fn interval(&self) -> StepInterval {
         (**self).interval()
+    }
+
+    fn momentum(&self) -> Option<f64> {
+        (**self).momentum()
     }
 
     fn state(&self) -> OptimizerState {

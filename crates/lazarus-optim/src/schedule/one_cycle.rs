@@ -37,14 +37,21 @@ impl AnnealStrategy {
 /// lr = anneal(phase start, phase end, (s − phase start step) / (phase end step − phase start step))
 /// ```
 ///
-/// Defaults (PyTorch's): `pct_start = 0.3`, `anneal_strategy = Cos`, `div_factor = 25`,
-/// `final_div_factor = 1e4`, `three_phase = false`; momentum cycles between 0.85 and 0.95.
+/// **Momentum** cycles the other way, between `max_momentum` (at `initial_lr` and `min_lr`)
+/// and `base_momentum` (at `max_lr`), with the same phases and annealing: a high lr is paired
+/// with less momentum. [`LrScheduler::momentum`] gives it; the training loop passes it to the
+/// optimizer with [`Optimizer::set_momentum`](crate::Optimizer::set_momentum), at the start
+/// and after each step (`lazarus_train::Trainer` does), which sets SGD's and RMSprop's
+/// `momentum` and Adam's β₁ in every parameter group, as PyTorch does. Adagrad and Adadelta
+/// have neither: the trainer refuses them with cycling on, as PyTorch raises `ValueError`.
+/// Turn it off with [`cycle_momentum(false)`](OneCycleLr::cycle_momentum).
 ///
-/// Differences from PyTorch: (1) PyTorch also cycles the optimizer's momentum (or β₁)
-/// inversely to the lr; the [`LrScheduler`] interface carries only the lr, so read
-/// [`OneCycleLr::momentum`] and set it yourself if you want that. (2) PyTorch raises an error
-/// when stepped more than `total_steps` times; here the lr stays at its value for step
-/// `total_steps`.
+/// Defaults (PyTorch's): `pct_start = 0.3`, `anneal_strategy = Cos`, `div_factor = 25`,
+/// `final_div_factor = 1e4`, `three_phase = false`, `cycle_momentum = true`,
+/// `base_momentum = 0.85`, `max_momentum = 0.95`.
+///
+/// Difference from PyTorch: PyTorch raises an error when stepped more than `total_steps`
+/// times; here the lr (and momentum) stay at their values for step `total_steps`.
 ///
 /// When to use: fast training with a fixed budget of steps: the high middle rates act as a
 /// regulariser, the long tail settles. Find `max_lr` with a short lr range test.
@@ -54,8 +61,10 @@ impl AnnealStrategy {
 /// let mut s = OneCycleLr::new(1.0, 10)?;
 /// assert_eq!(s.interval(), StepInterval::Batch);
 /// assert!((s.lr() - 0.04).abs() < 1e-7); // max_lr / 25
+/// assert_eq!(s.momentum(), Some(0.95)); // max_momentum while the lr is low
 /// s.step(None);
 /// assert!((s.step(None) - 1.0).abs() < 1e-6); // the peak, at step pct_start·10 − 1 = 2
+/// assert_eq!(s.momentum(), Some(0.85)); // base_momentum at the peak
 /// # Ok::<(), lazarus_optim::Error>(())
 /// ```
 #[doc(alias = "OneCycleLR")]
@@ -68,6 +77,7 @@ pub struct OneCycleLr {
     div_factor: f64,
     final_div_factor: f64,
     three_phase: bool,
+    cycle_momentum: bool,
     momentum_range: (f64, f64),
     progress: Progress,
 }
@@ -112,6 +122,7 @@ impl OneCycleLr {
             div_factor: 25.0,
             final_div_factor: 1e4,
             three_phase: false,
+            cycle_momentum: true,
             momentum_range: (0.85, 0.95),
             progress: Progress::new(0.0),
         };
@@ -212,8 +223,18 @@ impl OneCycleLr {
         Ok(self.restart())
     }
 
-    /// The momentum range `(base_momentum, max_momentum)` for [`OneCycleLr::momentum`]
-    /// (PyTorch's defaults 0.85, 0.95). As in PyTorch, any order is accepted.
+    /// Cycle the optimizer's momentum (or β₁) inversely to the lr (PyTorch's `cycle_momentum`,
+    /// default true); with `false`, [`LrScheduler::momentum`] is `None` and the optimizer's
+    /// momentum is left as it was built.
+    pub fn cycle_momentum(mut self, cycle_momentum: bool) -> Self {
+        self.cycle_momentum = cycle_momentum;
+        self
+    }
+
+    /// The momentum range `(base_momentum, max_momentum)` for [`LrScheduler::momentum`]
+    /// (PyTorch's defaults 0.85, 0.95). As in PyTorch, any order is accepted. The optimizer
+    /// checks each value it is given, as it checks an lr: one outside its range (SGD's momentum
+    /// and Adam's β₁ must be in `[0, 1)`) is an error at its next step.
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if either is NaN or
@@ -236,17 +257,6 @@ impl OneCycleLr {
         )?;
         self.momentum_range = (base_momentum, max_momentum);
         Ok(self)
-    }
-
-    /// The momentum PyTorch would set at the current step (SGD's `momentum` or Adam's β₁): high
-    /// when the lr is low and low when it is high.
-    pub fn momentum(&self) -> f64 {
-        let (base, max) = self.momentum_range;
-        let level = |l: Level| match l {
-            Level::Initial | Level::Min => max,
-            Level::Max => base,
-        };
-        self.interpolate(self.progress.last_epoch, level)
     }
 
     fn restart(mut self) -> Self {
@@ -344,6 +354,19 @@ impl LrScheduler for OneCycleLr {
             self.progress.lr = self.lr_at(self.progress.last_epoch);
         }
         self.progress.lr as f32
+    }
+
+    /// The momentum PyTorch sets at the current step (SGD's `momentum` or Adam's β₁): high
+    /// when the lr is low and low when it is high; `None` without
+    /// [`cycle_momentum`](OneCycleLr::cycle_momentum).
+    fn momentum(&self) -> Option<f64> {
+        let (base, max) = self.momentum_range;
+        let level = |l: Level| match l {
+            Level::Initial | Level::Min => max,
+            Level::Max => base,
+        };
+        self.cycle_momentum
+            .then(|| self.interpolate(self.progress.last_epoch, level))
     }
 
     progress_methods!("OneCycleLR", Batch);
