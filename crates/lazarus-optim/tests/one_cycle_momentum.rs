@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{quadratic, set_quadratic_grad};
+use common::{Values, quadratic, set_quadratic_grad};
 use lazarus_optim::{
     Adadelta, Adagrad, Adam, Error, LrScheduler, OneCycleLr, Optimizer, RmsProp, Sgd,
 };
