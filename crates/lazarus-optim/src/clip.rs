@@ -247,7 +247,8 @@ mod tests {
             .add(Linear::new(7, 3, &mut rng).unwrap());
         model.visit_params_mut(&mut |_, p| {
             let scale = 10f32.powi(rng.random_range(-3..4));
-            p.grad.mapv_inplace(|_| scale * rng.random_range(-1.0f32..1.0));
+            p.grad
+                .mapv_inplace(|_| scale * rng.random_range(-1.0f32..1.0));
         });
         model
     }
@@ -270,7 +271,11 @@ mod tests {
                     let measured = grad_norm(&shared, norm_type).unwrap();
                     assert_eq!(measured.to_bits(), total.to_bits());
                     let coef = clip_grad_norm_with_total(&mut shared, max_norm, measured).unwrap();
-                    assert_eq!(grads(&shared), grads(&reference), "seed {seed}, {norm_type}");
+                    assert_eq!(
+                        grads(&shared),
+                        grads(&reference),
+                        "seed {seed}, {norm_type}"
+                    );
                     assert!(coef <= 1.0 && (coef < 1.0) == (max_norm / (total + 1e-6) < 1.0));
                 }
             }

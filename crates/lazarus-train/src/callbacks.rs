@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use lazarus_core::{Layer, Tensor};
+use lazarus_core::{Layer, Num, Tensor};
 use lazarus_optim::{LrScheduler, Optimizer};
 
 use crate::checkpoint::{TrainingState, save_checkpoint};
@@ -154,8 +154,10 @@ impl Monitor {
 ///
 /// ```
 /// use lazarus_train::callbacks::{EarlyStopping, Monitor};
-/// let stop = EarlyStopping::new(Monitor::ValLoss).patience(3).min_delta(1e-4).restore_best_weights(true);
+/// let stop = EarlyStopping::new(Monitor::ValLoss).patience(3).min_delta(1e-4)?.restore_best_weights(true);
 /// # let _ = stop;
+/// assert!(EarlyStopping::new(Monitor::ValLoss).min_delta(-1e-4).is_err());
+/// # Ok::<(), lazarus_train::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct EarlyStopping {
@@ -190,10 +192,22 @@ impl EarlyStopping {
         self
     }
 
-    /// Smallest change that counts as an improvement (absolute).
-    pub fn min_delta(mut self, min_delta: f64) -> Self {
-        self.min_delta = min_delta.abs();
-        self
+    /// Smallest change that counts as an improvement (absolute, in the monitored quantity's
+    /// units).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless `min_delta` is finite and >= 0. (Keras silently takes
+    /// the absolute value of a negative one; here it is refused, as a sign mistake.)
+    pub fn min_delta(mut self, min_delta: f64) -> Result<Self> {
+        if !(min_delta >= 0.0 && min_delta.is_finite()) {
+            return Err(Error::config(
+                "early_stopping",
+                "min_delta",
+                format!("must be finite and >= 0, found {}", Num(min_delta)),
+            ));
+        }
+        self.min_delta = min_delta;
+        Ok(self)
     }
 
     /// Put the best epoch's parameters back when training ends.
