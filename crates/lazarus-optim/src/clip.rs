@@ -177,7 +177,7 @@ pub fn clip_grad_norm_with_total(
 ) -> Result<f32> {
     check_max_norm("clip_grad_norm_with_total", max_norm)?;
     check(
-        !(total_norm < 0.0),
+        total_norm >= 0.0 || total_norm.is_nan(),
         "clip_grad_norm_with_total",
         "total_norm",
         total_norm.into(),

@@ -107,7 +107,7 @@ impl DiagnosticsConfig {
                 self.dead_fraction_warning,
             );
         }
-        if !(self.spike_factor >= 1.0) {
+        if self.spike_factor.is_nan() || self.spike_factor < 1.0 {
             return invalid(
                 "spike_factor",
                 "at least 1 (a norm below its median is no spike)",
