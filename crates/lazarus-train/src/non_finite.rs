@@ -11,7 +11,7 @@ use ndarray::Axis;
 use crate::data::Batch;
 use crate::{Error, Stage};
 
-/// What [`locate`] blames, for [`Error::NonFinite`](crate::Error::NonFinite): a place and, when
+/// What [`locate`] blames, for [`Error::NonFinite`]: a place and, when
 /// the data are to blame, the data set index of the sample.
 pub(crate) struct Culprit {
     pub(crate) layer: String,
@@ -135,7 +135,7 @@ fn layer_label(name: &str, path: &str) -> String {
     }
 }
 
-/// The [`Error::NonFinite`](crate::Error::NonFinite) for a non-finite `what` computed from
+/// The [`Error::NonFinite`] for a non-finite `what` computed from
 /// `batch` at `stage`: the first input sample, layer output or target to blame (see [`locate`]).
 pub(crate) fn non_finite_error(
     model: &mut dyn Layer,

@@ -5,23 +5,22 @@
 //! → zero_grad → backward → clip → step → schedule) and nothing else; at fixed points it tells
 //! its observers, which only look (and may ask to stop). Each implements the hooks it needs:
 //!
-//! | hook               | when                                  | progress     | diagnostics                        | callbacks      |
-//! |--------------------|---------------------------------------|--------------|------------------------------------|----------------|
-//! | `fit_start`        | `fit` begins                          |              | learns the clipping threshold      |                |
-//! | `epoch_start`      | before an epoch's first batch         | a new bar    |                                    |                |
-//! | `observe_outputs`  | the forward pass's output, ŷ          |              | born dead? (first batch: ŷ constant) |              |
-//! | `after_forward`    | the loss is computed and finite       |              | silent units; born-dead units      |                |
-//! | `after_backward`   | gradients ready, before clipping      |              | gradient norms; w before the step  |                |
-//! | `after_step`       | after the optimizer step              |              | update ratio ‖Δw‖/‖w‖              |                |
-//! | `batch_end`        | the batch is done                     | moves the bar|                                    | `on_batch_end` |
-//! | `validation_units` | during the validation pass            |              | silent units on the validation set |                |
-//! | `epoch_record`     | the epoch's record is being filled    |              | `EpochDiagnostics`, warnings       |                |
-//! | `epoch_end`        | the record is in the history          | summary line | the table, if asked                | `on_epoch_end` |
-//! | `fit_end`          | training ends                         |              |                                    | `on_train_end` |
+//! | hook               | when                               | who does what                                    |
+//! |--------------------|------------------------------------|--------------------------------------------------|
+//! | `fit_start`        | `fit` begins                       | diagnostics: note the clipping threshold         |
+//! | `epoch_start`      | before an epoch's first batch      | progress: a new bar                              |
+//! | `observe_outputs`  | forward done, with its output ŷ    | diagnostics: same ŷ for every input? (batch 1)   |
+//! | `after_forward`    | the loss is known finite           | diagnostics: silent units, born-dead units       |
+//! | `after_backward`   | gradients ready, before clipping   | diagnostics: gradient norms, w before the step   |
+//! | `after_step`       | after the optimizer step           | diagnostics: update ratio ‖Δw‖/‖w‖               |
+//! | `batch_end`        | the batch is done                  | progress: the bar; callbacks: `on_batch_end`     |
+//! | `validation_units` | the validation pass                | diagnostics: silent units on the validation set  |
+//! | `epoch_record`     | the epoch's record is being filled | diagnostics: `EpochDiagnostics`, warnings        |
+//! | `epoch_end`        | the record is in the history       | progress: summary; diagnostics: table; callbacks: `on_epoch_end` |
+//! | `fit_end`          | training ends                      | callbacks: `on_train_end`                        |
 //!
-//! They are called in that column order (the progress display, the diagnostics, then the
-//! callbacks in the order they were added), and every one is called even when an earlier one
-//! asked to stop.
+//! They are called in this order: the progress display, the diagnostics, then the callbacks
+//! in the order they were added; every one is called even when an earlier one asked to stop.
 //!
 //! The gradient norms are measured once per step, only when clipping or an observer needs them,
 //! and the same numbers serve both ([`GradNorms`]).
@@ -98,8 +97,8 @@ pub(crate) struct GradNorms {
 }
 
 impl GradNorms {
-    /// Measure `model`'s gradients (reusing the buffer), or forget the last step's if
-    /// `needed` is false.
+    /// When `needed`, measure `model`'s gradients (reusing the buffer) and return the total
+    /// ‖∇‖₂ in f32, as `grad_norm(model, NormType::L2)` returns it; else forget the last step's.
     pub(crate) fn measure(&mut self, model: &dyn Layer, needed: bool) -> Option<f32> {
         self.squares.clear();
         if !needed {
