@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use lazarus_core::{Layer, Num, Tensor};
+use lazarus_core::{Layer, Tensor};
 use lazarus_optim::{LrScheduler, Optimizer};
 
 use crate::checkpoint::{TrainingState, save_checkpoint};
@@ -199,13 +199,14 @@ impl EarlyStopping {
     /// [`Error::InvalidConfig`] unless `min_delta` is finite and >= 0. (Keras silently takes
     /// the absolute value of a negative one; here it is refused, as a sign mistake.)
     pub fn min_delta(mut self, min_delta: f64) -> Result<Self> {
-        if !(min_delta >= 0.0 && min_delta.is_finite()) {
-            return Err(Error::config(
-                "early_stopping",
-                "min_delta",
-                format!("must be finite and >= 0, found {}", Num(min_delta)),
-            ));
-        }
+        let ok = min_delta >= 0.0 && min_delta.is_finite();
+        Error::check_setting(
+            ok,
+            "early_stopping",
+            "min_delta",
+            "finite and >= 0",
+            min_delta,
+        )?;
         self.min_delta = min_delta;
         Ok(self)
     }

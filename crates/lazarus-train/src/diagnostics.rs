@@ -34,9 +34,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use lazarus_core::{
-    Layer, Num, Tensor, TensorView, reuse_buffer, sum_squared_difference, sum_squares,
-};
+use lazarus_core::{Layer, Tensor, TensorView, reuse_buffer, sum_squared_difference, sum_squares};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -93,34 +91,24 @@ impl Default for DiagnosticsConfig {
 impl DiagnosticsConfig {
     /// Every setting in its range (see the type's docs).
     fn check(&self) -> Result<()> {
-        let invalid = |parameter: &str, expected: &str, value: f64| {
-            Err(Error::config(
-                "diagnostics",
-                parameter,
-                format!("must be {expected}, found {}", Num(value)),
-            ))
+        let check = |ok, parameter, expected, value: f64| {
+            Error::check_setting(ok, "diagnostics", parameter, expected, value)
         };
-        if !(0.0..=1.0).contains(&self.dead_fraction_warning) {
-            return invalid(
-                "dead_fraction_warning",
-                "in [0, 1]",
-                self.dead_fraction_warning,
-            );
-        }
-        if self.spike_factor.is_nan() || self.spike_factor < 1.0 {
-            return invalid(
-                "spike_factor",
-                "at least 1 (a norm below its median is no spike)",
-                self.spike_factor,
-            );
-        }
-        if !(self.vanishing_norm >= 0.0 && self.vanishing_norm.is_finite()) {
-            return invalid("vanishing_norm", "finite and >= 0", self.vanishing_norm);
-        }
-        if self.update_ratio_every == 0 {
-            return invalid("update_ratio_every", "at least 1", 0.0);
-        }
-        Ok(())
+        let dead = self.dead_fraction_warning;
+        check(
+            (0.0..=1.0).contains(&dead),
+            "dead_fraction_warning",
+            "in [0, 1]",
+            dead,
+        )?;
+        // A norm below its running median is no spike; NaN fails `>=`.
+        let spike = self.spike_factor;
+        check(spike >= 1.0, "spike_factor", "at least 1", spike)?;
+        let vanishing = self.vanishing_norm;
+        let ok = vanishing >= 0.0 && vanishing.is_finite();
+        check(ok, "vanishing_norm", "finite and >= 0", vanishing)?;
+        let every = self.update_ratio_every;
+        check(every >= 1, "update_ratio_every", "at least 1", every as f64)
     }
 }
 

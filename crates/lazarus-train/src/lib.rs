@@ -41,7 +41,7 @@
 //! let trainer = Trainer::new(model, MseLoss::new(), Sgd::new(0.1)?);
 //! let Err(err) = trainer.clip_grad_norm(-1.0) else { panic!("a negative norm is refused") };
 //! assert!(matches!(err, Error::InvalidConfig { .. }));
-//! assert_eq!(err.to_string(), "trainer: invalid clip_grad_norm: max_norm must be finite and > 0, found -1");
+//! assert_eq!(err.to_string(), "trainer: invalid clip_grad_norm: must be a finite max_norm > 0, found -1");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]

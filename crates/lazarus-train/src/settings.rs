@@ -4,7 +4,7 @@
 //! see the [crate docs](crate)): `batch_size(0)` fails on its own line, not an epoch later in
 //! `fit`.
 
-use lazarus_core::{Layer, Num};
+use lazarus_core::Layer;
 use lazarus_optim::Optimizer;
 
 use crate::callbacks::Callback;
@@ -26,13 +26,13 @@ impl<M: Layer> Trainer<M> {
     /// # Errors
     /// [`Error::InvalidConfig`] when `batch_size` is 0.
     pub fn batch_size(mut self, batch_size: usize) -> Result<Self> {
-        if batch_size == 0 {
-            return Err(Error::config(
-                "trainer",
-                "batch_size",
-                "must be at least 1, found 0",
-            ));
-        }
+        Error::check_setting(
+            batch_size >= 1,
+            "trainer",
+            "batch_size",
+            "at least 1",
+            batch_size as f64,
+        )?;
         self.batch_size = batch_size;
         Ok(self)
     }
@@ -64,13 +64,14 @@ impl<M: Layer> Trainer<M> {
     /// [`Error::InvalidConfig`] unless `max_norm` is finite and above 0 (0 would zero every
     /// gradient, so no step would move anything; for no clipping, do not call this).
     pub fn clip_grad_norm(mut self, max_norm: f32) -> Result<Self> {
-        if !(max_norm > 0.0 && max_norm.is_finite()) {
-            return Err(Error::config(
-                "trainer",
-                "clip_grad_norm",
-                format!("max_norm must be finite and > 0, found {}", Num(max_norm)),
-            ));
-        }
+        let ok = max_norm > 0.0 && max_norm.is_finite();
+        Error::check_setting(
+            ok,
+            "trainer",
+            "clip_grad_norm",
+            "a finite max_norm > 0",
+            max_norm,
+        )?;
         self.clip_norm = Some(max_norm);
         Ok(self)
     }
