@@ -74,6 +74,7 @@ fn mlp_epoch(c: &mut Criterion) {
             let mut trainer = Some(
                 Trainer::new(model(), CrossEntropyLoss::new(), sgd())
                     .batch_size(batch)
+                    .unwrap()
                     .verbosity(Verbosity::Silent),
             );
             group.bench_function(format!("trainer/b{batch}/t{threads}"), |b| {

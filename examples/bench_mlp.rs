@@ -163,14 +163,14 @@ fn trainer(
     args: &Args,
 ) -> Result<(Vec<f64>, f64), Box<dyn std::error::Error>> {
     let mut trainer = Trainer::new(model, CrossEntropyLoss::new(), optimizer)
-        .batch_size(args.batch_size)
+        .batch_size(args.batch_size)?
         .seed(args.seed)
         .verbosity(Verbosity::Silent);
     if args.mode == RunMode::Diagnostics {
         trainer = trainer.diagnostics(DiagnosticsConfig {
             warnings: false,
             ..DiagnosticsConfig::default()
-        });
+        })?;
     }
     let mut times = Vec::with_capacity(args.epochs);
     for epoch in 1..=args.epochs {

@@ -200,13 +200,13 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut trainer = Trainer::new(model, CrossEntropyLoss::new(), opt)
         .epochs(args.epochs)
-        .batch_size(args.batch_size)
+        .batch_size(args.batch_size)?
         .seed(args.seed)
         .verbosity(verbosity)
         .diagnostics(DiagnosticsConfig {
             warnings: !args.quiet,
             ..DiagnosticsConfig::default()
-        });
+        })?;
     trainer = match args.schedule {
         Schedule::None => trainer,
         Schedule::Step => trainer.scheduler(StepLr::new(lr, (args.epochs / 3).max(1), 0.1)?)?,
@@ -216,7 +216,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     if let Some(max_norm) = args.clip_norm {
-        trainer = trainer.clip_grad_norm(max_norm);
+        trainer = trainer.clip_grad_norm(max_norm)?;
     }
     if let Some(path) = &args.resume {
         let epoch = trainer.resume_from(path)?;

@@ -29,7 +29,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let model = mlp(&[2, 16, 2], "relu", 0.0, &mut rng)?;
     let mut trainer = Trainer::new(model, CrossEntropyLoss::new(), Adam::new(0.05)?)
         .epochs(200)
-        .batch_size(4)
+        .batch_size(4)?
         .verbosity(Verbosity::Silent);
     trainer.fit(&data, None)?;
     let predictions = trainer.predict(x.view())?;

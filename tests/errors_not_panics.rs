@@ -220,7 +220,7 @@ fn diagnostics_survive_odd_models() {
         update_ratio_every: 1,
         ..DiagnosticsConfig::default()
     };
-    let mut diagnostics = Diagnostics::new(config);
+    let mut diagnostics = Diagnostics::new(config).unwrap();
     let mut rng = StdRng::seed_from_u64(6);
     let small = Sequential::new().add(Linear::new(3, 4, &mut rng).unwrap());
     let large = Sequential::new().add(Linear::new(5, 7, &mut rng).unwrap());

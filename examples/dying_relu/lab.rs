@@ -181,15 +181,15 @@ fn run_one(
     };
     let mut trainer = Trainer::new(model, CrossEntropyLoss::new(), optimizer)
         .epochs(config.epochs)
-        .batch_size(config.batch_size)
+        .batch_size(config.batch_size)?
         .seed(config.seed)
         .verbosity(Verbosity::Silent)
         .diagnostics(DiagnosticsConfig {
             warnings: false,
             ..DiagnosticsConfig::default()
-        });
+        })?;
     if let Some(max_norm) = setting.clip_norm {
-        trainer = trainer.clip_grad_norm(max_norm);
+        trainer = trainer.clip_grad_norm(max_norm)?;
     }
     let diverged = match trainer.fit(train, None) {
         Ok(_) => None,

@@ -97,9 +97,9 @@
 //! let model = mlp(&[784, 32, 10], "relu", 0.0, &mut StdRng::seed_from_u64(0))?;
 //! let mut trainer = Trainer::new(model, CrossEntropyLoss::new(), Adam::new(0.05)?) // a harsh lr
 //!     .epochs(2)
-//!     .batch_size(32)
+//!     .batch_size(32)?
 //!     .verbosity(Verbosity::Silent)
-//!     .diagnostics(DiagnosticsConfig { warnings: false, ..DiagnosticsConfig::default() });
+//!     .diagnostics(DiagnosticsConfig { warnings: false, ..DiagnosticsConfig::default() })?;
 //! let history = trainer.fit(&train, None)?;
 //! let report = history.epochs[1].diagnostics.as_ref().unwrap();
 //! let relu = &report.train_units[0];
@@ -152,7 +152,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! With a [`Trainer`](crate::train::Trainer), it is `.clip_grad_norm(1.0)`; the diagnostics
+//! With a [`Trainer`](crate::train::Trainer), it is `.clip_grad_norm(1.0)?`; the diagnostics
 //! record each parameter's gradient norm before clipping and warn about spikes (a norm more
 //! than 10× its running median). In the lab, `--clip-norm 1` puts the clipped run next to the
 //! unclipped one.

@@ -127,13 +127,7 @@ pub fn clip_grad_norm(
     norm_type: NormType,
     error_if_nonfinite: bool,
 ) -> Result<f32> {
-    check(
-        max_norm >= 0.0,
-        "clip_grad_norm",
-        "max_norm",
-        max_norm.into(),
-        "max_norm >= 0",
-    )?;
+    check_max_norm("clip_grad_norm", max_norm)?;
     let total = grad_norm(model, norm_type)?;
     if error_if_nonfinite && !total.is_finite() {
         return Err(Error::NonFiniteNorm {
@@ -142,11 +136,69 @@ pub fn clip_grad_norm(
             norm: total,
         });
     }
-    // In f32, as PyTorch computes it on the norm tensor; multiplied even when it is 1, as PyTorch.
-    let coef = (max_norm / (total + 1e-6)).min(1.0);
-    let coef = if total.is_nan() { f32::NAN } else { coef };
-    model.visit_params_mut(&mut |_, p| p.grad.mapv_inplace(|g| g * coef));
+    clip_grad_norm_with_total(model, max_norm, total)?;
     Ok(total)
+}
+
+/// [`clip_grad_norm`]'s rescaling, for a caller that has already measured the total norm
+/// (e.g. a training loop that also logs each parameter's norm, and should not walk every
+/// gradient twice). Returns the factor `coef` every gradient was multiplied by (1 when the
+/// norm was within `max_norm`).
+///
+/// ```text
+/// coef = min(max_norm / (total_norm + 1e-6), 1)      NaN when total_norm is NaN, as PyTorch
+/// gᵢ  ← coef · gᵢ
+/// ```
+///
+/// Given the total that [`grad_norm`] returns for the same `norm_type`, the gradients come out
+/// bit for bit as [`clip_grad_norm`] leaves them. A NaN or infinite `total_norm` is applied as
+/// PyTorch applies it (gradients times NaN, or times 0): check it first if you want an error.
+///
+/// # Errors
+/// [`Error::InvalidHyperParameter`] if `max_norm` is negative or NaN, or `total_norm` is
+/// negative (a norm never is).
+///
+/// ```
+/// use lazarus_core::{Layer, Linear};
+/// use lazarus_optim::{clip_grad_norm_with_total, grad_norm, NormType};
+/// use ndarray::array;
+/// let mut layer = Linear::from_params(array![[0.0f32, 0.0]].into_dyn(), None)?;
+/// layer.visit_params_mut(&mut |_, p| p.grad.assign(&array![[3.0f32, 4.0]].into_dyn()));
+/// let total = grad_norm(&layer, NormType::L2)?; // 5, measured once (and logged, say)
+/// let coef = clip_grad_norm_with_total(&mut layer, 1.0, total)?;
+/// assert!((coef - 0.2).abs() < 1e-6);
+/// layer.visit_params(&mut |_, p| assert!((p.grad[[0, 1]] - 0.8).abs() < 1e-6));
+/// # Ok::<(), lazarus_optim::Error>(())
+/// ```
+pub fn clip_grad_norm_with_total(
+    model: &mut dyn Layer,
+    max_norm: f32,
+    total_norm: f32,
+) -> Result<f32> {
+    check_max_norm("clip_grad_norm_with_total", max_norm)?;
+    check(
+        total_norm >= 0.0 || total_norm.is_nan(),
+        "clip_grad_norm_with_total",
+        "total_norm",
+        total_norm.into(),
+        "a norm: total_norm >= 0",
+    )?;
+    // In f32, as PyTorch computes it on the norm tensor; multiplied even when it is 1, as PyTorch.
+    let coef = (max_norm / (total_norm + 1e-6)).min(1.0);
+    let coef = if total_norm.is_nan() { f32::NAN } else { coef };
+    model.visit_params_mut(&mut |_, p| p.grad.mapv_inplace(|g| g * coef));
+    Ok(coef)
+}
+
+/// `max_norm >= 0` (NaN fails), for both clipping functions.
+fn check_max_norm(function: &'static str, max_norm: f32) -> Result<()> {
+    check(
+        max_norm >= 0.0,
+        function,
+        "max_norm",
+        max_norm.into(),
+        "max_norm >= 0",
+    )
 }
 
 /// Clamp every gradient element to `[−clip_value, clip_value]`, as PyTorch's
@@ -178,4 +230,76 @@ pub fn clip_grad_value(model: &mut dyn Layer, clip_value: f32) -> Result<()> {
     )?;
     model.visit_params_mut(&mut |_, p| p.grad.mapv_inplace(|g| g.clamp(-clip_value, clip_value)));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lazarus_core::{Linear, Sequential};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    /// Two linear layers whose gradients are random, some large, some tiny.
+    fn model_with_random_grads(seed: u64) -> Sequential {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut model = Sequential::new()
+            .add(Linear::new(5, 7, &mut rng).unwrap())
+            .add(Linear::new(7, 3, &mut rng).unwrap());
+        model.visit_params_mut(&mut |_, p| {
+            let scale = 10f32.powi(rng.random_range(-3..4));
+            p.grad
+                .mapv_inplace(|_| scale * rng.random_range(-1.0f32..1.0));
+        });
+        model
+    }
+
+    fn grads(model: &Sequential) -> Vec<u32> {
+        let mut bits = Vec::new();
+        model.visit_params(&mut |_, p| bits.extend(p.grad.iter().map(|g| g.to_bits())));
+        bits
+    }
+
+    #[test]
+    fn with_a_precomputed_total_the_gradients_are_bit_identical_to_clip_grad_norm() {
+        for seed in 0..20 {
+            for norm_type in [NormType::L2, NormType::L1, NormType::Inf, NormType::P(3.0)] {
+                // From far below the norm (clipped hard) to far above it (coef 1, still applied).
+                for max_norm in [0.0, 1e-3, 0.5, 3.0, 1e6] {
+                    let mut reference = model_with_random_grads(seed);
+                    let mut shared = model_with_random_grads(seed);
+                    let total = clip_grad_norm(&mut reference, max_norm, norm_type, false).unwrap();
+                    let measured = grad_norm(&shared, norm_type).unwrap();
+                    assert_eq!(measured.to_bits(), total.to_bits());
+                    let coef = clip_grad_norm_with_total(&mut shared, max_norm, measured).unwrap();
+                    assert_eq!(
+                        grads(&shared),
+                        grads(&reference),
+                        "seed {seed}, {norm_type}"
+                    );
+                    assert!(coef <= 1.0 && (coef < 1.0) == (max_norm / (total + 1e-6) < 1.0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn non_finite_totals_are_applied_as_pytorch_does_and_bad_arguments_are_errors() {
+        let mut model = model_with_random_grads(1);
+        let coef = clip_grad_norm_with_total(&mut model, 1.0, f32::INFINITY).unwrap();
+        assert_eq!(coef, 0.0);
+        assert!(grads(&model).iter().all(|&g| f32::from_bits(g) == 0.0));
+        let coef = clip_grad_norm_with_total(&mut model, 1.0, f32::NAN).unwrap();
+        assert!(coef.is_nan());
+        for (max_norm, total, parameter) in [
+            (-1.0, 1.0, "max_norm"),
+            (f32::NAN, 1.0, "max_norm"),
+            (1.0, -1.0, "total_norm"),
+        ] {
+            let err = clip_grad_norm_with_total(&mut model, max_norm, total).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidHyperParameter { parameter: p, .. } if p == parameter),
+                "{err:?}"
+            );
+        }
+    }
 }

@@ -58,7 +58,7 @@ pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
 pub use adamw::AdamW;
 pub use builder::{HasEps, HasMomentum, PytorchDefaults};
-pub use clip::{NormType, clip_grad_norm, clip_grad_value, grad_norm};
+pub use clip::{NormType, clip_grad_norm, clip_grad_norm_with_total, clip_grad_value, grad_norm};
 pub use error::{Error, Result};
 pub use grouped::GroupedOptimizer;
 pub use optimizer::{Optimizer, OptimizerState};

@@ -154,8 +154,10 @@ impl Monitor {
 ///
 /// ```
 /// use lazarus_train::callbacks::{EarlyStopping, Monitor};
-/// let stop = EarlyStopping::new(Monitor::ValLoss).patience(3).min_delta(1e-4).restore_best_weights(true);
+/// let stop = EarlyStopping::new(Monitor::ValLoss).patience(3).min_delta(1e-4)?.restore_best_weights(true);
 /// # let _ = stop;
+/// assert!(EarlyStopping::new(Monitor::ValLoss).min_delta(-1e-4).is_err());
+/// # Ok::<(), lazarus_train::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct EarlyStopping {
@@ -190,10 +192,23 @@ impl EarlyStopping {
         self
     }
 
-    /// Smallest change that counts as an improvement (absolute).
-    pub fn min_delta(mut self, min_delta: f64) -> Self {
-        self.min_delta = min_delta.abs();
-        self
+    /// Smallest change that counts as an improvement (absolute, in the monitored quantity's
+    /// units).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless `min_delta` is finite and >= 0. (Keras silently takes
+    /// the absolute value of a negative one; here it is refused, as a sign mistake.)
+    pub fn min_delta(mut self, min_delta: f64) -> Result<Self> {
+        let ok = min_delta >= 0.0 && min_delta.is_finite();
+        Error::check_setting(
+            ok,
+            "early_stopping",
+            "min_delta",
+            "finite and >= 0",
+            min_delta,
+        )?;
+        self.min_delta = min_delta;
+        Ok(self)
     }
 
     /// Put the best epoch's parameters back when training ends.

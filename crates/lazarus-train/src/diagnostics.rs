@@ -44,9 +44,12 @@ pub use units::{BornDead, LayerUnits, Silence, UnitTracker, born_dead_check, out
 
 /// Thresholds for warnings, whether to print them, and what to print or keep.
 ///
-/// Set a threshold to infinity (or `dead_fraction_warning` to 1.0) to turn that warning off;
-/// `warnings: false` silences all of them (they are still recorded in
-/// [`EpochDiagnostics::warnings`]).
+/// Turn one warning off with `dead_fraction_warning: 1.0`, `spike_factor: f64::INFINITY` or
+/// `vanishing_norm: 0.0`; `warnings: false` silences all of them (they are still recorded in
+/// [`EpochDiagnostics::warnings`]). [`Diagnostics::new`] (and so
+/// [`Trainer::diagnostics`](crate::Trainer::diagnostics)) checks the settings: a
+/// `dead_fraction_warning` in [0, 1], a `spike_factor` of at least 1 (infinity allowed), a
+/// finite `vanishing_norm` ≥ 0, an `update_ratio_every` of at least 1; NaN is never accepted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiagnosticsConfig {
     /// Warn when more than this fraction of a layer's units are dead for a whole epoch (0.5).
@@ -82,6 +85,30 @@ impl Default for DiagnosticsConfig {
             list_dead_units: false,
             update_ratio_every: 10,
         }
+    }
+}
+
+impl DiagnosticsConfig {
+    /// Every setting in its range (see the type's docs).
+    fn check(&self) -> Result<()> {
+        let check = |ok, parameter, expected, value: f64| {
+            Error::check_setting(ok, "diagnostics", parameter, expected, value)
+        };
+        let dead = self.dead_fraction_warning;
+        check(
+            (0.0..=1.0).contains(&dead),
+            "dead_fraction_warning",
+            "in [0, 1]",
+            dead,
+        )?;
+        // A norm below its running median is no spike; NaN fails `>=`.
+        let spike = self.spike_factor;
+        check(spike >= 1.0, "spike_factor", "at least 1", spike)?;
+        let vanishing = self.vanishing_norm;
+        let ok = vanishing >= 0.0 && vanishing.is_finite();
+        check(ok, "vanishing_norm", "finite and >= 0", vanishing)?;
+        let every = self.update_ratio_every;
+        check(every >= 1, "update_ratio_every", "at least 1", every as f64)
     }
 }
 
@@ -175,7 +202,7 @@ const MIN_SPIKE_HISTORY: usize = 10;
 /// use rand::{rngs::StdRng, SeedableRng};
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let mut model = Sequential::new().add(Linear::new(3, 4, &mut rng)?).add(Relu::new());
-/// let mut diagnostics = Diagnostics::new(DiagnosticsConfig::default());
+/// let mut diagnostics = Diagnostics::new(DiagnosticsConfig::default())?;
 /// let x = Tensor::ones(vec![2, 3]);
 /// let y = model.forward(x.view(), Mode::Train)?;
 /// diagnostics.observe_outputs(y);
@@ -218,11 +245,16 @@ pub struct Diagnostics {
 
 impl Diagnostics {
     /// Diagnostics with the given thresholds.
-    pub fn new(config: DiagnosticsConfig) -> Self {
-        Self {
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the field and its value when a setting of `config` is
+    /// out of range (see [`DiagnosticsConfig`]).
+    pub fn new(config: DiagnosticsConfig) -> Result<Self> {
+        config.check()?;
+        Ok(Self {
             config,
             ..Self::default()
-        }
+        })
     }
 
     /// The configuration.
@@ -265,18 +297,23 @@ impl Diagnostics {
     /// norm ‖∇‖₂ = √(Σ g²) and the total √(Σ over all parameters), and keep the parameter values
     /// to measure the update.
     pub fn before_step(&mut self, model: &dyn Layer) {
+        self.before_step_with_norms(model, &[]);
+    }
+
+    /// [`before_step`](Self::before_step), given the squared norms Σ g² of the parameters' gradients
+    /// (in visit order) already measured for clipping; any not given is measured here.
+    pub(crate) fn before_step_with_norms(&mut self, model: &dyn Layer, squares: &[f64]) {
         let mut index = 0;
         let mut total_sq = 0.0f64;
-        self.measure_update = self
-            .steps
-            .is_multiple_of(self.config.update_ratio_every.max(1));
+        self.measure_update = self.steps.is_multiple_of(self.config.update_ratio_every);
         let measure_update = self.measure_update;
         let (grads, before) = (&mut self.grads, &mut self.before);
         model.visit_params(&mut |path, p| {
             if grads.len() <= index {
                 grads.push((path.to_string(), GradAccumulator::default()));
             }
-            let norm_sq = sum_squares(&p.grad.view());
+            let norm_sq =
+                (squares.get(index).copied()).unwrap_or_else(|| sum_squares(&p.grad.view()));
             total_sq += norm_sq;
             let acc = &mut grads[index].1;
             let norm = norm_sq.sqrt();
@@ -460,7 +497,7 @@ mod tests {
 
     #[test]
     fn a_failing_stderr_is_reported_by_end_epoch_not_a_panic() {
-        let mut d = Diagnostics::new(DiagnosticsConfig::default());
+        let mut d = Diagnostics::new(DiagnosticsConfig::default()).unwrap();
         d.warn_to(&mut FullDisk, "a".into(), "first".into());
         d.warn_to(&mut FullDisk, "b".into(), "second".into());
         let err = d.end_epoch(Vec::new()).unwrap_err();
@@ -484,7 +521,7 @@ mod tests {
 
     #[test]
     fn warnings_are_printed_once_and_recorded_even_when_printing_is_off() {
-        let mut d = Diagnostics::new(DiagnosticsConfig::default());
+        let mut d = Diagnostics::new(DiagnosticsConfig::default()).unwrap();
         let mut out = Vec::new();
         d.warn_to(&mut out, "a".into(), "first".into());
         d.warn_to(&mut out, "a".into(), "first again".into());
@@ -492,7 +529,8 @@ mod tests {
         let mut quiet = Diagnostics::new(DiagnosticsConfig {
             warnings: false,
             ..DiagnosticsConfig::default()
-        });
+        })
+        .unwrap();
         quiet.warn_to(&mut FullDisk, "a".into(), "recorded".into());
         let report = quiet.end_epoch(Vec::new()).unwrap();
         assert_eq!(report.warnings, ["recorded"]);

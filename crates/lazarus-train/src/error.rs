@@ -353,6 +353,29 @@ impl Error {
         }
     }
 
+    /// `Err(InvalidConfig)` unless `ok`, reading "`context`: invalid `parameter`: must be
+    /// `expected`, found `value`": the one check every fallible setter uses.
+    pub(crate) fn check_setting<T>(
+        ok: bool,
+        context: &str,
+        parameter: &str,
+        expected: &str,
+        value: T,
+    ) -> Result<(), Self>
+    where
+        lazarus_core::Num<T>: std::fmt::Display,
+    {
+        if ok {
+            return Ok(());
+        }
+        let found = lazarus_core::Num(value);
+        Err(Error::config(
+            context,
+            parameter,
+            format!("must be {expected}, found {found}"),
+        ))
+    }
+
     /// An [`Error::Io`] for `path`; for use as `.map_err(Error::io(path))`.
     pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
         move |source| Error::Io {

@@ -8,6 +8,42 @@
 //! PyTorch's `state_dict` names, and [`plot`]s. Two small helpers keep the promises every
 //! run makes: files are replaced atomically ([`atomic_file`]: a failed or killed save never
 //! destroys the previous file), and printing never panics ([`console`]).
+//!
+//! ## Reading the training loop
+//!
+//! `trainer.rs` holds [`Trainer::fit`]: per batch forward → loss → zero_grad → backward → clip →
+//! step → schedule, and nothing else. What watches it (the progress display, the
+//! [`diagnostics`], your [`callbacks`]) is attached in one place, `observer.rs`, with a table
+//! of what each observer does at each point of the step.
+//!
+//! ## Settings are checked where they are given
+//!
+//! A setter or constructor is fallible exactly when its argument can be invalid, and then it
+//! returns `Result<Self>` with an [`Error::InvalidConfig`] naming the setting and the value
+//! found: [`Trainer::batch_size`]`(0)`, [`Trainer::clip_grad_norm`] with a negative, zero,
+//! NaN or infinite norm, [`Trainer::diagnostics`] (and [`Diagnostics::new`](diagnostics::Diagnostics::new))
+//! with a [`DiagnosticsConfig`](diagnostics::DiagnosticsConfig) out of range,
+//! [`EarlyStopping::min_delta`](callbacks::EarlyStopping::min_delta) below 0,
+//! [`DataLoader::new`](data::DataLoader::new) with batch size 0. The mistake is reported on
+//! the line that made it, not an epoch later inside `fit`. Setters whose every value means
+//! something ([`Trainer::epochs`], [`Trainer::seed`], [`Trainer::verbosity`],
+//! [`EarlyStopping::patience`](callbacks::EarlyStopping::patience)) return `Self`. (This is
+//! the rule the activations follow too: `LeakyRelu::new(slope)` is fallible, `Relu::new()`
+//! is not.) What depends on the data, such as a training set smaller than one batch with
+//! `drop_last`, can only be found by `fit`.
+//!
+//! ```
+//! use lazarus_core::{loss::MseLoss, Linear};
+//! use lazarus_optim::Sgd;
+//! use lazarus_train::{Error, Trainer};
+//! use rand::{rngs::StdRng, SeedableRng};
+//! let model = Linear::new(2, 1, &mut StdRng::seed_from_u64(0))?;
+//! let trainer = Trainer::new(model, MseLoss::new(), Sgd::new(0.1)?);
+//! let Err(err) = trainer.clip_grad_norm(-1.0) else { panic!("a negative norm is refused") };
+//! assert!(matches!(err, Error::InvalidConfig { .. }));
+//! assert_eq!(err.to_string(), "trainer: invalid clip_grad_norm: must be a finite max_norm > 0, found -1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs)]
 
 pub mod atomic_file;
@@ -17,18 +53,23 @@ pub mod console;
 pub mod data;
 pub mod diagnostics;
 mod error;
+mod evaluate;
 mod history;
 pub mod metrics;
 pub mod models;
 mod non_finite;
+mod observer;
 pub mod plot;
+mod predict;
 mod progress;
 mod resume;
+mod settings;
 mod trainer;
 
 pub use error::{Error, Result, Stage};
+pub use evaluate::Evaluation;
 pub use history::{EpochRecord, History};
 pub use non_finite::first_non_finite_layer;
 pub use progress::{Verbosity, summary_line};
 pub use resume::ResumeOptions;
-pub use trainer::{Evaluation, Trainer};
+pub use trainer::Trainer;

@@ -2,9 +2,12 @@
 
 use ndarray::{Array2, ArrayView1, Axis};
 
+use std::time::Instant;
+
+use lazarus_core::loss::Target;
 use lazarus_core::{Error as CoreError, Tensor, TensorView, as_matrix};
 
-use crate::Result;
+use crate::{EpochRecord, Evaluation, Result};
 
 /// Index of the largest value of each row of a `[batch, classes]` tensor (the first one on
 /// ties, as `torch.argmax`). Rows of any other rank give an empty vector.
@@ -57,6 +60,93 @@ pub fn softmax_rows(outputs: TensorView<'_>) -> Result<Tensor> {
         row /= sum;
     }
     Ok(p.into_dyn())
+}
+
+/// The running totals of a training epoch, batch by batch: what the epoch's
+/// [`EpochRecord`] and the progress bar report.
+#[derive(Debug)]
+pub(crate) struct EpochMeter {
+    start: Instant,
+    loss_sum: f64,
+    correct: usize,
+    seen: usize,
+    classes: bool,
+    max_grad_norm: Option<f64>,
+}
+
+impl EpochMeter {
+    /// An epoch starting now.
+    pub(crate) fn start() -> Self {
+        Self {
+            start: Instant::now(),
+            loss_sum: 0.0,
+            correct: 0,
+            seen: 0,
+            classes: false,
+            max_grad_norm: None,
+        }
+    }
+
+    /// Count the batch's correct predictions (class targets only).
+    pub(crate) fn count_correct(&mut self, outputs: TensorView<'_>, target: &Target<'_>) {
+        if let Target::Classes(labels) = target {
+            self.classes = true;
+            self.correct += count_correct(outputs, labels);
+        }
+    }
+
+    /// Add a batch of `size` samples with mean loss `loss` and, when clipping, its pre-clip
+    /// gradient norm.
+    pub(crate) fn add(&mut self, loss: f32, size: usize, grad_norm: Option<f32>) {
+        self.seen += size;
+        self.loss_sum += f64::from(loss) * size as f64;
+        if let Some(norm) = grad_norm.map(f64::from) {
+            self.max_grad_norm = Some(self.max_grad_norm.map_or(norm, |m| m.max(norm)));
+        }
+    }
+
+    /// Mean loss over the samples so far.
+    pub(crate) fn loss(&self) -> f64 {
+        self.loss_sum / self.seen.max(1) as f64
+    }
+
+    /// Accuracy so far, for class targets.
+    pub(crate) fn accuracy(&self) -> Option<f64> {
+        self.classes
+            .then(|| self.correct as f64 / self.seen.max(1) as f64)
+    }
+
+    /// Samples per second since the start.
+    pub(crate) fn samples_per_second(&self) -> f64 {
+        self.seen as f64 / self.seconds().max(1e-9)
+    }
+
+    /// Seconds since the start.
+    pub(crate) fn seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+
+    /// The epoch's record: training took `seconds`, at learning rate `lr`, then `validation`.
+    pub(crate) fn record(
+        &self,
+        epoch: usize,
+        lr: f32,
+        seconds: f64,
+        validation: Option<Evaluation>,
+    ) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: self.loss(),
+            train_accuracy: self.accuracy(),
+            val_loss: validation.map(|e| e.loss),
+            val_accuracy: validation.and_then(|e| e.accuracy),
+            lr: f64::from(lr),
+            seconds,
+            samples_per_second: self.seen as f64 / seconds.max(1e-9),
+            max_grad_norm: self.max_grad_norm,
+            diagnostics: None,
+        }
+    }
 }
 
 /// A confusion matrix: `counts[[true, predicted]]`.

@@ -8,7 +8,10 @@ use lazarus_core::loss::Target;
 use lazarus_core::{Layer, Mode, Tensor, TensorView, try_fold_leaves, walk_layers};
 use ndarray::Axis;
 
-/// What [`locate`] blames, for [`Error::NonFinite`](crate::Error::NonFinite): a place and, when
+use crate::data::Batch;
+use crate::{Error, Stage};
+
+/// What [`locate`] blames, for [`Error::NonFinite`]: a place and, when
 /// the data are to blame, the data set index of the sample.
 pub(crate) struct Culprit {
     pub(crate) layer: String,
@@ -106,5 +109,23 @@ fn layer_label(name: &str, path: &str) -> String {
         name.to_string()
     } else {
         format!("{name}[{path}]")
+    }
+}
+
+/// The [`Error::NonFinite`] for a non-finite `what` computed from
+/// `batch` at `stage`: the first input sample, layer output or target to blame (see [`locate`]).
+pub(crate) fn non_finite_error(
+    model: &mut dyn Layer,
+    stage: Stage,
+    batch: &Batch<'_>,
+    what: &str,
+) -> Error {
+    let target = batch.target();
+    let culprit = locate(model, batch.inputs.view(), &target, batch.indices(), what);
+    Error::NonFinite {
+        stage,
+        layer: culprit.layer,
+        sample: culprit.sample,
+        what: what.to_string(),
     }
 }

@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::metrics::EpochMeter;
 use crate::{EpochRecord, Result};
 
 /// How much the trainer prints.
@@ -55,17 +56,12 @@ impl EpochProgress {
     }
 
     /// After batch `batch` (0-based): running loss and accuracy, samples per second.
-    pub(crate) fn batch_done(
-        &self,
-        batch: usize,
-        loss: f64,
-        accuracy: Option<f64>,
-        samples_per_second: f64,
-    ) {
+    pub(crate) fn batch_done(&self, batch: usize, meter: &EpochMeter) {
         if let Some(bar) = &self.bar {
             bar.set_position(batch as u64 + 1);
             if batch.is_multiple_of(MESSAGE_EVERY) {
-                bar.set_message(match accuracy {
+                let (loss, samples_per_second) = (meter.loss(), meter.samples_per_second());
+                bar.set_message(match meter.accuracy() {
                     Some(a) => {
                         format!("loss {loss:.4} - acc {a:.4} - {samples_per_second:.0} samples/s")
                     }

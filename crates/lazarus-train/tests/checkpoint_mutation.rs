@@ -43,6 +43,7 @@ fn trainer(seed: u64) -> Trainer<Sequential> {
     .scheduler(StepLr::new(1e-2, 1, 0.5).unwrap())
     .unwrap()
     .batch_size(8)
+    .unwrap()
     .epochs(2)
     .verbosity(Verbosity::Silent)
 }

@@ -77,7 +77,7 @@ fn set_bias(model: &mut Sequential, unit: usize, value: f32) {
 #[test]
 fn the_report_names_exactly_the_killed_units_and_sees_a_revival() {
     let mut model = network(Relu::new(), 0);
-    let mut d = Diagnostics::new(listing());
+    let mut d = Diagnostics::new(listing()).unwrap();
     let batches = [inputs(16, 1), inputs(16, 2), inputs(5, 3)];
     let first = epoch(&mut model, &mut d, &batches);
     let relu = &first.train_units[0];
@@ -139,8 +139,10 @@ fn the_trainer_reports_the_same_units_on_training_and_validation_sets() {
     )
     .epochs(2)
     .batch_size(8)
+    .unwrap()
     .verbosity(Verbosity::Silent)
-    .diagnostics(listing());
+    .diagnostics(listing())
+    .unwrap();
     let history = trainer.fit(&train, Some(&validation)).unwrap();
     for record in &history.epochs {
         let d = record.diagnostics.as_ref().unwrap();
@@ -208,7 +210,8 @@ fn leaky_activations_report_inactive_not_dead_and_smooth_ones_report_outputs_onl
         let mut d = Diagnostics::new(DiagnosticsConfig {
             dead_fraction_warning: 0.2,
             ..listing()
-        });
+        })
+        .unwrap();
         let report = epoch(&mut model, &mut d, &[inputs(16, 1)]);
         let u = &report.train_units[0];
         assert_eq!(u.kind, kind, "{}", u.layer);
@@ -258,8 +261,10 @@ fn born_dead_on_a_dead_network_and_not_on_a_healthy_one() {
     let mut trainer = Trainer::new(dead, CrossEntropyLoss::new(), Sgd::new(0.1).unwrap())
         .epochs(1)
         .batch_size(8)
+        .unwrap()
         .verbosity(Verbosity::Silent)
-        .diagnostics(listing());
+        .diagnostics(listing())
+        .unwrap();
     let history = trainer.fit(&train, None).unwrap();
     let d = history.epochs[0].diagnostics.as_ref().unwrap();
     assert!(d.born_dead.as_ref().unwrap().constant_output);
@@ -292,7 +297,8 @@ fn gradient_norms_equal_the_norms_computed_directly() {
     let mut d = Diagnostics::new(DiagnosticsConfig {
         update_ratio_every: 1,
         ..listing()
-    });
+    })
+    .unwrap();
     let lr = 0.1f32;
     let mut seen: Vec<Vec<(String, f64)>> = Vec::new();
     let mut ratios: Vec<Vec<f64>> = Vec::new();
@@ -363,9 +369,12 @@ fn with_clipping_the_total_norm_is_measured_before_clipping() {
     )
     .epochs(1)
     .batch_size(8)
+    .unwrap()
     .verbosity(Verbosity::Silent)
     .clip_grad_norm(1e-3)
-    .diagnostics(listing());
+    .unwrap()
+    .diagnostics(listing())
+    .unwrap();
     let history = trainer.fit(&train, None).unwrap();
     let record = &history.epochs[0];
     let d = record.diagnostics.as_ref().unwrap();
@@ -384,7 +393,7 @@ fn with_clipping_the_total_norm_is_measured_before_clipping() {
 fn steps_with_gradient_norms(config: DiagnosticsConfig, norms: &[f32]) -> EpochDiagnostics {
     let mut model =
         Sequential::new().add(Linear::from_params(array![[1.0f32, 0.0]].into_dyn(), None).unwrap());
-    let mut d = Diagnostics::new(config);
+    let mut d = Diagnostics::new(config).unwrap();
     for &n in norms {
         // A gradient of norm n: [0.6 n, 0.8 n].
         model.visit_params_mut(&mut |_, p| p.grad.assign(&array![[0.6 * n, 0.8 * n]].into_dyn()));
@@ -457,7 +466,7 @@ fn more_than_half_dead_warns_once_with_the_layer_and_the_number() {
         set_bias(&mut model, u, -100.0);
     }
     // 4 of 6 units dead.
-    let mut d = Diagnostics::new(listing());
+    let mut d = Diagnostics::new(listing()).unwrap();
     let first = epoch(&mut model, &mut d, &[inputs(16, 1)]);
     assert_eq!(first.warnings.len(), 1, "{:?}", first.warnings);
     assert!(
@@ -469,7 +478,7 @@ fn more_than_half_dead_warns_once_with_the_layer_and_the_number() {
     let second = epoch(&mut model, &mut d, &[inputs(16, 1)]);
     assert!(second.warnings.is_empty(), "{:?}", second.warnings);
     // Under the threshold (2 of 6), or with a higher threshold, no warning.
-    let mut d = Diagnostics::new(listing());
+    let mut d = Diagnostics::new(listing()).unwrap();
     assert!(
         epoch(&mut network(Relu::new(), 0), &mut d, &[inputs(16, 1)])
             .warnings
@@ -479,7 +488,7 @@ fn more_than_half_dead_warns_once_with_the_layer_and_the_number() {
         dead_fraction_warning: 0.9,
         ..listing()
     };
-    let mut d = Diagnostics::new(lenient);
+    let mut d = Diagnostics::new(lenient).unwrap();
     assert!(
         epoch(&mut model, &mut d, &[inputs(16, 1)])
             .warnings
@@ -490,7 +499,7 @@ fn more_than_half_dead_warns_once_with_the_layer_and_the_number() {
 #[test]
 fn the_table_shows_every_layer_and_parameter() {
     let mut model = network(Relu::new(), 0);
-    let mut d = Diagnostics::new(listing());
+    let mut d = Diagnostics::new(listing()).unwrap();
     let report = epoch(&mut model, &mut d, &[inputs(16, 1)]);
     let table = report.table();
     assert!(table.contains("relu[1]"), "{table}");
@@ -504,7 +513,8 @@ fn update_ratio_is_measured_on_every_nth_step() {
     let mut d = Diagnostics::new(DiagnosticsConfig {
         update_ratio_every: 2,
         ..listing()
-    });
+    })
+    .unwrap();
     // Step k moves every parameter by (k + 1) · 0.01: ratios differ from step to step.
     let mut measured = Vec::new();
     for step in 0..5u64 {

@@ -69,6 +69,7 @@ fn trainer(epochs: usize) -> Trainer<Sequential> {
         .unwrap()
         .epochs(epochs)
         .batch_size(2)
+        .unwrap()
         .shuffle(false)
         .verbosity(Verbosity::Silent)
 }

@@ -58,7 +58,8 @@ fn a_step_that_overflows_the_weights_is_caught_at_that_step() {
         Sgd::new(1e30).unwrap(),
     ))
     .epochs(1)
-    .batch_size(4);
+    .batch_size(4)
+    .unwrap();
     let err = trainer.fit(&data, None).unwrap_err();
     assert!(
         matches!(
@@ -97,7 +98,8 @@ fn a_validation_loss_that_overflows_is_an_error_naming_the_layer() {
         Sgd::new(1e20).unwrap(),
     ))
     .epochs(1)
-    .batch_size(4);
+    .batch_size(4)
+    .unwrap();
     let err = trainer.fit(&train, Some(&validation)).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -117,6 +119,7 @@ fn adam_at_lr_3e38_never_reaches_the_checkpoint_file() {
     ))
     .epochs(2)
     .batch_size(64)
+    .unwrap()
     .callback(ModelCheckpoint::new(&path));
     assert!(matches!(
         trainer.fit(&train, None),
@@ -142,6 +145,7 @@ fn model_checkpoint_skips_non_finite_weights_and_keeps_the_previous_file() {
     ))
     .epochs(2)
     .batch_size(64)
+    .unwrap()
     .callback(EpochFn(|e: &mut lazarus_train::callbacks::EpochEnd<'_>| {
         if e.record.epoch == 2 {
             e.model.visit_params_mut(&mut |name, p| {
@@ -172,7 +176,8 @@ fn non_finite_validation_data_and_evaluate_name_the_sample() {
         Sgd::new(0.01).unwrap(),
     ))
     .epochs(1)
-    .batch_size(16);
+    .batch_size(16)
+    .unwrap();
     match trainer.fit(&train, Some(&poisoned)) {
         Err(Error::NonFinite {
             stage,
@@ -222,6 +227,7 @@ fn a_nan_regression_target_reads_as_a_sentence() {
     ))
     .epochs(1)
     .batch_size(8)
+    .unwrap()
     .shuffle(false);
     let err = trainer.fit(&data, None).unwrap_err();
     assert_eq!(
@@ -306,6 +312,7 @@ fn adam_trainer(epochs: usize) -> Trainer<Sequential> {
     .unwrap()
     .epochs(epochs)
     .batch_size(64)
+    .unwrap()
 }
 
 /// A checkpoint of an Adam + StepLR run after one epoch.

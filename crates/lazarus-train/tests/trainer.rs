@@ -57,6 +57,7 @@ fn empty_data_sets_are_errors_not_zero_losses() {
         Sgd::new(0.1).unwrap(),
     )
     .batch_size(8)
+    .unwrap()
     .drop_last(true)
     .verbosity(Verbosity::Silent);
     assert!(matches!(
@@ -75,6 +76,7 @@ fn learns_synthetic_digits_and_records_history() {
     )
     .epochs(3)
     .batch_size(32)
+    .unwrap()
     .verbosity(Verbosity::Silent);
     let history = trainer.fit(&train, Some(&validation)).unwrap();
     assert_eq!(history.epochs.len(), 3);
@@ -130,6 +132,7 @@ fn resumable_trainer(epochs: usize) -> Trainer<Sequential> {
         .unwrap()
         .epochs(epochs)
         .batch_size(64)
+        .unwrap()
         .seed(11)
         .verbosity(Verbosity::Silent)
 }
@@ -217,6 +220,7 @@ fn nan_in_the_data_names_epoch_batch_and_input() {
         Sgd::new(0.1).unwrap(),
     )
     .batch_size(16)
+    .unwrap()
     .shuffle(false)
     .verbosity(Verbosity::Silent);
     match trainer.fit(&poisoned, None) {

@@ -72,13 +72,14 @@ impl<'d> DataLoader<'d> {
     /// # Ok::<(), lazarus_train::Error>(())
     /// ```
     pub fn new(dataset: &'d Dataset, batch_size: usize) -> Result<Self> {
-        if batch_size == 0 {
-            return Err(Error::config(
-                "data_loader",
-                "batch_size",
-                "must be at least 1, found 0",
-            ));
-        }
+        let ok = batch_size >= 1;
+        Error::check_setting(
+            ok,
+            "data_loader",
+            "batch_size",
+            "at least 1",
+            batch_size as f64,
+        )?;
         Ok(Self {
             dataset,
             batch_size,
