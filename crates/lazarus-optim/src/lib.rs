@@ -46,6 +46,7 @@ mod builder;
 mod clip;
 mod error;
 mod grouped;
+mod kernels;
 mod optimizer;
 mod param_group;
 mod rmsprop;

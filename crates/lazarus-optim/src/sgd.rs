@@ -2,6 +2,7 @@
 
 use crate::builder::shared_setters;
 use crate::error::{check, check_in, check_lr_and_decay};
+use crate::kernels::update_in_pieces;
 use crate::rule::common_accessors;
 use crate::{Buffer, FiniteCheck, GroupedOptimizer, PytorchDefaults, Result, UpdateRule};
 
@@ -144,23 +145,21 @@ impl UpdateRule for SgdConfig {
         let (lr, mu, wd) = (self.lr, self.momentum as f32, self.weight_decay as f32);
         let sign = if self.maximize { -1.0 } else { 1.0 };
         let keep = (1.0 - self.dampening) as f32;
-        let finite = FiniteCheck::new();
         let Some(buf) = state.first_mut() else {
             // Plain SGD: θ ← θ − γ·(g + λθ).
-            lazarus_core::parallel_zip([value], [grad], &|[value], [grad]| {
-                finite.piece(lazarus_core::with_simd(
-                    #[inline(always)]
-                    || {
-                        let mut flags = 0;
-                        for (w, &g) in value.iter_mut().zip(grad) {
-                            *w -= lr * (sign * g + wd * *w);
-                            flags = FiniteCheck::track(flags, *w);
-                        }
-                        flags
-                    },
-                ));
-            });
-            return finite.all_finite();
+            return update_in_pieces(
+                [value],
+                grad,
+                #[inline(always)]
+                |[w], g| {
+                    let mut flags = 0;
+                    for (w, &g) in w.iter_mut().zip(g) {
+                        *w -= lr * (sign * g + wd * *w);
+                        flags = FiniteCheck::track(flags, *w);
+                    }
+                    flags
+                },
+            );
         };
         let c = Coefficients {
             sign,
@@ -169,24 +168,19 @@ impl UpdateRule for SgdConfig {
             keep,
             lr,
         };
-        // Large parameters are updated in parallel pieces (each element on its own, so the
-        // result is the same for any thread count). The two flags pick one of four loops
-        // outside the element loop, so each loop is branch-free and vectorizes.
-        lazarus_core::parallel_zip([value, buf.as_mut_slice()], [grad], &|[w, b], [g]| {
-            // 8 lanes wide where the CPU has AVX2: the same arithmetic, bit for bit.
-            // `inline(always)`: the loop must be compiled inside with_simd's AVX2 copy, which
-            // LLVM's inlining heuristics alone do not promise (Adam's once fell out of it).
-            finite.piece(lazarus_core::with_simd(
-                #[inline(always)]
-                || match (step == 1, self.nesterov) {
-                    (true, false) => momentum_pass::<true, false>(w, g, b, c),
-                    (true, true) => momentum_pass::<true, true>(w, g, b, c),
-                    (false, false) => momentum_pass::<false, false>(w, g, b, c),
-                    (false, true) => momentum_pass::<false, true>(w, g, b, c),
-                },
-            ));
-        });
-        finite.all_finite()
+        // With momentum: the two flags pick one of four loops outside the element loop, so
+        // each loop is branch-free and vectorizes.
+        update_in_pieces(
+            [value, buf.as_mut_slice()],
+            grad,
+            #[inline(always)]
+            |[w, b], g| match (step == 1, self.nesterov) {
+                (true, false) => momentum_pass::<true, false>(w, g, b, c),
+                (true, true) => momentum_pass::<true, true>(w, g, b, c),
+                (false, false) => momentum_pass::<false, false>(w, g, b, c),
+                (false, true) => momentum_pass::<false, true>(w, g, b, c),
+            },
+        )
     }
 }
 
