@@ -24,7 +24,7 @@ use lazarus::core::loss::CrossEntropyLoss;
 use lazarus::core::{Layer, Linear, Mode, Sequential, Tensor};
 use lazarus::optim::{Adam, Optimizer, Sgd};
 use lazarus::train::data::{Dataset, SyntheticDigits};
-use lazarus::train::diagnostics::{DiagnosticsConfig, LayerUnits, Silence, UnitTracker};
+use lazarus::train::diagnostics::{DiagnosticsConfig, LayerUnits, SilentKind, UnitTracker};
 use lazarus::train::plot::{Chart, Series, write_svg};
 use lazarus::train::{History, Stage, Trainer, Verbosity};
 use ndarray::{Array2, Axis, Ix2};
@@ -237,7 +237,7 @@ fn run_one(
     let clipped: Option<usize> = setting
         .clip_norm
         .map(|_| diagnostics.iter().filter_map(|d| d.clipped_steps).sum());
-    let kind = at_init.first().map_or(Silence::Never, |u| u.kind);
+    let kind = at_init.first().map_or(SilentKind::Never, |u| u.kind);
     let prelu: Vec<Value> = slopes(trainer.model())
         .into_iter()
         .map(|(layer, a)| {

@@ -89,7 +89,7 @@
 //!
 //! ```
 //! use lazarus::prelude::*;
-//! use lazarus::train::diagnostics::{DiagnosticsConfig, Silence};
+//! use lazarus::train::diagnostics::{DiagnosticsConfig, SilentKind};
 //! use lazarus::train::models::mlp;
 //! use rand::{rngs::StdRng, SeedableRng};
 //!
@@ -103,7 +103,7 @@
 //! let history = trainer.fit(&train, None)?;
 //! let report = history.epochs[1].diagnostics.as_ref().unwrap();
 //! let relu = &report.train_units[0];
-//! assert_eq!((relu.layer.as_str(), relu.kind), ("relu", Silence::Dead));
+//! assert_eq!((relu.layer.as_str(), relu.kind), ("relu", SilentKind::Dead));
 //! println!("{} of {} ReLU units dead after epoch 2", relu.silent, relu.units);
 //! assert!(relu.silent > 0); // 22 of the 32 with this seed: lr 0.05 is 50x Adam's usual
 //! print!("{}", report.table()); // layer, dead %, gradient norms, output max

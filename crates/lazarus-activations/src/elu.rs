@@ -4,10 +4,10 @@
 //! one function, `elu(x, alpha, scale, input_scale)`); [`ScaledElu`] is that function here, with
 //! the forward and backward that [`Elu`], [`Selu`](crate::Selu) and [`Celu`](crate::Celu) share.
 
-use lazarus_core::{ActivationStats, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Mode, Result, SilentRegion, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, Region, fast_exp};
+use crate::kernels::{Elementwise, Keep, fast_exp};
 use crate::settings::finite;
 
 /// Exponential linear unit, element-wise, as PyTorch's `nn.ELU`.
@@ -183,8 +183,13 @@ impl ScaledElu {
     /// Counts, per unit, the inputs on the negative side (x ≤ 0, equivalently y ≤ 0 when y is
     /// kept).
     pub(crate) fn stats(self, kernel: &Elementwise) -> Option<ActivationStats> {
-        let negative = Region::Negative(|kept: f32| kept <= 0.0);
-        kernel.stats(move |x| self.value(x), negative)
+        // The derivative there is scale · alpha · input_scale · e^(input_scale · x): exactly 0
+        // only when a constant is (ELU with alpha = 0 is a ReLU).
+        let silent = SilentRegion {
+            contains: |kept: f32| kept <= 0.0,
+            derivative_zero: self.alpha * self.scale * self.input_scale == 0.0,
+        };
+        kernel.stats(move |x| self.value(x), Some(silent))
     }
 
     /// [`scaled_elu`] with these constants.

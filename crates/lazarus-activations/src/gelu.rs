@@ -6,7 +6,7 @@ use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
 
 use crate::chain::chain_rule;
 use crate::kernels::erf::erf;
-use crate::kernels::{Elementwise, Keep, NO_REGION};
+use crate::kernels::{Elementwise, Keep, NOT_SILENT};
 
 /// Which form of GELU to compute (PyTorch's `approximate='none' | 'tanh'`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,8 +124,8 @@ impl Layer for Gelu {
     /// No region with an exactly zero derivative: only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
         match self.approximate {
-            GeluApproximate::None => self.kernel.stats(gelu, NO_REGION),
-            GeluApproximate::Tanh => self.kernel.stats(gelu_tanh, NO_REGION),
+            GeluApproximate::None => self.kernel.stats(gelu, NOT_SILENT),
+            GeluApproximate::Tanh => self.kernel.stats(gelu_tanh, NOT_SILENT),
         }
     }
 }

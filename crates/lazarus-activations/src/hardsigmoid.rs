@@ -1,9 +1,9 @@
 //! Hardsigmoid: a piecewise-linear sigmoid, cheap and exactly flat outside [−3, 3].
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, SilentRegion, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, Region};
+use crate::kernels::{Elementwise, Keep};
 
 /// Hard sigmoid, element-wise, as PyTorch's `nn.Hardsigmoid`.
 ///
@@ -15,7 +15,8 @@ use crate::kernels::{Elementwise, Keep, Region};
 /// Output range `[0, 1]`: bounded.
 ///
 /// Gradients are exactly 0 for x ≤ −3 and x ≥ 3, PyTorch's zero-derivative region, which
-/// diagnostics count as zero-gradient (a unit always there is dead).
+/// diagnostics count as *silent*, with a zero derivative (a unit always there is dead;
+/// definition: [`ActivationStats`]).
 ///
 /// When to use: a fast stand-in for sigmoid in gates of mobile networks (MobileNetV3).
 ///
@@ -77,7 +78,10 @@ impl Layer for Hardsigmoid {
     fn activation_stats(&self) -> Option<ActivationStats> {
         self.kernel.stats(
             hardsigmoid,
-            Region::ZeroGrad(|x: f32| x <= -3.0 || x >= 3.0),
+            Some(SilentRegion {
+                contains: |x: f32| x <= -3.0 || x >= 3.0,
+                derivative_zero: true,
+            }),
         )
     }
 }

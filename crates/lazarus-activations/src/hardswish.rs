@@ -1,9 +1,9 @@
 //! Hardswish: a piecewise-quadratic SiLU, cheap on mobile hardware.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, SilentRegion, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, Region};
+use crate::kernels::{Elementwise, Keep};
 use crate::relu6::relu6;
 
 /// Hard swish, element-wise, as PyTorch's `nn.Hardswish`.
@@ -17,7 +17,8 @@ use crate::relu6::relu6;
 /// Output range `[−0.375, ∞)`: unbounded above, a small dip below zero (minimum at x = −1.5).
 ///
 /// The derivative is exactly 0 for x ≤ −3, PyTorch's zero-derivative region, which diagnostics
-/// count as zero-gradient. (It also crosses 0 at the single point x = −1.5, which is not a
+/// count as *silent*, with a zero derivative: a unit always there is dead (definition:
+/// [`ActivationStats`]). (It also crosses 0 at the single point x = −1.5, which is not a
 /// region and is not counted.) Between −3 and −1.5 the gradient is negative.
 ///
 /// When to use: MobileNetV3-style networks, as a cheaper [`Silu`](crate::Silu).
@@ -77,8 +78,13 @@ impl Layer for Hardswish {
 
     /// Counts, per unit, the inputs where the derivative is 0 (x ≤ −3).
     fn activation_stats(&self) -> Option<ActivationStats> {
-        self.kernel
-            .stats(hardswish, Region::ZeroGrad(|x: f32| x <= -3.0))
+        self.kernel.stats(
+            hardswish,
+            Some(SilentRegion {
+                contains: |x: f32| x <= -3.0,
+                derivative_zero: true,
+            }),
+        )
     }
 }
 

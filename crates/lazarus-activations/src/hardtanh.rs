@@ -1,9 +1,9 @@
 //! Hardtanh: tanh's piecewise-linear cousin, a clamp with a zero gradient outside.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, SilentRegion, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, Region};
+use crate::kernels::{Elementwise, Keep};
 use crate::settings::{finite, invalid};
 
 /// Hard tanh, element-wise, as PyTorch's `nn.Hardtanh(min_val=-1.0, max_val=1.0)`.
@@ -16,7 +16,8 @@ use crate::settings::{finite, invalid};
 /// Output range `[min_val, max_val]`: bounded.
 ///
 /// Inputs outside the open interval get a gradient of exactly 0: like ReLU's negative side, a
-/// unit stuck there is dead. Diagnostics count x ≤ min_val or x ≥ max_val as zero-gradient.
+/// unit stuck there is dead. Diagnostics count x ≤ min_val or x ≥ max_val as *silent*, with a
+/// zero derivative (definition: [`ActivationStats`]).
 ///
 /// When to use: a cheap bounded activation (quantized and low-precision networks).
 ///
@@ -115,8 +116,11 @@ impl Layer for Hardtanh {
     /// Counts, per unit, the inputs where the derivative is 0 (y at or beyond either bound).
     fn activation_stats(&self) -> Option<ActivationStats> {
         let (min_val, max_val) = (self.min_val, self.max_val);
-        let zero_grad = Region::ZeroGrad(move |y: f32| y <= min_val || y >= max_val);
-        self.kernel.stats(|y| y, zero_grad)
+        let silent = SilentRegion {
+            contains: move |y: f32| y <= min_val || y >= max_val,
+            derivative_zero: true,
+        };
+        self.kernel.stats(|y| y, Some(silent))
     }
 }
 

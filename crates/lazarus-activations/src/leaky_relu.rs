@@ -1,9 +1,9 @@
 //! Leaky ReLU: the first cure for dying units, a small fixed slope on the negative side.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, SilentRegion, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, Region};
+use crate::kernels::{Elementwise, Keep};
 use crate::settings::finite;
 
 /// Leaky rectified linear unit, element-wise, as PyTorch's `nn.LeakyReLU`.
@@ -15,9 +15,11 @@ use crate::settings::finite;
 ///
 /// Output range `(-∞, ∞)` (for a slope ≥ 0: `[negative_slope · x, ∞)`); unbounded above like ReLU.
 ///
-/// Negative inputs *leak*: their gradient is `negative_slope · dL/dy`, small but never zero, so
+/// Negative inputs *leak*: their gradient is `negative_slope · dL/dy`, small but not zero, so
 /// a unit pushed into the negative region keeps receiving gradient and can come back.
-/// Diagnostics count such inputs as "negative" (inactive but still learning), not as dead.
+/// Diagnostics count x ≤ 0 as *silent*; a unit silent on every input is *inactive* (still
+/// learning), not dead. With `negative_slope = 0` this is a ReLU, and such a unit is *dead*:
+/// decided by the gradient, not the type (definition: [`ActivationStats`]).
 ///
 /// When to use: your ReLU network's dead-unit count climbs during training ("dying ReLU"). The
 /// small slope keeps a gradient flowing through negative inputs so a unit can recover. It does not
@@ -111,8 +113,13 @@ impl Layer for LeakyRelu {
     /// Counts, per unit, the inputs on the leaky side (x ≤ 0, equivalently y ≤ 0 when y is kept).
     fn activation_stats(&self) -> Option<ActivationStats> {
         let slope = self.negative_slope;
-        let negative = Region::Negative(|kept: f32| kept <= 0.0);
-        self.kernel.stats(move |x| leaky_relu(x, slope), negative)
+        // With slope 0 this is a ReLU: the derivative is exactly 0 there, and a unit can die.
+        let silent = SilentRegion {
+            contains: |kept: f32| kept <= 0.0,
+            derivative_zero: slope == 0.0,
+        };
+        self.kernel
+            .stats(move |x| leaky_relu(x, slope), Some(silent))
     }
 }
 

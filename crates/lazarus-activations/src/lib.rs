@@ -39,7 +39,7 @@
 //! update pushed its bias far below zero, or from an unlucky initialization, gets no gradient,
 //! so its weights never change again: it is dead, and the network has lost its capacity for good.
 //! [`Layer::activation_stats`](lazarus_core::Layer::activation_stats) reports, per unit, how many
-//! inputs of the last training pass fell in this zero-gradient region; the training crate turns
+//! inputs of the last training pass fell in this *silent* region; the training crate turns
 //! that into a dead-unit report.
 //!
 //! **ReLU is unbounded above.** Nothing caps its output, so with a poor initialization or a large
@@ -57,12 +57,18 @@
 //!   often speeds up convergence. [`Selu`] and [`Celu`] are its scaled relatives; [`RRelu`]
 //!   draws a random slope per element in training.
 //!
-//! Diagnostics distinguish the two situations: for the ReLU family (and [`Relu6`],
-//! [`Hardtanh`], [`Hardsigmoid`], [`Hardswish`]) inputs in the zero-derivative region are
-//! counted as `zero_grad_counts` (a unit always there is *dead*); for the leaky family
-//! ([`LeakyRelu`], [`PRelu`], [`RRelu`], [`Elu`], [`Celu`], [`Selu`]) x ≤ 0 is counted as
-//! `negative_counts` (inactive, but still learning). Smooth activations ([`Gelu`], [`Silu`],
-//! [`Mish`], [`Softplus`], [`Sigmoid`], [`Tanh`], [`LogSigmoid`], [`Softsign`]) report neither.
+//! Diagnostics distinguish the two situations by the gradient, not by the type. Every ReLU-like
+//! activation counts, per unit, the inputs in its *silent* region (`silent_counts`: x ≤ 0 for
+//! the ReLU family; also the saturated side of [`Relu6`], [`Hardtanh`], [`Hardsigmoid`],
+//! [`Hardswish`]) and says whether its derivative is exactly zero there
+//! (`silent_derivative_zero`) and whether an own parameter still learns from silent inputs
+//! (`silent_params_learn`, PReLU's slope). A unit silent on every input is *dead* when nothing
+//! reaches it ([`Relu`], and `LeakyRelu::new(0.0)`, which is a ReLU), *inactive* when gradient
+//! still flows ([`LeakyRelu`], [`RRelu`], [`Elu`], [`Celu`], [`Selu`], and [`PRelu`] even with a
+//! slope of 0). The definition is written once, on
+//! [`ActivationStats`](lazarus_core::ActivationStats). Smooth activations ([`Gelu`], [`Silu`],
+//! [`Mish`], [`Softplus`], [`Sigmoid`], [`Tanh`], [`LogSigmoid`], [`Softsign`]) have no silent
+//! region.
 //!
 //! **Which one?** Start with [`Relu`]. If the dead-unit fraction climbs, try [`LeakyRelu`] or
 //! [`PRelu`]; if convergence is slow, [`Elu`]. For transformers, [`Gelu`]; for modern CNNs,
@@ -78,13 +84,14 @@
 //! let mut relu = Relu::new();
 //! relu.forward(x.view(), Mode::Train)?;
 //! let stats = relu.activation_stats().unwrap();
-//! assert_eq!(stats.zero_grad_counts, Some(vec![3, 1])); // unit 0: no gradient at all
+//! assert_eq!(stats.silent_counts, Some(vec![3, 1])); // unit 0: silent on the whole batch
+//! assert!(stats.silent_unit_can_die(0)); // and no gradient at all: dead
 //!
 //! let mut leaky = LeakyRelu::default();
 //! leaky.forward(x.view(), Mode::Train)?;
 //! let stats = leaky.activation_stats().unwrap();
-//! assert_eq!(stats.zero_grad_counts, None); // nothing is dead...
-//! assert_eq!(stats.negative_counts, Some(vec![3, 1])); // ...unit 0 is only inactive
+//! assert_eq!(stats.silent_counts, Some(vec![3, 1])); // silent too...
+//! assert!(!stats.silent_unit_can_die(0)); // ...but only inactive
 //! let dx = leaky.backward(Tensor::ones(vec![3, 2]).view())?;
 //! assert_eq!(dx[[0, 0]], 0.01); // and still passes gradient back
 //!

@@ -3,7 +3,7 @@
 use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, NO_REGION};
+use crate::kernels::{Elementwise, Keep, NOT_SILENT};
 
 /// Log of the sigmoid, element-wise, as PyTorch's `nn.LogSigmoid`.
 ///
@@ -73,7 +73,7 @@ impl Layer for LogSigmoid {
 
     /// No region with an exactly zero derivative: only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
-        self.kernel.stats(log_sigmoid, NO_REGION)
+        self.kernel.stats(log_sigmoid, NOT_SILENT)
     }
 }
 

@@ -3,7 +3,7 @@
 use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, NO_REGION};
+use crate::kernels::{Elementwise, Keep, NOT_SILENT};
 use crate::sigmoid::sigmoid;
 
 /// Mish, element-wise, as PyTorch's `nn.Mish`.
@@ -75,7 +75,7 @@ impl Layer for Mish {
 
     /// No region with an exactly zero derivative: only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
-        self.kernel.stats(mish, NO_REGION)
+        self.kernel.stats(mish, NOT_SILENT)
     }
 }
 

@@ -38,7 +38,10 @@ use crate::settings::{finite, invalid};
 ///
 /// Negative inputs pass `α · dL/dy` back: the network *learns* how much to leak, per channel if
 /// you like, instead of fixing it as [`LeakyRelu`](crate::LeakyRelu) does. Diagnostics count
-/// x ≤ 0 as "negative" (inactive but still learning).
+/// x ≤ 0 as *silent*; a channel silent on every input is *inactive*, never dead, even when its
+/// slope is exactly 0 (where ∂f/∂x = 0): its slope still receives dL/dα = Σ x · dL/dy and can
+/// move away from 0. That is PReLU's whole point. (The definition:
+/// [`ActivationStats`](lazarus_core::ActivationStats).)
 ///
 /// When to use: the article's adaptive fix; a cheap gain on CNNs (He et al. 2015 introduced it
 /// with the initialization that bears their name). With few data, a learned slope can overfit.
@@ -166,10 +169,19 @@ impl Layer for PRelu {
         check_channels(input, self.num_parameters).map(|()| input.to_vec())
     }
 
-    /// Counts, per unit, the inputs on the leaky side (x ≤ 0).
+    /// Counts, per unit, the silent inputs (x ≤ 0). A channel whose slope is exactly 0 has a
+    /// zero derivative there, yet it is *inactive*, not dead: its slope still receives
+    /// dL/dα = Σ x·g (see [`ActivationStats`] for the definition).
     fn activation_stats(&self) -> Option<ActivationStats> {
-        self.kernel
-            .stats(slopes(&self.alpha, self.num_parameters).ok())
+        let alpha = slopes(&self.alpha, self.num_parameters).ok();
+        let mut stats = self.kernel.stats(alpha)?;
+        if let Some(alpha) = alpha {
+            // One shared slope, or one per channel (= unit).
+            let slope_of = |u: usize| if alpha.len() == 1 { alpha[0] } else { alpha[u] };
+            stats.silent_derivative_zero = (0..stats.units).map(|u| slope_of(u) == 0.0).collect();
+        }
+        stats.silent_params_learn = true;
+        Some(stats)
     }
 }
 

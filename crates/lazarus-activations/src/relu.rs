@@ -6,10 +6,10 @@
 //! computation over a whole tensor in plain ndarray, which the layer is tested against bit for
 //! bit (`tests/kernels_vs_reference.rs`).
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, SilentRegion, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, Region};
+use crate::kernels::{Elementwise, Keep};
 
 /// Rectified linear unit, element-wise, as PyTorch's `nn.ReLU`.
 ///
@@ -25,8 +25,9 @@ use crate::kernels::{Elementwise, Keep, Region};
 /// Negative inputs get a gradient of exactly 0. A unit whose pre-activation is ≤ 0 for every
 /// input of the data set passes no gradient to its weights and can never recover: a *dead* unit
 /// (the "dying ReLU" problem, often started by a large learning rate or a large negative bias).
-/// [`Layer::activation_stats`] counts, per unit, the inputs that fell in this zero-gradient
-/// region (x ≤ 0).
+/// [`Layer::activation_stats`] counts, per unit, the inputs that fell in this *silent* region
+/// (x ≤ 0), where the derivative is exactly 0: a unit silent on every input is dead
+/// (definition: [`ActivationStats`]).
 ///
 /// NaN, as in PyTorch: relu(NaN) = NaN, and its gradient is 0 (PyTorch's backward mask is
 /// `y > 0`, false for NaN).
@@ -90,7 +91,13 @@ impl Layer for Relu {
 
     /// Counts, per unit, the inputs where the derivative is 0 (y ≤ 0, which is x ≤ 0).
     fn activation_stats(&self) -> Option<ActivationStats> {
-        self.kernel.stats(relu, Region::ZeroGrad(|y: f32| y <= 0.0))
+        self.kernel.stats(
+            relu,
+            Some(SilentRegion {
+                contains: |y: f32| y <= 0.0,
+                derivative_zero: true,
+            }),
+        )
     }
 }
 

@@ -1,10 +1,10 @@
 //! ReLU6: ReLU capped at 6, the bounded answer to ReLU's unbounded output.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, SilentRegion, Tensor, TensorView};
 
 use crate::chain::chain_rule;
 use crate::hardtanh::{hardtanh, hardtanh_grad};
-use crate::kernels::{Elementwise, Keep, Region};
+use crate::kernels::{Elementwise, Keep};
 
 /// ReLU capped at 6, element-wise, as PyTorch's `nn.ReLU6` (which is `hardtanh(x, 0, 6)`).
 ///
@@ -17,7 +17,8 @@ use crate::kernels::{Elementwise, Keep, Region};
 /// article's unbounded-output problem), which also suits low-precision arithmetic.
 ///
 /// Gradients are exactly 0 for x ≤ 0 (like ReLU: units can die) *and* for x ≥ 6 (saturated
-/// units stop learning too). Diagnostics count both as zero-gradient.
+/// units stop learning too). Diagnostics count both as *silent*, with a zero derivative: a unit
+/// silent on every input is dead (definition: [`ActivationStats`]).
 ///
 /// When to use: mobile CNNs (MobileNet) and quantized models; when activations blow up.
 ///
@@ -75,8 +76,11 @@ impl Layer for Relu6 {
 
     /// Counts, per unit, the inputs where the derivative is 0 (y ≤ 0 or y ≥ 6).
     fn activation_stats(&self) -> Option<ActivationStats> {
-        let zero_grad = Region::ZeroGrad(|y: f32| y <= 0.0 || y >= 6.0);
-        self.kernel.stats(|y| y, zero_grad)
+        let silent = SilentRegion {
+            contains: |y: f32| y <= 0.0 || y >= 6.0,
+            derivative_zero: true,
+        };
+        self.kernel.stats(|y| y, Some(silent))
     }
 }
 

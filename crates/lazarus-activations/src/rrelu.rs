@@ -1,10 +1,10 @@
 //! RReLU: Leaky ReLU with a random slope per element in training.
 
-use lazarus_core::{ActivationStats, Layer, Mode, Result, TensorView};
+use lazarus_core::{ActivationStats, Layer, Mode, Result, SilentRegion, TensorView};
 use rand::distr::{Distribution, Uniform};
 use rand::{SeedableRng, rngs::StdRng};
 
-use crate::kernels::{Elementwise, Keep, Region};
+use crate::kernels::{Elementwise, Keep};
 use crate::leaky_relu::{leaky_relu, leaky_relu_grad};
 use crate::settings::{finite, invalid};
 
@@ -20,7 +20,8 @@ use crate::settings::{finite, invalid};
 ///
 /// Negative inputs leak like [`LeakyRelu`](crate::LeakyRelu), with a slope that changes every
 /// pass: a regularizer, a little like dropout on the negative side. Diagnostics count x ≤ 0 as
-/// "negative" (inactive but still learning).
+/// *silent*: inactive (still learning), unless lower = upper = 0, a ReLU, where it is dead
+/// (definition: [`ActivationStats`]).
 ///
 /// When to use: small data sets where Leaky ReLU overfits (Xu et al. 2015). The slopes come from
 /// the layer's own RNG, seeded at construction: the same seed gives the same slopes (they do not
@@ -147,8 +148,12 @@ impl Layer for RRelu {
     /// Counts, per unit, the inputs on the leaky side: with slopes ≥ 0, y ≤ 0 exactly when
     /// x ≤ 0, so the kept output tells it.
     fn activation_stats(&self) -> Option<ActivationStats> {
-        let negative = Region::Negative(|y: f32| y <= 0.0);
-        self.kernel.stats(|y| y, negative)
+        // Every drawn slope is 0 only when lower = upper = 0: then it is a ReLU.
+        let silent = SilentRegion {
+            contains: |y: f32| y <= 0.0,
+            derivative_zero: self.lower == 0.0 && self.upper == 0.0,
+        };
+        self.kernel.stats(|y| y, Some(silent))
     }
 }
 

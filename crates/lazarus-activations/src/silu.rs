@@ -3,7 +3,7 @@
 use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, NO_REGION};
+use crate::kernels::{Elementwise, Keep, NOT_SILENT};
 use crate::sigmoid::sigmoid;
 
 /// Sigmoid linear unit (swish), element-wise, as PyTorch's `nn.SiLU`.
@@ -77,7 +77,7 @@ impl Layer for Silu {
 
     /// No region with an exactly zero derivative: only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
-        self.kernel.stats(silu, NO_REGION)
+        self.kernel.stats(silu, NOT_SILENT)
     }
 }
 

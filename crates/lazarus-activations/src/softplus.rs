@@ -3,7 +3,7 @@
 use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, NO_REGION};
+use crate::kernels::{Elementwise, Keep, NOT_SILENT};
 use crate::settings::{finite, invalid};
 use crate::sigmoid::sigmoid;
 
@@ -116,7 +116,7 @@ impl Layer for Softplus {
     fn activation_stats(&self) -> Option<ActivationStats> {
         let (beta, threshold) = (self.beta, self.threshold);
         self.kernel
-            .stats(move |x| softplus(x, beta, threshold), NO_REGION)
+            .stats(move |x| softplus(x, beta, threshold), NOT_SILENT)
     }
 }
 

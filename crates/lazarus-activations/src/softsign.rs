@@ -3,7 +3,7 @@
 use lazarus_core::{ActivationStats, Layer, Mode, Result, Tensor, TensorView};
 
 use crate::chain::chain_rule;
-use crate::kernels::{Elementwise, Keep, NO_REGION};
+use crate::kernels::{Elementwise, Keep, NOT_SILENT};
 
 /// Softsign, element-wise, as PyTorch's `nn.Softsign`.
 ///
@@ -72,7 +72,7 @@ impl Layer for Softsign {
 
     /// No region with an exactly zero derivative: only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
-        self.kernel.stats(softsign, NO_REGION)
+        self.kernel.stats(softsign, NOT_SILENT)
     }
 }
 

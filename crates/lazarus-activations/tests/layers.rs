@@ -329,19 +329,22 @@ fn statistics_count_dead_and_negative_regions_per_unit() {
     };
     let s = stats(&mut Relu::new());
     assert_eq!((s.units, s.samples_per_unit), (3, 3));
-    assert_eq!(s.zero_grad_counts, Some(vec![3, 1, 1])); // x = 0 counts: ReLU'(0) = 0
-    assert_eq!(s.negative_counts, None);
+    assert_eq!(s.silent_counts, Some(vec![3, 1, 1])); // x = 0 counts: ReLU'(0) = 0
+    assert!((0..3).all(|u| s.silent_unit_can_die(u)));
     assert_eq!(s.output_max_abs, 7.0);
     let s = stats(&mut Relu6::new());
-    assert_eq!(s.zero_grad_counts, Some(vec![3, 2, 2])); // x ≤ 0 or x ≥ 6
+    assert_eq!(s.silent_counts, Some(vec![3, 2, 2])); // x ≤ 0 or x ≥ 6
+    assert!(s.silent_unit_can_die(0));
     let s = stats(&mut Hardtanh::default());
-    assert_eq!(s.zero_grad_counts, Some(vec![2, 2, 2])); // x ≤ -1 or x ≥ 1
+    assert_eq!(s.silent_counts, Some(vec![2, 2, 2])); // x ≤ -1 or x ≥ 1
+    assert!(s.silent_unit_can_die(0));
     let s = stats(activation_by_name("hardswish", 0).unwrap().as_mut());
-    assert_eq!(s.zero_grad_counts, Some(vec![0, 0, 0]));
+    assert_eq!(s.silent_counts, Some(vec![0, 0, 0]));
+    assert!(s.silent_unit_can_die(0));
     for name in ["leaky_relu", "prelu", "elu", "celu", "selu", "rrelu"] {
         let s = stats(activation_by_name(name, 0).unwrap().as_mut());
-        assert_eq!(s.zero_grad_counts, None, "{name}");
-        assert_eq!(s.negative_counts, Some(vec![3, 1, 1]), "{name}");
+        assert_eq!(s.silent_counts, Some(vec![3, 1, 1]), "{name}");
+        assert!((0..3).all(|u| !s.silent_unit_can_die(u)), "{name}");
     }
     for name in [
         "gelu",
@@ -354,15 +357,57 @@ fn statistics_count_dead_and_negative_regions_per_unit() {
         "softsign",
     ] {
         let s = stats(activation_by_name(name, 0).unwrap().as_mut());
-        assert_eq!(
-            (s.zero_grad_counts, s.negative_counts),
-            (None, None),
-            "{name}"
-        );
+        assert_eq!(s.silent_counts, None, "{name}");
+        assert!(!s.silent_unit_can_die(0), "{name}");
     }
     // Leaky ReLU keeping its input (negative slope) counts the same way.
     let s = stats(&mut LeakyRelu::new(-0.5).unwrap());
-    assert_eq!(s.negative_counts, Some(vec![3, 1, 1]));
+    assert_eq!(s.silent_counts, Some(vec![3, 1, 1]));
+    assert!(!s.silent_unit_can_die(0));
+}
+
+/// Dead vs inactive is decided by the gradient, not by the type: what reaches a unit silent on
+/// every input, through its input derivative or through an own parameter.
+#[test]
+fn dead_or_inactive_follows_the_gradient_not_the_type() {
+    // Unit 0 is silent (x ≤ 0) on every input, unit 1 never.
+    let x = array![[-1.0f32, 2.0], [-3.0, 0.5], [0.0, 1.0]].into_dyn();
+    let ones = Tensor::ones(vec![3, 2]);
+    // (layer, unit 0 dead?, its input derivative on silent inputs)
+    let cases: Vec<(Box<dyn Layer>, bool, f32)> = vec![
+        (Box::new(Relu::new()), true, 0.0),
+        // A LeakyReLU with slope 0 is a ReLU: nothing reaches unit 0.
+        (Box::new(LeakyRelu::new(0.0).unwrap()), true, 0.0),
+        (Box::new(LeakyRelu::new(0.01).unwrap()), false, 0.01),
+        (Box::new(Elu::default()), false, f32::NAN),
+        // A PReLU whose slope is exactly 0: dx = 0 on silent inputs, yet dL/dα = Σ x·g ≠ 0
+        // reaches the slope, which can move away from 0. Inactive, not dead.
+        (Box::new(PRelu::new(2, 0.0).unwrap()), false, 0.0),
+    ];
+    for (mut layer, dead, derivative) in cases {
+        let name = layer.describe();
+        layer.forward(x.view(), Mode::Train).unwrap();
+        let s = layer.activation_stats().unwrap();
+        assert_eq!(s.silent_counts, Some(vec![3, 0]), "{name}");
+        assert_eq!(s.silent_unit_can_die(0), dead, "{name}");
+        let dx = layer.backward(ones.view()).unwrap().to_owned();
+        if !derivative.is_nan() {
+            assert!(
+                dx.index_axis(Axis(1), 0).iter().all(|&d| d == derivative),
+                "{name}: {dx}"
+            );
+        }
+        assert_eq!(s.silent_derivative_zero[0], derivative == 0.0, "{name}");
+    }
+    // The PReLU case in numbers: its slope gets Σ x over x ≤ 0 for unit 0 (−1 − 3 + 0).
+    let mut prelu = PRelu::new(2, 0.0).unwrap();
+    prelu.forward(x.view(), Mode::Train).unwrap();
+    prelu.backward(ones.view()).unwrap();
+    let mut grad = Vec::new();
+    prelu.visit_params(&mut |_, p| grad.extend(p.grad.iter().copied()));
+    assert_eq!(grad, [-4.0, 0.0]);
+    let s = prelu.activation_stats().unwrap();
+    assert!(s.silent_params_learn && s.silent_derivative_zero == [true, true]);
 }
 
 #[test]
@@ -395,7 +440,7 @@ fn per_channel_statistics_on_images() {
     relu.forward(x.view(), Mode::Train).unwrap();
     let s = relu.activation_stats().unwrap();
     assert_eq!((s.units, s.samples_per_unit), (2, 8));
-    assert_eq!(s.zero_grad_counts, Some(vec![8, 4]));
+    assert_eq!(s.silent_counts, Some(vec![8, 4]));
 }
 
 #[test]
@@ -568,5 +613,5 @@ fn a_batch_axis_reduction_is_what_diagnostics_see() {
         .axis_iter(Axis(1))
         .map(|c| c.iter().filter(|&&v| v <= 0.0).count())
         .collect();
-    assert_eq!(s.zero_grad_counts, Some(dead));
+    assert_eq!(s.silent_counts, Some(dead));
 }

@@ -4,19 +4,54 @@ use ndarray::Axis;
 
 use crate::{TensorView, sum_f64};
 
+/// An activation's *silent region* (the inputs where it does not fire) and what gradient still
+/// flows there: what [`ActivationStats`] counts per unit.
+///
+/// ```
+/// use lazarus_core::SilentRegion;
+/// // ReLU: silent for x ≤ 0, where its derivative is exactly 0.
+/// let relu = SilentRegion { contains: |x: f32| x <= 0.0, derivative_zero: true };
+/// // LeakyReLU(0.01): silent for x ≤ 0 too, but the derivative there is 0.01.
+/// let leaky = SilentRegion { contains: |x: f32| x <= 0.0, derivative_zero: false };
+/// assert!((relu.contains)(-1.0) && (leaky.contains)(-1.0));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SilentRegion<R> {
+    /// Whether a kept value (the input x, or the output y where the layer keeps y) is silent.
+    pub contains: R,
+    /// Whether the derivative dy/dx is exactly 0 on every silent input (ReLU, `LeakyRelu::new(0.0)`),
+    /// not merely small (a leak). The same for every unit; [`ActivationStats::silent_derivative_zero`]
+    /// can then be refined per unit (PReLU's per-channel slopes).
+    pub derivative_zero: bool,
+}
+
 /// What an activation layer saw in its last training-mode forward, per unit.
 ///
 /// A *unit* is a feature of a `[batch, features]` input or a channel of a
 /// `[batch, channels, h, w]` input (axis 1, as PyTorch's PReLU counts channels). Each unit saw
 /// `samples_per_unit` inputs (batch × spatial positions).
 ///
-/// * `zero_grad_counts[u]`: inputs of unit `u` that fell where the derivative is exactly zero
-///   (ReLU: x ≤ 0). A unit with `zero_grad_counts[u] == samples_per_unit` for every batch of an
-///   epoch is *dead*: no gradient reaches its weights. `None` when the activation has no such
-///   region (Tanh, GELU, ...).
-/// * `negative_counts[u]`: for activations whose negative side only leaks (LeakyReLU, PReLU,
-///   ELU, ...), inputs with x ≤ 0. Such a unit can be *inactive*, yet it still learns. `None` for
-///   the others.
+/// # Silent, dead, inactive: the one definition
+///
+/// * An input is **silent** when it falls in the activation's silent region ([`SilentRegion`]):
+///   x ≤ 0 for the ReLU family, x ≤ 0 or x ≥ 6 for ReLU6, outside `(min, max)` for Hardtanh,
+///   x ≤ −3 for Hardswish, |x| ≥ 3 for Hardsigmoid. Smooth activations (Tanh, Sigmoid, GELU,
+///   SiLU, Mish, Softplus, Softsign, LogSigmoid) have no silent region: `silent_counts` is `None`
+///   and their units are never silent.
+/// * A unit silent on every input of a pass is **dead** when no gradient reaches anything that
+///   could revive it: the derivative with respect to its input is exactly zero there
+///   (`silent_derivative_zero[u]`), *and* the layer has no own parameter that still learns from
+///   silent inputs (`!silent_params_learn`). ReLU, ReLU6, Hardtanh, `LeakyRelu::new(0.0)` (a
+///   ReLU), ELU with alpha = 0: dead.
+/// * Otherwise it is **inactive**: silent, yet gradient still flows and it can come back.
+///   LeakyReLU with a slope ≠ 0, ELU, SELU, RReLU: the leak carries gradient to the weights
+///   before it. PReLU, even a channel whose slope is exactly 0: its slope still receives
+///   dL/dα = Σ x·g over the silent inputs and can move away from 0, which is PReLU's whole point.
+///
+/// Decided by the gradient, not by the activation's type: [`ActivationStats::silent_unit_can_die`].
+///
+/// # Fields
+///
 /// * `output_mean`, `output_std`, `output_max_abs`: over the whole output, to watch unbounded
 ///   growth.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,10 +60,14 @@ pub struct ActivationStats {
     pub units: usize,
     /// Inputs each unit saw in the pass.
     pub samples_per_unit: usize,
-    /// Per unit: inputs in the zero-gradient region, if the activation has one.
-    pub zero_grad_counts: Option<Vec<usize>>,
-    /// Per unit: inputs on the leaky negative side, if the activation has one.
-    pub negative_counts: Option<Vec<usize>>,
+    /// Per unit: inputs in the silent region; `None` when the activation has none (smooth).
+    pub silent_counts: Option<Vec<usize>>,
+    /// Per unit: whether the derivative with respect to the input is exactly zero on silent
+    /// inputs. Empty when `silent_counts` is `None`.
+    pub silent_derivative_zero: Vec<bool>,
+    /// Whether the layer has own parameters that still receive gradient from silent inputs
+    /// (PReLU's slope: dL/dα = Σ x·g over x ≤ 0), so that a silent unit can come back.
+    pub silent_params_learn: bool,
     /// Mean of all outputs.
     pub output_mean: f32,
     /// Population standard deviation of all outputs.
@@ -40,68 +79,96 @@ pub struct ActivationStats {
 impl ActivationStats {
     /// Compute the statistics of one pass from its input `x` and output `y` (same shape).
     ///
-    /// `zero_grad_region` and `negative_region` say, for an input value, whether it falls in the
-    /// dead or the leaky region; pass `None` for an activation without that region.
+    /// `silent` is the activation's silent region, tested on x; `None` for a smooth activation.
+    /// No own parameter is assumed to learn from silent inputs (a layer with one sets
+    /// [`silent_params_learn`](ActivationStats::silent_params_learn) afterwards).
     ///
     /// ```
-    /// use lazarus_core::{ActivationStats, Tensor};
+    /// use lazarus_core::{ActivationStats, SilentRegion};
     /// use ndarray::array;
     /// let x = array![[-1.0f32, 2.0], [-3.0, -4.0]].into_dyn();
     /// let y = x.mapv(|v| v.max(0.0));
-    /// let s = ActivationStats::from_pass(x.view(), y.view(), Some(&|v| v <= 0.0), None);
-    /// assert_eq!(s.zero_grad_counts, Some(vec![2, 1])); // unit 0 is dead in this batch
+    /// let non_positive = |v: f32| v <= 0.0;
+    /// let relu = SilentRegion { contains: &non_positive as &dyn Fn(f32) -> bool, derivative_zero: true };
+    /// let s = ActivationStats::from_pass(x.view(), y.view(), Some(relu));
+    /// assert_eq!(s.silent_counts, Some(vec![2, 1])); // unit 0 is silent on the whole batch...
+    /// assert!(s.silent_unit_can_die(0)); // ...and, for a ReLU, dead
     /// assert_eq!(s.output_max_abs, 2.0);
     /// ```
     pub fn from_pass(
         x: TensorView<'_>,
         y: TensorView<'_>,
-        zero_grad_region: Option<&dyn Fn(f32) -> bool>,
-        negative_region: Option<&dyn Fn(f32) -> bool>,
+        silent: Option<SilentRegion<&dyn Fn(f32) -> bool>>,
     ) -> Self {
         let (units, samples_per_unit) = unit_layout(&x);
         let moments = Moments::of(&y, |v| v);
+        Self::with_counts(units, samples_per_unit, moments, silent, |r| {
+            count_per_unit(&x, units, r)
+        })
+    }
+
+    /// The same statistics from the one tensor an activation kept for backward, `saved` (its
+    /// input or its output), with `output_of` giving the output from a saved value (`|y| y`
+    /// when the output was kept) and `silent` testing a saved value. Nothing is allocated
+    /// but the per-unit vectors, so diagnostics can call it every batch.
+    ///
+    /// ```
+    /// use lazarus_core::{ActivationStats, SilentRegion};
+    /// use ndarray::array;
+    /// let x = array![[-1.0f32, 2.0], [-3.0, -4.0]].into_dyn();
+    /// let leaky = |v: f32| if v > 0.0 { v } else { 0.01 * v };
+    /// let region = SilentRegion { contains: |v: f32| v <= 0.0, derivative_zero: false };
+    /// let s = ActivationStats::from_saved(x.view(), leaky, Some(region));
+    /// assert_eq!(s.silent_counts, Some(vec![2, 1]));
+    /// assert!(!s.silent_unit_can_die(0)); // the leak still carries gradient: inactive
+    /// assert_eq!(s.output_max_abs, 2.0);
+    /// ```
+    pub fn from_saved<R: Fn(f32) -> bool>(
+        saved: TensorView<'_>,
+        output_of: impl Fn(f32) -> f32 + Sync,
+        silent: Option<SilentRegion<R>>,
+    ) -> Self {
+        let (units, samples_per_unit) = unit_layout(&saved);
+        let moments = Moments::of(&saved, output_of);
+        Self::with_counts(units, samples_per_unit, moments, silent, |r| {
+            count_per_unit(&saved, units, r)
+        })
+    }
+
+    fn with_counts<R>(
+        units: usize,
+        samples_per_unit: usize,
+        moments: Moments,
+        silent: Option<SilentRegion<R>>,
+        count: impl FnOnce(&R) -> Vec<usize>,
+    ) -> Self {
+        let (silent_counts, silent_derivative_zero) = match silent {
+            Some(region) => (
+                Some(count(&region.contains)),
+                vec![region.derivative_zero; units],
+            ),
+            None => (None, Vec::new()),
+        };
         Self {
             units,
             samples_per_unit,
-            zero_grad_counts: zero_grad_region.map(|r| count_per_unit(&x, units, r)),
-            negative_counts: negative_region.map(|r| count_per_unit(&x, units, r)),
+            silent_counts,
+            silent_derivative_zero,
+            silent_params_learn: false,
             output_mean: moments.mean,
             output_std: moments.std,
             output_max_abs: moments.max_abs,
         }
     }
 
-    /// The same statistics from the one tensor an activation kept for backward, `saved` (its
-    /// input or its output), with `output_of` giving the output from a saved value (`|y| y`
-    /// when the output was kept) and `in_region` testing a saved value. Nothing is allocated
-    /// but the count vectors, so diagnostics can call it every batch.
-    ///
-    /// ```
-    /// use lazarus_core::ActivationStats;
-    /// use ndarray::array;
-    /// let x = array![[-1.0f32, 2.0], [-3.0, -4.0]].into_dyn();
-    /// let leaky = |v: f32| if v > 0.0 { v } else { 0.01 * v };
-    /// let s = ActivationStats::from_saved(x.view(), leaky, None, Some(|v: f32| v <= 0.0));
-    /// assert_eq!(s.negative_counts, Some(vec![2, 1]));
-    /// assert_eq!(s.output_max_abs, 2.0);
-    /// ```
-    pub fn from_saved<R: Fn(f32) -> bool>(
-        saved: TensorView<'_>,
-        output_of: impl Fn(f32) -> f32 + Sync,
-        zero_grad_region: Option<R>,
-        negative_region: Option<R>,
-    ) -> Self {
-        let (units, samples_per_unit) = unit_layout(&saved);
-        let moments = Moments::of(&saved, output_of);
-        Self {
-            units,
-            samples_per_unit,
-            zero_grad_counts: zero_grad_region.map(|r| count_per_unit(&saved, units, &r)),
-            negative_counts: negative_region.map(|r| count_per_unit(&saved, units, &r)),
-            output_mean: moments.mean,
-            output_std: moments.std,
-            output_max_abs: moments.max_abs,
-        }
+    /// Whether unit `u`, if silent on every input, is *dead* rather than *inactive* (see the
+    /// definition above): the activation has a silent region, the derivative is exactly zero
+    /// there for this unit, and no own parameter learns from silent inputs. False for a unit
+    /// out of range.
+    pub fn silent_unit_can_die(&self, u: usize) -> bool {
+        self.silent_counts.is_some()
+            && self.silent_derivative_zero.get(u).copied().unwrap_or(false)
+            && !self.silent_params_learn
     }
 }
 

@@ -97,7 +97,8 @@ pub trait Layer: Send {
     }
 
     /// For activation layers: per-unit statistics of the last training-mode forward (how many
-    /// inputs fell in the zero-gradient region, output mean, spread and peak). `None` for other
+    /// inputs fell in the silent region and what gradient still flows there, output mean, spread
+    /// and peak; see [`ActivationStats`] for silent, dead and inactive). `None` for other
     /// layers, and before the first training-mode forward. Dead-unit diagnostics walk a model
     /// with [`walk_layers`](crate::walk_layers) and read this, without knowing concrete types.
     fn activation_stats(&self) -> Option<ActivationStats> {

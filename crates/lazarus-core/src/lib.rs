@@ -58,7 +58,7 @@ mod sequential;
 mod tensor;
 mod walk;
 
-pub use activation_stats::ActivationStats;
+pub use activation_stats::{ActivationStats, SilentRegion};
 pub use dropout::Dropout;
 pub use error::{Error, Result};
 pub use flatten::Flatten;

@@ -2,7 +2,7 @@
 //! `[batch, channels, h, w]` tensors; they must count exactly what a plain walk over every
 //! element counts, and give the same moments, whatever the memory layout.
 
-use lazarus_core::{ActivationStats, Tensor};
+use lazarus_core::{ActivationStats, SilentRegion, Tensor};
 use ndarray::{Axis, IxDyn, ShapeBuilder};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -38,37 +38,46 @@ fn counts_and_moments_match_a_plain_walk_in_every_layout() {
         let y = x.mapv(|v| v.max(0.0));
         let dead: fn(f32) -> bool = |v| v <= 0.0;
         let negative: fn(f32) -> bool = |v| v < 0.0;
-        let fast = ActivationStats::from_pass(x.view(), y.view(), Some(&dead), Some(&negative));
-        assert_eq!(
-            fast.zero_grad_counts,
-            Some(plain_counts(&x, dead)),
-            "{shape:?}"
-        );
-        assert_eq!(
-            fast.negative_counts,
-            Some(plain_counts(&x, negative)),
-            "{shape:?}"
-        );
-        // The same values stored column-major take the element-by-element path; their sums
-        // run in another order, so the moments agree to rounding only.
-        let mut xf = Tensor::zeros(IxDyn(shape).f());
-        xf.assign(&x);
-        let yf = xf.mapv(|v| v.max(0.0));
-        let slow = ActivationStats::from_pass(xf.view(), yf.view(), Some(&dead), Some(&negative));
-        assert_eq!(slow.zero_grad_counts, fast.zero_grad_counts, "{shape:?}");
-        assert_eq!(slow.negative_counts, fast.negative_counts, "{shape:?}");
-        assert_eq!(slow.output_max_abs, fast.output_max_abs, "{shape:?}");
-        assert!(
-            (slow.output_mean - fast.output_mean).abs() <= 1e-6,
-            "{shape:?}"
-        );
-        assert!(
-            (slow.output_std - fast.output_std).abs() <= 1e-6,
-            "{shape:?}"
-        );
-        // From the one tensor a layer keeps (here the input), the same statistics.
-        let saved =
-            ActivationStats::from_saved(x.view(), |v| v.max(0.0), Some(dead), Some(negative));
-        assert_eq!(saved, fast, "{shape:?}");
+        // Both kinds of region: the counts do not depend on what gradient flows there.
+        for (test, derivative_zero) in [(dead, true), (negative, false)] {
+            let region = SilentRegion {
+                contains: &test as &dyn Fn(f32) -> bool,
+                derivative_zero,
+            };
+            let fast = ActivationStats::from_pass(x.view(), y.view(), Some(region));
+            assert_eq!(
+                fast.silent_counts,
+                Some(plain_counts(&x, test)),
+                "{shape:?}"
+            );
+            assert_eq!(
+                fast.silent_derivative_zero,
+                vec![derivative_zero; fast.units],
+                "{shape:?}"
+            );
+            // The same values stored column-major take the element-by-element path; their sums
+            // run in another order, so the moments agree to rounding only.
+            let mut xf = Tensor::zeros(IxDyn(shape).f());
+            xf.assign(&x);
+            let yf = xf.mapv(|v| v.max(0.0));
+            let slow = ActivationStats::from_pass(xf.view(), yf.view(), Some(region));
+            assert_eq!(slow.silent_counts, fast.silent_counts, "{shape:?}");
+            assert_eq!(slow.output_max_abs, fast.output_max_abs, "{shape:?}");
+            assert!(
+                (slow.output_mean - fast.output_mean).abs() <= 1e-6,
+                "{shape:?}"
+            );
+            assert!(
+                (slow.output_std - fast.output_std).abs() <= 1e-6,
+                "{shape:?}"
+            );
+            // From the one tensor a layer keeps (here the input), the same statistics.
+            let kept = SilentRegion {
+                contains: test,
+                derivative_zero,
+            };
+            let saved = ActivationStats::from_saved(x.view(), |v| v.max(0.0), Some(kept));
+            assert_eq!(saved, fast, "{shape:?}");
+        }
     }
 }

@@ -1,13 +1,19 @@
 //! Watching units die and gradients explode: dead-unit tracking, born-dead checks, gradient
 //! flow, and warnings.
 //!
-//! * A unit (a feature, or a channel) of an activation layer is **dead** in an epoch when every
-//!   one of its inputs in that epoch fell where the activation's derivative is exactly zero
-//!   (ReLU: x ≤ 0). No gradient reaches the weights that feed it, so nothing can move it back:
-//!   the "dying ReLU" of the article.
-//! * For activations whose negative side only leaks (LeakyReLU, PReLU, ELU, ...), the same
-//!   condition, every input negative, makes a unit **inactive**, not dead: gradient still flows
-//!   (scaled by the slope), and the unit can recover. The contrast is the article's point.
+//! * A unit (a feature, or a channel) of an activation layer is **silent** in an epoch when
+//!   every one of its inputs in that epoch fell in the activation's silent region (ReLU family:
+//!   x ≤ 0). Dead or inactive is then decided by the gradient, not by the activation's type
+//!   ([`SilentKind`]; written once, on [`ActivationStats`](lazarus_core::ActivationStats)):
+//! * **dead** when no gradient reaches anything that could revive it: its derivative with respect
+//!   to its input is exactly zero on every silent input, and the layer has no own parameter that
+//!   still learns from them. ReLU, ReLU6, Hardtanh, and `LeakyRelu::new(0.0)` (a ReLU). Nothing
+//!   reaches the weights that feed it, so nothing can move it back: the "dying ReLU" of the
+//!   article.
+//! * **inactive** otherwise: gradient still flows and the unit can recover. LeakyReLU with a
+//!   slope ≠ 0, ELU, SELU, RReLU (the leak), and PReLU even for a channel whose slope is exactly
+//!   0: its slope still receives dL/dα = Σ x·g and can move away from 0, which is PReLU's whole
+//!   point. The contrast is the article's point.
 //! * A unit silent in one epoch and alive in the next is **revived**; alive, then silent, it
 //!   **newly died**.
 //! * **Born dead**: on the first training batch, before any update, the units already dead and
@@ -40,7 +46,9 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 pub use report::{diagnostics_csv, plot_silent_fractions};
-pub use units::{BornDead, LayerUnits, Silence, UnitTracker, born_dead_check, output_is_constant};
+pub use units::{
+    BornDead, LayerUnits, SilentKind, UnitTracker, born_dead_check, output_is_constant,
+};
 
 /// Thresholds for warnings, whether to print them, and what to print or keep.
 ///
@@ -421,7 +429,7 @@ impl Diagnostics {
         let train_units = std::mem::take(&mut self.train)
             .report(Some(&mut self.previous_silent), self.config.list_dead_units);
         for u in &train_units {
-            if u.kind == Silence::Dead && u.fraction > self.config.dead_fraction_warning {
+            if u.kind == SilentKind::Dead && u.fraction > self.config.dead_fraction_warning {
                 self.warn(
                     format!("dead:{}", u.path),
                     format!(

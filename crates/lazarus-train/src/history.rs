@@ -476,7 +476,7 @@ mod tests {
         assert!(matches!(err, Error::Csv { line: 2, .. }), "{err:?}");
     }
 
-    use crate::diagnostics::{BornDead, EpochDiagnostics, GradFlow, LayerUnits, Silence};
+    use crate::diagnostics::{BornDead, EpochDiagnostics, GradFlow, LayerUnits, SilentKind};
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
     /// Equal, NaN included (`PartialEq` says NaN != NaN): Debug prints every f64 exactly.
@@ -488,7 +488,7 @@ mod tests {
         LayerUnits {
             path: "1".into(),
             layer: "relu".into(),
-            kind: Silence::Dead,
+            kind: SilentKind::Dead,
             units: 4,
             silent: 2,
             fraction,

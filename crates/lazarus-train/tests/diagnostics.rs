@@ -8,7 +8,7 @@ use lazarus_core::{Layer, Linear, Mode, Sequential, Tensor};
 use lazarus_optim::Sgd;
 use lazarus_train::data::Dataset;
 use lazarus_train::diagnostics::{
-    Diagnostics, DiagnosticsConfig, EpochDiagnostics, Silence, UnitTracker, born_dead_check,
+    Diagnostics, DiagnosticsConfig, EpochDiagnostics, SilentKind, UnitTracker, born_dead_check,
     diagnostics_csv, output_is_constant,
 };
 use lazarus_train::{History, Trainer, Verbosity};
@@ -82,7 +82,7 @@ fn the_report_names_exactly_the_killed_units_and_sees_a_revival() {
     let first = epoch(&mut model, &mut d, &batches);
     let relu = &first.train_units[0];
     assert_eq!((relu.path.as_str(), relu.layer.as_str()), ("1", "relu"));
-    assert_eq!(relu.kind, Silence::Dead);
+    assert_eq!(relu.kind, SilentKind::Dead);
     assert_eq!(relu.silent_units, KILLED);
     assert_eq!((relu.silent, relu.units), (2, HIDDEN));
     assert_eq!(relu.fraction, 2.0 / 6.0);
@@ -195,15 +195,21 @@ fn the_trainer_reports_the_same_units_on_training_and_validation_sets() {
 
 #[test]
 fn leaky_activations_report_inactive_not_dead_and_smooth_ones_report_outputs_only() {
-    let layers: Vec<(Box<dyn Fn() -> Sequential>, Silence)> = vec![
+    let layers: Vec<(Box<dyn Fn() -> Sequential>, SilentKind)> = vec![
         (
             Box::new(|| network(LeakyRelu::default(), 0)),
-            Silence::Inactive,
+            SilentKind::Inactive,
         ),
-        (Box::new(|| network(PRelu::default(), 0)), Silence::Inactive),
-        (Box::new(|| network(Elu::default(), 0)), Silence::Inactive),
-        (Box::new(|| network(Relu::new(), 0)), Silence::Dead),
-        (Box::new(|| network(Tanh::new(), 0)), Silence::Never),
+        (
+            Box::new(|| network(PRelu::default(), 0)),
+            SilentKind::Inactive,
+        ),
+        (
+            Box::new(|| network(Elu::default(), 0)),
+            SilentKind::Inactive,
+        ),
+        (Box::new(|| network(Relu::new(), 0)), SilentKind::Dead),
+        (Box::new(|| network(Tanh::new(), 0)), SilentKind::Never),
     ];
     for (build, kind) in layers {
         let mut model = build();
@@ -215,7 +221,7 @@ fn leaky_activations_report_inactive_not_dead_and_smooth_ones_report_outputs_onl
         let report = epoch(&mut model, &mut d, &[inputs(16, 1)]);
         let u = &report.train_units[0];
         assert_eq!(u.kind, kind, "{}", u.layer);
-        if kind == Silence::Never {
+        if kind == SilentKind::Never {
             assert_eq!(u.silent, 0);
             assert!(u.output_max_abs > 0.0 && u.output_max_abs <= 1.0);
         } else {
@@ -225,12 +231,71 @@ fn leaky_activations_report_inactive_not_dead_and_smooth_ones_report_outputs_onl
         let warned = report.warnings.iter().any(|w| w.contains("are dead"));
         assert_eq!(
             warned,
-            kind == Silence::Dead,
+            kind == SilentKind::Dead,
             "{}: {:?}",
             u.layer,
             report.warnings
         );
     }
+}
+
+/// Dead vs inactive is decided by the gradient, not by the activation's type: a LeakyReLU with
+/// slope 0 is a ReLU, so its killed units are dead; a PReLU whose slopes are exactly 0 computes
+/// the same forward and passes no gradient to x either, yet its killed units are only inactive,
+/// because their slope still receives dL/dα = Σ x·g and can move away from 0.
+#[test]
+fn dead_or_inactive_is_decided_by_the_gradient_not_the_type() {
+    let cases: Vec<(Box<dyn Fn() -> Sequential>, SilentKind)> = vec![
+        (
+            Box::new(|| network(LeakyRelu::new(0.0).unwrap(), 0)),
+            SilentKind::Dead,
+        ),
+        (
+            Box::new(|| network(LeakyRelu::new(0.01).unwrap(), 0)),
+            SilentKind::Inactive,
+        ),
+        (
+            Box::new(|| network(PRelu::new(1, 0.0).unwrap(), 0)),
+            SilentKind::Inactive,
+        ),
+        (
+            Box::new(|| network(PRelu::new(HIDDEN, 0.0).unwrap(), 0)),
+            SilentKind::Inactive,
+        ),
+    ];
+    for (build, kind) in cases {
+        let mut model = build();
+        let mut d = Diagnostics::new(DiagnosticsConfig {
+            dead_fraction_warning: 0.2,
+            ..listing()
+        });
+        let report = epoch(&mut model, &mut d, &[inputs(16, 1)]);
+        let u = &report.train_units[0];
+        assert_eq!(
+            (u.kind, u.silent_units.as_slice()),
+            (kind, KILLED.as_slice()),
+            "{}",
+            u.layer
+        );
+        let warned = report.warnings.iter().any(|w| w.contains("are dead"));
+        assert_eq!(warned, kind == SilentKind::Dead, "{}", u.layer);
+    }
+    // The reason, in numbers: with slopes at 0, a killed unit's slope still gets a gradient.
+    let mut model = network(PRelu::new(HIDDEN, 0.0).unwrap(), 0);
+    let x = inputs(16, 1);
+    model.forward(x.view(), Mode::Train).unwrap();
+    model.zero_grad();
+    model.backward(Tensor::ones(vec![16, 3]).view()).unwrap();
+    let mut alpha_grad = Vec::new();
+    model.visit_params(&mut |path, p| {
+        if path == "1.alpha" {
+            alpha_grad = p.grad.iter().copied().collect();
+        }
+    });
+    assert!(
+        KILLED.iter().all(|&u| alpha_grad[u] != 0.0),
+        "{alpha_grad:?}"
+    );
 }
 
 #[test]

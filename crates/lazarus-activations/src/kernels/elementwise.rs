@@ -10,7 +10,7 @@
 //! copy. A layer keeps its output only where its derivative is provably the same function of the
 //! output as of the input, and says why beside its `forward`.
 
-use lazarus_core::{ActivationStats, Mode, Result, Tensor, TensorView, reuse_buffer};
+use lazarus_core::{ActivationStats, Mode, Result, SilentRegion, Tensor, TensorView, reuse_buffer};
 
 use super::buffers::Buffers;
 use super::loops::{map_into, map_save_into, zip_map_into};
@@ -25,20 +25,8 @@ pub(crate) enum Keep {
     Output,
 }
 
-/// Which per-unit count an activation reports to diagnostics, as a test on the kept value (x,
-/// or y where the layer keeps y).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Region<R> {
-    /// Smooth activations: no region worth counting.
-    None,
-    /// Where the derivative is exactly 0 (ReLU x ≤ 0): a unit always there is dead.
-    ZeroGrad(R),
-    /// The leaky negative side (LeakyReLU, ELU, ... x ≤ 0): inactive, but still learning.
-    Negative(R),
-}
-
-/// [`Region::None`] with a concrete test type, for the smooth activations.
-pub(crate) const NO_REGION: Region<fn(f32) -> bool> = Region::None;
+/// No silent region, with a concrete test type: for the smooth activations (Tanh, GELU, ...).
+pub(crate) const NOT_SILENT: Option<SilentRegion<fn(f32) -> bool>> = None;
 
 /// Buffers and loops for an element-wise activation layer.
 #[derive(Debug, Clone)]
@@ -137,21 +125,16 @@ impl Elementwise {
     }
 
     /// Statistics of the last training pass, computed now from what forward kept; `f` gives the
-    /// output from a kept input.
+    /// output from a kept input, `silent` tests a kept value (x, or y where the layer keeps y).
     pub(crate) fn stats<R: Fn(f32) -> bool>(
         &self,
         f: impl Fn(f32) -> f32 + Sync,
-        region: Region<R>,
+        silent: Option<SilentRegion<R>>,
     ) -> Option<ActivationStats> {
         let kept = self.buffers.last_pass()?;
-        let (zero_grad, negative) = match region {
-            Region::None => (None, None),
-            Region::ZeroGrad(r) => (Some(r), None),
-            Region::Negative(r) => (None, Some(r)),
-        };
         Some(match self.kept {
-            Keep::Output => ActivationStats::from_saved(kept, |y| y, zero_grad, negative),
-            Keep::Input => ActivationStats::from_saved(kept, f, zero_grad, negative),
+            Keep::Output => ActivationStats::from_saved(kept, |y| y, silent),
+            Keep::Input => ActivationStats::from_saved(kept, f, silent),
         })
     }
 }

@@ -30,5 +30,5 @@ pub(crate) mod fast_exp;
 mod loops;
 mod prelu;
 
-pub(crate) use elementwise::{Elementwise, Keep, NO_REGION, Region};
+pub(crate) use elementwise::{Elementwise, Keep, NOT_SILENT};
 pub(crate) use prelu::PreluKernel;

@@ -14,7 +14,7 @@
 //! dL/dx is bit-for-bit the reference's (the same scalar functions); dL/dα differs only in the
 //! order of the additions.
 
-use lazarus_core::{ActivationStats, Mode, Result, Tensor, TensorView};
+use lazarus_core::{ActivationStats, Mode, Result, SilentRegion, Tensor, TensorView};
 
 use super::buffers::Buffers;
 use super::loops::{OWNED, with_simd};
@@ -143,25 +143,25 @@ impl PreluKernel {
         Ok((self.buffers.grad_input(), &self.alpha_sums))
     }
 
-    /// Statistics of the last training pass (x ≤ 0 counted as the leaky side). The output
-    /// buffer holds that pass's output unless an evaluation pass came since; then it is
-    /// recomputed with `alpha`, and without usable slopes (`None`) there are no statistics.
+    /// Statistics of the last training pass (x ≤ 0 counted as silent; what gradient flows
+    /// there is the layer's to say). The output buffer holds that pass's output unless an
+    /// evaluation pass came since; then it is recomputed with `alpha`, and without usable slopes
+    /// (`None`) there are no statistics.
     pub(crate) fn stats(&self, alpha: Option<&[f32]>) -> Option<ActivationStats> {
         let x = self.buffers.last_pass()?;
-        let negative = |v: f32| v <= 0.0;
+        let non_positive = |v: f32| v <= 0.0;
+        let silent = Some(SilentRegion {
+            contains: &non_positive as &dyn Fn(f32) -> bool,
+            derivative_zero: false,
+        });
         if self.buffers.output_is_from_last_train_pass() {
             let y = self.buffers.output();
-            return Some(ActivationStats::from_pass(x, y, None, Some(&negative)));
+            return Some(ActivationStats::from_pass(x, y, silent));
         }
         let mut y = Tensor::zeros(x.raw_dim());
         let ys = y.as_slice_mut().expect(OWNED);
         forward_slices(self.layout, alpha?, x.as_slice().expect(OWNED), ys, None);
-        Some(ActivationStats::from_pass(
-            x,
-            y.view(),
-            None,
-            Some(&negative),
-        ))
+        Some(ActivationStats::from_pass(x, y.view(), silent))
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{EpochDiagnostics, LayerUnits, Silence};
+use super::{EpochDiagnostics, LayerUnits, SilentKind};
 use crate::{History, Result};
 
 /// A number in 9 characters: fixed point in the readable range, scientific outside it.
@@ -34,7 +34,7 @@ impl EpochDiagnostics {
         );
         for u in &self.train_units {
             let percent = |u: &LayerUnits| match u.kind {
-                Silence::Never => "-".to_string(),
+                SilentKind::Never => "-".to_string(),
                 _ => format!("{:.1}", 100.0 * u.fraction),
             };
             let val = self
@@ -142,7 +142,7 @@ pub fn diagnostics_csv(history: &History) -> String {
 }
 
 /// Plot, for each activation layer with a silent region, the percentage of its units that were
-/// dead (or inactive, for leaky activations) in each epoch of `history`, into an SVG file.
+/// silent (dead or inactive, see [`SilentKind`]) in each epoch of `history`, into an SVG file.
 ///
 /// # Errors
 /// [`Error::Plot`](crate::Error::Plot) naming the file.
@@ -150,7 +150,7 @@ pub fn plot_silent_fractions(history: &History, path: impl AsRef<std::path::Path
     let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for record in &history.epochs {
         for u in record.diagnostics.iter().flat_map(|d| &d.train_units) {
-            if u.kind == Silence::Never {
+            if u.kind == SilentKind::Never {
                 continue;
             }
             series

@@ -1,5 +1,6 @@
-//! Silent units: which units of each activation layer stayed in their dead (or leaky) region for
-//! every sample of a pass, and whether a freshly built network is born dead.
+//! Silent units: which units of each activation layer stayed in their silent region for every
+//! sample of a pass (dead or inactive, by the gradient: see the module doc of
+//! [`diagnostics`](super)), and whether a freshly built network is born dead.
 
 use lazarus_core::{
     ActivationStats, Layer, Mode, Tensor, TensorView, try_fold_leaves, walk_layers,
@@ -8,29 +9,44 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 
-/// What "silent" means for an activation layer: dead (zero gradient), inactive (leaky), or
-/// never (a smooth activation, reported for its output statistics only).
+/// What a silent unit of an activation layer is: dead, inactive, or the layer is never silent
+/// (a smooth activation, reported for its output statistics only). Decided by the gradient, from
+/// the layer's [`ActivationStats`] (the definition is there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Silence {
-    /// The derivative is exactly zero there (ReLU x ≤ 0, ReLU6, Hardtanh, ...): a unit silent
-    /// for every input gets no gradient and cannot recover on its own.
+pub enum SilentKind {
+    /// Nothing reaches a silent unit: its input derivative is exactly zero there and no own
+    /// parameter learns from it (ReLU, ReLU6, Hardtanh, `LeakyRelu::new(0.0)`, ...). A unit
+    /// silent for every input cannot recover on its own.
     Dead,
-    /// The negative side leaks (LeakyReLU, PReLU, ELU, SELU, ...): a unit negative for every
-    /// input is silent but still learning, and can come back.
+    /// Gradient still reaches it: through a leak (LeakyReLU, ELU, SELU, RReLU, ...) or through
+    /// an own parameter (PReLU's slope, even at exactly 0). It can come back.
     Inactive,
-    /// The activation has no such region (Tanh, GELU, SiLU, ...): only the output statistics
+    /// The activation has no silent region (Tanh, GELU, SiLU, ...): only the output statistics
     /// mean anything, and `silent` is always 0.
     Never,
 }
 
-impl Silence {
+impl SilentKind {
+    /// The kind of `stats`' units: `Dead` when every unit can die
+    /// ([`ActivationStats::silent_unit_can_die`]), `Inactive` otherwise. (Every activation today
+    /// gives its units one kind; a layer mixing both would report `Inactive`.)
+    pub fn of(stats: &ActivationStats) -> Self {
+        if stats.silent_counts.is_none() {
+            SilentKind::Never
+        } else if (0..stats.units).all(|u| stats.silent_unit_can_die(u)) {
+            SilentKind::Dead
+        } else {
+            SilentKind::Inactive
+        }
+    }
+
     /// `"dead"`, `"inactive"` or `"-"`, as the tables print it.
     pub fn label(self) -> &'static str {
         match self {
-            Silence::Dead => "dead",
-            Silence::Inactive => "inactive",
-            Silence::Never => "-",
+            SilentKind::Dead => "dead",
+            SilentKind::Inactive => "inactive",
+            SilentKind::Never => "-",
         }
     }
 }
@@ -42,8 +58,8 @@ pub struct LayerUnits {
     pub path: String,
     /// The layer's name (`relu`, `leaky_relu`).
     pub layer: String,
-    /// Dead (zero gradient), inactive (leaky) or never silent (smooth).
-    pub kind: Silence,
+    /// Dead (no gradient reaches a silent unit), inactive (some does) or never silent (smooth).
+    pub kind: SilentKind,
     /// Number of units (features of a `[batch, features]` input, channels of an image).
     pub units: usize,
     /// Units that were silent for every sample of the pass.
@@ -74,7 +90,7 @@ pub struct LayerUnits {
 struct UnitPass {
     path: String,
     layer: String,
-    kind: Silence,
+    kind: SilentKind,
     always_silent: Vec<bool>,
     max_abs: f32,
     sum: f64,
@@ -88,7 +104,7 @@ impl UnitPass {
             path: o.path.clone(),
             layer: o.name.clone(),
             kind: o.kind,
-            always_silent: vec![o.kind != Silence::Never; o.stats.units],
+            always_silent: vec![o.kind != SilentKind::Never; o.stats.units],
             max_abs: 0.0,
             sum: 0.0,
             sum_sq: 0.0,
@@ -102,7 +118,7 @@ impl UnitPass {
         let stats = &o.stats;
         if stats.units != self.always_silent.len() {
             // The layer's width changed (a different input shape): start over.
-            self.always_silent = vec![o.kind != Silence::Never; stats.units];
+            self.always_silent = vec![o.kind != SilentKind::Never; stats.units];
         }
         if let Some(counts) = o.counts() {
             for (flag, &c) in self.always_silent.iter_mut().zip(counts) {
@@ -129,7 +145,7 @@ impl UnitPass {
 struct Observed {
     path: String,
     name: String,
-    kind: Silence,
+    kind: SilentKind,
     stats: ActivationStats,
 }
 
@@ -137,13 +153,7 @@ impl Observed {
     /// Read `layer`'s statistics of its last training-mode pass, if it is an activation layer.
     fn of(path: &str, layer: &dyn Layer) -> Option<Self> {
         let stats = layer.activation_stats()?;
-        let kind = if stats.zero_grad_counts.is_some() {
-            Silence::Dead
-        } else if stats.negative_counts.is_some() {
-            Silence::Inactive
-        } else {
-            Silence::Never
-        };
+        let kind = SilentKind::of(&stats);
         Some(Self {
             path: path.to_string(),
             name: layer.name().to_string(),
@@ -152,13 +162,9 @@ impl Observed {
         })
     }
 
-    /// Per-unit counts of inputs in the silent region (dead or leaky, by `kind`).
+    /// Per-unit counts of inputs in the silent region.
     fn counts(&self) -> Option<&[usize]> {
-        match self.kind {
-            Silence::Dead => self.stats.zero_grad_counts.as_deref(),
-            Silence::Inactive => self.stats.negative_counts.as_deref(),
-            Silence::Never => None,
-        }
+        self.stats.silent_counts.as_deref()
     }
 }
 
