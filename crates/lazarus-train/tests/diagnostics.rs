@@ -268,7 +268,8 @@ fn dead_or_inactive_is_decided_by_the_gradient_not_the_type() {
         let mut d = Diagnostics::new(DiagnosticsConfig {
             dead_fraction_warning: 0.2,
             ..listing()
-        });
+        })
+        .unwrap();
         let report = epoch(&mut model, &mut d, &[inputs(16, 1)]);
         let u = &report.train_units[0];
         assert_eq!(
