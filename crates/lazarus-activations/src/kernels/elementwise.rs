@@ -26,7 +26,10 @@ pub(crate) enum Keep {
 }
 
 /// No silent region, with a concrete test type: for the smooth activations (Tanh, GELU, ...).
-pub(crate) const NOT_SILENT: Option<SilentRegion<fn(f32) -> bool>> = None;
+pub(crate) const NOT_SILENT: Option<SilentRegion<SilentTest>> = None;
+
+/// The type of a silent-region test with no captures.
+pub(crate) type SilentTest = fn(f32) -> bool;
 
 /// Buffers and loops for an element-wise activation layer.
 #[derive(Debug, Clone)]
