@@ -48,6 +48,11 @@
 //! | [`PRelu`](crate::activations::PRelu) | α·x, α learned (init 0.25) | α | inactive, still learning |
 //! | [`Elu`](crate::activations::Elu) | α·(eˣ − 1) | α·eˣ, smooth, saturates at −α | inactive, still learning |
 //!
+//! Dead or inactive is decided by the gradient, not by the name: `LeakyRelu::new(0.0)` is a ReLU,
+//! and its silent units are dead; a PReLU channel whose α is exactly 0 passes no gradient to x,
+//! yet it is only inactive, because α still receives dL/dα = Σ x·g and can move away from 0
+//! (the definition: [`ActivationStats`](crate::core::ActivationStats)).
+//!
 //! The same network with a Leaky ReLU: the negative unit is *inactive* (every input on the
 //! negative side) but its weights still get a gradient, 0.01 times as large, and can pull it back:
 //!

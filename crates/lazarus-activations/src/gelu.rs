@@ -121,7 +121,7 @@ impl Layer for Gelu {
         }
     }
 
-    /// No region with an exactly zero derivative: only the output moments.
+    /// No silent region (no exactly zero derivative): only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
         match self.approximate {
             GeluApproximate::None => self.kernel.stats(gelu, NOT_SILENT),

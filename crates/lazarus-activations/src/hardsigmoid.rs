@@ -74,14 +74,13 @@ impl Layer for Hardsigmoid {
         self.kernel.backward(grad_output, hardsigmoid_grad)
     }
 
-    /// Counts, per unit, the inputs where the derivative is 0 (x ≤ −3 or x ≥ 3).
+    /// Counts, per unit, the silent inputs, where the derivative is 0 (x ≤ −3 or x ≥ 3).
     fn activation_stats(&self) -> Option<ActivationStats> {
         self.kernel.stats(
             hardsigmoid,
-            Some(SilentRegion {
-                contains: |x: f32| x <= -3.0 || x >= 3.0,
-                derivative_zero: true,
-            }),
+            Some(SilentRegion::zero_derivative(|x: f32| {
+                x <= -3.0 || x >= 3.0
+            })),
         )
     }
 }

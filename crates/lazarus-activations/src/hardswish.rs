@@ -76,14 +76,11 @@ impl Layer for Hardswish {
         self.kernel.backward(grad_output, hardswish_grad)
     }
 
-    /// Counts, per unit, the inputs where the derivative is 0 (x ≤ −3).
+    /// Counts, per unit, the silent inputs, where the derivative is 0 (x ≤ −3).
     fn activation_stats(&self) -> Option<ActivationStats> {
         self.kernel.stats(
             hardswish,
-            Some(SilentRegion {
-                contains: |x: f32| x <= -3.0,
-                derivative_zero: true,
-            }),
+            Some(SilentRegion::zero_derivative(|x: f32| x <= -3.0)),
         )
     }
 }

@@ -113,13 +113,10 @@ impl Layer for Hardtanh {
             .backward(grad_output, move |y| hardtanh_grad(y, min_val, max_val))
     }
 
-    /// Counts, per unit, the inputs where the derivative is 0 (y at or beyond either bound).
+    /// Counts, per unit, the silent inputs, where the derivative is 0 (y at or beyond either bound).
     fn activation_stats(&self) -> Option<ActivationStats> {
         let (min_val, max_val) = (self.min_val, self.max_val);
-        let silent = SilentRegion {
-            contains: move |y: f32| y <= min_val || y >= max_val,
-            derivative_zero: true,
-        };
+        let silent = SilentRegion::zero_derivative(move |y: f32| y <= min_val || y >= max_val);
         self.kernel.stats(|y| y, Some(silent))
     }
 }

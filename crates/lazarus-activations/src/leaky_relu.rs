@@ -110,7 +110,7 @@ impl Layer for LeakyRelu {
             .backward(grad_output, move |kept| leaky_relu_grad(kept, slope))
     }
 
-    /// Counts, per unit, the inputs on the leaky side (x ≤ 0, equivalently y ≤ 0 when y is kept).
+    /// Counts, per unit, the silent inputs, on the leaky side (x ≤ 0, equivalently y ≤ 0 when y is kept).
     fn activation_stats(&self) -> Option<ActivationStats> {
         let slope = self.negative_slope;
         // With slope 0 this is a ReLU: the derivative is exactly 0 there, and a unit can die.

@@ -71,7 +71,7 @@ impl Layer for LogSigmoid {
         self.kernel.backward(grad_output, log_sigmoid_grad)
     }
 
-    /// No region with an exactly zero derivative: only the output moments.
+    /// No silent region (no exactly zero derivative): only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
         self.kernel.stats(log_sigmoid, NOT_SILENT)
     }

@@ -73,7 +73,7 @@ impl Layer for Mish {
         self.kernel.backward(grad_output, mish_grad)
     }
 
-    /// No region with an exactly zero derivative: only the output moments.
+    /// No silent region (no exactly zero derivative): only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
         self.kernel.stats(mish, NOT_SILENT)
     }

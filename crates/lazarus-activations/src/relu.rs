@@ -89,15 +89,10 @@ impl Layer for Relu {
         self.kernel.backward(grad_output, relu_grad)
     }
 
-    /// Counts, per unit, the inputs where the derivative is 0 (y ≤ 0, which is x ≤ 0).
+    /// Counts, per unit, the silent inputs, where the derivative is 0 (y ≤ 0, which is x ≤ 0).
     fn activation_stats(&self) -> Option<ActivationStats> {
-        self.kernel.stats(
-            relu,
-            Some(SilentRegion {
-                contains: |y: f32| y <= 0.0,
-                derivative_zero: true,
-            }),
-        )
+        self.kernel
+            .stats(relu, Some(SilentRegion::zero_derivative(|y: f32| y <= 0.0)))
     }
 }
 

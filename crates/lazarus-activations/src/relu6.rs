@@ -74,12 +74,9 @@ impl Layer for Relu6 {
         self.kernel.backward(grad_output, relu6_grad)
     }
 
-    /// Counts, per unit, the inputs where the derivative is 0 (y ≤ 0 or y ≥ 6).
+    /// Counts, per unit, the silent inputs, where the derivative is 0 (y ≤ 0 or y ≥ 6).
     fn activation_stats(&self) -> Option<ActivationStats> {
-        let silent = SilentRegion {
-            contains: |y: f32| y <= 0.0 || y >= 6.0,
-            derivative_zero: true,
-        };
+        let silent = SilentRegion::zero_derivative(|y: f32| y <= 0.0 || y >= 6.0);
         self.kernel.stats(|y| y, Some(silent))
     }
 }

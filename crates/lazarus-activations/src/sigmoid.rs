@@ -71,7 +71,7 @@ impl Layer for Sigmoid {
         self.kernel.backward(grad_output, sigmoid_grad_from_output)
     }
 
-    /// No region with an exactly zero derivative: only the output moments.
+    /// No silent region (no exactly zero derivative): only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
         self.kernel.stats(sigmoid, NOT_SILENT)
     }

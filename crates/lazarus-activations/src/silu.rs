@@ -75,7 +75,7 @@ impl Layer for Silu {
         self.kernel.backward(grad_output, silu_grad)
     }
 
-    /// No region with an exactly zero derivative: only the output moments.
+    /// No silent region (no exactly zero derivative): only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
         self.kernel.stats(silu, NOT_SILENT)
     }

@@ -112,7 +112,7 @@ impl Layer for Softplus {
             .backward(grad_output, move |x| softplus_grad(x, beta, threshold))
     }
 
-    /// No region with an exactly zero derivative: only the output moments.
+    /// No silent region (no exactly zero derivative): only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
         let (beta, threshold) = (self.beta, self.threshold);
         self.kernel

@@ -70,7 +70,7 @@ impl Layer for Softsign {
         self.kernel.backward(grad_output, softsign_grad)
     }
 
-    /// No region with an exactly zero derivative: only the output moments.
+    /// No silent region (no exactly zero derivative): only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
         self.kernel.stats(softsign, NOT_SILENT)
     }

@@ -71,7 +71,7 @@ impl Layer for Tanh {
         self.kernel.backward(grad_output, tanh_grad_from_output)
     }
 
-    /// No region with an exactly zero derivative: only the output moments.
+    /// No silent region (no exactly zero derivative): only the output moments.
     fn activation_stats(&self) -> Option<ActivationStats> {
         self.kernel.stats(tanh, NOT_SILENT)
     }

@@ -25,6 +25,16 @@ pub struct SilentRegion<R> {
     pub derivative_zero: bool,
 }
 
+impl<R> SilentRegion<R> {
+    /// A silent region where the derivative is exactly 0 (ReLU's x ≤ 0).
+    pub fn zero_derivative(contains: R) -> Self {
+        Self {
+            contains,
+            derivative_zero: true,
+        }
+    }
+}
+
 /// What an activation layer saw in its last training-mode forward, per unit.
 ///
 /// A *unit* is a feature of a `[batch, features]` input or a channel of a

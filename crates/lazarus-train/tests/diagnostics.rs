@@ -193,8 +193,11 @@ fn the_trainer_reports_the_same_units_on_training_and_validation_sets() {
     );
 }
 
+/// Dead vs inactive is decided by the gradient, not by the activation's type: a LeakyReLU with
+/// slope 0 is a ReLU, so its killed units are dead; a PReLU whose slopes are exactly 0 computes
+/// the same forward, yet its killed units are only inactive (its slope still learns).
 #[test]
-fn leaky_activations_report_inactive_not_dead_and_smooth_ones_report_outputs_only() {
+fn dead_or_inactive_is_decided_by_the_gradient_and_smooth_ones_report_outputs_only() {
     let layers: Vec<(Box<dyn Fn() -> Sequential>, SilentKind)> = vec![
         (
             Box::new(|| network(LeakyRelu::default(), 0)),
@@ -210,6 +213,18 @@ fn leaky_activations_report_inactive_not_dead_and_smooth_ones_report_outputs_onl
         ),
         (Box::new(|| network(Relu::new(), 0)), SilentKind::Dead),
         (Box::new(|| network(Tanh::new(), 0)), SilentKind::Never),
+        (
+            Box::new(|| network(LeakyRelu::new(0.0).unwrap(), 0)),
+            SilentKind::Dead,
+        ),
+        (
+            Box::new(|| network(PRelu::new(1, 0.0).unwrap(), 0)),
+            SilentKind::Inactive,
+        ),
+        (
+            Box::new(|| network(PRelu::new(HIDDEN, 0.0).unwrap(), 0)),
+            SilentKind::Inactive,
+        ),
     ];
     for (build, kind) in layers {
         let mut model = build();
@@ -239,49 +254,10 @@ fn leaky_activations_report_inactive_not_dead_and_smooth_ones_report_outputs_onl
     }
 }
 
-/// Dead vs inactive is decided by the gradient, not by the activation's type: a LeakyReLU with
-/// slope 0 is a ReLU, so its killed units are dead; a PReLU whose slopes are exactly 0 computes
-/// the same forward and passes no gradient to x either, yet its killed units are only inactive,
-/// because their slope still receives dL/dα = Σ x·g and can move away from 0.
+/// Why a PReLU channel whose slope is exactly 0 is inactive, not dead (see the test above): it
+/// passes no gradient to x, but its slope still receives dL/dα = Σ x·g and can move away from 0.
 #[test]
-fn dead_or_inactive_is_decided_by_the_gradient_not_the_type() {
-    let cases: Vec<(Box<dyn Fn() -> Sequential>, SilentKind)> = vec![
-        (
-            Box::new(|| network(LeakyRelu::new(0.0).unwrap(), 0)),
-            SilentKind::Dead,
-        ),
-        (
-            Box::new(|| network(LeakyRelu::new(0.01).unwrap(), 0)),
-            SilentKind::Inactive,
-        ),
-        (
-            Box::new(|| network(PRelu::new(1, 0.0).unwrap(), 0)),
-            SilentKind::Inactive,
-        ),
-        (
-            Box::new(|| network(PRelu::new(HIDDEN, 0.0).unwrap(), 0)),
-            SilentKind::Inactive,
-        ),
-    ];
-    for (build, kind) in cases {
-        let mut model = build();
-        let mut d = Diagnostics::new(DiagnosticsConfig {
-            dead_fraction_warning: 0.2,
-            ..listing()
-        })
-        .unwrap();
-        let report = epoch(&mut model, &mut d, &[inputs(16, 1)]);
-        let u = &report.train_units[0];
-        assert_eq!(
-            (u.kind, u.silent_units.as_slice()),
-            (kind, KILLED.as_slice()),
-            "{}",
-            u.layer
-        );
-        let warned = report.warnings.iter().any(|w| w.contains("are dead"));
-        assert_eq!(warned, kind == SilentKind::Dead, "{}", u.layer);
-    }
-    // The reason, in numbers: with slopes at 0, a killed unit's slope still gets a gradient.
+fn a_prelu_slope_at_zero_still_receives_gradient_from_silent_inputs() {
     let mut model = network(PRelu::new(HIDDEN, 0.0).unwrap(), 0);
     let x = inputs(16, 1);
     model.forward(x.view(), Mode::Train).unwrap();

@@ -25,11 +25,11 @@ pub(crate) enum Keep {
     Output,
 }
 
-/// A silent-region test as a plain function pointer.
-type SilentTest = fn(f32) -> bool;
-
 /// No silent region, with a concrete test type: for the smooth activations (Tanh, GELU, ...).
 pub(crate) const NOT_SILENT: Option<SilentRegion<SilentTest>> = None;
+
+/// The type of a silent-region test with no captures.
+pub(crate) type SilentTest = fn(f32) -> bool;
 
 /// Buffers and loops for an element-wise activation layer.
 #[derive(Debug, Clone)]
