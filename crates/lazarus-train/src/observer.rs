@@ -122,7 +122,7 @@ impl GradNorms {
 /// Every observer of a trainer, in the order they are called.
 pub(crate) struct Observers {
     pub(crate) progress: Progress,
-    pub(crate) diagnostics: Option<Watch>,
+    pub(crate) diagnostics: Option<DiagnosticsObserver>,
     pub(crate) callbacks: Vec<Box<dyn Callback>>,
 }
 
@@ -244,12 +244,12 @@ impl TrainingObserver for Progress {
 
 /// The [`Diagnostics`] as the trainer drives them (the order its docs give for your own loop),
 /// with the tracker of the current epoch's validation pass.
-pub(crate) struct Watch {
+pub(crate) struct DiagnosticsObserver {
     diagnostics: Diagnostics,
     validation: UnitTracker,
 }
 
-impl Watch {
+impl DiagnosticsObserver {
     pub(crate) fn new(diagnostics: Diagnostics) -> Self {
         Self {
             diagnostics,
@@ -258,7 +258,7 @@ impl Watch {
     }
 }
 
-impl TrainingObserver for Watch {
+impl TrainingObserver for DiagnosticsObserver {
     fn fit_start(&mut self, clip_norm: Option<f32>) {
         self.diagnostics.set_clip_norm(clip_norm);
     }

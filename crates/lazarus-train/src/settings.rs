@@ -9,7 +9,7 @@ use lazarus_optim::Optimizer;
 
 use crate::callbacks::Callback;
 use crate::diagnostics::{Diagnostics, DiagnosticsConfig};
-use crate::observer::{Progress, Watch};
+use crate::observer::{DiagnosticsObserver, Progress};
 use crate::progress::Verbosity;
 use crate::{Error, History, Result, Trainer};
 
@@ -91,7 +91,7 @@ impl<M: Layer> Trainer<M> {
     /// [`Error::InvalidConfig`] naming the setting of `config` that is out of range (see
     /// [`DiagnosticsConfig`]).
     pub fn diagnostics(mut self, config: DiagnosticsConfig) -> Result<Self> {
-        self.observers.diagnostics = Some(Watch::new(Diagnostics::new(config)?));
+        self.observers.diagnostics = Some(DiagnosticsObserver::new(Diagnostics::new(config)?));
         Ok(self)
     }
 

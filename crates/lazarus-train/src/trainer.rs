@@ -178,28 +178,29 @@ impl<M: Layer> Trainer<M> {
                 batch: batch.index,
             };
             let target = batch.target();
-            // forward
+            // forward: ŷ = model(x), each layer keeping what its backward needs
             let outputs = self.model.forward(batch.inputs.view(), Mode::Train)?;
             meter.count_correct(outputs.view(), &target);
             self.observers.observe_outputs(outputs.view());
-            // loss
+            // loss: ℓ = loss(ŷ, y)
             let loss = self.loss.forward(outputs, target)?;
             if !loss.is_finite() {
                 return Err(non_finite_error(&mut self.model, stage, &batch, "loss"));
             }
             self.observers.after_forward(&self.model);
-            // zero_grad, backward
+            // zero_grad, backward: ∇θ = ∂ℓ/∂θ, from ∂ℓ/∂ŷ back through every layer
             self.model.zero_grad();
             self.model.backward_params(self.loss.input_grad()?)?;
+            // ‖∇‖₂, measured once (if clipping or an observer needs it) and shared by both
             let needed = self.clip_norm.is_some() || self.observers.wants_grad_norms();
             let grad_norm = self.grad_norms.measure(&self.model, needed);
             self.observers.after_backward(&self.model, &self.grad_norms);
-            // clip
+            // clip: ∇θ ← ∇θ · min(1, c / ‖∇‖₂)
             let clipped = self.clip(grad_norm, stage, &batch)?;
-            // step
+            // step: θ ← the optimizer's update from ∇θ
             self.step(stage)?;
             self.observers.after_step(&self.model);
-            // schedule
+            // schedule: the next learning rate (and momentum), for per-batch schedules
             self.step_schedule(StepInterval::Batch, None)?;
 
             meter.add(loss, batch.len(), clipped);
