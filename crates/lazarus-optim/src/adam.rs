@@ -1,6 +1,7 @@
 //! Adam, and the moment update it shares with AdamW.
 
 use crate::error::{check, check_eps, check_in, check_lr_and_decay, finite_f32};
+use crate::kernels::update_in_pieces;
 use crate::rule::common_accessors;
 use crate::{Buffer, FiniteCheck, GroupedOptimizer, HasEps, PytorchDefaults, Result, UpdateRule};
 
@@ -184,33 +185,29 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
             bias_correction2_sqrt,
             eps,
         };
-        // Large parameters are updated in parallel pieces; each element on its own, so the
-        // result is the same for any thread count.
-        let finite = FiniteCheck::new();
+        // Pieces, threads and SIMD: `kernels::update_in_pieces`; the math: `adam_pass` below.
         match rest.first_mut() {
-            None => lazarus_core::parallel_zip(
+            None => update_in_pieces(
                 [value, m.as_mut_slice(), v.as_mut_slice()],
-                [grad],
-                &|[w, m, v], [g]| {
-                    let v_max = None;
-                    finite.piece(adam_piece(&c, w, g, Moments { m, v, v_max }));
-                },
+                grad,
+                #[inline(always)]
+                |[w, m, v], g| adam_pass(&c, w, g, Moments { m, v, v_max: None }),
             ),
-            Some(v_max) => lazarus_core::parallel_zip(
+            Some(v_max) => update_in_pieces(
                 [
                     value,
                     m.as_mut_slice(),
                     v.as_mut_slice(),
                     v_max.as_mut_slice(),
                 ],
-                [grad],
-                &|[w, m, v, v_max], [g]| {
+                grad,
+                #[inline(always)]
+                |[w, m, v, v_max], g| {
                     let v_max = Some(v_max);
-                    finite.piece(adam_piece(&c, w, g, Moments { m, v, v_max }));
+                    adam_pass(&c, w, g, Moments { m, v, v_max })
                 },
             ),
         }
-        finite.all_finite()
     }
 }
 
@@ -236,20 +233,10 @@ struct Moments<'a> {
     v_max: Option<&'a mut [f32]>,
 }
 
-/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs), 8 lanes wide
-/// where the CPU has AVX2 ([`lazarus_core::with_simd`]). Returns the [`FiniteCheck`] flags of
-/// the values written.
-fn adam_piece(c: &Coefficients, w: &mut [f32], g: &[f32], moments: Moments<'_>) -> u32 {
-    // `inline(always)` on the closure too: the pass must be compiled inside with_simd's AVX2
-    // copy, not called from it (LLVM's own choice was not to inline it there).
-    lazarus_core::with_simd(
-        #[inline(always)]
-        || adam_piece_portable(c, w, g, moments),
-    )
-}
-
+/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs). Returns
+/// the [`FiniteCheck`] flags of the values written.
 #[inline(always)]
-fn adam_piece_portable(c: &Coefficients, w: &mut [f32], g: &[f32], moments: Moments<'_>) -> u32 {
+fn adam_pass(c: &Coefficients, w: &mut [f32], g: &[f32], moments: Moments<'_>) -> u32 {
     let Moments { m, v, v_max } = moments;
     let c = *c;
     // lerp's form depends only on the weight, so pick it once, outside the loop (this is
