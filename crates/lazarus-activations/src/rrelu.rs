@@ -123,7 +123,7 @@ impl Layer for RRelu {
     /// derivative `rrelu_grad(x, a)` is kept for backward (with y, for the statistics).
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         match mode {
-            Mode::Eval => {
+            Mode::Eval | Mode::Probe => {
                 let slope = self.eval_slope();
                 self.kernel
                     .forward(x, mode, Keep::Output, move |x| rrelu(x, slope))

@@ -1,6 +1,6 @@
 //! The `Layer` trait: forward keeps what backward needs, backward is the chain rule written out.
 
-use crate::{ActivationStats, Mode, Param, Result, TensorView};
+use crate::{ActivationStats, Buffer, Mode, Param, Result, TensorView};
 
 /// A differentiable building block: Linear, an activation, Dropout, a whole `Sequential`.
 ///
@@ -78,6 +78,16 @@ pub trait Layer: Send {
     /// [`visit_params`](Layer::visit_params).
     fn visit_params_mut(&mut self, _f: &mut dyn FnMut(&str, &mut Param)) {}
 
+    /// Visit every [`Buffer`] (named state that is not trained, such as BatchNorm's
+    /// `running_mean`) with its name, in a fixed order. Names get the same path prefixes as
+    /// parameters (`1.running_mean`), so a checkpoint holds both under PyTorch's `state_dict`
+    /// keys. Optimizers and gradient clipping never see buffers.
+    fn visit_buffers(&self, _f: &mut dyn FnMut(&str, &Buffer)) {}
+
+    /// Visit every buffer mutably with its name, in the same order as
+    /// [`visit_buffers`](Layer::visit_buffers) (a checkpoint loads them this way).
+    fn visit_buffers_mut(&mut self, _f: &mut dyn FnMut(&str, &mut Buffer)) {}
+
     /// Visit the direct children of a container layer with their indices, in forward order
     /// (none for a leaf). The walks of `walk.rs` ([`walk_layers`](crate::walk_layers), ...)
     /// use this to reach every layer of a model with its path.
@@ -109,6 +119,13 @@ pub trait Layer: Send {
     fn param_count(&self) -> usize {
         let mut count = 0;
         self.visit_params(&mut |_, p| count += p.len());
+        count
+    }
+
+    /// Number of scalars in buffers (not trained, so not in [`param_count`](Layer::param_count)).
+    fn buffer_count(&self) -> usize {
+        let mut count = 0;
+        self.visit_buffers(&mut |_, b| count += b.len());
         count
     }
 

@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 mod activation_stats;
+mod buffer;
 mod dropout;
 mod error;
 mod flatten;
@@ -59,6 +60,7 @@ mod tensor;
 mod walk;
 
 pub use activation_stats::{ActivationStats, SilentRegion};
+pub use buffer::{Buffer, BufferKind};
 pub use dropout::Dropout;
 pub use error::{Error, Result};
 pub use flatten::Flatten;

@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::{Layer, Mode, Param, Result, Tensor, TensorView, reuse_buffer};
+use crate::{Buffer, Layer, Mode, Param, Result, Tensor, TensorView, reuse_buffer};
 
 /// A chain of layers: `y = fₙ(…f₂(f₁(x)))`, like PyTorch's `nn.Sequential`.
 ///
@@ -189,22 +189,28 @@ impl Layer for Sequential {
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
         let mut path = String::new();
         for (i, layer) in self.layers.iter().enumerate() {
-            layer.visit_params(&mut |name, p| {
-                path.clear();
-                let _ = write!(path, "{i}.{name}");
-                f(&path, p);
-            });
+            layer.visit_params(&mut |name, p| f(child_name(&mut path, i, name), p));
         }
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
         let mut path = String::new();
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            layer.visit_params_mut(&mut |name, p| {
-                path.clear();
-                let _ = write!(path, "{i}.{name}");
-                f(&path, p);
-            });
+            layer.visit_params_mut(&mut |name, p| f(child_name(&mut path, i, name), p));
+        }
+    }
+
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Buffer)) {
+        let mut path = String::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.visit_buffers(&mut |name, b| f(child_name(&mut path, i, name), b));
+        }
+    }
+
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut Buffer)) {
+        let mut path = String::new();
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            layer.visit_buffers_mut(&mut |name, b| f(child_name(&mut path, i, name), b));
         }
     }
 
@@ -255,4 +261,12 @@ impl fmt::Debug for Sequential {
             .entries(self.layers.iter().map(|l| l.describe()))
             .finish()
     }
+}
+
+/// `"{index}.{name}"` in `path` (reused, so naming every parameter allocates once): a child's
+/// parameter or buffer name as the `Sequential` shows it, PyTorch's `state_dict` key.
+fn child_name<'p>(path: &'p mut String, index: usize, name: &str) -> &'p str {
+    path.clear();
+    let _ = write!(path, "{index}.{name}");
+    path
 }

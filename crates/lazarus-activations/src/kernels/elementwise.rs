@@ -63,7 +63,7 @@ impl Elementwise {
         f: impl Fn(f32) -> f32 + Copy,
     ) -> Result<TensorView<'_>> {
         match (mode, keep) {
-            (Mode::Eval, _) => map_into(&x, self.buffers.eval_output(x.raw_dim()), f),
+            (Mode::Eval | Mode::Probe, _) => map_into(&x, self.buffers.eval_output(x.raw_dim()), f),
             (Mode::Train, Keep::Output) => {
                 map_into(&x, self.buffers.train_saved_output(x.raw_dim()), f)
             }

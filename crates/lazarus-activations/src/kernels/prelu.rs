@@ -93,7 +93,7 @@ impl PreluKernel {
         let x = x.as_standard_layout();
         let xs = x.as_slice().expect(STANDARD);
         match mode {
-            Mode::Eval => {
+            Mode::Eval | Mode::Probe => {
                 let y = self.buffers.eval_output(x.raw_dim());
                 let y = y.as_slice_mut().expect(OWNED);
                 with_simd(
