@@ -27,6 +27,7 @@ pub(crate) fn locate(
     target: &Target<'_>,
     indices: &[usize],
     what: &str,
+    mode: Mode,
 ) -> Culprit {
     let sample_of = |row: usize| indices.get(row).copied();
     if let Some(row) = first_non_finite_row(inputs.view()) {
@@ -35,7 +36,7 @@ pub(crate) fn locate(
             sample: sample_of(row),
         };
     }
-    if let Some(layer) = first_non_finite_layer(model, inputs) {
+    if let Some(layer) = first_non_finite_layer(model, inputs, mode) {
         return Culprit {
             layer,
             sample: None,
@@ -69,10 +70,25 @@ fn first_non_finite_row(x: TensorView<'_>) -> Option<usize> {
         .position(|row| !row.iter().all(|v| v.is_finite()))
 }
 
-/// Run `model`'s children one at a time on `inputs` (evaluation mode) and return the path and
-/// name of the first one whose output holds a NaN or an infinity; `"input data"` when the
-/// inputs themselves do. `None` if every output is finite.
-pub fn first_non_finite_layer(model: &mut dyn Layer, inputs: TensorView<'_>) -> Option<String> {
+/// Run `model`'s children one at a time on `inputs` and return the path and name of the first
+/// one whose output holds a NaN or an infinity; `"input data"` when the inputs themselves do.
+/// `None` if every output is finite.
+///
+/// Pass the mode of the pass that failed: [`Mode::Probe`] for a training step (the layers run
+/// as the step ran them, BatchNorm on the batch's statistics, where a training-only blow-up
+/// shows, but without changing anything: no running-statistics update, nothing kept for
+/// backward), [`Mode::Eval`] for validation or evaluation. ([`Mode::Train`] is taken as
+/// [`Mode::Probe`]: a search must not change the model.)
+pub fn first_non_finite_layer(
+    model: &mut dyn Layer,
+    inputs: TensorView<'_>,
+    mode: Mode,
+) -> Option<String> {
+    let mode = if mode == Mode::Eval {
+        Mode::Eval
+    } else {
+        Mode::Probe
+    };
     if first_non_finite_row(inputs.view()).is_some() {
         return Some("input data".into());
     }
@@ -80,7 +96,7 @@ pub fn first_non_finite_layer(model: &mut dyn Layer, inputs: TensorView<'_>) -> 
     try_fold_leaves(
         model,
         inputs.to_owned(),
-        &mut |path, layer, x: Tensor| match layer.forward(x.view(), Mode::Eval) {
+        &mut |path, layer, x: Tensor| match layer.forward(x.view(), mode) {
             Ok(y) if y.iter().all(|v| v.is_finite()) => Ok(y.to_owned()),
             _ => Err(layer_label(layer.name(), path)),
         },
@@ -121,7 +137,19 @@ pub(crate) fn non_finite_error(
     what: &str,
 ) -> Error {
     let target = batch.target();
-    let culprit = locate(model, batch.inputs.view(), &target, batch.indices(), what);
+    // Search as the failed pass ran: training's view (batch statistics) for a training step.
+    let mode = match stage {
+        Stage::Training { .. } => Mode::Probe,
+        Stage::Validation { .. } | Stage::Evaluation => Mode::Eval,
+    };
+    let culprit = locate(
+        model,
+        batch.inputs.view(),
+        &target,
+        batch.indices(),
+        what,
+        mode,
+    );
     Error::NonFinite {
         stage,
         layer: culprit.layer,
