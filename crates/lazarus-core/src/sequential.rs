@@ -103,7 +103,12 @@ impl Sequential {
         let shape_text =
             |s: &Option<Vec<usize>>| s.as_ref().map_or("-".to_string(), |s| format!("{s:?}"));
         let w0 = rows.iter().map(|r| r.index.len()).max().unwrap_or(0).max(1);
-        let w1 = rows.iter().map(|r| r.describe.len()).max().unwrap_or(0).max(5);
+        let w1 = rows
+            .iter()
+            .map(|r| r.describe.len())
+            .max()
+            .unwrap_or(0)
+            .max(5);
         let w2 = rows
             .iter()
             .map(|r| shape_text(&r.shape).len())

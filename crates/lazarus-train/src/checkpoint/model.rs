@@ -129,7 +129,11 @@ pub(super) fn check(
             ));
         }
         refuse_non_finite(path, key, &tensor, "load")?;
-        let into = if slot.param { &mut state.params } else { &mut state.buffers };
+        let into = if slot.param {
+            &mut state.params
+        } else {
+            &mut state.buffers
+        };
         into.insert(slot.key, tensor);
     }
     let extra: BTreeSet<&String> = file.keys().collect();
