@@ -24,6 +24,9 @@ const EPOCH_KEY: &str = "lazarus.epoch";
 /// Followed by a group name: the kind of optimizer or schedule whose state the group holds.
 const KIND_PREFIX: &str = "lazarus.kind.";
 
+/// How a training state is written: tensors named `<group>.<key>` (F32), and metadata.
+type Written<'s> = (Vec<(String, &'s Tensor)>, HashMap<String, String>);
+
 /// The tensors (`<group>.<key>`, F32) and metadata that store `state`, for a file whose model
 /// tensors are named `model_keys`.
 ///
@@ -34,7 +37,7 @@ pub(super) fn entries<'s>(
     path: &Path,
     state: &'s TrainingState,
     model_keys: &[&str],
-) -> Result<(Vec<(String, &'s Tensor)>, HashMap<String, String>)> {
+) -> Result<Written<'s>> {
     let mut tensors = Vec::new();
     let mut metadata = HashMap::new();
     // Loading splits names at the group: refuse what it would misread.
