@@ -21,7 +21,7 @@ use lazarus::activations::functional::{elu, leaky_relu, relu, selu};
 use lazarus::activations::{PRelu, activation_by_name};
 use lazarus::core::init::{self, FanMode, Nonlinearity};
 use lazarus::core::loss::CrossEntropyLoss;
-use lazarus::core::{Layer, Linear, Mode, Sequential, Tensor};
+use lazarus::core::{Layer, Linear, Mode, ParamRole, Sequential, Tensor};
 use lazarus::optim::{Adam, Optimizer, Sgd};
 use lazarus::train::data::{Dataset, SyntheticDigits};
 use lazarus::train::diagnostics::{DiagnosticsConfig, LayerUnits, SilentKind, UnitTracker};
@@ -154,11 +154,13 @@ fn silent_now(model: &mut Sequential, data: &Dataset, batch: usize) -> LabResult
     Ok(tracker.units(false))
 }
 
-/// PReLU slopes per layer, read through the parameter walk (any path ending in `alpha`).
+/// PReLU slopes per layer, read through the parameter walk: every parameter with role `Slope`,
+/// keyed by its layer's path (`1.weight` → `1`).
 fn slopes(model: &Sequential) -> BTreeMap<String, Vec<f32>> {
     let mut out = BTreeMap::new();
     model.visit_params(&mut |path, p| {
-        if let Some(layer) = path.strip_suffix(".alpha") {
+        if p.role() == ParamRole::Slope {
+            let layer = path.rsplit_once('.').map_or("", |(layer, _)| layer);
             out.insert(layer.to_string(), p.value.iter().copied().collect());
         }
     });

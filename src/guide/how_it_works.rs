@@ -19,9 +19,10 @@
 //!
 //! # 2. How does PReLU's alpha reach the optimizer, and why is it not decayed?
 //!
-//! `crates/lazarus-activations/src/prelu.rs`, `visit_params`: the slope is a `Param` with role
-//! `Slope`, visited by name exactly as `Linear` visits `weight`; optimizers, clipping and
-//! checkpoints walk parameters this way and never name PReLU. `crates/lazarus-optim/src/grouped.rs`,
+//! `crates/lazarus-activations/src/prelu.rs`, `visit_params`: the slope α is a `Param` with role
+//! `Slope`, visited as `weight` (PyTorch's name for it) exactly as `Linear` visits its own
+//! `weight`; optimizers, clipping and checkpoints walk parameters this way and never name
+//! PReLU, and whoever looks for slopes asks for the role. `crates/lazarus-optim/src/grouped.rs`,
 //! `settings_for`: weight decay applies to role `Weight` only unless you ask otherwise, because
 //! decaying the slope pulls it to 0 and turns PReLU back into ReLU (He et al. 2015; PyTorch's
 //! docs warn against it).
@@ -32,7 +33,7 @@
 //! let prelu = PRelu::new(4, 0.25)?;
 //! let mut seen = Vec::new();
 //! prelu.visit_params(&mut |name, p| seen.push((name.to_string(), p.role())));
-//! assert_eq!(seen, [("alpha".to_string(), ParamRole::Slope)]);
+//! assert_eq!(seen, [("weight".to_string(), ParamRole::Slope)]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -111,9 +112,11 @@
 //!
 //! `crates/lazarus-core/src/walk.rs`, `walk_layers`: the one place paths are built, `"2"` for
 //! child 2 of a `Sequential`, `"2.0"` inside a nested one, so parameters are `0.weight`,
-//! `0.bias`, `2.alpha`: the keys of PyTorch's `nn.Sequential.state_dict()`.
-//! `crates/lazarus-train/src/checkpoint.rs`, `encode`: one safetensors tensor per parameter
-//! under that path, `Linear` weights `[out, in]` as in PyTorch, nothing renamed.
+//! `0.bias`, `2.weight` (a PReLU's slopes) and buffers `3.running_mean`: the keys of PyTorch's
+//! `nn.Sequential.state_dict()`.
+//! `crates/lazarus-train/src/checkpoint/model.rs`, `entries`: one safetensors tensor per
+//! parameter and per buffer under that path, `Linear` weights `[out, in]` as in PyTorch,
+//! float32 (int64 for a count), nothing renamed.
 //!
 //! ```
 //! use lazarus::core::{Layer, Linear, Sequential};

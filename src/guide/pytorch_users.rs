@@ -27,10 +27,11 @@
 //! * **Weights are `[out, in]`** and `Linear` computes `y = x Wᵀ + b`, initialized as PyTorch's
 //!   `reset_parameters` does (Kaiming-uniform with a = √5, i.e. U(−1/√in, 1/√in), bias the
 //!   same bound).
-//! * **Parameter paths are `state_dict` keys**: `"0.weight"`, `"0.bias"`, `"1.alpha"` (PReLU's
-//!   slopes, PyTorch's `"1.weight"` is the one rename: lazarus calls the slope what the papers
-//!   call it). A file from `save_model` loads into the matching `nn.Sequential` with
-//!   `safetensors.torch.load_file` (see the README).
+//! * **Parameter and buffer paths are `state_dict` keys**: `"0.weight"`, `"0.bias"`,
+//!   `"1.weight"` (PReLU's slopes, which the Rust API calls `alpha()` as the papers do),
+//!   `"2.running_mean"`, with PyTorch's shapes and dtypes (int64 `[]` for a count). A file from
+//!   `save_model` loads into the matching `nn.Sequential` with `safetensors.torch.load_file`
+//!   and `load_state_dict(..., strict=True)` (see the README).
 //! * **Defaults**: LeakyReLU 0.01, PReLU one slope at 0.25, ELU α = 1, Adam betas (0.9, 0.999)
 //!   and eps 1e-8, RMSprop alpha 0.99, cross-entropy with mean reduction, and so on.
 //! * **Derivatives at kinks**: ReLU'(0) = 0, LeakyReLU'(0) = negative_slope, ReLU6'(6) = 0,
@@ -76,7 +77,7 @@
 //!     .add(Linear::new(4, 8, &mut rng)?)
 //!     .add(PRelu::new(1, 0.25)?)
 //!     .add(Linear::new(8, 3, &mut rng)?);
-//! let mut opt = Sgd::new(0.1)?.momentum(0.9)?.weight_decay(1e-4)?; // decays 0.weight, 2.weight only
+//! let mut opt = Sgd::new(0.1)?.momentum(0.9)?.weight_decay(1e-4)?; // decays 0.weight, 2.weight, not the slope 1.weight
 //! let mut loss_fn = CrossEntropyLoss::new();
 //!
 //! let x = Tensor::from_shape_vec(vec![2, 4], vec![0.5, -1.0, 2.0, 0.0, 1.5, 0.3, -0.7, 1.0])?;
@@ -88,7 +89,7 @@
 //!
 //! let mut names = Vec::new();
 //! model.visit_params(&mut |name, _| names.push(name.to_string()));
-//! assert_eq!(names, ["0.weight", "0.bias", "1.alpha", "2.weight", "2.bias"]);
+//! assert_eq!(names, ["0.weight", "0.bias", "1.weight", "2.weight", "2.bias"]);
 //! assert!(loss.is_finite());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

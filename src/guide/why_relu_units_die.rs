@@ -78,9 +78,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! PReLU goes one step further: its slope `alpha` is a [`Param`](crate::core::Param) like any
-//! weight (path `"1.alpha"` above), updated by the optimizer and saved in checkpoints, so the
-//! network chooses how much to leak. ELU's negative side is a smooth curve that saturates at
+//! PReLU goes one step further: its slope α is a [`Param`](crate::core::Param) like any
+//! weight (path `"1.weight"` in the model above, PyTorch's name for it), updated by the
+//! optimizer and saved in checkpoints, so the network chooses how much to leak. ELU's negative side is a smooth curve that saturates at
 //! −α, which pushes the mean output towards zero (less "bias shift" for the next layer) and is
 //! known to converge faster in some deep networks.
 //!

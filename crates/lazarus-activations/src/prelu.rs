@@ -25,12 +25,15 @@ use crate::settings::{finite, invalid};
 ///            over the spatial positions)
 /// ```
 ///
-/// `α` is a [`Param`] named `alpha` with [`ParamRole::Slope`], of shape `[num_parameters]`,
-/// initialized to `init`. With `num_parameters = 1` one slope is shared by every element; with
+/// `α` is a [`Param`] with [`ParamRole::Slope`], of shape `[num_parameters]`, initialized to
+/// `init`. With `num_parameters = 1` one slope is shared by every element; with
 /// `num_parameters = C` each channel has its own, the channel axis being 1: `[batch, C]` for an
-/// MLP, `[batch, C, h, w]` for a CNN (an input with fewer than 2 axes has one channel). `α` is
-/// visited like any weight (`"1.alpha"` inside a `Sequential`), so optimizers, gradient
-/// clipping, checkpoints and the gradient checker handle it without a PReLU special case.
+/// MLP, `[batch, C, h, w]` for a CNN (an input with fewer than 2 axes has one channel). The
+/// Rust API calls it [`alpha`](PRelu::alpha), as the papers do; PyTorch calls it `weight`, and
+/// so does the parameter walk: `α` is visited like any weight, as `"weight"` (`"1.weight"`
+/// inside a `Sequential`, `nn.PReLU`'s `state_dict` key), so optimizers, gradient clipping,
+/// checkpoints and the gradient checker handle it without a PReLU special case, and code that
+/// looks for slopes finds them by role, [`ParamRole::Slope`].
 /// Optimizers do not decay [`ParamRole::Slope`] by default: weight decay would pull α to 0 and
 /// turn PReLU back into ReLU (PyTorch's docs warn against decaying it).
 ///
@@ -58,7 +61,7 @@ use crate::settings::{finite, invalid};
 /// // dL/dα = Σ x over x ≤ 0 = −3 − 2 − 1 + 0
 /// let mut grads = Vec::new();
 /// prelu.visit_params(&mut |name, p| grads.push((name.to_string(), p.grad[0])));
-/// assert_eq!(grads, [("alpha".to_string(), -6.0)]);
+/// assert_eq!(grads, [("weight".to_string(), -6.0)]); // PyTorch's name for α
 /// # Ok::<(), lazarus_core::Error>(())
 /// ```
 #[doc(alias = "PReLU")]
@@ -100,12 +103,13 @@ impl PRelu {
         self.alpha.len()
     }
 
-    /// The slopes, `[num_parameters]`.
+    /// The slopes α, `[num_parameters]` (PyTorch's `nn.PReLU.weight`, visited and saved as
+    /// `weight`).
     pub fn alpha(&self) -> &Param {
         &self.alpha
     }
 
-    /// The slopes, mutably.
+    /// The slopes α, mutably (PyTorch's `weight`).
     pub fn alpha_mut(&mut self) -> &mut Param {
         &mut self.alpha
     }
@@ -157,12 +161,13 @@ impl Layer for PRelu {
         Ok(grad_input)
     }
 
+    /// α under PyTorch's name for it, `weight` (the `state_dict` key of `nn.PReLU`).
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
-        f("alpha", &self.alpha);
+        f("weight", &self.alpha);
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
-        f("alpha", &mut self.alpha);
+        f("weight", &mut self.alpha);
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {

@@ -14,8 +14,9 @@ use crate::{ActivationStats, Buffer, Mode, Param, Result, TensorView};
 ///   [`Error::BackwardBeforeForward`](crate::Error::BackwardBeforeForward).
 /// * Outputs and input gradients are views into buffers the layer owns: a training loop allocates
 ///   on its first batch and then never again. Call `.to_owned()` to keep a result.
-/// * Parameters are visited in a fixed order with their names (`weight`, `bias`, `alpha`); a
-///   `Sequential` prefixes its child's index (`0.weight`, `2.alpha`), the same keys a PyTorch
+/// * Parameters are visited in a fixed order with PyTorch's names (`weight`, `bias`; PReLU's
+///   slopes are `weight` too, with role [`Slope`](crate::ParamRole::Slope)); a `Sequential`
+///   prefixes its child's index (`0.weight`, `2.weight`), the same keys a PyTorch
 ///   `state_dict` shows for the same `nn.Sequential`. Optimizers, gradient clipping, checkpoints
 ///   and the gradient checker all use this one walk.
 ///

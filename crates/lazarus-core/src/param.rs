@@ -11,8 +11,10 @@ pub enum ParamRole {
     Weight,
     /// An additive bias (Linear's `bias`). Not decayed: decaying biases buys nothing.
     Bias,
-    /// A learned activation slope (PReLU's `alpha`). Not decayed: decay pulls the slope to 0,
-    /// which turns PReLU back into ReLU (He et al. 2015; PyTorch's PReLU docs).
+    /// A learned activation slope: PReLU's α, visited under PyTorch's name for it, `weight`
+    /// (`1.weight`), so code that looks for slopes asks for this role, not for a name. Not
+    /// decayed: decay pulls the slope to 0, which turns PReLU back into ReLU (He et al. 2015;
+    /// PyTorch's PReLU docs).
     Slope,
     /// A learned scale (a normalization layer's `weight`). Not decayed.
     Scale,

@@ -9,8 +9,8 @@ use crate::{Buffer, Layer, Mode, Param, Result, Tensor, TensorView, reuse_buffer
 /// Backward is the chain rule applied in reverse: each layer turns dL/d(its output) into
 /// dL/d(its input) and hands it to the layer before it.
 ///
-/// Children are named by index, so parameters are `0.weight`, `0.bias`, `2.alpha`, ...: the keys
-/// of the matching PyTorch `state_dict`. Errors from a child carry its index: `linear[0]`.
+/// Children are named by index, so parameters are `0.weight`, `0.bias`, `2.weight`, ... and
+/// buffers `3.running_mean`, ...: the keys of the matching PyTorch `state_dict`. Errors from a child carry its index: `linear[0]`.
 ///
 /// ```
 /// use lazarus_core::{Layer, Linear, Mode, Sequential, Tensor};
@@ -76,7 +76,9 @@ impl Sequential {
     }
 
     /// A Keras-style table of each layer, its output shape for an input of shape `input`, and its
-    /// parameter count, with the total.
+    /// parameter count, with the total. A model with buffers (state that is not trained, such
+    /// as BatchNorm's running statistics) gets a `Buffers` column and total too, counted apart
+    /// from the trainable parameters.
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) from the first layer the shape does
@@ -86,43 +88,67 @@ impl Sequential {
         let mut shape = input.to_vec();
         for (i, layer) in self.layers.iter().enumerate() {
             shape = layer.output_shape(&shape).map_err(|e| e.at(i))?;
-            rows.push((
-                i.to_string(),
-                layer.describe(),
-                Some(shape.clone()),
-                layer.param_count(),
-            ));
+            rows.push(Row {
+                index: i.to_string(),
+                describe: layer.describe(),
+                shape: Some(shape.clone()),
+                params: layer.param_count(),
+                buffers: layer.buffer_count(),
+            });
         }
         Ok(self.table(&rows))
     }
 
-    fn table(&self, rows: &[(String, String, Option<Vec<usize>>, usize)]) -> String {
+    fn table(&self, rows: &[Row]) -> String {
         let shape_text =
             |s: &Option<Vec<usize>>| s.as_ref().map_or("-".to_string(), |s| format!("{s:?}"));
-        let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(1);
-        let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(5);
+        let w0 = rows.iter().map(|r| r.index.len()).max().unwrap_or(0).max(1);
+        let w1 = rows
+            .iter()
+            .map(|r| r.describe.len())
+            .max()
+            .unwrap_or(0)
+            .max(5);
         let w2 = rows
             .iter()
-            .map(|r| shape_text(&r.2).len())
+            .map(|r| shape_text(&r.shape).len())
             .max()
             .unwrap_or(0)
             .max(12);
+        // The buffers column only for a model that has buffers: an MLP's table stays as it was.
+        let buffers = self.buffer_count();
+        let (header, w3) = if buffers > 0 {
+            (format!("  {:>10}", "Buffers"), 12)
+        } else {
+            (String::new(), 0)
+        };
+        let rule = "-".repeat(w0 + w1 + w2 + 16 + w3);
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}",
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}{header}",
             "#", "Layer", "Output shape", "Params"
         );
-        let _ = writeln!(out, "{}", "-".repeat(w0 + w1 + w2 + 16));
-        for (index, describe, shape, params) in rows {
-            let _ = writeln!(
+        let _ = writeln!(out, "{rule}");
+        for row in rows {
+            let _ = write!(
                 out,
-                "{index:<w0$}  {describe:<w1$}  {:<w2$}  {params:>10}",
-                shape_text(shape)
+                "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}",
+                row.index,
+                row.describe,
+                shape_text(&row.shape),
+                row.params
             );
+            if buffers > 0 {
+                let _ = write!(out, "  {:>10}", row.buffers);
+            }
+            out.push('\n');
         }
-        let _ = writeln!(out, "{}", "-".repeat(w0 + w1 + w2 + 16));
+        let _ = writeln!(out, "{rule}");
         let _ = write!(out, "Total params: {}", self.param_count());
+        if buffers > 0 {
+            let _ = write!(out, "\nBuffers (not trained): {buffers}");
+        }
         out
     }
 
@@ -249,7 +275,13 @@ impl fmt::Display for Sequential {
             .layers
             .iter()
             .enumerate()
-            .map(|(i, l)| (i.to_string(), l.describe(), None, l.param_count()))
+            .map(|(i, l)| Row {
+                index: i.to_string(),
+                describe: l.describe(),
+                shape: None,
+                params: l.param_count(),
+                buffers: l.buffer_count(),
+            })
             .collect();
         f.write_str(&self.table(&rows))
     }
@@ -261,6 +293,15 @@ impl fmt::Debug for Sequential {
             .entries(self.layers.iter().map(|l| l.describe()))
             .finish()
     }
+}
+
+/// One line of [`Sequential::summary`]'s table.
+struct Row {
+    index: String,
+    describe: String,
+    shape: Option<Vec<usize>>,
+    params: usize,
+    buffers: usize,
 }
 
 /// `"{index}.{name}"` in `path` (reused, so naming every parameter allocates once): a child's

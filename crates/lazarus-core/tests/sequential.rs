@@ -2,7 +2,9 @@
 //! identity when empty, the summary table, and `backward_params`.
 
 use lazarus_core::gradcheck::{GradCheck, random_input};
-use lazarus_core::{Error, Flatten, Layer, Linear, Mode, Sequential, Tensor};
+use lazarus_core::{
+    Buffer, BufferKind, Error, Flatten, Layer, Linear, Mode, Result, Sequential, Tensor, TensorView,
+};
 use rand::{SeedableRng, rngs::StdRng};
 
 fn two_linear(rng: &mut StdRng) -> Sequential {
@@ -77,6 +79,60 @@ fn summary_lists_shapes_and_counts() {
         model.summary(&[32, 10]),
         Err(Error::ShapeMismatch { .. })
     ));
+}
+
+/// The identity, holding buffers shaped like BatchNorm1d(3)'s running mean and batch count.
+struct WithBuffers {
+    running_mean: Buffer,
+    count: Buffer,
+    y: Tensor,
+}
+
+impl Layer for WithBuffers {
+    fn name(&self) -> &str {
+        "with_buffers"
+    }
+    fn forward(&mut self, x: TensorView<'_>, _: Mode) -> Result<TensorView<'_>> {
+        self.y = x.to_owned();
+        Ok(self.y.view())
+    }
+    fn backward(&mut self, g: TensorView<'_>) -> Result<TensorView<'_>> {
+        self.y = g.to_owned();
+        Ok(self.y.view())
+    }
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Buffer)) {
+        f("running_mean", &self.running_mean);
+        f("num_batches_tracked", &self.count);
+    }
+}
+
+#[test]
+fn summary_counts_buffers_apart_from_parameters() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let buffers = WithBuffers {
+        running_mean: Buffer::new(Tensor::zeros(vec![3]), BufferKind::Float),
+        count: Buffer::new(Tensor::zeros(vec![]), BufferKind::Count),
+        y: Tensor::zeros(vec![0]),
+    };
+    let model = Sequential::new()
+        .add(Linear::new(4, 3, &mut rng).unwrap())
+        .add(buffers);
+    assert_eq!((model.param_count(), model.buffer_count()), (15, 4));
+    let text = model.summary(&[8, 4]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with("Params     Buffers"), "{text}");
+    assert!(lines[2].ends_with("15           0"), "{text}");
+    assert!(lines[3].ends_with(" 0           4"), "{text}");
+    assert!(
+        text.ends_with("Total params: 15\nBuffers (not trained): 4"),
+        "{text}"
+    );
+    // A model without buffers keeps the table it always had.
+    let plain = two_linear(&mut rng).summary(&[8, 4]).unwrap();
+    assert!(
+        !plain.contains("Buffers") && plain.ends_with("Total params: 23"),
+        "{plain}"
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::{Error, Result};
 ///
 /// Every optimizer in this crate reaches parameters through
 /// [`Layer::visit_params_mut`], so it works for any model, and knows each parameter by its
-/// path (`0.weight`, `1.alpha`). Its state (momentum buffers, moment estimates, step counts) is
+/// path (`0.weight`, `1.weight`). Its state (momentum buffers, moment estimates, step counts) is
 /// built on the first [`step`](Optimizer::step) and is keyed by those paths in
 /// [`state`](Optimizer::state), so a checkpoint can resume training exactly.
 ///

@@ -18,13 +18,13 @@ use crate::{Error, Result, UpdateRule};
 /// assert!(Selector::from(ParamRole::Bias).matches("0.bias", ParamRole::Bias));
 /// assert!(Selector::from("2.").matches("2.weight", ParamRole::Weight));
 /// assert!(!Selector::from("2.").matches("12.weight", ParamRole::Weight));
-/// assert!(Selector::path(|p| p.ends_with("alpha")).matches("1.alpha", ParamRole::Slope));
+/// assert!(Selector::path(|p| p.ends_with(".bias")).matches("3.bias", ParamRole::Bias));
 /// ```
 #[derive(Clone)]
 pub enum Selector {
     /// Every parameter with this role.
     Role(ParamRole),
-    /// Every parameter whose path starts with this prefix (`"0."`, `"1.alpha"`).
+    /// Every parameter whose path starts with this prefix (`"0."`, `"1.weight"`).
     Prefix(String),
     /// Every parameter whose path satisfies the predicate.
     Path(Arc<dyn Fn(&str) -> bool + Send + Sync>),

@@ -25,7 +25,7 @@ fn model() -> ParamBag {
             ),
         ),
         (
-            "1.alpha",
+            "1.weight",
             Param::new(Tensor::from_elem(vec![1], 0.25), ParamRole::Slope),
         ),
     ])
@@ -119,7 +119,7 @@ fn state_keys_are_parameter_paths_with_pytorch_buffer_names() {
     let state = opt.state();
     let keys: Vec<&str> = state.tensors.keys().map(String::as_str).collect();
     assert!(
-        keys.contains(&"0.weight.exp_avg") && keys.contains(&"1.alpha.max_exp_avg_sq"),
+        keys.contains(&"0.weight.exp_avg") && keys.contains(&"1.weight.max_exp_avg_sq"),
         "{keys:?}"
     );
     assert_eq!(state.tensors["0.weight.exp_avg_sq"].shape(), &[2, 3]);
@@ -129,7 +129,7 @@ fn state_keys_are_parameter_paths_with_pytorch_buffer_names() {
     let mut sgd = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
     train(&mut sgd, &mut model(), 1);
     // PyTorch's momentum buffer starts as the first gradient (a ⊙ w + b, no dampening).
-    let buf = &sgd.state().tensors["1.alpha.momentum_buffer"];
+    let buf = &sgd.state().tensors["1.weight.momentum_buffer"];
     assert_eq!(buf[[0]], 1.0 * 0.25 - 1.0);
 }
 
@@ -174,9 +174,9 @@ fn mismatched_state_is_a_typed_error() {
 
     // A buffer missing although the step count says it exists.
     let mut bad = good.clone();
-    bad.tensors.remove("1.alpha.exp_avg_sq");
+    bad.tensors.remove("1.weight.exp_avg_sq");
     assert!(
-        matches!(opt.load_state(&bad), Err(Error::StateMismatch { key, .. }) if key == "1.alpha.exp_avg_sq")
+        matches!(opt.load_state(&bad), Err(Error::StateMismatch { key, .. }) if key == "1.weight.exp_avg_sq")
     );
 
     // A state from another optimizer.
@@ -210,7 +210,7 @@ fn a_changed_model_is_a_typed_error_not_a_silent_reset() {
     // A parameter more.
     let mut bigger = model();
     bigger.params.push((
-        "2.alpha".into(),
+        "2.weight".into(),
         Param::new(Tensor::zeros(vec![1]), ParamRole::Slope),
     ));
     let err = opt.step(&mut bigger).unwrap_err();
@@ -235,11 +235,11 @@ fn a_changed_model_is_a_typed_error_not_a_silent_reset() {
 
     // Same shapes, another path.
     let mut renamed = model();
-    renamed.params[2].0 = "2.alpha".into();
+    renamed.params[2].0 = "2.weight".into();
     let before = bits(&renamed);
     let err = opt.step(&mut renamed).unwrap_err();
     assert!(
-        err.to_string().contains("1.alpha") && err.to_string().contains("2.alpha"),
+        err.to_string().contains("1.weight") && err.to_string().contains("2.weight"),
         "{err}"
     );
     assert_eq!(bits(&renamed), before, "no parameter moves on error");
@@ -523,8 +523,8 @@ fn step_counts_and_keys_must_be_what_state_writes() {
     refused(&bad, "0.bias.exp_avg");
     let mut bad = good.clone();
     bad.tensors
-        .insert("1.alpha.step".into(), Tensor::zeros(vec![1]));
-    refused(&bad, "1.alpha.step");
+        .insert("1.weight.step".into(), Tensor::zeros(vec![1]));
+    refused(&bad, "1.weight.step");
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn model() -> ParamBag {
             ),
         ),
         (
-            "1.alpha",
+            "1.weight",
             Param::new(Tensor::from_elem(vec![1], 0.25), ParamRole::Slope),
         ),
     ])
@@ -153,7 +153,7 @@ const NAMES: [&str; 14] = [
     "cooldown_counter",
 ];
 
-const PATHS: [&str; 5] = ["0.weight.", "0.bias.", "1.alpha.", "2.weight.", ""];
+const PATHS: [&str; 5] = ["0.weight.", "0.bias.", "1.weight.", "2.weight.", ""];
 
 const TENSOR_VALUES: [f32; 13] = [
     f32::NAN,

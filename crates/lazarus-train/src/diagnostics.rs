@@ -123,7 +123,7 @@ impl DiagnosticsConfig {
 /// The gradient of one parameter over one epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GradFlow {
-    /// The parameter's path (`0.weight`, `1.alpha`).
+    /// The parameter's path (`0.weight`, `1.weight`).
     pub param: String,
     /// Mean of ‖∇‖₂ over the epoch's steps (before clipping).
     #[serde(with = "crate::history::json_float")]

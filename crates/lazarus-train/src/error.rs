@@ -235,13 +235,24 @@ pub enum Error {
         reason: String,
     },
 
-    /// A checkpoint does not fit the model: a missing, unexpected or mis-shaped tensor, or a
-    /// dtype other than F32.
-    #[error("{path}: checkpoint does not fit the model: {reason}", path = path.display())]
+    /// A checkpoint does not fit the model: a missing, unexpected or mis-shaped tensor (a
+    /// parameter, a buffer or a state tensor), a wrong dtype (F32, or I64 for a count), or a
+    /// count out of range.
+    #[error(
+        "{path}: checkpoint does not fit the model: tensor `{key}`{}: {reason}",
+        layer.as_ref().map_or(String::new(), |l| format!(" of {l}")),
+        path = path.display()
+    )]
     CheckpointMismatch {
         /// The checkpoint file.
         path: PathBuf,
-        /// The first tensor that does not fit, with expected and found shape or dtype.
+        /// The key of the first tensor that does not fit (`1.running_mean`), in the file or
+        /// in the model; for unexpected tensors, the first of them in sorted order.
+        key: String,
+        /// The layer that owns the key, as errors name layers (`batchnorm2d[1]`, `linear[0]`),
+        /// when the model has a layer at the key's path.
+        layer: Option<String>,
+        /// What does not fit, with the expected and the found shape, dtype or value.
         reason: String,
     },
 

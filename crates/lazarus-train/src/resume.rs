@@ -1,8 +1,8 @@
 //! Saving a training run and resuming it exactly: the model, the optimizer's and the schedule's
 //! state, and the epoch count, in one safetensors file (see [`checkpoint`](crate::checkpoint)).
 //!
-//! Resuming is all or nothing. The file is read and checked in full first: the parameters
-//! against the model (names, shapes, finite values), the optimizer's state against the optimizer
+//! Resuming is all or nothing. The file is read and checked in full first: the parameters and
+//! buffers against the model (names, dtypes, shapes, finite values), the optimizer's state against the optimizer
 //! and the model ([`Optimizer::check_state`]: the same kind of optimizer, every buffer present,
 //! finite, of the right shape), the schedule's against the schedule. Only then does anything
 //! change, so a damaged or mismatched checkpoint leaves the trainer exactly as it was.
@@ -55,7 +55,7 @@ impl<M: Layer> Trainer<M> {
     }
 
     /// Load a checkpoint written by [`save_checkpoint`](Trainer::save_checkpoint): the model's
-    /// parameters, the optimizer's and schedule's state, and the epoch count, so that `fit`
+    /// parameters and buffers, the optimizer's and schedule's state, and the epoch count, so that `fit`
     /// continues exactly where the saved run stopped. Returns the checkpoint's epoch count.
     ///
     /// A model-only file (from [`save_model`](crate::checkpoint::save_model)) loads the weights

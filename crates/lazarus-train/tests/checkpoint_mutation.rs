@@ -203,12 +203,14 @@ fn edit_header(header: &mut Value, rng: &mut StdRng) {
 }
 
 /// What a file really holds, read with the safetensors crate alone: the F32 tensors that are
-/// not state (no `optimizer.`/`scheduler.` prefix), as the loader must apply them.
+/// not state (no `optimizer.`/`scheduler.` prefix), as the loader must apply them (PReLU's
+/// slopes under an old-style `1.alpha` key load as `1.weight`).
 fn file_params(bytes: &[u8]) -> Option<Vec<(String, Vec<f32>)>> {
     let file = SafeTensors::deserialize(bytes).ok()?;
     let mut out: Vec<(String, Vec<f32>)> = file
         .iter()
         .filter(|(name, _)| !name.starts_with("optimizer.") && !name.starts_with("scheduler."))
+        .map(|(name, v)| (if name == "1.alpha" { "1.weight" } else { name }, v))
         .map(|(name, v)| {
             let values = v
                 .data()

@@ -4,7 +4,7 @@
 
 use lazarus_activations::{Elu, LeakyRelu, PRelu, Relu, Tanh};
 use lazarus_core::loss::CrossEntropyLoss;
-use lazarus_core::{Layer, Linear, Mode, Sequential, Tensor};
+use lazarus_core::{Layer, Linear, Mode, ParamRole, Sequential, Tensor};
 use lazarus_optim::Sgd;
 use lazarus_train::data::Dataset;
 use lazarus_train::diagnostics::{
@@ -264,8 +264,8 @@ fn a_prelu_slope_at_zero_still_receives_gradient_from_silent_inputs() {
     model.zero_grad();
     model.backward(Tensor::ones(vec![16, 3]).view()).unwrap();
     let mut alpha_grad = Vec::new();
-    model.visit_params(&mut |path, p| {
-        if path == "1.alpha" {
+    model.visit_params(&mut |_, p| {
+        if p.role() == ParamRole::Slope {
             alpha_grad = p.grad.iter().copied().collect();
         }
     });

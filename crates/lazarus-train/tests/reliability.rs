@@ -3,8 +3,12 @@
 //! no half-loaded model on resume, no resuming into another optimizer or schedule, and messages
 //! a user can read.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
+
+use common::{Tensors, rewrite};
 
 use lazarus_core::loss::{CrossEntropyLoss, MseLoss};
 use lazarus_core::{Layer, Linear, Sequential, Tensor};
@@ -16,7 +20,6 @@ use lazarus_train::checkpoint::{
 use lazarus_train::data::{Dataset, SyntheticDigits, Targets};
 use lazarus_train::{Error, ResumeOptions, Stage, Trainer, Verbosity};
 use rand::{SeedableRng, rngs::StdRng};
-use safetensors::{Dtype, SafeTensors, tensor::TensorView as StView};
 
 fn digits(n: usize, seed: u64) -> Dataset {
     SyntheticDigits::new(seed).generate(n).unwrap()
@@ -262,34 +265,12 @@ fn saving_non_finite_weights_is_refused_and_the_previous_file_kept() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
-/// Rewrite the safetensors file at `path` with `edit` applied to its tensors and metadata.
-fn rewrite(
-    path: &PathBuf,
-    edit: impl FnOnce(&mut Vec<(String, Vec<usize>, Vec<u8>)>, &mut HashMap<String, String>),
-) {
-    let bytes = std::fs::read(path).unwrap();
-    let file = SafeTensors::deserialize(&bytes).unwrap();
-    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
-    let mut metadata = header.metadata().clone().unwrap_or_default();
-    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = file
-        .iter()
-        .map(|(name, v)| (name.to_string(), v.shape().to_vec(), v.data().to_vec()))
-        .collect();
-    edit(&mut tensors, &mut metadata);
-    let views: Vec<(String, StView<'_>)> = tensors
-        .iter()
-        .map(|(n, s, d)| (n.clone(), StView::new(Dtype::F32, s.clone(), d).unwrap()))
-        .collect();
-    let out = safetensors::serialize(views, Some(metadata)).unwrap();
-    std::fs::write(path, out).unwrap();
-}
-
 #[test]
 fn loading_non_finite_weights_is_refused_and_the_model_unchanged() {
     let path = temp("nan-in-file.safetensors");
     save_model(&path, &model(0)).unwrap();
     rewrite(&path, |tensors, _| {
-        let (_, _, data) = tensors.iter_mut().find(|(n, ..)| n == "1.weight").unwrap();
+        let (.., data) = tensors.iter_mut().find(|(n, ..)| n == "1.weight").unwrap();
         data[8..12].copy_from_slice(&f32::NAN.to_le_bytes());
     });
     let mut target = model(1);
@@ -331,7 +312,7 @@ fn snapshot(t: &Trainer<Sequential>) -> (Vec<Tensor>, lazarus_optim::OptimizerSt
 
 #[test]
 fn a_failed_resume_changes_nothing() {
-    type Edit = fn(&mut Vec<(String, Vec<usize>, Vec<u8>)>, &mut HashMap<String, String>);
+    type Edit = fn(&mut Tensors, &mut HashMap<String, String>);
     let edits: [(&str, Edit); 3] = [
         ("missing optimizer buffer", |tensors, _| {
             tensors.retain(|(n, ..)| n != "optimizer.0.bias.exp_avg");

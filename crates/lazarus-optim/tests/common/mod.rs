@@ -5,11 +5,11 @@
 use lazarus_core::{Layer, Param, ParamBag, ParamRole, Tensor};
 use lazarus_optim::Optimizer;
 
-/// PReLU's alpha as loose parameters: `[num_parameters]` with role Slope, named "alpha", exactly
-/// what PReLU exposes.
+/// PReLU's slopes α as loose parameters: `[num_parameters]` with role Slope, named "weight"
+/// (PyTorch's name for α), exactly what PReLU exposes.
 pub fn prelu_like(num_parameters: usize) -> ParamBag {
     ParamBag::new(vec![(
-        "alpha",
+        "weight",
         Param::new(
             Tensor::from_elem(vec![num_parameters], 0.25),
             ParamRole::Slope,
