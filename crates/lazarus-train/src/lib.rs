@@ -62,6 +62,7 @@ mod observer;
 pub mod plot;
 mod predict;
 mod progress;
+pub mod report;
 mod resume;
 mod settings;
 mod trainer;
