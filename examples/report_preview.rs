@@ -22,29 +22,57 @@ const STEPS_PER_EPOCH: usize = 200;
 
 /// A layer whose units each go silent (for good) at a random epoch with probability
 /// `dies`, as `silent` (dead for ReLU, inactive for the leaky ones).
-fn layer(path: &str, name: &str, kind: UnitKind, units: usize, dies: f64, silent: UnitState, rng: &mut StdRng) -> LayerActivity {
+fn layer(
+    path: &str,
+    name: &str,
+    kind: UnitKind,
+    units: usize,
+    dies: f64,
+    silent: UnitState,
+    rng: &mut StdRng,
+) -> LayerActivity {
     let mut layer = LayerActivity::new(path, name, kind, units);
     let fate: Vec<(usize, f32)> = (0..units)
         .map(|u| {
-            let dies_at = if u == 0 { 0 } else if rng.random_bool(dies) { rng.random_range(1..=EPOCHS) } else { usize::MAX };
+            let dies_at = if u == 0 {
+                0
+            } else if rng.random_bool(dies) {
+                rng.random_range(1..=EPOCHS)
+            } else {
+                usize::MAX
+            };
             (dies_at, rng.random_range(0.05..0.95))
         })
         .collect();
     for epoch in 0..=EPOCHS {
-        let drift = |base: f32, rng: &mut StdRng| (base + rng.random_range(-0.05..0.05) - 0.01 * epoch as f32).clamp(0.002, 1.0);
+        let drift = |base: f32, rng: &mut StdRng| {
+            (base + rng.random_range(-0.05..0.05) - 0.01 * epoch as f32).clamp(0.002, 1.0)
+        };
         let (fractions, states) = fate
             .iter()
-            .map(|&(dies_at, base)| if epoch >= dies_at { (0.0, silent) } else { (drift(base, rng), UnitState::Active) })
+            .map(|&(dies_at, base)| {
+                if epoch >= dies_at {
+                    (0.0, silent)
+                } else {
+                    (drift(base, rng), UnitState::Active)
+                }
+            })
             .unzip();
-        layer.push_probe(epoch, fractions, states).expect("one value per unit");
+        layer
+            .push_probe(epoch, fractions, states)
+            .expect("one value per unit");
     }
     layer
 }
 
 fn main() -> lazarus_train::Result<()> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "report.html".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "report.html".into());
     let mut rng = StdRng::seed_from_u64(17);
-    let mut data = ReportData::new("dying_relu lab: 784-64-64-64-64-10, SGD lr 0.5 (preview, made-up numbers)");
+    let mut data = ReportData::new(
+        "dying_relu lab: 784-64-64-64-64-10, SGD lr 0.5 (preview, made-up numbers)",
+    );
     data.model_summary = "0  linear    [64, 784] + [64]   50,240 parameters\n1  relu\n2  linear    [64, 64] + [64]     4,160\n3  leaky_relu (0.01)\n4  linear    [64, 64] + [64]     4,160\n5  prelu     (64 slopes)            64\n6  linear    [64, 64] + [64]     4,160\n7  elu (1.0)\n8  linear    [10, 64] + [10]       650".into();
     data.settings = vec![
         Setting::new("optimizer", "SGD lr=0.5 momentum=0.9"),
@@ -56,15 +84,62 @@ fn main() -> lazarus_train::Result<()> {
     data.epochs = (1..=EPOCHS)
         .map(|e| {
             let t = e as f64;
-            EpochCurves { epoch: e, train_loss: 2.3 / t.sqrt() + 0.05, train_accuracy: Some(1.0 - 0.9 / t.sqrt()), val_loss: Some(2.4 / t.sqrt() + 0.08), val_accuracy: Some(0.97 - 0.9 / t.sqrt()), lr: if e <= 10 { 0.5 } else { 0.05 } }
+            EpochCurves {
+                epoch: e,
+                train_loss: 2.3 / t.sqrt() + 0.05,
+                train_accuracy: Some(1.0 - 0.9 / t.sqrt()),
+                val_loss: Some(2.4 / t.sqrt() + 0.08),
+                val_accuracy: Some(0.97 - 0.9 / t.sqrt()),
+                lr: if e <= 10 { 0.5 } else { 0.05 },
+            }
         })
         .collect();
     data.layers = vec![
-        layer("1", "relu", UnitKind::Feature, 64, 0.45, UnitState::Dead, &mut rng),
-        layer("3", "leaky_relu", UnitKind::Feature, 64, 0.2, UnitState::Inactive, &mut rng),
-        layer("5", "prelu", UnitKind::Feature, 64, 0.05, UnitState::Inactive, &mut rng),
-        layer("7", "elu", UnitKind::Feature, 64, 0.15, UnitState::Inactive, &mut rng),
-        layer("conv.1", "relu", UnitKind::Channel, 16, 0.2, UnitState::Dead, &mut rng),
+        layer(
+            "1",
+            "relu",
+            UnitKind::Feature,
+            64,
+            0.45,
+            UnitState::Dead,
+            &mut rng,
+        ),
+        layer(
+            "3",
+            "leaky_relu",
+            UnitKind::Feature,
+            64,
+            0.2,
+            UnitState::Inactive,
+            &mut rng,
+        ),
+        layer(
+            "5",
+            "prelu",
+            UnitKind::Feature,
+            64,
+            0.05,
+            UnitState::Inactive,
+            &mut rng,
+        ),
+        layer(
+            "7",
+            "elu",
+            UnitKind::Feature,
+            64,
+            0.15,
+            UnitState::Inactive,
+            &mut rng,
+        ),
+        layer(
+            "conv.1",
+            "relu",
+            UnitKind::Channel,
+            16,
+            0.2,
+            UnitState::Dead,
+            &mut rng,
+        ),
     ];
     let mut slopes = vec![0.25f32; 64];
     data.slopes = vec![SlopeHistory {
@@ -73,21 +148,45 @@ fn main() -> lazarus_train::Result<()> {
         epochs: (0..=EPOCHS)
             .map(|epoch| {
                 if epoch > 0 {
-                    slopes.iter_mut().for_each(|s| *s += rng.random_range(-0.04..0.05));
+                    slopes
+                        .iter_mut()
+                        .for_each(|s| *s += rng.random_range(-0.04..0.05));
                 }
-                SlopeValues { epoch, values: slopes.clone() }
+                SlopeValues {
+                    epoch,
+                    values: slopes.clone(),
+                }
             })
             .collect(),
     }];
-    let params = ["0.weight", "0.bias", "2.weight", "4.weight", "5.weight", "6.weight", "8.weight"];
+    let params = [
+        "0.weight", "0.bias", "2.weight", "4.weight", "5.weight", "6.weight", "8.weight",
+    ];
     let steps = EPOCHS * STEPS_PER_EPOCH;
     let norms: Vec<Vec<f64>> = params
         .iter()
-        .map(|_| (0..steps).map(|s| (2.0 / (1.0 + s as f64 / 400.0)) * rng.random_range(0.5..1.5) * if rng.random_bool(0.003) { 8.0 } else { 1.0 }).collect())
+        .map(|_| {
+            (0..steps)
+                .map(|s| {
+                    (2.0 / (1.0 + s as f64 / 400.0))
+                        * rng.random_range(0.5..1.5)
+                        * if rng.random_bool(0.003) { 8.0 } else { 1.0 }
+                })
+                .collect()
+        })
         .collect();
-    let total: Vec<f64> = (0..steps).map(|s| norms.iter().map(|n| n[s] * n[s]).sum::<f64>().sqrt()).collect();
+    let total: Vec<f64> = (0..steps)
+        .map(|s| norms.iter().map(|n| n[s] * n[s]).sum::<f64>().sqrt())
+        .collect();
     data.gradient_norms = Some(GradientNorms {
-        params: params.iter().zip(&norms).map(|(p, n)| ParamNorms { param: p.to_string(), norms: n.clone() }).collect(),
+        params: params
+            .iter()
+            .zip(&norms)
+            .map(|(p, n)| ParamNorms {
+                param: p.to_string(),
+                norms: n.clone(),
+            })
+            .collect(),
         clipped: (0..steps).filter(|&s| total[s] > 5.0).collect(),
         total,
         max_norm: Some(5.0),
@@ -97,12 +196,30 @@ fn main() -> lazarus_train::Result<()> {
         .iter()
         .map(|p| UpdateRatios {
             param: p.to_string(),
-            epochs: (1..=EPOCHS).map(|epoch| EpochValue { epoch, value: 3e-3 / epoch as f64 * rng.random_range(0.7..1.3) }).collect(),
+            epochs: (1..=EPOCHS)
+                .map(|epoch| EpochValue {
+                    epoch,
+                    value: 3e-3 / epoch as f64 * rng.random_range(0.7..1.3),
+                })
+                .collect(),
         })
         .collect();
     data.warnings = vec![
-        ReportWarning { kind: "born_dead".into(), epoch: 0, subject: Some("relu[1]".into()), value: Some(1.0 / 64.0), message: "relu[1]: 1 of 64 units (1.6 %) silent on every probe input at initialization".into() },
-        ReportWarning { kind: "dead_units".into(), epoch: 9, subject: Some("relu[1]".into()), value: Some(0.52), message: "relu[1]: 52 % of units dead (threshold 50 %)".into() },
+        ReportWarning {
+            kind: "born_dead".into(),
+            epoch: 0,
+            subject: Some("relu[1]".into()),
+            value: Some(1.0 / 64.0),
+            message: "relu[1]: 1 of 64 units (1.6 %) silent on every probe input at initialization"
+                .into(),
+        },
+        ReportWarning {
+            kind: "dead_units".into(),
+            epoch: 9,
+            subject: Some("relu[1]".into()),
+            value: Some(0.52),
+            message: "relu[1]: 52 % of units dead (threshold 50 %)".into(),
+        },
     ];
     write_report(&data, &path)?;
     println!("wrote {path}");

@@ -89,13 +89,22 @@ pub(crate) fn first_silent(layer: &LayerActivity, u: usize) -> Option<usize> {
 fn sorted_units(layer: &LayerActivity) -> Vec<usize> {
     let key = |u: usize| {
         let silent = layer.probes.iter().filter(|p| p.state[u].is_silent());
-        let mean: f32 = layer.probes.iter().map(|p| p.active_fraction[u]).sum::<f32>()
+        let mean: f32 = layer
+            .probes
+            .iter()
+            .map(|p| p.active_fraction[u])
+            .sum::<f32>()
             / layer.probes.len().max(1) as f32;
         let silent_at = first_silent(layer, u).unwrap_or(usize::MAX);
         (silent_at, Reverse(silent.count()), mean, u)
     };
     let mut keyed: Vec<_> = (0..layer.units).map(key).collect();
-    keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)).then(a.3.cmp(&b.3)));
+    keyed.sort_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then(a.2.total_cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
     keyed.into_iter().map(|k| k.3).collect()
 }
 
@@ -141,7 +150,10 @@ pub(crate) fn decimate(values: &[f64], max_points: usize) -> Vec<(usize, f64)> {
         let Some((lo, hi)) = in_bin.fold(None, |acc: Option<((usize, f64), (usize, f64))>, p| {
             Some(match acc {
                 None => (p, p),
-                Some((lo, hi)) => (if p.1 < lo.1 { p } else { lo }, if p.1 > hi.1 { p } else { hi }),
+                Some((lo, hi)) => (
+                    if p.1 < lo.1 { p } else { lo },
+                    if p.1 > hi.1 { p } else { hi },
+                ),
             })
         }) else {
             continue;

@@ -116,10 +116,12 @@ fn svg(size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult<()>) -> Resu
 
 /// Limits `(lo, hi)` of the finite values of `values`, if any.
 fn limits(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    values.filter(|v| v.is_finite()).fold(None, |acc, v| match acc {
-        None => Some((v, v)),
-        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-    })
+    values
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
 }
 
 impl LineChart {
@@ -139,7 +141,11 @@ impl LineChart {
         svg(self.size, |root| {
             if self.log_y && y0 > 0.0 {
                 // A decade of room around flat curves, a little around the rest.
-                let (lo, hi) = if y1 / y0 < 10.0 { (y0 / 3.0, y1 * 3.0) } else { (y0 / 1.5, y1 * 1.5) };
+                let (lo, hi) = if y1 / y0 < 10.0 {
+                    (y0 / 3.0, y1 * 3.0)
+                } else {
+                    (y0 / 1.5, y1 * 1.5)
+                };
                 self.draw(root, x, (lo..hi).log_scale())
             } else {
                 self.draw(root, x, axis_range(y0, y1, 0.05))
@@ -199,19 +205,30 @@ impl LineChart {
                 });
             }
             if line.dots {
-                let dots = line.points.iter().filter(finite).map(|&p| Circle::new(p, 3, colour.filled()));
+                let dots = line
+                    .points
+                    .iter()
+                    .filter(finite)
+                    .map(|&p| Circle::new(p, 3, colour.filled()));
                 chart.draw_series(dots)?;
             }
         }
         if let Some((name, at, colour)) = &self.reference {
             let (x0, x1, colour) = (chart.x_range().start, chart.x_range().end, *colour);
-            let dashed = DashedLineSeries::new([(x0, *at), (x1, *at)], 6, 4, colour.stroke_width(1));
-            chart.draw_series(dashed)?.label(name.as_str()).legend(move |(x, y)| {
-                PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(1))
-            });
+            let dashed =
+                DashedLineSeries::new([(x0, *at), (x1, *at)], 6, 4, colour.stroke_width(1));
+            chart
+                .draw_series(dashed)?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(1))
+                });
         }
         if let Some((name, points)) = &self.marked {
-            let dots = points.iter().filter(finite).map(|&p| Circle::new(p, 3, CLIPPED.filled()));
+            let dots = points
+                .iter()
+                .filter(finite)
+                .map(|&p| Circle::new(p, 3, CLIPPED.filled()));
             chart
                 .draw_series(dots)?
                 .label(name.as_str())
@@ -236,7 +253,11 @@ impl LineChart {
 ///
 /// # Errors
 /// What plotters reported, when drawing fails.
-pub(crate) fn box_chart(title: &str, size: (u32, u32), boxes: &[(f64, BoxStats)]) -> Result<String, String> {
+pub(crate) fn box_chart(
+    title: &str,
+    size: (u32, u32),
+    boxes: &[(f64, BoxStats)],
+) -> Result<String, String> {
     let (x0, x1) = limits(boxes.iter().map(|b| b.0)).unwrap_or((0.0, 1.0));
     // Slope 0 (ReLU) is always in view: how far the slopes are from it is the point.
     let ends = boxes.iter().flat_map(|(_, b)| [b.min, b.max]).chain([0.0]);
@@ -247,7 +268,10 @@ pub(crate) fn box_chart(title: &str, size: (u32, u32), boxes: &[(f64, BoxStats)]
             .margin(8)
             .x_label_area_size(38)
             .y_label_area_size(62)
-            .build_cartesian_2d(axis_range(x0 - 0.5, x1 + 0.5, 0.0), axis_range(y0, y1, 0.08))?;
+            .build_cartesian_2d(
+                axis_range(x0 - 0.5, x1 + 0.5, 0.0),
+                axis_range(y0, y1, 0.08),
+            )?;
         chart
             .configure_mesh()
             .x_desc("epoch (0 = at initialization)")
@@ -258,15 +282,22 @@ pub(crate) fn box_chart(title: &str, size: (u32, u32), boxes: &[(f64, BoxStats)]
             .x_label_formatter(&|v: &f64| short(*v))
             .draw()?;
         let (xa, xb) = (chart.x_range().start, chart.x_range().end);
-        let zero = DashedLineSeries::new([(xa, 0.0), (xb, 0.0)], 4, 4, BLACK.mix(0.4).stroke_width(1));
+        let zero =
+            DashedLineSeries::new([(xa, 0.0), (xb, 0.0)], 4, 4, BLACK.mix(0.4).stroke_width(1));
         chart.draw_series(zero)?;
         let colour = PALETTE[0];
         let half = (0.3 * (x1 - x0).max(1.0) / boxes.len().max(1) as f64).min(0.3);
         for &(x, b) in boxes {
             let whisker = PathElement::new([(x, b.min), (x, b.max)], colour.stroke_width(1));
-            let body = Rectangle::new([(x - half, b.q1), (x + half, b.q3)], colour.mix(0.25).filled());
+            let body = Rectangle::new(
+                [(x - half, b.q1), (x + half, b.q3)],
+                colour.mix(0.25).filled(),
+            );
             let edge = Rectangle::new([(x - half, b.q1), (x + half, b.q3)], colour.stroke_width(1));
-            let median = PathElement::new([(x - half, b.median), (x + half, b.median)], BLACK.stroke_width(2));
+            let median = PathElement::new(
+                [(x - half, b.median), (x + half, b.median)],
+                BLACK.stroke_width(2),
+            );
             chart.draw_series([whisker])?;
             chart.draw_series([body, edge])?;
             chart.draw_series([median])?;

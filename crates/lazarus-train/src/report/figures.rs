@@ -40,7 +40,10 @@ fn line(name: &str, colour: usize, points: Vec<(f64, f64)>, dots: bool) -> Line 
 pub(crate) fn curves(epochs: &[EpochCurves]) -> Result<Vec<Figure>, String> {
     let few = epochs.len() <= 30;
     let curve = |name: &str, colour, f: &dyn Fn(&EpochCurves) -> Option<f64>| {
-        let points: Vec<_> = epochs.iter().filter_map(|e| f(e).map(|v| (e.epoch as f64, v))).collect();
+        let points: Vec<_> = epochs
+            .iter()
+            .filter_map(|e| f(e).map(|v| (e.epoch as f64, v)))
+            .collect();
         (!points.is_empty()).then(|| line(name, colour, points, few))
     };
     let chart = |title: &str, y: &str, lines: Vec<Option<Line>>| LineChart {
@@ -54,12 +57,18 @@ pub(crate) fn curves(epochs: &[EpochCurves]) -> Result<Vec<Figure>, String> {
     let loss = chart(
         "Loss",
         "loss",
-        vec![curve("train", 0, &|e| Some(e.train_loss)), curve("validation", 1, &|e| e.val_loss)],
+        vec![
+            curve("train", 0, &|e| Some(e.train_loss)),
+            curve("validation", 1, &|e| e.val_loss),
+        ],
     );
     let accuracy = chart(
         "Accuracy",
         "accuracy",
-        vec![curve("train", 0, &|e| e.train_accuracy), curve("validation", 1, &|e| e.val_accuracy)],
+        vec![
+            curve("train", 0, &|e| e.train_accuracy),
+            curve("validation", 1, &|e| e.val_accuracy),
+        ],
     );
     let mut figures = vec![figure("loss", loss.render())?];
     if !accuracy.lines.is_empty() {
@@ -90,9 +99,16 @@ pub(crate) fn gradient_norms(norms: &GradientNorms) -> Result<Vec<Figure>, Strin
         y_label: "‖∇‖₂".into(),
         size: WIDE,
         log_y: true,
-        lines: vec![line("all parameters", 7, as_x(decimate(&norms.total, MAX_POINTS)), false)],
+        lines: vec![line(
+            "all parameters",
+            7,
+            as_x(decimate(&norms.total, MAX_POINTS)),
+            false,
+        )],
         marked: (!norms.clipped.is_empty()).then(|| (clipped_label, as_x(markers))),
-        reference: norms.max_norm.map(|m| (format!("max_norm = {}", short(m)), m, CLIPPED)),
+        reference: norms
+            .max_norm
+            .map(|m| (format!("max_norm = {}", short(m)), m, CLIPPED)),
         guides: guides.clone(),
     };
     let mut figures = vec![figure("grad-norm:total", total.render())?];
@@ -103,7 +119,12 @@ pub(crate) fn gradient_norms(norms: &GradientNorms) -> Result<Vec<Figure>, Strin
             y_label: "‖∇‖₂".into(),
             size: (300, 210),
             log_y: true,
-            lines: vec![line("", i, as_x(decimate(&p.norms, MAX_POINTS)), !thinned && steps <= 30)],
+            lines: vec![line(
+                "",
+                i,
+                as_x(decimate(&p.norms, MAX_POINTS)),
+                !thinned && steps <= 30,
+            )],
             guides: guides.clone(),
             ..LineChart::default()
         };
@@ -148,7 +169,10 @@ pub(crate) fn slopes(slopes: &[SlopeHistory]) -> Result<Vec<Figure>, String> {
             let count = s.epochs.first().map_or(0, |e| e.values.len());
             let plural = if count == 1 { "" } else { "s" };
             let title = format!("{} ({}: {count} slope{plural})", s.layer, s.param);
-            figure(format!("slopes:{}", s.param), box_chart(&title, SMALL, &boxes))
+            figure(
+                format!("slopes:{}", s.param),
+                box_chart(&title, SMALL, &boxes),
+            )
         })
         .collect()
 }

@@ -12,9 +12,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::LayerActivity;
 use super::UnitState;
 use super::binning::{Grid, MAX_COLUMNS, MAX_ROWS};
-use super::LayerActivity;
 
 /// Colour of a dead cell: black, which nothing else on the page uses.
 pub(crate) const DEAD: &str = "#000000";
@@ -134,10 +134,16 @@ impl HeatmapView {
         let unit_size = grid.rows.first().map_or(1, Vec::len);
         let epoch_size = grid.columns.first().map_or(1, |c| c.len());
         let binned = (unit_size > 1 || epoch_size > 1).then(|| {
+            let rows = format!("each row is {unit_size} neighbouring units of the sorted order");
+            let columns = format!("each column {epoch_size} epochs");
+            let what = match (unit_size > 1, epoch_size > 1) {
+                (true, true) => format!("{rows}, {columns}"),
+                (true, false) => rows,
+                _ => columns,
+            };
             format!(
-                "Binned to fit the screen: each row is {unit_size} consecutive units of the sorted \
-                 order, each column {epoch_size} epoch(s); a cell shows their mean active fraction \
-                 and is dead (or inactive) only if all of them are."
+                "Binned to fit the screen: {what}. A cell shows their mean active fraction, and is \
+                 drawn dead (or inactive) only if all of them are."
             )
         });
         let row_data = (0..rows)
@@ -186,7 +192,10 @@ fn paths(grid: &Grid) -> Vec<ColourPath> {
     }
     by_colour
         .into_iter()
-        .map(|(fill, d)| ColourPath { fill: fill.into(), d })
+        .map(|(fill, d)| ColourPath {
+            fill: fill.into(),
+            d,
+        })
         .collect()
 }
 
@@ -203,19 +212,32 @@ fn row_data(
     let states: String = cells().map(|c| c.state.letter()).collect();
     let who = match units.as_slice() {
         [u] => format!("unit {u}"),
-        _ => format!("{} units ({})", units.len(), join(units.iter().take(8), ", ")),
+        _ => format!(
+            "{} units ({})",
+            units.len(),
+            join(units.iter().take(8), ", ")
+        ),
     };
     let when = match grid.row_silent_at[r] {
         Some(p) => format!("went silent at epoch {}", layer.probes[p].epoch),
         None => "never silent".to_string(),
     };
-    let by_epoch = (grid.columns.iter().zip(cells()))
-        .map(|(col, cell)| format!("{}: {:.2}{}", column_text(col), cell.fraction, state_mark(cell.state)));
+    let by_epoch = (grid.columns.iter().zip(cells())).map(|(col, cell)| {
+        format!(
+            "{}: {:.2}{}",
+            column_text(col),
+            cell.fraction,
+            state_mark(cell.state)
+        )
+    });
     RowData {
         units: join(units.iter(), " "),
         fractions: fractions.join(" "),
         states,
-        title: format!("{who}, {when}. Active fraction by epoch: {}", join(by_epoch, ", ")),
+        title: format!(
+            "{who}, {when}. Active fraction by epoch: {}",
+            join(by_epoch, ", ")
+        ),
     }
 }
 
@@ -229,57 +251,84 @@ fn state_mark(state: UnitState) -> &'static str {
 }
 
 fn join(items: impl Iterator<Item = impl ToString>, separator: &str) -> String {
-    items.map(|i| i.to_string()).collect::<Vec<_>>().join(separator)
+    items
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
-/// The row groups by the epoch their units went silent, with labels where there is room.
+/// Brackets at the right of the cells: rows grouped by the epoch their units went silent.
+/// Groups too short for a label are merged with their short neighbours ("went silent at
+/// epochs 0-49 (312)"); a bracket still too short gets no label.
 fn groups(layer: &LayerActivity, grid: &Grid, top: f64, cell_h: f64) -> Vec<RowGroup> {
-    let mut groups = Vec::new();
-    let mut start = 0;
-    for r in 1..=grid.rows.len() {
-        if r < grid.rows.len() && grid.row_silent_at[r] == grid.row_silent_at[start] {
-            continue;
+    const ROOM: f64 = 11.0;
+    // (first row, end row, silent at) per distinct epoch of going silent.
+    let mut spans: Vec<(usize, usize, Option<usize>)> = Vec::new();
+    for (r, &at) in grid.row_silent_at.iter().enumerate() {
+        match spans.last_mut() {
+            Some(last) if last.2 == at => last.1 = r + 1,
+            _ => spans.push((r, r + 1, at)),
         }
-        let units: usize = grid.rows[start..r].iter().map(Vec::len).sum();
-        let (y0, y1) = (top + start as f64 * cell_h, top + r as f64 * cell_h);
-        let label = match grid.row_silent_at[start] {
-            Some(p) => format!("silent from epoch {} ({units})", layer.probes[p].epoch),
-            None => format!("never silent ({units})"),
-        };
-        let room = y1 - y0 >= 11.0;
-        groups.push(RowGroup {
-            top: y0,
-            bottom: y1,
-            label: if room { label } else { String::new() },
-        });
-        start = r;
     }
-    groups
+    let tall = |s: &(usize, usize, Option<usize>)| (s.1 - s.0) as f64 * cell_h >= ROOM;
+    let mut merged: Vec<(usize, usize, Option<usize>, Option<usize>)> = Vec::new();
+    for s in &spans {
+        match merged.last_mut() {
+            // Short silent groups join a previous short silent run.
+            Some(m) if !tall(s) && s.2.is_some() && m.3.is_some() && !tall(&(m.0, m.1, None)) => {
+                (m.1, m.3) = (s.1, s.2);
+            }
+            _ => merged.push((s.0, s.1, s.2, s.2)),
+        }
+    }
+    let epoch = |p: usize| layer.probes[p].epoch;
+    merged
+        .into_iter()
+        .map(|(start, end, first, last)| {
+            let units: usize = grid.rows[start..end].iter().map(Vec::len).sum();
+            let (y0, y1) = (top + start as f64 * cell_h, top + end as f64 * cell_h);
+            let label = match (first, last) {
+                (Some(a), Some(b)) if a != b => {
+                    format!("went silent at epochs {}-{} ({units})", epoch(a), epoch(b))
+                }
+                (Some(a), _) => format!("went silent at epoch {} ({units})", epoch(a)),
+                _ => format!("never silent ({units})"),
+            };
+            let room = y1 - y0 >= ROOM;
+            RowGroup {
+                top: y0,
+                bottom: y1,
+                label: if room { label } else { String::new() },
+            }
+        })
+        .collect()
 }
 
-/// "At initialization: 1 dead of 6. After epoch 3: 2 dead, 0 inactive. Revived: 1."
+/// "Of 6 features: at initialization, 1 dead and 0 inactive; after epoch 3, 2 dead and 0
+/// inactive. Revived after going silent: 1."
 fn summary(layer: &LayerActivity) -> String {
-    let count = |p: usize, s: UnitState| layer.probes[p].state.iter().filter(|&&x| x == s).count();
     let Some(last) = layer.probes.len().checked_sub(1) else {
         return "No probe pass recorded.".into();
     };
     let at = |p: usize| {
-        let (dead, inactive) = (count(p, UnitState::Dead), count(p, UnitState::Inactive));
-        format!("{dead} dead, {inactive} inactive")
+        let count = |s: UnitState| layer.probes[p].state.iter().filter(|&&x| x == s).count();
+        let when = match layer.probes[p].epoch {
+            0 => "at initialization".to_string(),
+            e => format!("after epoch {e}"),
+        };
+        let (dead, inactive) = (count(UnitState::Dead), count(UnitState::Inactive));
+        format!("{when}, {dead} dead and {inactive} inactive")
     };
     let revived = (0..layer.units)
         .filter(|&u| {
-            let states = layer.probes.iter().map(|p| p.state[u].is_silent());
-            states.skip_while(|s| !s).any(|s| !s)
+            let silent = layer.probes.iter().map(|p| p.state[u].is_silent());
+            silent.skip_while(|s| !s).any(|s| !s)
         })
         .count();
-    let first = &layer.probes[0];
+    let (units, kind) = (layer.units, layer.unit_kind.word());
     format!(
-        "Epoch {}: {} of {}. Epoch {}: {}. Revived after going silent: {revived}.",
-        first.epoch,
+        "Of {units} {kind}s: {}; {}. Revived after going silent: {revived}.",
         at(0),
-        layer.units,
-        layer.probes[last].epoch,
-        at(last),
+        at(last)
     )
 }

@@ -93,9 +93,13 @@ pub(crate) fn render(data: &ReportData) -> Result<String> {
             })
             .collect(),
     };
-    let template_error = |e: minijinja::Error| Error::config("report", "template", format!("{e:#}"));
+    let template_error =
+        |e: minijinja::Error| Error::config("report", "template", format!("{e:#}"));
     let mut env = Environment::new();
-    env.add_template("page.html", TEMPLATE).map_err(template_error)?;
+    env.add_template("page.html", TEMPLATE)
+        .map_err(template_error)?;
     let template = env.get_template("page.html").map_err(template_error)?;
-    template.render(minijinja::value::Serde(&view)).map_err(template_error)
+    template
+        .render(minijinja::value::Serde(&view))
+        .map_err(template_error)
 }

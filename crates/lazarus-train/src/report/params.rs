@@ -22,7 +22,8 @@ pub struct SlopeHistory {
 pub struct SlopeValues {
     /// The epoch after which they were read: 0 at initialization, then 1, 2, ...
     pub epoch: usize,
-    /// Every slope of the layer (non-finite values are counted but not drawn).
+    /// Every slope of the layer (non-finite values are not drawn).
+    #[serde(with = "float_list")]
     pub values: Vec<f32>,
 }
 
@@ -34,6 +35,7 @@ pub struct GradientNorms {
     /// Per parameter, in model order: ‖∇‖₂ of each step.
     pub params: Vec<ParamNorms>,
     /// ‖∇‖₂ of all parameters together, per step: the norm that clipping compares.
+    #[serde(with = "float_list")]
     pub total: Vec<f64>,
     /// The steps whose total norm exceeded the clipping threshold and were clipped, in
     /// increasing order (empty without clipping).
@@ -49,7 +51,8 @@ pub struct GradientNorms {
 pub struct ParamNorms {
     /// The parameter's path (`"0.weight"`, `"1.weight"` for a PReLU slope).
     pub param: String,
-    /// ‖∇‖₂ of each step (NaN or infinite values are counted but not drawn).
+    /// ‖∇‖₂ of each step (NaN or infinite values are not drawn).
+    #[serde(with = "float_list")]
     pub norms: Vec<f64>,
 }
 
@@ -82,12 +85,16 @@ impl GradientNorms {
     /// Every list has one value per step and the clipped steps are steps, in order.
     pub(crate) fn check(&self) -> Result<()> {
         let steps = self.steps();
-        let fail = |parameter: &str, reason: String| Err(Error::config("report", parameter, reason));
+        let fail =
+            |parameter: &str, reason: String| Err(Error::config("report", parameter, reason));
         for p in &self.params {
             if p.norms.len() != steps {
                 let parameter = format!("gradient_norms.params[{}]", p.param);
                 let found = p.norms.len();
-                return fail(&parameter, format!("expected {steps} norms (one per step), found {found}"));
+                return fail(
+                    &parameter,
+                    format!("expected {steps} norms (one per step), found {found}"),
+                );
             }
         }
         let increasing = self.clipped.windows(2).all(|w| w[0] < w[1]);
@@ -98,8 +105,34 @@ impl GradientNorms {
             );
         }
         if self.steps_per_epoch == Some(0) {
-            return fail("gradient_norms.steps_per_epoch", "must be at least 1, found 0".into());
+            return fail(
+                "gradient_norms.steps_per_epoch",
+                "must be at least 1, found 0".into(),
+            );
         }
         Ok(())
+    }
+}
+
+/// (De)serialize a list of numbers under the history's rule: NaN and infinities as the strings
+/// `"NaN"`, `"inf"`, `"-inf"` (a diverged run's norms are kept, not turned into `null`).
+mod float_list {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::history::json_float::{self, Float};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(transparent, bound = "T: Float")]
+    struct Number<T>(#[serde(with = "json_float")] T);
+
+    pub(super) fn serialize<T: Float, S: Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|&x| Number(x)))
+    }
+
+    pub(super) fn deserialize<'de, T: Float, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        let numbers = Vec::<Number<T>>::deserialize(d)?;
+        Ok(numbers.into_iter().map(|n| n.0).collect())
     }
 }
