@@ -193,3 +193,34 @@ pub(crate) fn clipped_markers(
     }
     markers
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimation_keeps_every_spike_and_skips_non_finite_values() {
+        let mut values: Vec<f64> = (0..94_000).map(|s| 1.0 + (s % 7) as f64 * 0.01).collect();
+        values[12_345] = 50.0;
+        values[80_000] = 0.001;
+        values[3] = f64::NAN;
+        values[4] = f64::INFINITY;
+        let points = decimate(&values, MAX_POINTS);
+        assert!(points.len() <= MAX_POINTS, "{}", points.len());
+        assert!(points.contains(&(12_345, 50.0)) && points.contains(&(80_000, 0.001)));
+        assert!(points.iter().all(|p| p.1.is_finite()));
+        assert!(points.windows(2).all(|w| w[0].0 < w[1].0), "in step order");
+        let short = [1.0, f64::NAN, 3.0];
+        assert_eq!(decimate(&short, MAX_POINTS), [(0, 1.0), (2, 3.0)]);
+    }
+
+    #[test]
+    fn many_clipped_steps_give_one_marker_per_bin_the_largest() {
+        let total: Vec<f64> = (0..1000).map(|s| s as f64 % 10.0).collect();
+        assert_eq!(clipped_markers(&[3, 9], &total, 10), [(3, 3.0), (9, 9.0)]);
+        let clipped: Vec<usize> = (0..1000).collect();
+        let markers = clipped_markers(&clipped, &total, 10);
+        assert_eq!(markers.len(), 10);
+        assert!(markers.iter().all(|m| m.1 == 9.0), "{markers:?}");
+    }
+}

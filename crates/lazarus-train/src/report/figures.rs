@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::binning::{MAX_POINTS, clipped_markers, decimate};
-use super::charts::{BoxStats, CLIPPED, GUIDE, Line, LineChart, PALETTE, box_chart, short};
-use super::{EpochCurves, GradientNorms, ReportData, SlopeHistory, UpdateRatios};
+use super::charts::{CLIPPED, GUIDE, Line, LineChart, PALETTE, short};
+use super::{EpochCurves, GradientNorms, ReportData, UpdateRatios};
 
 /// One chart of the page, as SVG text.
 #[derive(Debug, Clone, Serialize)]
@@ -17,10 +17,13 @@ pub(crate) struct Figure {
 }
 
 /// Small charts side by side; wide ones alone on a line.
-const SMALL: (u32, u32) = (440, 300);
+pub(crate) const SMALL: (u32, u32) = (440, 300);
 const WIDE: (u32, u32) = (920, 340);
 
-fn figure(name: impl Into<String>, chart: Result<String, String>) -> Result<Figure, String> {
+pub(crate) fn figure(
+    name: impl Into<String>,
+    chart: Result<String, String>,
+) -> Result<Figure, String> {
     let name = name.into();
     let svg = chart.map_err(|e| format!("{name} chart: {e}"))?;
     Ok(Figure { name, svg })
@@ -155,28 +158,6 @@ pub(crate) fn update_ratios(ratios: &[UpdateRatios]) -> Result<Option<Figure>, S
     figure("update-ratio", chart.render()).map(Some)
 }
 
-/// One box plot per PReLU slope parameter: its slopes' spread per epoch.
-pub(crate) fn slopes(slopes: &[SlopeHistory]) -> Result<Vec<Figure>, String> {
-    slopes
-        .iter()
-        .map(|s| {
-            let boxes: Vec<_> = (s.epochs.iter())
-                .filter_map(|e| {
-                    let stats = BoxStats::of(e.values.iter().map(|&v| f64::from(v)))?;
-                    Some((e.epoch as f64, stats))
-                })
-                .collect();
-            let count = s.epochs.first().map_or(0, |e| e.values.len());
-            let plural = if count == 1 { "" } else { "s" };
-            let title = format!("{} ({}: {count} slope{plural})", s.layer, s.param);
-            figure(
-                format!("slopes:{}", s.param),
-                box_chart(&title, SMALL, &boxes),
-            )
-        })
-        .collect()
-}
-
 /// Every chart of `data`, by section.
 pub(crate) struct Figures {
     pub curves: Vec<Figure>,
@@ -194,7 +175,7 @@ impl Figures {
                 _ => Vec::new(),
             },
             update_ratio: update_ratios(&data.update_ratios)?,
-            slopes: slopes(&data.slopes)?,
+            slopes: super::slopes::slopes(&data.slopes)?,
         })
     }
 }

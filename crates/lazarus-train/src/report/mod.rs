@@ -40,8 +40,10 @@ mod charts;
 mod data;
 mod figures;
 mod heatmap;
+mod heatmap_labels;
 mod page;
 mod params;
+mod slopes;
 mod units;
 
 use std::path::Path;

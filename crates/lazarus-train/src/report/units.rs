@@ -164,14 +164,12 @@ impl LayerActivity {
                 "active fraction of unit {u} must be in [0, 1], found {found}"
             ));
         }
-        if let Some(previous) = i.checked_sub(1).map(|p| self.probes[p].epoch) {
-            if column.epoch <= previous {
-                return fail(format!(
-                    "epochs must increase: epoch {} follows epoch {previous}",
-                    column.epoch
-                ));
-            }
+        match i.checked_sub(1).map(|p| self.probes[p].epoch) {
+            Some(previous) if column.epoch <= previous => fail(format!(
+                "epochs must increase: epoch {} follows epoch {previous}",
+                column.epoch
+            )),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
