@@ -11,6 +11,8 @@
 //! 20 epochs of curves, 4,000 steps of gradient norms with clipping, and two warnings. The
 //! numbers are invented (a seeded random walk); only the page is real.
 
+use lazarus_activations::{Elu, LeakyRelu, PRelu, Relu};
+use lazarus_core::{Linear, Sequential};
 use lazarus_train::report::{
     EpochCurves, EpochValue, GradientNorms, LayerActivity, ParamNorms, ReportData, ReportWarning,
     Setting, SlopeHistory, SlopeValues, UnitKind, UnitState, UpdateRatios, write_report,
@@ -65,6 +67,22 @@ fn layer(
     layer
 }
 
+/// The real summary table of the lab's MLP (only its training is made up).
+fn model_summary() -> lazarus_train::Result<String> {
+    let rng = &mut StdRng::seed_from_u64(0);
+    let model = Sequential::new()
+        .add(Linear::new(784, 64, rng)?)
+        .add(Relu::new())
+        .add(Linear::new(64, 64, rng)?)
+        .add(LeakyRelu::new(0.01)?)
+        .add(Linear::new(64, 64, rng)?)
+        .add(PRelu::new(64, 0.25)?)
+        .add(Linear::new(64, 64, rng)?)
+        .add(Elu::new(1.0)?)
+        .add(Linear::new(64, 10, rng)?);
+    Ok(model.summary(&[1, 784])?)
+}
+
 fn main() -> lazarus_train::Result<()> {
     let path = std::env::args()
         .nth(1)
@@ -73,7 +91,7 @@ fn main() -> lazarus_train::Result<()> {
     let mut data = ReportData::new(
         "dying_relu lab: 784-64-64-64-64-10, SGD lr 0.5 (preview, made-up numbers)",
     );
-    data.model_summary = "0  linear    [64, 784] + [64]   50,240 parameters\n1  relu\n2  linear    [64, 64] + [64]     4,160\n3  leaky_relu (0.01)\n4  linear    [64, 64] + [64]     4,160\n5  prelu     (64 slopes)            64\n6  linear    [64, 64] + [64]     4,160\n7  elu (1.0)\n8  linear    [10, 64] + [10]       650".into();
+    data.model_summary = model_summary()?;
     data.settings = vec![
         Setting::new("optimizer", "SGD lr=0.5 momentum=0.9"),
         Setting::new("batch size", 64),
@@ -192,34 +210,32 @@ fn main() -> lazarus_train::Result<()> {
         max_norm: Some(5.0),
         steps_per_epoch: Some(STEPS_PER_EPOCH),
     });
-    data.update_ratios = params
-        .iter()
-        .map(|p| UpdateRatios {
-            param: p.to_string(),
-            epochs: (1..=EPOCHS)
-                .map(|epoch| EpochValue {
-                    epoch,
-                    value: 3e-3 / epoch as f64 * rng.random_range(0.7..1.3),
-                })
-                .collect(),
-        })
-        .collect();
+    // Update ratios shrink like 1/epoch, with noise.
+    for param in params {
+        let mut ratio = |epoch| 3e-3 / epoch as f64 * rng.random_range(0.7..1.3);
+        let epochs = (1..=EPOCHS).map(|epoch| EpochValue {
+            epoch,
+            value: ratio(epoch),
+        });
+        let epochs = epochs.collect();
+        data.update_ratios.push(UpdateRatios {
+            param: param.into(),
+            epochs,
+        });
+    }
     data.warnings = vec![
-        ReportWarning {
-            kind: "born_dead".into(),
-            epoch: 0,
-            subject: Some("relu[1]".into()),
-            value: Some(1.0 / 64.0),
-            message: "relu[1]: 1 of 64 units (1.6 %) silent on every probe input at initialization"
-                .into(),
-        },
-        ReportWarning {
-            kind: "dead_units".into(),
-            epoch: 9,
-            subject: Some("relu[1]".into()),
-            value: Some(0.52),
-            message: "relu[1]: 52 % of units dead (threshold 50 %)".into(),
-        },
+        ReportWarning::new(
+            "born_dead",
+            0,
+            "relu[1]: 1 of 64 units (1.6 %) silent on every probe input at initialization",
+        )
+        .about("relu[1]", Some(1.0 / 64.0)),
+        ReportWarning::new(
+            "dead_units",
+            9,
+            "relu[1]: 52 % of units dead (threshold 50 %)",
+        )
+        .about("relu[1]", Some(0.52)),
     ];
     write_report(&data, &path)?;
     println!("wrote {path}");

@@ -40,7 +40,8 @@ pub struct Chart {
     pub series: Vec<Series>,
 }
 
-const PALETTE: [RGBColor; 8] = [
+/// Colours of a chart's lines, in order (matplotlib's default cycle).
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),

@@ -205,13 +205,12 @@ fn tiny_run() -> ReportData {
         })
         .collect();
     data.warnings = vec![
-        ReportWarning {
-            kind: "born_dead".into(),
-            epoch: 0,
-            subject: Some("relu[1]".into()),
-            value: Some(0.25),
-            message: "relu[1]: 1 of 4 units silent on every probe input at initialization".into(),
-        },
+        ReportWarning::new(
+            "born_dead",
+            0,
+            "relu[1]: 1 of 4 units silent on every probe input",
+        )
+        .about("relu[1]", Some(0.25)),
         ReportWarning {
             kind: "gradient_spike".into(),
             epoch: 2,
@@ -497,13 +496,7 @@ fn large_run() -> ReportData {
         })
         .collect();
     data.warnings = (1..=epochs)
-        .map(|epoch| ReportWarning {
-            kind: "dead_units".into(),
-            epoch,
-            subject: Some("relu[1]".into()),
-            value: Some(0.5),
-            message: "relu[1]: half the units are dead".into(),
-        })
+        .map(|epoch| ReportWarning::new("dead_units", epoch, "relu[1]: half the units are dead"))
         .collect();
     data
 }

@@ -7,19 +7,8 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
+pub(crate) use crate::plot::PALETTE;
 use crate::plot::axis_range;
-
-/// Colours of a chart's lines, in order (matplotlib's default cycle, as `plot` uses).
-pub(crate) const PALETTE: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-];
 
 /// Colour of clipped-step markers and the clipping threshold.
 pub(crate) const CLIPPED: RGBColor = RGBColor(214, 39, 40);

@@ -128,6 +128,30 @@ pub struct ReportWarning {
     pub message: String,
 }
 
+impl ReportWarning {
+    /// A warning of `kind` raised in `epoch`, about no layer or parameter in particular and
+    /// with no value: add them with [`about`](Self::about).
+    pub fn new(kind: impl Into<String>, epoch: usize, message: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            epoch,
+            subject: None,
+            value: None,
+            message: message.into(),
+        }
+    }
+
+    /// The same warning, about `subject` (a layer `relu[1]` or a parameter `0.weight`) with
+    /// the measured `value` that raised it.
+    pub fn about(self, subject: impl Into<String>, value: Option<f64>) -> Self {
+        Self {
+            subject: Some(subject.into()),
+            value,
+            ..self
+        }
+    }
+}
+
 impl ReportData {
     /// An empty report titled `title`; fill in the fields that the run measured.
     pub fn new(title: impl Into<String>) -> Self {

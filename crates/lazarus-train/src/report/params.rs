@@ -9,7 +9,7 @@ use crate::{Error, Result};
 /// per channel) after each epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlopeHistory {
-    /// The parameter's path, as the optimizer and checkpoints name it (`"1.weight"`).
+    /// The parameter's path, as the optimizer and checkpoints name it (`"1.weight"`, as PyTorch names it).
     pub param: String,
     /// The layer it belongs to, as error messages name it (`"prelu[1]"`).
     pub layer: String,
@@ -49,7 +49,7 @@ pub struct GradientNorms {
 /// One parameter's gradient norm per step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParamNorms {
-    /// The parameter's path (`"0.weight"`, `"1.weight"` for a PReLU slope).
+    /// The parameter's path (`"0.weight"`, `"1.weight"` for a PReLU layer's slopes).
     pub param: String,
     /// ‖∇‖₂ of each step (NaN or infinite values are not drawn).
     #[serde(with = "float_list")]
