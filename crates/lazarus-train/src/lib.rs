@@ -5,9 +5,10 @@
 //! MNIST IDX reader, synthetic digits), the [`Trainer`] fit loop with progress output and a
 //! [`History`], [`metrics`], [`callbacks`] (early stopping, best-model checkpoints), the
 //! dying-ReLU and exploding-gradient [`diagnostics`], [`checkpoint`]s in safetensors with
-//! PyTorch's `state_dict` names, and [`plot`]s. Two small helpers keep the promises every
-//! run makes: files are replaced atomically ([`atomic_file`]: a failed or killed save never
-//! destroys the previous file), and printing never panics ([`console`]).
+//! PyTorch's `state_dict` names, [`plot`]s, and the one-file HTML [`report`] of a run
+//! (curves, dead-unit heatmaps, slopes, gradient norms, warnings). Two small helpers keep the
+//! promises every run makes: files are replaced atomically ([`atomic_file`]: a failed or killed
+//! save never destroys the previous file), and printing never panics ([`console`]).
 //!
 //! ## Reading the training loop
 //!
@@ -62,6 +63,7 @@ mod observer;
 pub mod plot;
 mod predict;
 mod progress;
+pub mod report;
 mod resume;
 mod settings;
 mod trainer;

@@ -40,7 +40,8 @@ pub struct Chart {
     pub series: Vec<Series>,
 }
 
-const PALETTE: [RGBColor; 8] = [
+/// Colours of a chart's lines, in order (matplotlib's default cycle).
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -147,7 +148,7 @@ fn draw_chart<DB: DrawingBackend>(
 /// The result is finite, not wider than ±1e300 (plotters loops forever placing ticks on an
 /// infinite span) and not narrower than a millionth of its magnitude (a single point or a
 /// flat curve still gets a visible axis).
-fn axis_range(lo: f64, hi: f64, pad_fraction: f64) -> Range<f64> {
+pub(crate) fn axis_range(lo: f64, hi: f64, pad_fraction: f64) -> Range<f64> {
     const LIMIT: f64 = 1e300;
     if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
         return 0.0..1.0;
