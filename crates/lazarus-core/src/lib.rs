@@ -50,11 +50,13 @@ pub mod init;
 mod kernels;
 mod layer;
 mod linear;
+mod log_softmax;
 pub mod loss;
 mod mode;
 mod num;
 mod param;
 mod param_bag;
+mod pooling;
 mod sequential;
 mod tensor;
 mod walk;
@@ -70,10 +72,12 @@ pub use kernels::{
 };
 pub use layer::Layer;
 pub use linear::Linear;
+pub use log_softmax::LogSoftmax;
 pub use mode::Mode;
 pub use num::Num;
 pub use param::{Param, ParamRole};
 pub use param_bag::ParamBag;
+pub use pooling::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Size2d};
 pub use sequential::Sequential;
 pub use tensor::{
     Tensor, TensorView, TensorViewMut, as_matrix, check_finite, element_count, expect_shape,

@@ -30,13 +30,19 @@ mod buffers;
 mod gemm;
 #[cfg(target_arch = "x86_64")]
 mod gemm_avx2;
+mod log_softmax;
 mod pool;
+mod pooling;
 mod reduce;
 mod simd;
 mod threads;
 
 pub(crate) use buffers::{add_row_sums, copy_into, fill_zero};
 pub(crate) use gemm::gemm;
+pub(crate) use log_softmax::{log_softmax_backward, log_softmax_forward};
+pub(crate) use pooling::{
+    avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward,
+};
 pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
 pub use simd::{has_avx2_fma, with_simd};
 pub use threads::{ZipFn, num_threads, parallel_for, parallel_zip, set_num_threads};
