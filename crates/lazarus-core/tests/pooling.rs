@@ -1492,3 +1492,214 @@ fn same_bits_for_every_thread_count() {
     }
     set_num_threads(0);
 }
+
+// Errors, settings, shapes, buffers.
+
+#[test]
+fn settings_are_checked_as_pytorch_checks_them() {
+    let invalid = |r: Result<(), Error>, parameter: &str| match r {
+        Err(Error::InvalidConfig { parameter: p, .. }) => assert_eq!(p, parameter),
+        other => panic!("expected InvalidConfig for {parameter}, found {other:?}"),
+    };
+    invalid(MaxPool2d::new(0).map(drop), "kernel_size");
+    invalid(MaxPool2d::new((2, 0)).map(drop), "kernel_size");
+    invalid(MaxPool2d::new(2).unwrap().stride(0).map(drop), "stride");
+    invalid(
+        MaxPool2d::new(2).unwrap().dilation((1, 0)).map(drop),
+        "dilation",
+    );
+    // Padding at most half the kernel size: 1 for 3 (and for 2), not 2 for 3.
+    assert!(MaxPool2d::new(3).unwrap().padding(1).is_ok());
+    invalid(MaxPool2d::new(3).unwrap().padding(2).map(drop), "padding");
+    invalid(
+        AvgPool2d::new((4, 2)).unwrap().padding((2, 2)).map(drop),
+        "padding",
+    );
+    invalid(AvgPool2d::new(0).map(drop), "kernel_size");
+    invalid(AdaptiveAvgPool2d::new((0, 3)).map(drop), "output_size");
+    let err = MaxPool2d::new(3).unwrap().padding(2).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "max_pool2d: invalid padding: must be at most half of kernel_size 3, found 2"
+    );
+}
+
+#[test]
+fn inputs_that_do_not_fit_are_errors_naming_the_layer() {
+    // Not 4-D, or without channels.
+    let mut pool = MaxPool2d::new(2).unwrap();
+    for shape in [&[4, 4][..], &[1, 4, 4], &[1, 1, 1, 4, 4], &[2, 0, 4, 4]] {
+        let err = pool
+            .forward(Tensor::zeros(shape.to_vec()).view(), Mode::Train)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::ShapeMismatch { ref found, .. } if found == shape),
+            "{err}"
+        );
+    }
+    // The kernel larger than the padded input.
+    let mut big = AvgPool2d::new(5).unwrap().padding(1).unwrap();
+    let err = big
+        .forward(Tensor::zeros(vec![1, 1, 2, 8]).view(), Mode::Train)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "avg_pool2d: expected [batch, channels, h, w] with h ≥ 3 and w ≥ 3 (the kernel must fit \
+         in the padded input), found shape [1, 1, 2, 8]"
+    );
+    // Inside a model the error carries the layer's index, from forward and from summary.
+    let mut cnn = Sequential::new()
+        .add(MaxPool2d::new(2).unwrap())
+        .add(MaxPool2d::new(4).unwrap());
+    let err = cnn
+        .forward(Tensor::zeros(vec![1, 3, 6, 6]).view(), Mode::Train)
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("max_pool2d[1]: expected"),
+        "{err}"
+    );
+    assert!(
+        cnn.summary(&[1, 3, 6, 6])
+            .unwrap_err()
+            .to_string()
+            .starts_with("max_pool2d[1]")
+    );
+    // Backward before a training forward, after an evaluation one, with a wrong gradient.
+    let x = Tensor::zeros(vec![2, 3, 4, 4]);
+    let mut layers: [Box<dyn Layer>; 3] = [
+        Box::new(MaxPool2d::new(2).unwrap()),
+        Box::new(AvgPool2d::new(2).unwrap()),
+        Box::new(AdaptiveAvgPool2d::new(3).unwrap()),
+    ];
+    for layer in &mut layers {
+        let g = Tensor::zeros(layer.output_shape(x.shape()).unwrap());
+        assert!(matches!(
+            layer.backward(g.view()),
+            Err(Error::BackwardBeforeForward { .. })
+        ));
+        layer.forward(x.view(), Mode::Eval).unwrap();
+        assert!(matches!(
+            layer.backward(g.view()),
+            Err(Error::BackwardBeforeForward { .. })
+        ));
+        layer.forward(x.view(), Mode::Train).unwrap();
+        let wrong = Tensor::zeros(vec![2, 3, 1, 1]);
+        assert!(matches!(
+            layer.backward(wrong.view()),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        // A failed forward leaves nothing for backward either.
+        assert!(
+            layer
+                .forward(Tensor::zeros(vec![3]).view(), Mode::Train)
+                .is_err()
+        );
+        assert!(matches!(
+            layer.backward(g.view()),
+            Err(Error::BackwardBeforeForward { .. })
+        ));
+    }
+}
+
+#[test]
+fn describe_and_output_shapes_as_pytorch() {
+    let max = MaxPool2d::new((3, 2))
+        .unwrap()
+        .stride((3, 2))
+        .unwrap()
+        .padding(1)
+        .unwrap()
+        .dilation(2)
+        .unwrap()
+        .ceil_mode(true);
+    assert_eq!(
+        max.describe(),
+        "MaxPool2d(kernel_size=(3, 2), stride=(3, 2), padding=1, dilation=2, ceil_mode=true)"
+    );
+    assert_eq!(
+        AvgPool2d::new(3)
+            .unwrap()
+            .stride(2)
+            .unwrap()
+            .padding(1)
+            .unwrap()
+            .describe(),
+        "AvgPool2d(kernel_size=3, stride=2, padding=1)"
+    );
+    assert_eq!(
+        AdaptiveAvgPool2d::new((5, 7)).unwrap().describe(),
+        "AdaptiveAvgPool2d(output_size=(5, 7))"
+    );
+    // torch 2.15: nn.MaxPool2d(2)(torch.zeros(64, 16, 28, 28)).shape -> [64, 16, 14, 14], ...
+    assert_eq!(
+        MaxPool2d::new(2)
+            .unwrap()
+            .output_shape(&[64, 16, 28, 28])
+            .unwrap(),
+        [64, 16, 14, 14]
+    );
+    assert_eq!(
+        MaxPool2d::new(2)
+            .unwrap()
+            .output_shape(&[8, 3, 7, 9])
+            .unwrap(),
+        [8, 3, 3, 4]
+    );
+    let ceil = MaxPool2d::new(2).unwrap().ceil_mode(true);
+    assert_eq!(ceil.output_shape(&[8, 3, 7, 9]).unwrap(), [8, 3, 4, 5]);
+    assert_eq!(
+        AdaptiveAvgPool2d::new(1)
+            .unwrap()
+            .output_shape(&[0, 32, 7, 7])
+            .unwrap(),
+        [0, 32, 1, 1]
+    );
+}
+
+#[test]
+fn buffers_are_reused_across_batches() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut pool = MaxPool2d::new(2).unwrap();
+    let big = random_input(&[8, 4, 12, 12], &mut rng);
+    let small = random_input(&[3, 4, 12, 12], &mut rng);
+    let y = pool.forward(big.view(), Mode::Train).unwrap().as_ptr();
+    let g = Tensor::zeros(vec![8, 4, 6, 6]);
+    let dx = pool.backward(g.view()).unwrap().as_ptr();
+    // A smaller last batch, then the full size again: the same memory every time.
+    for x in [&small, &big] {
+        assert_eq!(pool.forward(x.view(), Mode::Train).unwrap().as_ptr(), y);
+        let g = Tensor::zeros(pool.output_shape(x.shape()).unwrap());
+        assert_eq!(pool.backward(g.view()).unwrap().as_ptr(), dx);
+    }
+}
+
+#[test]
+fn summary_shows_a_pooling_stack() {
+    let mut rng = StdRng::seed_from_u64(8);
+    let model = Sequential::new()
+        .add(MaxPool2d::new(2).unwrap())
+        .add(
+            AvgPool2d::new(3)
+                .unwrap()
+                .stride(2)
+                .unwrap()
+                .padding(1)
+                .unwrap(),
+        )
+        .add(AdaptiveAvgPool2d::new(1).unwrap())
+        .add(Flatten::new())
+        .add(Linear::new(16, 10, &mut rng).unwrap());
+    let summary = model.summary(&[64, 16, 28, 28]).unwrap();
+    for row in [
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=false)  [64, 16, 14, 14]",
+        "AvgPool2d(kernel_size=3, stride=2, padding=1)",
+        "[64, 16, 7, 7]",
+        "AdaptiveAvgPool2d(output_size=1)",
+        "[64, 16, 1, 1]",
+        "[64, 16]",
+        "[64, 10]",
+        "Total params: 170",
+    ] {
+        assert!(summary.contains(row), "{row} not in\n{summary}");
+    }
+}
