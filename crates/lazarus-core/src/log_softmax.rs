@@ -146,7 +146,7 @@ fn check_input(shape: &[usize]) -> Result<[usize; 3]> {
     }
 }
 
-fn contiguous<'a, S: ndarray::Data<Elem = f32>>(t: &'a ndarray::ArrayBase<S, IxDyn>) -> &'a [f32] {
+fn contiguous<S: ndarray::Data<Elem = f32>>(t: &ndarray::ArrayBase<S, IxDyn>) -> &[f32] {
     t.as_slice().expect("a standard-layout array is contiguous")
 }
 

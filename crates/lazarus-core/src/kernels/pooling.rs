@@ -28,6 +28,9 @@ pub(crate) const NO_INDEX: u32 = u32::MAX;
 /// costs about a microsecond.
 const MIN_PARALLEL_ELEMENTS: usize = 1 << 15;
 
+/// What [`for_planes`] runs on each block: the block's planes, and its parts of the buffers.
+pub(super) type PlaneFn<'a, A, B> = dyn Fn(Range<usize>, &mut [A], &mut [B]) + Sync + 'a;
+
 /// Run `f(planes, a, b)` over contiguous blocks of `planes` planes, in parallel, where `a` and
 /// `b` are the blocks' parts of two mutable buffers of `a.1` and `b.1` elements per plane (pass
 /// an empty buffer with 0 per plane when one is not needed). `work` is the number of elements
@@ -40,7 +43,7 @@ pub(super) fn for_planes<A: Send, B: Send>(
     work: usize,
     (a, a_plane): (&mut [A], usize),
     (b, b_plane): (&mut [B], usize),
-    f: &(dyn Fn(Range<usize>, &mut [A], &mut [B]) + Sync),
+    f: &PlaneFn<'_, A, B>,
 ) {
     assert!(a.len() >= planes * a_plane && b.len() >= planes * b_plane);
     let blocks = if planes * work < MIN_PARALLEL_ELEMENTS {
