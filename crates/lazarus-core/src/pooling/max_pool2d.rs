@@ -24,7 +24,7 @@ use crate::{Layer, Mode, Result, Tensor, TensorView, kernels};
 ///            window must start inside the input or its left padding)
 /// ```
 ///
-/// *Which* input holds a window's maximum, as PyTorch decides it ([`replaces_max`]): the taps
+/// *Which* input holds a window's maximum, as PyTorch decides it (`replaces_max`, below): the taps
 /// are read in row-major order and a value takes over only if it is strictly greater than the
 /// maximum so far, so on ties the **first** maximum gets the gradient; or if it is NaN: a NaN
 /// in the window wins (the output is NaN and the last NaN gets the gradient), so a NaN is
