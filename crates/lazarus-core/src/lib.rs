@@ -2,7 +2,8 @@
 //!
 //! The foundation of lazarus: the tensor type, trainable [`Param`]s (and [`ParamBag`], loose
 //! parameters as a layer), the [`Layer`] trait with a hand-written backward for every layer,
-//! [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`], the [`loss`] functions, the
+//! [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`], the pooling layers ([`MaxPool2d`],
+//! [`AvgPool2d`], [`AdaptiveAvgPool2d`]), [`LogSoftmax`], the [`loss`] functions, the
 //! [`init`]ializers and the [`gradcheck`] that proves each backward right.
 //!
 //! Reading order for a learner: [`Layer`] (the contract) → [`Linear`] (forward `y = x Wᵀ + b`

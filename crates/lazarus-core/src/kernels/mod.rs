@@ -15,12 +15,15 @@
 //! | `reduce.rs`    | [`sum_f64`], [`sum_squares`], [`sum_squared_difference`] | sums in 8 `f64` lanes, blocks in parallel     |
 //! | `simd.rs`      | [`with_simd`], [`has_avx2_fma`]                       | compiled for AVX2 too, picked at run time       |
 //! | `buffers.rs`   | copy, zero, and sum the rows of whole buffers         | large buffers in parallel pieces                |
+//! | `pooling.rs`   | max and average pooling over the planes of NCHW input | planes in parallel blocks; 2 × 2 windows in SIMD |
+//! | `log_softmax.rs` | LogSoftmax's lanes along dim 1                      | samples in parallel blocks                      |
 //!
 //! Every fast path is tested against a plain version: `gemm` against the product in `f64` for
 //! every kernel the CPU can run, every cut and thread count (`gemm_tests.rs`); `Linear` against
 //! `Linear::forward_reference` / `backward_reference` on random shapes and layouts
 //! (`tests/linear.rs`); the sums against plain loops (`reduce.rs`); the buffer
-//! passes against ndarray's (`buffers.rs`).
+//! passes against ndarray's (`buffers.rs`); pooling and LogSoftmax against their layers'
+//! references, bit for bit (`tests/pooling.rs`, `tests/log_softmax_nll.rs`).
 //!
 //! Other crates' kernels use the public items, re-exported at the crate root
 //! (`lazarus_core::with_simd`, `lazarus_core::parallel_zip`, ...): there is one AVX2 dispatch

@@ -198,9 +198,9 @@ impl Planes {
     }
 }
 
-/// What every pooling layer keeps between calls: the windows for the last input's size
-/// (recomputed only when it changes), the output and input-gradient buffers (reused), and the
-/// shape of the last training input (backward's check).
+/// What every pooling layer keeps between calls: the windows for the last input's shape
+/// (recomputed only when it changes), the output and input-gradient buffers (reused), and
+/// whether the last forward pass was a training one (which backward needs).
 #[derive(Debug, Clone, Default)]
 struct PoolState {
     planes: Planes,
