@@ -649,3 +649,32 @@ fn summary_shows_a_pooling_stack() -> Result<(), Error> {
     }
     Ok(())
 }
+
+proptest::proptest! {
+    /// Any input shape and any settings: the output shape `output_shape` promised, or a typed
+    /// error; a gradient of any shape: dL/dx of the input's shape, or a typed error. Never a
+    /// panic.
+    #[test]
+    fn any_shape_gives_a_result_or_an_error(
+        shape in proptest::collection::vec(0usize..7, 0..6),
+        grad_shape in proptest::collection::vec(0usize..4, 0..6),
+        seed in 0u64..1000,
+    ) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut case = Case::random(&mut rng);
+        let layer = case.layer();
+        let x = Tensor::zeros(shape.clone());
+        match (layer.output_shape(&shape), layer.forward(x.view(), Mode::Train)) {
+            (Ok(out), Ok(y)) => proptest::prop_assert_eq!(y.shape(), &out[..]),
+            (Err(a), Err(b)) => proptest::prop_assert_eq!(a, b),
+            (a, b) => proptest::prop_assert!(false, "output_shape {:?}, forward {:?}", a, b.map(|y| y.shape().to_vec())),
+        }
+        match layer.backward(Tensor::zeros(grad_shape).view()) {
+            Ok(dx) => proptest::prop_assert_eq!(dx.shape(), &shape[..]),
+            Err(e) => {
+                let typed = matches!(e, Error::ShapeMismatch { .. } | Error::BackwardBeforeForward { .. });
+                proptest::prop_assert!(typed, "{}", e);
+            }
+        }
+    }
+}
