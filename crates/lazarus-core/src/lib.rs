@@ -2,7 +2,8 @@
 //!
 //! The foundation of lazarus: the tensor type, trainable [`Param`]s (and [`ParamBag`], loose
 //! parameters as a layer), the [`Layer`] trait with a hand-written backward for every layer,
-//! [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`], the [`loss`] functions, the
+//! [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`], the pooling layers ([`MaxPool2d`],
+//! [`AvgPool2d`], [`AdaptiveAvgPool2d`]), [`LogSoftmax`], the [`loss`] functions, the
 //! [`init`]ializers and the [`gradcheck`] that proves each backward right.
 //!
 //! Reading order for a learner: [`Layer`] (the contract) → [`Linear`] (forward `y = x Wᵀ + b`
@@ -50,11 +51,13 @@ pub mod init;
 mod kernels;
 mod layer;
 mod linear;
+mod log_softmax;
 pub mod loss;
 mod mode;
 mod num;
 mod param;
 mod param_bag;
+mod pooling;
 mod sequential;
 mod tensor;
 mod walk;
@@ -70,10 +73,12 @@ pub use kernels::{
 };
 pub use layer::Layer;
 pub use linear::Linear;
+pub use log_softmax::LogSoftmax;
 pub use mode::Mode;
 pub use num::Num;
 pub use param::{Param, ParamRole};
 pub use param_bag::ParamBag;
+pub use pooling::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Size2d};
 pub use sequential::Sequential;
 pub use tensor::{
     Tensor, TensorView, TensorViewMut, as_matrix, check_finite, element_count, expect_shape,

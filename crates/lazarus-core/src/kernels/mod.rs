@@ -15,12 +15,15 @@
 //! | `reduce.rs`    | [`sum_f64`], [`sum_squares`], [`sum_squared_difference`] | sums in 8 `f64` lanes, blocks in parallel     |
 //! | `simd.rs`      | [`with_simd`], [`has_avx2_fma`]                       | compiled for AVX2 too, picked at run time       |
 //! | `buffers.rs`   | copy, zero, and sum the rows of whole buffers         | large buffers in parallel pieces                |
+//! | `pooling.rs`   | max and average pooling over the planes of NCHW input | planes in parallel blocks; 2 × 2 windows in SIMD |
+//! | `log_softmax.rs` | LogSoftmax's lanes along dim 1                      | samples in parallel blocks                      |
 //!
 //! Every fast path is tested against a plain version: `gemm` against the product in `f64` for
 //! every kernel the CPU can run, every cut and thread count (`gemm_tests.rs`); `Linear` against
 //! `Linear::forward_reference` / `backward_reference` on random shapes and layouts
 //! (`tests/linear.rs`); the sums against plain loops (`reduce.rs`); the buffer
-//! passes against ndarray's (`buffers.rs`).
+//! passes against ndarray's (`buffers.rs`); pooling and LogSoftmax against their layers'
+//! references, bit for bit (`tests/pooling.rs`, `tests/log_softmax_nll.rs`).
 //!
 //! Other crates' kernels use the public items, re-exported at the crate root
 //! (`lazarus_core::with_simd`, `lazarus_core::parallel_zip`, ...): there is one AVX2 dispatch
@@ -30,13 +33,19 @@ mod buffers;
 mod gemm;
 #[cfg(target_arch = "x86_64")]
 mod gemm_avx2;
+mod log_softmax;
 mod pool;
+mod pooling;
 mod reduce;
 mod simd;
 mod threads;
 
 pub(crate) use buffers::{add_row_sums, copy_into, fill_zero};
 pub(crate) use gemm::gemm;
+pub(crate) use log_softmax::{log_softmax_backward, log_softmax_forward};
+pub(crate) use pooling::{
+    avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward,
+};
 pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
 pub use simd::{has_avx2_fma, with_simd};
 pub use threads::{ZipFn, num_threads, parallel_for, parallel_zip, set_num_threads};

@@ -1,6 +1,6 @@
 use ndarray::{Axis, Ix2};
 
-use super::{InputGrad, Loss, Reduction, Target, check_setting};
+use super::{InputGrad, Loss, Reduction, Target, check_classes, check_setting};
 use crate::{Error, Result, TensorView, as_matrix};
 
 /// Softmax cross-entropy on logits, as PyTorch's `nn.CrossEntropyLoss(label_smoothing=ε)`.
@@ -78,21 +78,7 @@ impl Loss for CrossEntropyLoss {
         // Exactly one of the two is Some: hard class labels, or a probability row per sample.
         let (labels, probabilities) = match target {
             Target::Classes(t) => {
-                if t.len() != batch {
-                    return Err(Error::ShapeMismatch {
-                        layer: "cross_entropy".into(),
-                        expected: format!("{batch} class indices, one per sample"),
-                        found: vec![t.len()],
-                    });
-                }
-                if let Some((i, &c)) = t.iter().enumerate().find(|&(_, &c)| c >= classes) {
-                    return Err(Error::InvalidTarget {
-                        loss: "cross_entropy".into(),
-                        reason: format!(
-                            "sample {i} has class {c}, but there are {classes} classes"
-                        ),
-                    });
-                }
+                check_classes("cross_entropy", t, batch, classes, None)?;
                 (Some(t), None)
             }
             Target::Values(p) => {

@@ -12,19 +12,21 @@ mod cross_entropy;
 mod elementwise;
 mod huber;
 mod mse;
+mod nll;
 
 pub use bce_with_logits::{BceWithLogitsLoss, BceWithLogitsTerm};
 pub use cross_entropy::CrossEntropyLoss;
 pub use elementwise::{ElementwiseLoss, ElementwiseTerm};
 pub use huber::{HuberLoss, HuberTerm};
 pub use mse::{MseLoss, MseTerm};
+pub use nll::NllLoss;
 
 use crate::{Error, Result, Tensor, TensorView, reuse_buffer};
 
 /// What a loss compares the network's output with.
 #[derive(Debug, Clone)]
 pub enum Target<'a> {
-    /// One class index per sample (`[batch]`), for [`CrossEntropyLoss`].
+    /// One class index per sample (`[batch]`), for [`CrossEntropyLoss`] and [`NllLoss`].
     Classes(&'a [usize]),
     /// A tensor of target values, usually of the output's shape: regression targets for
     /// [`MseLoss`] and [`HuberLoss`], probabilities for [`BceWithLogitsLoss`] and
@@ -127,5 +129,35 @@ fn check_setting(loss: &str, parameter: &str, value: f32, valid: bool, rule: &st
             parameter: parameter.into(),
             reason: format!("must be {rule}, found {}", crate::Num(value)),
         })
+    }
+}
+
+/// Check that `targets` holds one class index per sample of a `[batch, classes]` input, each
+/// below `classes` unless it is `ignore_index` (which the loss skips, whatever its value).
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] for a wrong count, [`Error::InvalidTarget`] naming the first
+/// sample whose class is out of range.
+fn check_classes(
+    loss: &str,
+    targets: &[usize],
+    batch: usize,
+    classes: usize,
+    ignore_index: Option<usize>,
+) -> Result<()> {
+    if targets.len() != batch {
+        return Err(Error::ShapeMismatch {
+            layer: loss.into(),
+            expected: format!("{batch} class indices, one per sample"),
+            found: vec![targets.len()],
+        });
+    }
+    let out_of_range = |&(_, &c): &(usize, &usize)| c >= classes && Some(c) != ignore_index;
+    match targets.iter().enumerate().find(out_of_range) {
+        Some((i, c)) => Err(Error::InvalidTarget {
+            loss: loss.into(),
+            reason: format!("sample {i} has class {c}, but there are {classes} classes"),
+        }),
+        None => Ok(()),
     }
 }
