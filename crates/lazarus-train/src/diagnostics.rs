@@ -38,11 +38,12 @@
 //! settings), `units.rs` (the report of a layer's silent units), `unit_tracker.rs` (counting
 //! them over an epoch), `born_dead.rs`, `gradients.rs` (gradient flow and spikes),
 //! `warnings.rs` (when each warning is raised and what it says), `report.rs` (the epoch's
-//! report as a table, CSV and plot).
+//! report as a table, CSV and plot), `observer.rs` (the hooks called by the trainer).
 
 mod born_dead;
 mod config;
 mod gradients;
+mod observer;
 mod report;
 #[cfg(test)]
 mod tests;
@@ -57,6 +58,8 @@ use lazarus_core::{Layer, TensorView};
 use crate::{Error, Result};
 use gradients::GradientTracker;
 use warnings::Warnings;
+
+pub(crate) use observer::DiagnosticsObserver;
 
 pub use born_dead::{BornDead, born_dead_check, output_is_constant};
 pub use config::DiagnosticsConfig;

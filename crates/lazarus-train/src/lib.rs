@@ -54,6 +54,7 @@ pub mod data;
 pub mod diagnostics;
 mod error;
 mod evaluate;
+mod grad_norms;
 mod history;
 pub mod metrics;
 pub mod models;
