@@ -56,6 +56,7 @@ mod error;
 mod evaluate;
 mod grad_norms;
 mod history;
+mod kernels;
 pub mod metrics;
 pub mod models;
 mod non_finite;
