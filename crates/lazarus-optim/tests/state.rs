@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{bits, set_quadratic_grad, three_params, train};
+use common::{bits, set_quadratic_grad, sgd_nesterov_wd, three_params, train};
 use lazarus_core::{Param, ParamRole, Tensor};
 use lazarus_optim::{Adadelta, Adagrad, Adam, AdamW, Error, Optimizer, RmsProp, Sgd};
 
@@ -10,18 +10,7 @@ type Make = fn() -> Box<dyn Optimizer>;
 
 fn makers() -> Vec<(&'static str, Make)> {
     vec![
-        ("SGD", || {
-            Box::new(
-                Sgd::new(0.05)
-                    .unwrap()
-                    .momentum(0.9)
-                    .unwrap()
-                    .nesterov(true)
-                    .unwrap()
-                    .weight_decay(0.01)
-                    .unwrap(),
-            )
-        }),
+        ("SGD", || Box::new(sgd_nesterov_wd(0.05))),
         ("Adam", || {
             Box::new(
                 Adam::new(0.05)

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{A, B, W0, assert_close, trajectory};
+use common::{A, B, W0, assert_close, sgd_nesterov_wd, trajectory};
 use lazarus_optim::{
     Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, RmsProp,
     RmsPropConfig, Sgd, SgdConfig,
@@ -805,14 +805,7 @@ const TORCH_ADADELTA_WD: [[f64; 4]; 10] = [
 
 #[test]
 fn pytorch_sgd_literals() {
-    let mut opt = Sgd::new(0.1)
-        .unwrap()
-        .momentum(0.9)
-        .unwrap()
-        .nesterov(true)
-        .unwrap()
-        .weight_decay(0.01)
-        .unwrap();
+    let mut opt = sgd_nesterov_wd(0.1);
     assert_close(
         &trajectory(&mut opt, STEPS),
         &literal(&TORCH_SGD_NESTEROV_WD),

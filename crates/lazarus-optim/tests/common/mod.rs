@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use lazarus_core::{Layer, Param, ParamBag, ParamRole, Tensor};
-use lazarus_optim::Optimizer;
+use lazarus_optim::{Optimizer, Sgd};
 
 /// PReLU's alpha as loose parameters: `[num_parameters]` with role Slope, named "alpha", exactly
 /// what PReLU exposes.
@@ -129,4 +129,17 @@ pub fn train(opt: &mut dyn Optimizer, m: &mut ParamBag, steps: usize) {
         set_quadratic_grad(m);
         opt.step(m).unwrap();
     }
+}
+
+/// SGD at `lr` with every option that changes its update: momentum 0.9, Nesterov, weight
+/// decay 0.01.
+pub fn sgd_nesterov_wd(lr: f32) -> Sgd {
+    Sgd::new(lr)
+        .unwrap()
+        .momentum(0.9)
+        .unwrap()
+        .nesterov(true)
+        .unwrap()
+        .weight_decay(0.01)
+        .unwrap()
 }
