@@ -250,52 +250,28 @@ pub(crate) mod json_float {
     use serde::de::{self, Deserializer, Visitor};
     use serde::ser::Serializer;
 
-    /// f64 or f32.
-    pub(crate) trait Float: Copy + fmt::Debug + FromStr + 'static {
+    /// f64 or f32. Whether a value is finite, NaN or which infinity is read from it as an f64
+    /// (`Into<f64>`, exact for both).
+    pub(crate) trait Float: Copy + fmt::Debug + FromStr + Into<f64> + 'static {
         /// `"f64"` or `"f32"`, for messages.
         const NAME: &'static str;
-        fn is_finite(self) -> bool;
-        fn is_nan(self) -> bool;
-        fn is_sign_positive(self) -> bool;
         fn serialize_finite<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error>;
         /// The value of a JSON number, `None` when it does not fit this type.
         fn from_f64(v: f64) -> Option<Self>;
-        fn nan() -> Self;
     }
 
     impl Float for f64 {
         const NAME: &'static str = "f64";
-        fn is_finite(self) -> bool {
-            f64::is_finite(self)
-        }
-        fn is_nan(self) -> bool {
-            f64::is_nan(self)
-        }
-        fn is_sign_positive(self) -> bool {
-            f64::is_sign_positive(self)
-        }
         fn serialize_finite<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
             s.serialize_f64(self)
         }
         fn from_f64(v: f64) -> Option<Self> {
             Some(v)
         }
-        fn nan() -> Self {
-            f64::NAN
-        }
     }
 
     impl Float for f32 {
         const NAME: &'static str = "f32";
-        fn is_finite(self) -> bool {
-            f32::is_finite(self)
-        }
-        fn is_nan(self) -> bool {
-            f32::is_nan(self)
-        }
-        fn is_sign_positive(self) -> bool {
-            f32::is_sign_positive(self)
-        }
         fn serialize_finite<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
             s.serialize_f32(self)
         }
@@ -304,9 +280,6 @@ pub(crate) mod json_float {
             // turned into an infinity.
             let narrowed = v as f32;
             (narrowed.is_finite() || !v.is_finite()).then_some(narrowed)
-        }
-        fn nan() -> Self {
-            f32::NAN
         }
     }
 
@@ -327,11 +300,12 @@ pub(crate) mod json_float {
 
     /// Serialize `v`: a number if finite, else `"NaN"`, `"inf"` or `"-inf"`.
     pub(crate) fn serialize<T: Float, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
+        let x: f64 = (*v).into();
+        if x.is_finite() {
             v.serialize_finite(s)
-        } else if v.is_nan() {
+        } else if x.is_nan() {
             s.serialize_str("NaN")
-        } else if v.is_sign_positive() {
+        } else if x.is_sign_positive() {
             s.serialize_str("inf")
         } else {
             s.serialize_str("-inf")
@@ -379,10 +353,10 @@ pub(crate) mod json_float {
         fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
             // Only the names of NaN and infinity: a number belongs in a JSON number, and
             // "1e400" must not slip in as an infinity.
-            let parsed = v
-                .parse::<T>()
-                .ok()
-                .filter(|p| p.is_nan() || (!p.is_finite() && names_infinity(v)));
+            let parsed = v.parse::<T>().ok().filter(|&p| {
+                let p: f64 = p.into();
+                p.is_nan() || (!p.is_finite() && names_infinity(v))
+            });
             parsed.ok_or_else(|| {
                 E::custom(format_args!(
                     "expected a number, or \"NaN\", \"inf\" or \"-inf\", found the string {}",
@@ -392,7 +366,7 @@ pub(crate) mod json_float {
         }
 
         fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-            Ok(T::nan())
+            Ok(T::from_f64(f64::NAN).expect("NaN is a value of every float type"))
         }
     }
 
