@@ -1,22 +1,6 @@
 //! `History`: one record per epoch, exported to JSON and CSV, plotted to SVG.
 //!
-//! # Non-finite values
-//!
-//! A diverged run measures NaN or infinite losses and norms, and its history keeps them, so one
-//! rule holds for every number of a history (and of the [`EpochDiagnostics`] it carries):
-//!
-//! * A NaN or an infinity is written as `NaN`, `inf` or `-inf`: as a JSON string (JSON has no
-//!   such numbers; `null` would lose the value and is an absent value here), as a bare CSV cell.
-//! * Reading accepts those spellings (and Rust's others: `nan`, `+inf`, `infinity`, any case).
-//! * A finite decimal too large for its type (`1e400` for an f64; above 3.4e38 for an f32
-//!   field of the diagnostics) is an error, not silently infinity: no history writes it.
-//! * JSON files written before this rule hold `null` for a NaN; in a field that cannot be
-//!   absent it is read back as NaN.
-//!
-//! So whatever [`to_json`](History::to_json) or [`to_csv`](History::to_csv) writes,
-//! [`from_json`](History::from_json) or [`from_csv`](History::from_csv) reads back unchanged.
-//!
-//! [`EpochDiagnostics`]: crate::diagnostics::EpochDiagnostics
+//! The rule for non-finite values is in [`History`]'s docs.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -71,6 +55,24 @@ pub struct EpochRecord {
 /// assert_eq!(History::from_json(&json).unwrap(), h);
 /// assert!(h.to_csv().starts_with("epoch,train_loss"));
 /// ```
+///
+/// # Non-finite values
+///
+/// A diverged run measures NaN or infinite losses and norms, and its history keeps them, so one
+/// rule holds for every number of a history (and of the [`EpochDiagnostics`] it carries):
+///
+/// * A NaN or an infinity is written as `NaN`, `inf` or `-inf`: as a JSON string (JSON has no
+///   such numbers; `null` would lose the value and is an absent value here), as a bare CSV cell.
+/// * Reading accepts those spellings (and Rust's others: `nan`, `+inf`, `infinity`, any case).
+/// * A finite decimal too large for its type (`1e400` for an f64; above 3.4e38 for an f32
+///   field of the diagnostics) is an error, not silently infinity: no history writes it.
+/// * JSON files written before this rule hold `null` for a NaN; in a field that cannot be
+///   absent it is read back as NaN.
+///
+/// So whatever [`to_json`](History::to_json) or [`to_csv`](History::to_csv) writes,
+/// [`from_json`](History::from_json) or [`from_csv`](History::from_csv) reads back unchanged.
+///
+/// [`EpochDiagnostics`]: crate::diagnostics::EpochDiagnostics
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct History {
     /// One record per finished epoch.
@@ -89,7 +91,7 @@ impl History {
     }
 
     /// Pretty-printed JSON; NaN and infinities as the strings `"NaN"`, `"inf"`, `"-inf"` (see
-    /// the [module docs](self)).
+    /// [`History`]).
     ///
     /// # Errors
     /// [`Error::Json`] if serialization fails (it does not: every value has a spelling).
@@ -224,7 +226,7 @@ const CSV_COLUMNS: [&str; 9] = [
     "max_grad_norm",
 ];
 
-/// Parse a CSV cell as an f64 under the [module rule](self): `Err` says what is wrong with it.
+/// Parse a CSV cell as an f64 under the [rule for non-finite values](crate::History): `Err` says what is wrong with it.
 fn parse_f64(cell: &str) -> std::result::Result<f64, String> {
     let quoted = || json_float::quote(cell);
     let v: f64 = cell
@@ -240,7 +242,7 @@ fn parse_f64(cell: &str) -> std::result::Result<f64, String> {
 }
 
 /// Serde (de)serializers for the f64 and f32 fields of a history, under the
-/// [module rule](self): finite values as JSON numbers, NaN and infinities as the strings
+/// [rule for non-finite values](crate::History): finite values as JSON numbers, NaN and infinities as the strings
 /// `"NaN"`, `"inf"` and `"-inf"`. Use as `#[serde(with = "json_float")]`, and
 /// `#[serde(default, with = "json_float::option")]` for an `Option`.
 pub(crate) mod json_float {
