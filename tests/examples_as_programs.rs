@@ -55,6 +55,23 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// A tiny run of the MNIST example (synthetic digits: 300 to train on, 100 to test, one hidden
+/// layer of 16) for `epochs` epochs, writing its metrics to `metrics`.
+fn tiny_mnist<'a>(epochs: &'a str, metrics: &'a Path) -> [&'a str; 10] {
+    [
+        "--epochs",
+        epochs,
+        "--train-samples",
+        "300",
+        "--test-samples",
+        "100",
+        "--hidden",
+        "16",
+        "--metrics-out",
+        metrics.to_str().unwrap(),
+    ]
+}
+
 /// Run example `name` with `args`, stdout on `full`; its output (stdout empty).
 fn run_on_full(full: File, name: &str, args: &[&str]) -> Output {
     Command::new(examples_dir().join(name))
@@ -83,23 +100,8 @@ fn mnist_quiet_on_a_full_stdout_fails_cleanly_and_still_writes_its_metrics() {
     let Some(full) = dev_full() else { return };
     let dir = temp_dir("mnist-quiet");
     let metrics = dir.join("m.json");
-    let output = run_on_full(
-        full,
-        "mnist",
-        &[
-            "--quiet",
-            "--epochs",
-            "1",
-            "--train-samples",
-            "300",
-            "--test-samples",
-            "100",
-            "--hidden",
-            "16",
-            "--metrics-out",
-            metrics.to_str().unwrap(),
-        ],
-    );
+    let args = [&["--quiet"][..], &tiny_mnist("1", &metrics)].concat();
+    let output = run_on_full(full, "mnist", &args);
     assert_clean_failure("mnist --quiet", &output);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
@@ -112,24 +114,12 @@ fn mnist_with_progress_on_a_full_stdout_fails_cleanly_and_still_writes_its_metri
     let Some(full) = dev_full() else { return };
     let dir = temp_dir("mnist-verbose");
     let metrics = dir.join("m.json");
-    let output = run_on_full(
-        full,
-        "mnist",
-        &[
-            "--epochs",
-            "2",
-            "--train-samples",
-            "300",
-            "--test-samples",
-            "100",
-            "--hidden",
-            "16",
-            "--metrics-out",
-            metrics.to_str().unwrap(),
-            "--plot",
-            dir.to_str().unwrap(),
-        ],
-    );
+    let args = [
+        &tiny_mnist("2", &metrics)[..],
+        &["--plot", dir.to_str().unwrap()],
+    ]
+    .concat();
+    let output = run_on_full(full, "mnist", &args);
     assert_clean_failure("mnist", &output);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
@@ -233,26 +223,14 @@ fn a_metrics_file_cut_short_by_a_file_size_limit_leaves_the_previous_one_intact(
     let metrics = dir.join("m.json");
     std::fs::write(&metrics, "{\"previous\": true}").unwrap();
     let mnist = examples_dir().join("mnist");
-    let args = [
-        "--quiet",
-        "--epochs",
-        "1",
-        "--train-samples",
-        "300",
-        "--test-samples",
-        "100",
-        "--hidden",
-        "16",
-        "--metrics-out",
-        metrics.to_str().unwrap(),
-    ];
+    let args = [&["--quiet"][..], &tiny_mnist("1", &metrics)].concat();
     // At most 1 block (512 or 1024 bytes) per file: the metrics (several KB) cannot be written.
     // The kernel stops the write with SIGXFSZ, which ends the process like a kill.
     let limited = Command::new("sh")
         .arg("-c")
         .arg("ulimit -f 1 && exec \"$0\" \"$@\"")
         .arg(&mnist)
-        .args(args)
+        .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -281,7 +259,7 @@ fn a_metrics_file_cut_short_by_a_file_size_limit_leaves_the_previous_one_intact(
     // File times can be coarse: let the next save start strictly later than the cut write.
     std::thread::sleep(std::time::Duration::from_millis(20));
     let status = Command::new(&mnist)
-        .args(args)
+        .args(&args)
         .stdout(Stdio::null())
         .status()
         .unwrap();

@@ -18,6 +18,16 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The network of the run that saves a checkpoint and of the runs that resume from it.
+const PRELU_NET: &[&str] = &[
+    "--activation",
+    "prelu",
+    "--hidden",
+    "32,16",
+    "--optimizer",
+    "sgd",
+];
+
 fn args(extra: &[&str]) -> mnist::Args {
     let mut argv = vec![
         "mnist",
@@ -43,24 +53,24 @@ fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
     let checkpoint = dir.join("model.safetensors");
     let metrics_arg = metrics.to_str().unwrap();
     let checkpoint_arg = checkpoint.to_str().unwrap();
-    mnist::run(args(&[
-        "--activation",
-        "prelu",
-        "--hidden",
-        "32,16",
-        "--optimizer",
-        "sgd",
-        "--clip-norm",
-        "5",
-        "--schedule",
-        "cosine",
-        "--metrics-out",
-        metrics_arg,
-        "--save",
-        checkpoint_arg,
-        "--plot",
-        dir.to_str().unwrap(),
-    ]))
+    mnist::run(args(
+        &[
+            PRELU_NET,
+            &[
+                "--clip-norm",
+                "5",
+                "--schedule",
+                "cosine",
+                "--metrics-out",
+                metrics_arg,
+                "--save",
+                checkpoint_arg,
+                "--plot",
+                dir.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    ))
     .unwrap();
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
@@ -91,20 +101,15 @@ fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
     // checkpoint's schedule state would be dropped: that is an error naming the schedule.
     let resumed_metrics = dir.join("resumed.json");
     let resume = |schedule: &[&str]| {
-        let mut list = vec![
-            "--activation",
-            "prelu",
-            "--hidden",
-            "32,16",
-            "--optimizer",
-            "sgd",
+        let mut list = PRELU_NET.to_vec();
+        list.extend([
             "--epochs",
             "2",
             "--resume",
             checkpoint_arg,
             "--metrics-out",
             resumed_metrics.to_str().unwrap(),
-        ];
+        ]);
         list.extend(schedule);
         mnist::run(args(&list))
     };

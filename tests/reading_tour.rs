@@ -1,7 +1,8 @@
 //! The README's reading tour and the guide `how_it_works` stay true: every file they name
-//! exists, every function the guide names as an answer is still defined in its file, and no
-//! file on the tour holds the speed plumbing (SIMD intrinsics, `target_feature`, the thread
-//! pool), which belongs in the `kernels` modules.
+//! exists, every function the guide names as an answer is still defined in its file, no file
+//! on the tour holds the speed plumbing (SIMD intrinsics, `target_feature`, the thread pool),
+//! which belongs in the `kernels` modules, every file on it is short, and the crate page
+//! (`src/lib.rs`, what `cargo doc` shows) gives the same tour, word for word.
 
 use std::path::Path;
 
@@ -53,6 +54,46 @@ fn every_file_on_the_tour_exists_and_keeps_the_kernels_out() {
             );
         }
     }
+}
+
+/// Files on the tour may be this long at most, tests included: a learner reads a file whole.
+const MAX_LINES: usize = 300;
+
+#[test]
+fn every_file_on_the_tour_is_short() {
+    for file in paths(&tour()) {
+        let lines = std::fs::read_to_string(root().join(&file))
+            .unwrap_or_else(|e| panic!("the tour names {file}: {e}"))
+            .lines()
+            .count();
+        assert!(
+            lines <= MAX_LINES,
+            "{file} is on the reading tour and has {lines} lines (at most {MAX_LINES}): split it by concept"
+        );
+    }
+}
+
+#[test]
+fn the_crate_page_gives_the_readme_tour_word_for_word() {
+    let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
+    let docs: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    let start = docs
+        .iter()
+        .position(|l| *l == "# A reading tour for learners")
+        .expect("src/lib.rs has the tour");
+    // The crate page's one line of its own, then the README's words.
+    let on_crate_page = docs[start + 3..].join("\n");
+    let readme = tour();
+    let in_readme = readme
+        .split_once('\n')
+        .expect("a heading line")
+        .1
+        .trim_end();
+    assert_eq!(on_crate_page.trim(), in_readme.trim());
 }
 
 #[test]

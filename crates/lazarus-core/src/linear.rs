@@ -3,6 +3,9 @@
 //! [`Linear::forward_reference`] and [`Linear::backward_reference`] are the formulas in plain
 //! ndarray. The [`Layer`] methods compute the same with the kernels (`kernels/gemm.rs`: one
 //! call per matrix product), into buffers the layer reuses; `tests/linear.rs` compares the two.
+//! The shape checks that keep every call from panicking are in `linear/checks.rs`.
+
+mod checks;
 
 use ndarray::{Array2, ArrayView2, Axis, Ix2};
 use rand::Rng;
@@ -11,6 +14,7 @@ use crate::{
     Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, as_matrix, init, kernels,
     reuse_buffer,
 };
+use checks::matrix;
 
 /// Fully connected layer: `y = x Wᵀ + b`, as PyTorch's `nn.Linear`.
 ///
@@ -269,45 +273,4 @@ impl Linear {
             kernels::add_row_sums(&mut b.grad, g);
         }
     }
-
-    /// G = `grad_output` as a matrix, checked against the last training-mode forward.
-    fn start_backward<'g>(&self, grad_output: TensorView<'g>) -> Result<ArrayView2<'g, f32>> {
-        if !self.has_input {
-            return Err(Error::BackwardBeforeForward {
-                layer: "linear".into(),
-            });
-        }
-        self.grad_matrix(grad_output, self.input.nrows())
-    }
-
-    /// `g` as a `[batch, out_features]` matrix, once the parameters are checked too.
-    fn grad_matrix<'g>(&self, g: TensorView<'g>, batch: usize) -> Result<ArrayView2<'g, f32>> {
-        self.check_params()?;
-        let expected = [batch, self.out_features];
-        if g.shape() != expected {
-            return Err(Error::ShapeMismatch {
-                layer: "linear".into(),
-                expected: format!("a gradient of shape {expected:?}"),
-                found: g.shape().to_vec(),
-            });
-        }
-        as_matrix(g, "linear", None)
-    }
-
-    /// Check that the weight and bias (values and gradients) still have this layer's shapes.
-    fn check_params(&self) -> Result<()> {
-        self.weight
-            .check("linear weight", &[self.out_features, self.in_features])?;
-        match &self.bias {
-            Some(b) => b.check("linear bias", &[self.out_features]),
-            None => Ok(()),
-        }
-    }
-}
-
-/// A parameter known to be 2-D (checked by `check_params`) as a matrix.
-fn matrix(t: &Tensor) -> ArrayView2<'_, f32> {
-    t.view()
-        .into_dimensionality::<Ix2>()
-        .expect("the weight is 2-D by construction")
 }

@@ -1,15 +1,18 @@
 //! `GroupedOptimizer`: the machinery every optimizer shares.
 //!
 //! Parameter groups, weight decay by role, per-parameter settings and state kept in visiting
-//! order, and the step that runs the [`UpdateRule`] over every parameter. Checking the model
-//! against the state, and exporting and importing the state, are in `grouped/state.rs`.
+//! order, and the step that runs the [`UpdateRule`] over every parameter. One parameter's
+//! settings and buffers are a `Slot` (`grouped/slot.rs`); checking the model against the
+//! state, and exporting and importing the state, are in `grouped/state.rs`.
 
+mod slot;
 mod state;
 
 use lazarus_core::{Layer, ParamRole};
 
 use crate::param_group::ParamGroup;
 use crate::{Error, GroupBuilder, Optimizer, OptimizerState, Result, Selector, UpdateRule};
+use slot::Slot;
 
 /// An optimizer: an [`UpdateRule`] (SGD's, Adam's, ...) applied to every parameter of a model,
 /// with parameter groups and a state keyed by parameter path.
@@ -64,46 +67,6 @@ pub struct GroupedOptimizer<R: UpdateRule> {
     /// or momentum it set (or a group's lr derived from it) is invalid: returned by every
     /// `step` until a valid one is set.
     setting_error: Option<Error>,
-}
-
-/// One parameter's settings and state.
-#[derive(Debug, Clone)]
-struct Slot<R> {
-    path: String,
-    role: ParamRole,
-    shape: Vec<usize>,
-    /// The hyper-parameters for this parameter: defaults, role rule and groups applied.
-    config: R,
-    lr_scale: f32,
-    step: u64,
-    buffers: Vec<Vec<f32>>,
-    /// Buffers the settings stopped using (by name), kept in case they return to them.
-    parked: Vec<(&'static str, Vec<f32>)>,
-}
-
-impl<R: UpdateRule> Slot<R> {
-    /// Give the parameter new settings. The buffers both the old and new settings use are
-    /// kept; ones the new settings do not use are set aside, and taken up again if later
-    /// settings use them, as PyTorch keeps every state entry (SGD whose momentum a schedule
-    /// sets to 0 for one step resumes its old buffer after it); new ones start at their
-    /// initial value.
-    fn set_config(&mut self, config: R) {
-        if config.buffers() != self.config.buffers() {
-            let names = self.config.buffers().iter().map(|b| b.name);
-            let mut old: Vec<_> = names.zip(self.buffers.drain(..)).collect();
-            old.append(&mut self.parked);
-            let len = self.shape.iter().product();
-            for (i, buffer) in config.buffers().iter().enumerate() {
-                self.buffers
-                    .push(match old.iter().position(|(n, _)| *n == buffer.name) {
-                        Some(k) => old.swap_remove(k).1,
-                        None => vec![config.initial_value(i); len],
-                    });
-            }
-            self.parked = old;
-        }
-        self.config = config;
-    }
 }
 
 impl<R: UpdateRule> std::fmt::Debug for GroupedOptimizer<R> {

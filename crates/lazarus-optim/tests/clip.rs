@@ -1,9 +1,14 @@
-//! Gradient clipping on fixed tensors: the returned norm and the clipped gradients.
+//! Gradient clipping on fixed tensors: the returned norm and the clipped gradients; and
+//! `clip_grad_norm_with_total`, given the norm measured once, against `clip_grad_norm`.
 
 mod common;
 
-use lazarus_core::{Layer, Param, ParamBag, ParamRole, Tensor};
-use lazarus_optim::{Error, NormType, clip_grad_norm, clip_grad_value, grad_norm};
+use lazarus_core::{Layer, Linear, Param, ParamBag, ParamRole, Sequential, Tensor};
+use lazarus_optim::{
+    Error, NormType, clip_grad_norm, clip_grad_norm_with_total, clip_grad_value, grad_norm,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 /// Two parameters with gradients [[3, 4], [0, −12]] and [1, −2, 2].
 fn model() -> ParamBag {
@@ -164,4 +169,68 @@ fn clip_grad_value_clamps_each_element() {
     let empty = ParamBag::new(vec![]);
     assert_eq!(grad_norm(&empty, NormType::L2).unwrap(), 0.0);
     assert_eq!(empty.param_count(), 0);
+}
+
+/// Two linear layers whose gradients are random, some large, some tiny.
+fn model_with_random_grads(seed: u64) -> Sequential {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut model = Sequential::new()
+        .add(Linear::new(5, 7, &mut rng).unwrap())
+        .add(Linear::new(7, 3, &mut rng).unwrap());
+    model.visit_params_mut(&mut |_, p| {
+        let scale = 10f32.powi(rng.random_range(-3..4));
+        p.grad
+            .mapv_inplace(|_| scale * rng.random_range(-1.0f32..1.0));
+    });
+    model
+}
+
+fn grad_bits(model: &Sequential) -> Vec<u32> {
+    let mut bits = Vec::new();
+    model.visit_params(&mut |_, p| bits.extend(p.grad.iter().map(|g| g.to_bits())));
+    bits
+}
+
+#[test]
+fn with_a_precomputed_total_the_gradients_are_bit_identical_to_clip_grad_norm() {
+    for seed in 0..20 {
+        for norm_type in [NormType::L2, NormType::L1, NormType::Inf, NormType::P(3.0)] {
+            // From far below the norm (clipped hard) to far above it (coef 1, still applied).
+            for max_norm in [0.0, 1e-3, 0.5, 3.0, 1e6] {
+                let mut reference = model_with_random_grads(seed);
+                let mut shared = model_with_random_grads(seed);
+                let total = clip_grad_norm(&mut reference, max_norm, norm_type, false).unwrap();
+                let measured = grad_norm(&shared, norm_type).unwrap();
+                assert_eq!(measured.to_bits(), total.to_bits());
+                let coef = clip_grad_norm_with_total(&mut shared, max_norm, measured).unwrap();
+                assert_eq!(
+                    grad_bits(&shared),
+                    grad_bits(&reference),
+                    "seed {seed}, {norm_type}"
+                );
+                assert!(coef <= 1.0 && (coef < 1.0) == (max_norm / (total + 1e-6) < 1.0));
+            }
+        }
+    }
+}
+
+#[test]
+fn non_finite_totals_are_applied_as_pytorch_does_and_bad_arguments_are_errors() {
+    let mut model = model_with_random_grads(1);
+    let coef = clip_grad_norm_with_total(&mut model, 1.0, f32::INFINITY).unwrap();
+    assert_eq!(coef, 0.0);
+    assert!(grad_bits(&model).iter().all(|&g| f32::from_bits(g) == 0.0));
+    let coef = clip_grad_norm_with_total(&mut model, 1.0, f32::NAN).unwrap();
+    assert!(coef.is_nan());
+    for (max_norm, total, parameter) in [
+        (-1.0, 1.0, "max_norm"),
+        (f32::NAN, 1.0, "max_norm"),
+        (1.0, -1.0, "total_norm"),
+    ] {
+        let err = clip_grad_norm_with_total(&mut model, max_norm, total).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidHyperParameter { parameter: p, .. } if p == parameter),
+            "{err:?}"
+        );
+    }
 }

@@ -191,15 +191,20 @@ fn plateau_metrics() -> Vec<f64> {
     [1.0, 0.9, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8].repeat(3)
 }
 
-#[test]
-fn reduce_on_plateau_against_the_rule() {
-    let metrics = plateau_metrics();
-    let mut s = ReduceLrOnPlateau::new(0.1)
+/// ReduceLROnPlateau(lr 0.1, patience 2, factor 0.5, cooldown 1), for `plateau_metrics`.
+fn plateau_schedule() -> ReduceLrOnPlateau {
+    ReduceLrOnPlateau::new(0.1)
         .unwrap()
         .patience(2)
         .factor(0.5)
         .unwrap()
-        .cooldown(1);
+        .cooldown(1)
+}
+
+#[test]
+fn reduce_on_plateau_against_the_rule() {
+    let metrics = plateau_metrics();
+    let mut s = plateau_schedule();
     assert_lrs(
         &first_31(&mut s, &metrics),
         &plateau_reference(&metrics, 0.1, 0.5, 2, 1),
@@ -432,12 +437,7 @@ fn pytorch_schedule_literals() {
         REL,
         "PyTorch StepLR",
     );
-    let mut s = ReduceLrOnPlateau::new(0.1)
-        .unwrap()
-        .patience(2)
-        .factor(0.5)
-        .unwrap()
-        .cooldown(1);
+    let mut s = plateau_schedule();
     assert_lrs(
         &first_31(&mut s, &plateau_metrics()),
         &TORCH_PLATEAU,

@@ -2,65 +2,15 @@
 
 mod common;
 
-use common::{Values, set_quadratic_grad};
-use lazarus_core::{Param, ParamBag, ParamRole, Tensor};
+use common::{bits, set_quadratic_grad, sgd_nesterov_wd, three_params, train};
+use lazarus_core::{Param, ParamRole, Tensor};
 use lazarus_optim::{Adadelta, Adagrad, Adam, AdamW, Error, Optimizer, RmsProp, Sgd};
-
-/// Three parameters of different shapes and roles (weight [2, 3], bias [3], alpha [1]).
-fn model() -> ParamBag {
-    let w: Vec<f32> = (0..6).map(|i| 0.3 * i as f32 - 0.7).collect();
-    ParamBag::new(vec![
-        (
-            "0.weight",
-            Param::new(
-                Tensor::from_shape_vec(vec![2, 3], w).unwrap(),
-                ParamRole::Weight,
-            ),
-        ),
-        (
-            "0.bias",
-            Param::new(
-                Tensor::from_shape_vec(vec![3], vec![0.1, -0.2, 0.3]).unwrap(),
-                ParamRole::Bias,
-            ),
-        ),
-        (
-            "1.weight",
-            Param::new(Tensor::from_elem(vec![1], 0.25), ParamRole::Slope),
-        ),
-    ])
-}
-
-fn bits(m: &ParamBag) -> Vec<Vec<u32>> {
-    m.values()
-        .iter()
-        .map(|v| v.iter().map(|x| x.to_bits()).collect())
-        .collect()
-}
-
-fn train(opt: &mut dyn Optimizer, m: &mut ParamBag, steps: usize) {
-    for _ in 0..steps {
-        set_quadratic_grad(m);
-        opt.step(m).unwrap();
-    }
-}
 
 type Make = fn() -> Box<dyn Optimizer>;
 
 fn makers() -> Vec<(&'static str, Make)> {
     vec![
-        ("SGD", || {
-            Box::new(
-                Sgd::new(0.05)
-                    .unwrap()
-                    .momentum(0.9)
-                    .unwrap()
-                    .nesterov(true)
-                    .unwrap()
-                    .weight_decay(0.01)
-                    .unwrap(),
-            )
-        }),
+        ("SGD", || Box::new(sgd_nesterov_wd(0.05))),
         ("Adam", || {
             Box::new(
                 Adam::new(0.05)
@@ -90,10 +40,10 @@ fn makers() -> Vec<(&'static str, Make)> {
 #[test]
 fn five_steps_export_import_five_steps_equals_ten_bit_for_bit() {
     for (name, make) in makers() {
-        let mut straight = model();
+        let mut straight = three_params();
         train(make().as_mut(), &mut straight, 10);
 
-        let mut resumed = model();
+        let mut resumed = three_params();
         let mut first = make();
         train(first.as_mut(), &mut resumed, 5);
         let state = first.state();
@@ -115,7 +65,7 @@ fn five_steps_export_import_five_steps_equals_ten_bit_for_bit() {
 #[test]
 fn state_keys_are_parameter_paths_with_pytorch_buffer_names() {
     let mut opt = Adam::new(0.01).unwrap().amsgrad(true);
-    train(&mut opt, &mut model(), 3);
+    train(&mut opt, &mut three_params(), 3);
     let state = opt.state();
     let keys: Vec<&str> = state.tensors.keys().map(String::as_str).collect();
     assert!(
@@ -127,7 +77,7 @@ fn state_keys_are_parameter_paths_with_pytorch_buffer_names() {
     assert_eq!(state.scalars["lr"], f64::from(0.01f32));
 
     let mut sgd = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
-    train(&mut sgd, &mut model(), 1);
+    train(&mut sgd, &mut three_params(), 1);
     // PyTorch's momentum buffer starts as the first gradient (a ⊙ w + b, no dampening).
     let buf = &sgd.state().tensors["1.weight.momentum_buffer"];
     assert_eq!(buf[[0]], 1.0 * 0.25 - 1.0);
@@ -146,7 +96,7 @@ fn load_state_restores_the_learning_rate() {
 #[test]
 fn mismatched_state_is_a_typed_error() {
     let mut opt = Adam::new(0.01).unwrap();
-    let mut m = model();
+    let mut m = three_params();
     train(&mut opt, &mut m, 2);
     let good = opt.state();
 
@@ -181,7 +131,7 @@ fn mismatched_state_is_a_typed_error() {
 
     // A state from another optimizer.
     let mut sgd = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
-    train(&mut sgd, &mut model(), 1);
+    train(&mut sgd, &mut three_params(), 1);
     assert!(opt.load_state(&sgd.state()).is_err());
 
     // Nothing changed by the failed loads.
@@ -204,11 +154,11 @@ fn mismatched_state_is_a_typed_error() {
 #[test]
 fn a_changed_model_is_a_typed_error_not_a_silent_reset() {
     let mut opt = Sgd::new(0.1).unwrap().momentum(0.9).unwrap();
-    let mut m = model();
+    let mut m = three_params();
     train(&mut opt, &mut m, 1);
 
     // A parameter more.
-    let mut bigger = model();
+    let mut bigger = three_params();
     bigger.params.push((
         "2.weight".into(),
         Param::new(Tensor::zeros(vec![1]), ParamRole::Slope),
@@ -224,7 +174,7 @@ fn a_changed_model_is_a_typed_error_not_a_silent_reset() {
     );
 
     // Same count, another shape.
-    let mut reshaped = model();
+    let mut reshaped = three_params();
     reshaped.params[1].1 = Param::new(Tensor::zeros(vec![4]), ParamRole::Bias);
     let err = opt.step(&mut reshaped).unwrap_err();
     assert!(
@@ -234,7 +184,7 @@ fn a_changed_model_is_a_typed_error_not_a_silent_reset() {
     assert!(err.to_string().contains("0.bias"), "{err}");
 
     // Same shapes, another path.
-    let mut renamed = model();
+    let mut renamed = three_params();
     renamed.params[2].0 = "2.weight".into();
     let before = bits(&renamed);
     let err = opt.step(&mut renamed).unwrap_err();
@@ -250,7 +200,7 @@ fn a_changed_model_is_a_typed_error_not_a_silent_reset() {
 
 #[test]
 fn non_contiguous_parameters_are_refused() {
-    let mut m = model();
+    let mut m = three_params();
     let t = m.params[0].1.value.clone().reversed_axes();
     m.params[0].1.value = t;
     m.params[0].1.grad = Tensor::zeros(vec![3, 2]);
@@ -265,7 +215,7 @@ fn trained_states() -> Vec<(&'static str, Make, lazarus_optim::OptimizerState)> 
         .into_iter()
         .map(|(name, make)| {
             let mut opt = make();
-            train(opt.as_mut(), &mut model(), 2);
+            train(opt.as_mut(), &mut three_params(), 2);
             (name, make, opt.state())
         })
         .collect()
@@ -275,7 +225,7 @@ fn trained_states() -> Vec<(&'static str, Make, lazarus_optim::OptimizerState)> 
 /// `load_state` checks everything at once).
 fn stepped(make: Make) -> Box<dyn Optimizer> {
     let mut opt = make();
-    train(opt.as_mut(), &mut model(), 2);
+    train(opt.as_mut(), &mut three_params(), 2);
     opt
 }
 
@@ -304,8 +254,8 @@ fn a_state_of_another_optimizer_is_refused_at_once_naming_both() {
     );
     assert_eq!(err.to_string(), "Adam: cannot load a state saved by SGD");
     assert_eq!(adam.lr(), 0.01, "nothing changed");
-    assert!(adam.check_state(&sgd_state, &model()).is_err());
-    let mut m = model();
+    assert!(adam.check_state(&sgd_state, &three_params()).is_err());
+    let mut m = three_params();
     train(&mut adam, &mut m, 1);
     let before = adam.state();
     assert!(matches!(
@@ -340,9 +290,9 @@ fn a_state_without_kind_still_loads() {
     for (name, make, mut state) in trained_states() {
         state.kind = None;
         let mut opt = make();
-        opt.check_state(&state, &model()).unwrap();
+        opt.check_state(&state, &three_params()).unwrap();
         opt.load_state(&state).unwrap();
-        train(opt.as_mut(), &mut model(), 1);
+        train(opt.as_mut(), &mut three_params(), 1);
         assert_eq!(opt.state().kind.as_deref(), Some(name));
         stepped(make).load_state(&state).unwrap();
     }
@@ -363,7 +313,7 @@ fn an_lr_infinite_as_f32_is_refused() {
                     matches!(&err, Error::StateMismatch { key, .. } if key == "lr"),
                     "{name}, lr = {lr}: {err}"
                 );
-                assert_eq!(opt.check_state(&bad, &model()).unwrap_err(), err);
+                assert_eq!(opt.check_state(&bad, &three_params()).unwrap_err(), err);
                 assert_eq!(opt.state(), before, "{name}: nothing changed");
                 assert!(err.to_string().len() < 120, "{err}");
             }
@@ -389,13 +339,13 @@ fn an_lr_that_overflows_a_group_lr_is_refused_at_load() {
     let mut state = make().state();
     state.scalars.insert("lr".into(), 1e36);
     let mut opt = make();
-    let err = opt.check_state(&state, &model()).unwrap_err();
+    let err = opt.check_state(&state, &three_params()).unwrap_err();
     assert!(
         matches!(&err, Error::StateMismatch { key, .. } if key == "lr"),
         "{err}"
     );
     assert!(err.to_string().contains("0.bias"), "{err}");
-    let mut m = model();
+    let mut m = three_params();
     train(&mut opt, &mut m, 1);
     assert!(opt.load_state(&state).is_err());
     assert_eq!(opt.lr(), 1e-3);
@@ -435,8 +385,8 @@ fn non_finite_and_negative_buffers_are_refused_naming_key_value_and_index() {
                 let before = opt.state();
                 let result = opt.load_state(&bad);
                 // check_state says the same, before the first step too.
-                assert_eq!(opt.check_state(&bad, &model()), result);
-                assert_eq!(make().check_state(&bad, &model()), result);
+                assert_eq!(opt.check_state(&bad, &three_params()), result);
+                assert_eq!(make().check_state(&bad, &three_params()), result);
                 if refused {
                     let err = result.unwrap_err();
                     let Error::StateMismatch { key: k, reason, .. } = &err else {
@@ -461,7 +411,7 @@ fn non_finite_and_negative_buffers_are_refused_naming_key_value_and_index() {
 #[test]
 fn refused_buffers_before_the_first_step_move_nothing() {
     let mut opt = Adam::new(0.01).unwrap();
-    let mut m = model();
+    let mut m = three_params();
     train(&mut opt, &mut m, 2);
     let mut bad = opt.state();
     bad.tensors.get_mut("0.bias.exp_avg_sq").unwrap()[[1]] = -4.0;
@@ -482,19 +432,19 @@ fn refused_buffers_before_the_first_step_move_nothing() {
 #[test]
 fn step_counts_and_keys_must_be_what_state_writes() {
     let mut opt = Adam::new(0.01).unwrap();
-    let mut m = model();
+    let mut m = three_params();
     train(&mut opt, &mut m, 2);
     let good = opt.state();
     let refused = |bad: &lazarus_optim::OptimizerState, key: &str| {
         let fresh = Adam::new(0.01).unwrap();
-        let err = fresh.check_state(bad, &model()).unwrap_err();
+        let err = fresh.check_state(bad, &three_params()).unwrap_err();
         assert!(
             matches!(&err, Error::StateMismatch { key: k, .. } if k == key),
             "{key}: {err}"
         );
         let before = opt.state();
         let mut built = Adam::new(0.01).unwrap();
-        train(&mut built, &mut model(), 2);
+        train(&mut built, &mut three_params(), 2);
         assert_eq!(built.load_state(bad).unwrap_err(), err);
         assert_eq!(built.state(), before);
         assert!(err.to_string().len() < 250, "{err}");
@@ -538,27 +488,27 @@ fn check_state_before_the_first_step_uses_the_groups_settings() {
         opt
     };
     let mut opt = make();
-    let mut m = model();
+    let mut m = three_params();
     train(&mut opt, &mut m, 2);
     let good = opt.state();
     assert!(good.tensors.contains_key("0.bias.max_exp_avg_sq"));
     assert!(!good.tensors.contains_key("0.weight.max_exp_avg_sq"));
 
     let fresh = make();
-    fresh.check_state(&good, &model()).unwrap();
+    fresh.check_state(&good, &three_params()).unwrap();
     let mut bad = good.clone();
     bad.tensors.remove("0.bias.max_exp_avg_sq");
     assert!(matches!(
-        fresh.check_state(&bad, &model()),
+        fresh.check_state(&bad, &three_params()),
         Err(Error::StateMismatch { key, .. }) if key == "0.bias.max_exp_avg_sq"
     ));
     // Into a plain Adam, the biases' extra buffer is unknown.
     assert!(matches!(
-        Adam::new(0.01).unwrap().check_state(&good, &model()),
+        Adam::new(0.01).unwrap().check_state(&good, &three_params()),
         Err(Error::StateMismatch { key, .. }) if key == "0.bias.max_exp_avg_sq"
     ));
     // Another model: wrong shapes (unbuilt), or not the model stepped so far (built).
-    let mut other = model();
+    let mut other = three_params();
     other.params[1].1 = Param::new(Tensor::zeros(vec![4]), ParamRole::Bias);
     assert!(matches!(
         fresh.check_state(&good, &other),
@@ -573,11 +523,11 @@ fn check_state_before_the_first_step_uses_the_groups_settings() {
 #[test]
 fn check_state_ok_means_load_and_step_succeed_and_resume_exactly() {
     for (name, make) in makers() {
-        let mut straight = model();
+        let mut straight = three_params();
         train(make().as_mut(), &mut straight, 6);
 
         let mut first = make();
-        let mut resumed = model();
+        let mut resumed = three_params();
         train(first.as_mut(), &mut resumed, 3);
         let state = first.state();
         // Checked against the model, then loaded, into a fresh and into a stepped optimizer.

@@ -11,8 +11,8 @@ mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use common::{Values, set_quadratic_grad};
-use lazarus_core::{Param, ParamBag, ParamRole, Tensor};
+use common::{Values, bits, set_quadratic_grad, three_params, train};
+use lazarus_core::{ParamBag, ParamRole, Tensor};
 use lazarus_optim::{
     Adadelta, Adagrad, Adam, AdamW, CosineAnnealingLr, Error, ExponentialLr, LinearLr, LrScheduler,
     OneCycleLr, Optimizer, OptimizerState, ReduceLrOnPlateau, RmsProp, Sgd, StepLr,
@@ -22,31 +22,6 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// Cases per optimizer and per schedule.
 const CASES: usize = 2000;
-
-/// Three parameters of different shapes and roles, so that groups apply to some only.
-fn model() -> ParamBag {
-    let w: Vec<f32> = (0..6).map(|i| 0.3 * i as f32 - 0.7).collect();
-    ParamBag::new(vec![
-        (
-            "0.weight",
-            Param::new(
-                Tensor::from_shape_vec(vec![2, 3], w).unwrap(),
-                ParamRole::Weight,
-            ),
-        ),
-        (
-            "0.bias",
-            Param::new(
-                Tensor::from_shape_vec(vec![3], vec![0.1, -0.2, 0.3]).unwrap(),
-                ParamRole::Bias,
-            ),
-        ),
-        (
-            "1.weight",
-            Param::new(Tensor::from_elem(vec![1], 0.25), ParamRole::Slope),
-        ),
-    ])
-}
 
 type Make = fn() -> Box<dyn Optimizer>;
 
@@ -371,24 +346,9 @@ fn assert_typed(err: &Error, case: &str) {
     );
 }
 
-/// Bits of every parameter value.
-fn bits(m: &ParamBag) -> Vec<Vec<u32>> {
-    m.values()
-        .iter()
-        .map(|v| v.iter().map(|x| x.to_bits()).collect())
-        .collect()
-}
-
-fn train(opt: &mut dyn Optimizer, m: &mut ParamBag, steps: usize) {
-    for _ in 0..steps {
-        set_quadratic_grad(m);
-        opt.step(m).unwrap();
-    }
-}
-
 /// An optimizer that has taken three steps on its own model.
 fn stepped(make: Make) -> (Box<dyn Optimizer>, ParamBag) {
-    let (mut opt, mut m) = (make(), model());
+    let (mut opt, mut m) = (make(), three_params());
     train(opt.as_mut(), &mut m, 3);
     (opt, m)
 }
@@ -450,7 +410,7 @@ fn damaged_optimizer_states_load_correctly_or_change_nothing() {
             // One that has not seen a model yet: check_state against the model says what the
             // load and the first step will do.
             let mut fresh = make();
-            let mut m = model();
+            let mut m = three_params();
             let checked = no_panic(&case, || fresh.check_state(&d.state, &m));
             let loaded = no_panic(&case, || fresh.load_state(&d.state));
             set_quadratic_grad(&mut m);

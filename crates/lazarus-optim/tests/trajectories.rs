@@ -5,13 +5,30 @@
 
 mod common;
 
-use common::{A, B, W0, assert_close, trajectory};
+use common::{A, B, W0, assert_close, sgd_nesterov_wd, trajectory};
 use lazarus_optim::{
-    Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, RmsProp,
-    RmsPropConfig, Sgd, SgdConfig,
+    Adadelta, AdadeltaConfig, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, GroupedOptimizer,
+    RmsProp, RmsPropConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 const STEPS: usize = 10;
+
+/// Each variant's trajectory against `reference`, the reference loop run with its settings.
+fn matches_reference<R: UpdateRule>(
+    optimizer: &str,
+    variants: Vec<(&str, GroupedOptimizer<R>)>,
+    reference: impl Fn(R) -> Vec<Vec<f64>>,
+) {
+    for (name, mut opt) in variants {
+        let want = reference(*opt.config());
+        assert_close(
+            &trajectory(&mut opt, STEPS),
+            &want,
+            REL,
+            &format!("{optimizer} {name}"),
+        );
+    }
+}
 
 /// Run a reference update `step(t, w, g)` (t from 1) on the quadratic in f64.
 fn reference(mut step: impl FnMut(u64, &mut [f64; 4], [f64; 4])) -> Vec<Vec<f64>> {
@@ -168,15 +185,7 @@ fn sgd_every_option_matches_the_reference_loop() {
                 .maximize(true),
         ),
     ];
-    for (name, mut opt) in variants {
-        let want = sgd_reference(*opt.config());
-        assert_close(
-            &trajectory(&mut opt, STEPS),
-            &want,
-            REL,
-            &format!("SGD {name}"),
-        );
-    }
+    matches_reference("SGD", variants, sgd_reference);
 }
 
 #[test]
@@ -199,15 +208,7 @@ fn adam_and_adamw_every_option_match_the_reference_loop() {
         ),
         ("maximize", Adam::new(0.01).unwrap().maximize(true)),
     ];
-    for (name, mut opt) in adam {
-        let want = adam_reference(*opt.config());
-        assert_close(
-            &trajectory(&mut opt, STEPS),
-            &want,
-            REL,
-            &format!("Adam {name}"),
-        );
-    }
+    matches_reference("Adam", adam, adam_reference);
     let adamw: Vec<(&str, AdamW)> = vec![
         ("default", AdamW::new(0.1).unwrap()),
         (
@@ -220,15 +221,7 @@ fn adam_and_adamw_every_option_match_the_reference_loop() {
             AdamW::new(0.1).unwrap().betas((0.8, 0.99)).unwrap(),
         ),
     ];
-    for (name, mut opt) in adamw {
-        let want = adam_reference(*opt.config());
-        assert_close(
-            &trajectory(&mut opt, STEPS),
-            &want,
-            REL,
-            &format!("AdamW {name}"),
-        );
-    }
+    matches_reference("AdamW", adamw, adam_reference);
 }
 
 #[test]
@@ -260,15 +253,7 @@ fn rmsprop_every_option_matches_the_reference_loop() {
                 .maximize(true),
         ),
     ];
-    for (name, mut opt) in variants {
-        let want = rmsprop_reference(*opt.config());
-        assert_close(
-            &trajectory(&mut opt, STEPS),
-            &want,
-            REL,
-            &format!("RMSprop {name}"),
-        );
-    }
+    matches_reference("RMSprop", variants, rmsprop_reference);
 }
 
 #[test]
@@ -297,15 +282,7 @@ fn adagrad_every_option_matches_the_reference_loop() {
         ),
         ("maximize", Adagrad::new(0.01).unwrap().maximize(true)),
     ];
-    for (name, mut opt) in variants {
-        let want = adagrad_reference(*opt.config());
-        assert_close(
-            &trajectory(&mut opt, STEPS),
-            &want,
-            REL,
-            &format!("Adagrad {name}"),
-        );
-    }
+    matches_reference("Adagrad", variants, adagrad_reference);
 }
 
 #[test]
@@ -320,15 +297,7 @@ fn adadelta_every_option_matches_the_reference_loop() {
         ),
         ("maximize", Adadelta::new(1.0).unwrap().maximize(true)),
     ];
-    for (name, mut opt) in variants {
-        let want = adadelta_reference(*opt.config());
-        assert_close(
-            &trajectory(&mut opt, STEPS),
-            &want,
-            REL,
-            &format!("Adadelta {name}"),
-        );
-    }
+    matches_reference("Adadelta", variants, adadelta_reference);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -805,14 +774,7 @@ const TORCH_ADADELTA_WD: [[f64; 4]; 10] = [
 
 #[test]
 fn pytorch_sgd_literals() {
-    let mut opt = Sgd::new(0.1)
-        .unwrap()
-        .momentum(0.9)
-        .unwrap()
-        .nesterov(true)
-        .unwrap()
-        .weight_decay(0.01)
-        .unwrap();
+    let mut opt = sgd_nesterov_wd(0.1);
     assert_close(
         &trajectory(&mut opt, STEPS),
         &literal(&TORCH_SGD_NESTEROV_WD),

@@ -1,22 +1,6 @@
 //! `History`: one record per epoch, exported to JSON and CSV, plotted to SVG.
 //!
-//! # Non-finite values
-//!
-//! A diverged run measures NaN or infinite losses and norms, and its history keeps them, so one
-//! rule holds for every number of a history (and of the [`EpochDiagnostics`] it carries):
-//!
-//! * A NaN or an infinity is written as `NaN`, `inf` or `-inf`: as a JSON string (JSON has no
-//!   such numbers; `null` would lose the value and is an absent value here), as a bare CSV cell.
-//! * Reading accepts those spellings (and Rust's others: `nan`, `+inf`, `infinity`, any case).
-//! * A finite decimal too large for its type (`1e400` for an f64; above 3.4e38 for an f32
-//!   field of the diagnostics) is an error, not silently infinity: no history writes it.
-//! * JSON files written before this rule hold `null` for a NaN; in a field that cannot be
-//!   absent it is read back as NaN.
-//!
-//! So whatever [`to_json`](History::to_json) or [`to_csv`](History::to_csv) writes,
-//! [`from_json`](History::from_json) or [`from_csv`](History::from_csv) reads back unchanged.
-//!
-//! [`EpochDiagnostics`]: crate::diagnostics::EpochDiagnostics
+//! The rule for non-finite values is in [`History`]'s docs.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -71,6 +55,24 @@ pub struct EpochRecord {
 /// assert_eq!(History::from_json(&json).unwrap(), h);
 /// assert!(h.to_csv().starts_with("epoch,train_loss"));
 /// ```
+///
+/// # Non-finite values
+///
+/// A diverged run measures NaN or infinite losses and norms, and its history keeps them, so one
+/// rule holds for every number of a history (and of the [`EpochDiagnostics`] it carries):
+///
+/// * A NaN or an infinity is written as `NaN`, `inf` or `-inf`: as a JSON string (JSON has no
+///   such numbers; `null` would lose the value and is an absent value here), as a bare CSV cell.
+/// * Reading accepts those spellings (and Rust's others: `nan`, `+inf`, `infinity`, any case).
+/// * A finite decimal too large for its type (`1e400` for an f64; above 3.4e38 for an f32
+///   field of the diagnostics) is an error, not silently infinity: no history writes it.
+/// * JSON files written before this rule hold `null` for a NaN; in a field that cannot be
+///   absent it is read back as NaN.
+///
+/// So whatever [`to_json`](History::to_json) or [`to_csv`](History::to_csv) writes,
+/// [`from_json`](History::from_json) or [`from_csv`](History::from_csv) reads back unchanged.
+///
+/// [`EpochDiagnostics`]: crate::diagnostics::EpochDiagnostics
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct History {
     /// One record per finished epoch.
@@ -89,7 +91,7 @@ impl History {
     }
 
     /// Pretty-printed JSON; NaN and infinities as the strings `"NaN"`, `"inf"`, `"-inf"` (see
-    /// the [module docs](self)).
+    /// [`History`]).
     ///
     /// # Errors
     /// [`Error::Json`] if serialization fails (it does not: every value has a spelling).
@@ -224,7 +226,7 @@ const CSV_COLUMNS: [&str; 9] = [
     "max_grad_norm",
 ];
 
-/// Parse a CSV cell as an f64 under the [module rule](self): `Err` says what is wrong with it.
+/// Parse a CSV cell as an f64 under the [rule for non-finite values](crate::History): `Err` says what is wrong with it.
 fn parse_f64(cell: &str) -> std::result::Result<f64, String> {
     let quoted = || json_float::quote(cell);
     let v: f64 = cell
@@ -240,7 +242,7 @@ fn parse_f64(cell: &str) -> std::result::Result<f64, String> {
 }
 
 /// Serde (de)serializers for the f64 and f32 fields of a history, under the
-/// [module rule](self): finite values as JSON numbers, NaN and infinities as the strings
+/// [rule for non-finite values](crate::History): finite values as JSON numbers, NaN and infinities as the strings
 /// `"NaN"`, `"inf"` and `"-inf"`. Use as `#[serde(with = "json_float")]`, and
 /// `#[serde(default, with = "json_float::option")]` for an `Option`.
 pub(crate) mod json_float {
@@ -250,52 +252,28 @@ pub(crate) mod json_float {
     use serde::de::{self, Deserializer, Visitor};
     use serde::ser::Serializer;
 
-    /// f64 or f32.
-    pub(crate) trait Float: Copy + fmt::Debug + FromStr + 'static {
+    /// f64 or f32. Whether a value is finite, NaN or which infinity is read from it as an f64
+    /// (`Into<f64>`, exact for both).
+    pub(crate) trait Float: Copy + fmt::Debug + FromStr + Into<f64> + 'static {
         /// `"f64"` or `"f32"`, for messages.
         const NAME: &'static str;
-        fn is_finite(self) -> bool;
-        fn is_nan(self) -> bool;
-        fn is_sign_positive(self) -> bool;
         fn serialize_finite<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error>;
         /// The value of a JSON number, `None` when it does not fit this type.
         fn from_f64(v: f64) -> Option<Self>;
-        fn nan() -> Self;
     }
 
     impl Float for f64 {
         const NAME: &'static str = "f64";
-        fn is_finite(self) -> bool {
-            f64::is_finite(self)
-        }
-        fn is_nan(self) -> bool {
-            f64::is_nan(self)
-        }
-        fn is_sign_positive(self) -> bool {
-            f64::is_sign_positive(self)
-        }
         fn serialize_finite<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
             s.serialize_f64(self)
         }
         fn from_f64(v: f64) -> Option<Self> {
             Some(v)
         }
-        fn nan() -> Self {
-            f64::NAN
-        }
     }
 
     impl Float for f32 {
         const NAME: &'static str = "f32";
-        fn is_finite(self) -> bool {
-            f32::is_finite(self)
-        }
-        fn is_nan(self) -> bool {
-            f32::is_nan(self)
-        }
-        fn is_sign_positive(self) -> bool {
-            f32::is_sign_positive(self)
-        }
         fn serialize_finite<S: Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
             s.serialize_f32(self)
         }
@@ -304,9 +282,6 @@ pub(crate) mod json_float {
             // turned into an infinity.
             let narrowed = v as f32;
             (narrowed.is_finite() || !v.is_finite()).then_some(narrowed)
-        }
-        fn nan() -> Self {
-            f32::NAN
         }
     }
 
@@ -327,11 +302,12 @@ pub(crate) mod json_float {
 
     /// Serialize `v`: a number if finite, else `"NaN"`, `"inf"` or `"-inf"`.
     pub(crate) fn serialize<T: Float, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_finite() {
+        let x: f64 = (*v).into();
+        if x.is_finite() {
             v.serialize_finite(s)
-        } else if v.is_nan() {
+        } else if x.is_nan() {
             s.serialize_str("NaN")
-        } else if v.is_sign_positive() {
+        } else if x.is_sign_positive() {
             s.serialize_str("inf")
         } else {
             s.serialize_str("-inf")
@@ -379,10 +355,10 @@ pub(crate) mod json_float {
         fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
             // Only the names of NaN and infinity: a number belongs in a JSON number, and
             // "1e400" must not slip in as an infinity.
-            let parsed = v
-                .parse::<T>()
-                .ok()
-                .filter(|p| p.is_nan() || (!p.is_finite() && names_infinity(v)));
+            let parsed = v.parse::<T>().ok().filter(|&p| {
+                let p: f64 = p.into();
+                p.is_nan() || (!p.is_finite() && names_infinity(v))
+            });
             parsed.ok_or_else(|| {
                 E::custom(format_args!(
                     "expected a number, or \"NaN\", \"inf\" or \"-inf\", found the string {}",
@@ -392,7 +368,7 @@ pub(crate) mod json_float {
         }
 
         fn visit_unit<E: de::Error>(self) -> Result<T, E> {
-            Ok(T::nan())
+            Ok(T::from_f64(f64::NAN).expect("NaN is a value of every float type"))
         }
     }
 

@@ -13,9 +13,14 @@
 //! ## Reading the training loop
 //!
 //! `trainer.rs` holds [`Trainer::fit`]: per batch forward → loss → zero_grad → backward → clip →
-//! step → schedule, and nothing else. What watches it (the progress display, the
+//! step → schedule, and nothing else; the batches come from `data/loader.rs`, and the settings
+//! (the schedule's too) from `settings.rs`. What watches it (the progress display, the
 //! [`diagnostics`], your [`callbacks`]) is attached in one place, `observer.rs`, with a table
-//! of what each observer does at each point of the step.
+//! of what each observer does at each point of the step. The gradient norms clipping and the
+//! diagnostics share are measured once per step in `grad_norms.rs`. The [`diagnostics`]
+//! module's docs say what it measures and where each part lives (`diagnostics/`: silent units,
+//! gradient flow, warnings, ...). This crate's one speed kernel, the parallel copy of a
+//! shuffled batch, is `kernels.rs`, tested against a plain gather.
 //!
 //! ## Settings are checked where they are given
 //!
@@ -55,7 +60,9 @@ pub mod data;
 pub mod diagnostics;
 mod error;
 mod evaluate;
+mod grad_norms;
 mod history;
+mod kernels;
 pub mod metrics;
 pub mod models;
 mod non_finite;

@@ -23,14 +23,20 @@
 //! in the order they were added; every one is called even when an earlier one asked to stop.
 //!
 //! The gradient norms are measured once per step, only when clipping or an observer needs them,
-//! and the same numbers serve both ([`GradNorms`]).
+//! and the same numbers serve both ([`GradNorms`], `grad_norms.rs`).
+//!
+//! This file is the hooks ([`TrainingObserver`]) and the list that calls them ([`Observers`]).
+//! The observers themselves sit with what they drive: `Progress` in `progress.rs`,
+//! `DiagnosticsObserver` in `diagnostics/observer.rs`, and a user's [`Callback`] at the end of
+//! this file.
 
-use lazarus_core::{Layer, TensorView, sum_squares};
+use lazarus_core::{Layer, TensorView};
 
 use crate::callbacks::{BatchEnd, Callback, Control, EpochEnd};
-use crate::diagnostics::{Diagnostics, UnitTracker};
+use crate::diagnostics::{DiagnosticsObserver, UnitTracker};
+use crate::grad_norms::GradNorms;
 use crate::metrics::EpochMeter;
-use crate::progress::{EpochProgress, Verbosity};
+use crate::progress::{Progress, Verbosity};
 use crate::{EpochRecord, Result};
 
 /// Code that watches [`Trainer::fit`](crate::Trainer::fit) at the points of the table above.
@@ -85,37 +91,6 @@ pub(crate) trait TrainingObserver {
     /// When training ends (normally or stopped).
     fn fit_end(&mut self, _model: &mut dyn Layer) -> Result<()> {
         Ok(())
-    }
-}
-
-/// ‖∇θ‖² of every parameter (in the model's visit order, each summed in f64), and the total
-/// ‖∇‖₂ = √(Σ ‖∇θ‖²): the same sums, in the same order, as `clip_grad_norm`'s L2 norm, so the
-/// clipped gradients are bit for bit those `clip_grad_norm` would give.
-#[derive(Debug, Default)]
-pub(crate) struct GradNorms {
-    squares: Vec<f64>,
-}
-
-impl GradNorms {
-    /// When `needed`, measure `model`'s gradients (reusing the buffer) and return the total
-    /// ‖∇‖₂ in f32, as `grad_norm(model, NormType::L2)` returns it; else forget the last step's.
-    pub(crate) fn measure(&mut self, model: &dyn Layer, needed: bool) -> Option<f32> {
-        self.squares.clear();
-        if !needed {
-            return None;
-        }
-        model.visit_params(&mut |_, p| self.squares.push(sum_squares(&p.grad.view())));
-        Some(
-            self.squares
-                .iter()
-                .fold(0.0f64, |total, s| total + s)
-                .sqrt() as f32,
-        )
-    }
-
-    /// ‖∇θ‖² per parameter; empty when not measured this step.
-    pub(crate) fn squares(&self) -> &[f64] {
-        &self.squares
     }
 }
 
@@ -203,98 +178,6 @@ impl TrainingObserver for Observers {
     }
     fn fit_end(&mut self, model: &mut dyn Layer) -> Result<()> {
         self.each().try_for_each(|o| o.fit_end(model))
-    }
-}
-
-/// The progress display (see [`Verbosity`]): a bar during each epoch, then its summary line.
-pub(crate) struct Progress {
-    verbosity: Verbosity,
-    epochs: usize,
-    epoch: Option<EpochProgress>,
-}
-
-impl Progress {
-    pub(crate) fn new(verbosity: Verbosity) -> Self {
-        Self {
-            verbosity,
-            epochs: 0,
-            epoch: None,
-        }
-    }
-}
-
-impl TrainingObserver for Progress {
-    fn epoch_start(&mut self, epoch: usize, epochs: usize, batches: usize) {
-        self.epochs = epochs;
-        self.epoch = Some(EpochProgress::start(self.verbosity, epoch, epochs, batches));
-    }
-    fn batch_end(&mut self, end: &BatchEnd, meter: &EpochMeter) -> Result<Control> {
-        if let Some(progress) = &self.epoch {
-            progress.batch_done(end.batch, meter);
-        }
-        Ok(Control::Continue)
-    }
-    fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> Result<Control> {
-        if let Some(progress) = self.epoch.take() {
-            progress.finish(end.record, self.epochs)?;
-        }
-        Ok(Control::Continue)
-    }
-}
-
-/// The [`Diagnostics`] as the trainer drives them (the order its docs give for your own loop),
-/// with the tracker of the current epoch's validation pass.
-pub(crate) struct DiagnosticsObserver {
-    diagnostics: Diagnostics,
-    validation: UnitTracker,
-}
-
-impl DiagnosticsObserver {
-    pub(crate) fn new(diagnostics: Diagnostics) -> Self {
-        Self {
-            diagnostics,
-            validation: UnitTracker::default(),
-        }
-    }
-}
-
-impl TrainingObserver for DiagnosticsObserver {
-    fn fit_start(&mut self, clip_norm: Option<f32>) {
-        self.diagnostics.set_clip_norm(clip_norm);
-    }
-    fn observe_outputs(&mut self, outputs: TensorView<'_>) {
-        self.diagnostics.observe_outputs(outputs);
-    }
-    fn after_forward(&mut self, model: &dyn Layer) {
-        self.diagnostics.after_forward(model);
-    }
-    fn wants_grad_norms(&self) -> bool {
-        true
-    }
-    fn after_backward(&mut self, model: &dyn Layer, norms: &GradNorms) {
-        self.diagnostics
-            .before_step_with_norms(model, norms.squares());
-    }
-    fn after_step(&mut self, model: &dyn Layer) {
-        self.diagnostics.after_step(model);
-    }
-    fn validation_units(&mut self) -> Option<&mut UnitTracker> {
-        Some(&mut self.validation)
-    }
-    fn epoch_record(&mut self, record: &mut EpochRecord) -> Result<()> {
-        let list = self.diagnostics.config().list_dead_units;
-        let validation = std::mem::take(&mut self.validation).units(list);
-        record.diagnostics = Some(self.diagnostics.end_epoch(validation)?);
-        Ok(())
-    }
-    fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> Result<Control> {
-        if let (true, Some(d)) = (
-            self.diagnostics.config().print_table,
-            &end.record.diagnostics,
-        ) {
-            crate::console::print_line(d.table())?;
-        }
-        Ok(Control::Continue)
     }
 }
 

@@ -10,7 +10,9 @@ use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::callbacks::{BatchEnd, Control, EpochEnd};
 use crate::metrics::EpochMeter;
+use crate::observer::TrainingObserver;
 use crate::{EpochRecord, Result};
 
 /// How much the trainer prints.
@@ -109,6 +111,42 @@ pub fn summary_line(r: &EpochRecord, epochs: usize) -> String {
     push("max_grad_norm", r.max_grad_norm);
     line.push_str(&format!(" - lr {:.3e}", r.lr));
     line
+}
+
+/// The progress display (see [`Verbosity`]): a bar during each epoch, then its summary line.
+pub(crate) struct Progress {
+    verbosity: Verbosity,
+    epochs: usize,
+    epoch: Option<EpochProgress>,
+}
+
+impl Progress {
+    pub(crate) fn new(verbosity: Verbosity) -> Self {
+        Self {
+            verbosity,
+            epochs: 0,
+            epoch: None,
+        }
+    }
+}
+
+impl TrainingObserver for Progress {
+    fn epoch_start(&mut self, epoch: usize, epochs: usize, batches: usize) {
+        self.epochs = epochs;
+        self.epoch = Some(EpochProgress::start(self.verbosity, epoch, epochs, batches));
+    }
+    fn batch_end(&mut self, end: &BatchEnd, meter: &EpochMeter) -> Result<Control> {
+        if let Some(progress) = &self.epoch {
+            progress.batch_done(end.batch, meter);
+        }
+        Ok(Control::Continue)
+    }
+    fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> Result<Control> {
+        if let Some(progress) = self.epoch.take() {
+            progress.finish(end.record, self.epochs)?;
+        }
+        Ok(Control::Continue)
+    }
 }
 
 #[cfg(test)]

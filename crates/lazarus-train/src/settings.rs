@@ -5,12 +5,11 @@
 //! `fit`.
 
 use lazarus_core::Layer;
-use lazarus_optim::Optimizer;
+use lazarus_optim::{LrScheduler, Optimizer};
 
 use crate::callbacks::Callback;
-use crate::diagnostics::{Diagnostics, DiagnosticsConfig};
-use crate::observer::{DiagnosticsObserver, Progress};
-use crate::progress::Verbosity;
+use crate::diagnostics::{Diagnostics, DiagnosticsConfig, DiagnosticsObserver};
+use crate::progress::{Progress, Verbosity};
 use crate::{Error, History, Result, Trainer};
 
 impl<M: Layer> Trainer<M> {
@@ -76,6 +75,30 @@ impl<M: Layer> Trainer<M> {
         Ok(self)
     }
 
+    /// A learning-rate schedule, stepped after each epoch (or batch, for per-batch schedules).
+    ///
+    /// The optimizer's learning rate is set to the schedule's starting value at once, as
+    /// PyTorch's schedulers do on construction (LinearLR and OneCycleLR start below the base).
+    /// A schedule that cycles momentum ([`OneCycleLr`](lazarus_optim::OneCycleLr), by default)
+    /// also sets the optimizer's momentum (SGD, RMSprop) or β₁ (Adam, AdamW), now and after
+    /// every step, in every parameter group, as PyTorch's OneCycleLR does; SGD built without
+    /// momentum gets it, as in PyTorch.
+    ///
+    /// # Errors
+    /// [`Error::Optim`] wrapping [`NoMomentum`](lazarus_optim::Error::NoMomentum) when the
+    /// schedule cycles momentum and the optimizer has neither a momentum nor β₁ (Adagrad,
+    /// Adadelta), as PyTorch's OneCycleLR raises `ValueError`: turn cycling off
+    /// (`OneCycleLr::cycle_momentum(false)`) or pick another optimizer.
+    pub fn scheduler(mut self, scheduler: impl LrScheduler + 'static) -> Result<Self> {
+        apply_schedule(
+            self.optimizer.as_mut(),
+            scheduler.lr(),
+            scheduler.momentum(),
+        )?;
+        self.scheduler = Some(Box::new(scheduler));
+        Ok(self)
+    }
+
     /// Add a callback (early stopping, checkpointing, a closure). Callbacks run in the order
     /// they were added.
     pub fn callback(mut self, callback: impl Callback + 'static) -> Self {
@@ -130,4 +153,23 @@ impl<M: Layer> Trainer<M> {
     pub fn epochs_done(&self) -> usize {
         self.epochs_done
     }
+}
+
+/// Give `optimizer` what a schedule wants now: its `lr`, and its `momentum` (or β₁) if it
+/// cycles one ([`LrScheduler::momentum`]). PyTorch's OneCycleLR writes both into every
+/// parameter group itself, at construction and at each step.
+///
+/// # Errors
+/// [`NoMomentum`](lazarus_optim::Error::NoMomentum) when there is a momentum and the optimizer
+/// has none to set; nothing is changed then.
+pub(crate) fn apply_schedule(
+    optimizer: &mut dyn Optimizer,
+    lr: f32,
+    momentum: Option<f64>,
+) -> Result<()> {
+    if let Some(momentum) = momentum {
+        optimizer.set_momentum(momentum)?;
+    }
+    optimizer.set_lr(lr);
+    Ok(())
 }

@@ -15,8 +15,8 @@
 //!
 //! Nothing else runs inside the step: the progress bar, the dying-ReLU diagnostics and your
 //! callbacks watch from the outside, as the observers of `observer.rs` (one place, with a table
-//! of what each does at which point). The settings are in `settings.rs`, evaluation in
-//! `evaluate.rs`, prediction in `predict.rs`, saving and resuming in `resume.rs`.
+//! of what each does at which point). The settings (the schedule too) are in `settings.rs`,
+//! evaluation in `evaluate.rs`, prediction in `predict.rs`, saving and resuming in `resume.rs`.
 
 use lazarus_core::Layer;
 use lazarus_core::Mode;
@@ -26,10 +26,12 @@ use lazarus_optim::{LrScheduler, Optimizer, StepInterval, clip_grad_norm_with_to
 use crate::callbacks::{BatchEnd, Control, EpochEnd};
 use crate::data::{Batch, DataLoader, Dataset};
 use crate::evaluate::evaluate;
+use crate::grad_norms::GradNorms;
 use crate::metrics::EpochMeter;
 use crate::non_finite::{non_finite_error, param_owner};
-use crate::observer::{GradNorms, Observers, TrainingObserver};
+use crate::observer::{Observers, TrainingObserver};
 use crate::progress::Verbosity;
+use crate::settings::apply_schedule;
 use crate::{EpochRecord, Error, History, Result, Stage};
 
 /// The training loop, like Keras' `model.fit`: for each epoch, for each shuffled batch,
@@ -98,30 +100,6 @@ impl<M: Layer> Trainer<M> {
             history: History::default(),
             epochs_done: 0,
         }
-    }
-
-    /// A learning-rate schedule, stepped after each epoch (or batch, for per-batch schedules).
-    ///
-    /// The optimizer's learning rate is set to the schedule's starting value at once, as
-    /// PyTorch's schedulers do on construction (LinearLR and OneCycleLR start below the base).
-    /// A schedule that cycles momentum ([`OneCycleLr`](lazarus_optim::OneCycleLr), by default)
-    /// also sets the optimizer's momentum (SGD, RMSprop) or β₁ (Adam, AdamW), now and after
-    /// every step, in every parameter group, as PyTorch's OneCycleLR does; SGD built without
-    /// momentum gets it, as in PyTorch.
-    ///
-    /// # Errors
-    /// [`Error::Optim`] wrapping [`NoMomentum`](lazarus_optim::Error::NoMomentum) when the
-    /// schedule cycles momentum and the optimizer has neither a momentum nor β₁ (Adagrad,
-    /// Adadelta), as PyTorch's OneCycleLR raises `ValueError`: turn cycling off
-    /// (`OneCycleLr::cycle_momentum(false)`) or pick another optimizer.
-    pub fn scheduler(mut self, scheduler: impl LrScheduler + 'static) -> Result<Self> {
-        apply_schedule(
-            self.optimizer.as_mut(),
-            scheduler.lr(),
-            scheduler.momentum(),
-        )?;
-        self.scheduler = Some(Box::new(scheduler));
-        Ok(self)
     }
 
     /// Train on `train` until [`epochs`](Trainer::epochs) epochs are done, evaluating on
@@ -304,23 +282,4 @@ impl<M: Layer> Trainer<M> {
             loader
         })
     }
-}
-
-/// Give `optimizer` what a schedule wants now: its `lr`, and its `momentum` (or β₁) if it
-/// cycles one ([`LrScheduler::momentum`]). PyTorch's OneCycleLR writes both into every
-/// parameter group itself, at construction and at each step.
-///
-/// # Errors
-/// [`NoMomentum`](lazarus_optim::Error::NoMomentum) when there is a momentum and the optimizer
-/// has none to set; nothing is changed then.
-pub(crate) fn apply_schedule(
-    optimizer: &mut dyn Optimizer,
-    lr: f32,
-    momentum: Option<f64>,
-) -> Result<()> {
-    if let Some(momentum) = momentum {
-        optimizer.set_momentum(momentum)?;
-    }
-    optimizer.set_lr(lr);
-    Ok(())
 }

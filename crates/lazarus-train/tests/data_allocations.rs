@@ -8,11 +8,11 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+mod common;
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use std::path::Path;
+
+use common::{gzip, idx_bytes, scratch_dir};
 use lazarus_core::Tensor;
 use lazarus_train::Error;
 use lazarus_train::data::{
@@ -56,34 +56,10 @@ unsafe impl GlobalAlloc for PeakAllocator {
 #[global_allocator]
 static ALLOCATOR: PeakAllocator = PeakAllocator;
 
-/// A fresh, empty folder for one test.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lazarus-alloc-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// An IDX header of unsigned bytes with these dimensions.
-fn header(dims: &[u32]) -> Vec<u8> {
-    let mut bytes = vec![0, 0, 8, dims.len() as u8];
-    for d in dims {
-        bytes.extend_from_slice(&d.to_be_bytes());
-    }
-    bytes
-}
-
-/// `bytes` as one gzip member.
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
 /// A raw IDX file at `path` with these dimensions, as long as they say: the header, then a
 /// hole (sparse, so gigabytes cost no disk). `None` when the filesystem refuses the length.
 fn sparse_idx(path: &Path, dims: &[u32]) -> Option<u64> {
-    let header = header(dims);
+    let header = idx_bytes(dims, &[]);
     let len = header.len() as u64 + dims.iter().map(|&d| u64::from(d)).product::<u64>();
     std::fs::write(path, &header).unwrap();
     let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
@@ -100,12 +76,12 @@ fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
 #[test]
 fn header_claiming_2_pow_31_images_fails_without_allocating_them() {
     let dir = scratch_dir("2-pow-31");
-    let mut bytes = header(&[1 << 31, 28, 28]);
+    let mut bytes = idx_bytes(&[1 << 31, 28, 28], &[]);
     bytes.resize(1024, 0x55);
     let raw = dir.join("huge");
     std::fs::write(&raw, &bytes).unwrap();
     let gz = dir.join("huge.gz");
-    std::fs::write(&gz, gzip(&bytes)).unwrap();
+    std::fs::write(&gz, gzip(&bytes, 6)).unwrap();
 
     let claimed = (1u64 << 31) * 28 * 28 + 16;
     // The raw file's length is known: it is reported as truncated.
@@ -162,7 +138,7 @@ fn a_4_gib_raw_file_is_refused_by_the_limit_before_reading() {
 
     // As a data set (and so through `mnist --data`), the f32 copy counts too: 5 bytes a pixel.
     let labels = dir.join("train-labels-idx1-ubyte");
-    std::fs::write(&labels, [header(&[4096]), vec![0; 4096]].concat()).unwrap();
+    std::fs::write(&labels, [idx_bytes(&[4096], &[]), vec![0; 4096]].concat()).unwrap();
     let (err, largest) =
         largest_allocation(|| idx_dataset(&images, &labels, ImageLayout::Flat).unwrap_err());
     assert!(
@@ -195,7 +171,11 @@ fn a_1_tib_file_is_refused_the_same_way() {
         eprintln!("note: this filesystem refuses a sparse 1 TiB file; checking the .gz case only");
     }
     let gz = dir.join("huge.gz");
-    std::fs::write(&gz, gzip(&[header(&dims), vec![0; 4096]].concat())).unwrap();
+    std::fs::write(
+        &gz,
+        gzip(&[idx_bytes(&dims, &[]), vec![0; 4096]].concat(), 6),
+    )
+    .unwrap();
     let (err, largest) = largest_allocation(|| read_idx(&gz).unwrap_err());
     assert!(
         matches!(err, Error::TooLarge { needed_bytes, .. } if needed_bytes == 1 << 40),
@@ -211,8 +191,11 @@ fn a_4_mb_gzip_that_inflates_to_4_gib_is_refused_before_decompressing() {
     // exactly what the header declares.
     let dir = scratch_dir("4-gib-gz");
     let mib = vec![0u8; 1 << 20];
-    let mut file = gzip(&[header(&[4096, 1024, 1024]), mib.clone()].concat());
-    let member = gzip(&mib);
+    let mut file = gzip(
+        &[idx_bytes(&[4096, 1024, 1024], &[]), mib.clone()].concat(),
+        6,
+    );
+    let member = gzip(&mib, 6);
     for _ in 1..4096 {
         file.extend_from_slice(&member);
     }
@@ -231,7 +214,7 @@ fn a_4_mb_gzip_that_inflates_to_4_gib_is_refused_before_decompressing() {
 fn counts_are_compared_from_the_headers_before_reading_data() {
     // 64 Mi labels for 3 images: the mismatch is found without reading the labels.
     let dir = scratch_dir("count-first");
-    let mut images = header(&[3, 28, 28]);
+    let mut images = idx_bytes(&[3, 28, 28], &[]);
     images.resize(16 + 3 * 784, 7);
     std::fs::write(dir.join("train-images-idx3-ubyte"), &images).unwrap();
     sparse_idx(&dir.join("train-labels-idx1-ubyte"), &[1 << 26]).unwrap();

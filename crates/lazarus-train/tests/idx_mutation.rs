@@ -7,13 +7,14 @@
 //! reader does (this tests our reader, not the decompressor): a stream that flate2 cannot
 //! decompress to the end must be an error.
 
-use std::io::{Read, Write};
+mod common;
+
+use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use flate2::Compression;
+use common::{gzip, idx_bytes, scratch_dir};
 use flate2::read::MultiGzDecoder;
-use flate2::write::GzEncoder;
 use lazarus_core::Tensor;
 use lazarus_train::Error;
 use lazarus_train::data::{
@@ -22,37 +23,12 @@ use lazarus_train::data::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// A fresh, empty folder for one test.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lazarus-idx-mut-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Write `bytes` to `path` as a new file. Removing the old one first matters for speed: ext4
 /// flushes a file truncated and rewritten in place when it is closed, which made this test
 /// wait on the disk for most of its run.
 fn write_new(path: &Path, bytes: &[u8]) {
     let _ = std::fs::remove_file(path);
     std::fs::write(path, bytes).unwrap();
-}
-
-/// The bytes of an IDX file of unsigned bytes: magic, dims, data.
-fn idx_bytes(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut bytes = vec![0, 0, 0x08, dims.len() as u8];
-    for d in dims {
-        bytes.extend_from_slice(&d.to_be_bytes());
-    }
-    bytes.extend_from_slice(data);
-    bytes
-}
-
-/// `bytes` as one gzip member.
-fn gzip(bytes: &[u8], level: u32) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::new(level));
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
 }
 
 /// A valid MNIST-shaped pair: `n < max_n` images of 28×28 and `n` labels below 10.

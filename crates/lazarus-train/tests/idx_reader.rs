@@ -1,41 +1,21 @@
 //! The IDX / MNIST reader: round trips of small files written here (raw and .gz), and one typed
 //! error, naming the file, for each kind of bad file.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+mod common;
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use std::path::Path;
+
+use common::{gzip, idx_bytes, scratch_dir};
 use lazarus_train::Error;
 use lazarus_train::data::{
     ImageLayout, MNIST_MEAN, MNIST_STD, Mnist, MnistOptions, ReadLimits, idx_dataset,
     idx_dataset_with, read_idx, read_idx_with,
 };
 
-/// A fresh, empty folder for one test.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lazarus-idx-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The bytes of an IDX file of unsigned bytes: magic, dims, data.
-fn idx_bytes(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut bytes = vec![0, 0, 0x08, dims.len() as u8];
-    for d in dims {
-        bytes.extend_from_slice(&d.to_be_bytes());
-    }
-    bytes.extend_from_slice(data);
-    bytes
-}
-
 /// Write `bytes` to `path`, gzip-compressed when `path` ends in `.gz`.
 fn write(path: &Path, bytes: &[u8]) {
     if path.extension().is_some_and(|e| e == "gz") {
-        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-        gz.write_all(bytes).unwrap();
-        std::fs::write(path, gz.finish().unwrap()).unwrap();
+        std::fs::write(path, gzip(bytes, 6)).unwrap();
     } else {
         std::fs::write(path, bytes).unwrap();
     }

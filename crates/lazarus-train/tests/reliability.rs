@@ -181,19 +181,13 @@ fn non_finite_validation_data_and_evaluate_name_the_sample() {
     .epochs(1)
     .batch_size(16)
     .unwrap();
-    match trainer.fit(&train, Some(&poisoned)) {
-        Err(Error::NonFinite {
-            stage,
-            layer,
-            sample,
-            what,
-        }) => {
-            assert_eq!(stage, Stage::Validation { epoch: 1 });
-            assert_eq!((layer.as_str(), sample), ("input data", Some(21)));
-            assert_eq!(what, "validation loss");
-        }
-        other => panic!("expected NonFinite, got {other:?}"),
-    }
+    let err = trainer.fit(&train, Some(&poisoned)).unwrap_err();
+    assert!(
+        matches!(&err, Error::NonFinite { stage, layer, sample: Some(21), what }
+            if *stage == Stage::Validation { epoch: 1 }
+                && layer == "input data" && what == "validation loss"),
+        "expected NonFinite in the validation loss of sample 21, got {err:?}"
+    );
     let err = trainer.evaluate(&poisoned).unwrap_err();
     assert_eq!(
         err.to_string(),

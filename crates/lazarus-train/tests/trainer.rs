@@ -223,20 +223,13 @@ fn nan_in_the_data_names_epoch_batch_and_input() {
     .unwrap()
     .shuffle(false)
     .verbosity(Verbosity::Silent);
-    match trainer.fit(&poisoned, None) {
-        Err(Error::NonFinite {
-            stage,
-            layer,
-            sample,
-            what,
-        }) => {
-            assert_eq!(stage, Stage::Training { epoch: 1, batch: 2 });
-            assert_eq!(layer, "input data");
-            assert_eq!(sample, Some(37));
-            assert_eq!(what, "loss");
-        }
-        other => panic!("expected NonFinite, got {other:?}"),
-    }
+    let err = trainer.fit(&poisoned, None).unwrap_err();
+    assert!(
+        matches!(&err, Error::NonFinite { stage, layer, sample: Some(37), what }
+            if *stage == Stage::Training { epoch: 1, batch: 2 }
+                && layer == "input data" && what == "loss"),
+        "expected NonFinite in the loss of sample 37, got {err:?}"
+    );
 }
 
 #[test]

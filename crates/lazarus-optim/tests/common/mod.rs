@@ -1,9 +1,9 @@
-//! Test helpers: the quadratic's parameters and gradient, and PReLU-like parameters, in
-//! `lazarus_core::ParamBag`s.
+//! Test helpers: the quadratic's parameters and gradient, PReLU-like parameters, and three
+//! parameters of different roles, in `lazarus_core::ParamBag`s; training them, and their bits.
 #![allow(dead_code)] // each test file uses a different part
 
 use lazarus_core::{Layer, Param, ParamBag, ParamRole, Tensor};
-use lazarus_optim::Optimizer;
+use lazarus_optim::{Optimizer, Sgd};
 
 /// PReLU's slopes α as loose parameters: `[num_parameters]` with role Slope, named "weight"
 /// (PyTorch's name for α), exactly what PReLU exposes.
@@ -87,4 +87,59 @@ pub fn assert_close(got: &[Vec<f32>], want: &[Vec<f64>], rel: f64, what: &str) {
             );
         }
     }
+}
+
+/// Three parameters of different shapes and roles (weight [2, 3], bias [3], alpha [1]), so
+/// that groups apply to some only: the model of the state tests.
+pub fn three_params() -> ParamBag {
+    let w: Vec<f32> = (0..6).map(|i| 0.3 * i as f32 - 0.7).collect();
+    ParamBag::new(vec![
+        (
+            "0.weight",
+            Param::new(
+                Tensor::from_shape_vec(vec![2, 3], w).unwrap(),
+                ParamRole::Weight,
+            ),
+        ),
+        (
+            "0.bias",
+            Param::new(
+                Tensor::from_shape_vec(vec![3], vec![0.1, -0.2, 0.3]).unwrap(),
+                ParamRole::Bias,
+            ),
+        ),
+        (
+            "1.weight",
+            Param::new(Tensor::from_elem(vec![1], 0.25), ParamRole::Slope),
+        ),
+    ])
+}
+
+/// Bits of every parameter value, in visiting order.
+pub fn bits(m: &ParamBag) -> Vec<Vec<u32>> {
+    m.values()
+        .iter()
+        .map(|v| v.iter().map(|x| x.to_bits()).collect())
+        .collect()
+}
+
+/// `steps` optimizer steps on `m`, with the quadratic's gradient.
+pub fn train(opt: &mut dyn Optimizer, m: &mut ParamBag, steps: usize) {
+    for _ in 0..steps {
+        set_quadratic_grad(m);
+        opt.step(m).unwrap();
+    }
+}
+
+/// SGD at `lr` with every option that changes its update: momentum 0.9, Nesterov, weight
+/// decay 0.01.
+pub fn sgd_nesterov_wd(lr: f32) -> Sgd {
+    Sgd::new(lr)
+        .unwrap()
+        .momentum(0.9)
+        .unwrap()
+        .nesterov(true)
+        .unwrap()
+        .weight_decay(0.01)
+        .unwrap()
 }

@@ -1,13 +1,14 @@
 //! Mini-batches from a [`Dataset`]: seeded shuffling per epoch, reusable batch buffers.
 
 use lazarus_core::loss::Target;
-use lazarus_core::{Tensor, TensorView, reuse_buffer};
+use lazarus_core::{Tensor, TensorView};
 use ndarray::{Axis, IxDyn, Slice};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::{Dataset, Targets};
+use crate::kernels::gather_rows;
 use crate::{Error, Result};
 
 /// Cuts a [`Dataset`] into mini-batches, epoch after epoch.
@@ -21,8 +22,9 @@ use crate::{Error, Result};
 ///   [`drop_last(true)`](DataLoader::drop_last) that short batch is skipped (useful when a layer
 ///   such as batch statistics should not see a tiny batch).
 /// * **No copies of the data set.** An unshuffled batch is a view into the data set. A shuffled
-///   batch is gathered, one `copy_from_slice` per sample, into buffers the loader owns and
-///   reuses, so an epoch allocates nothing after its first batch. The price of that reuse is
+///   batch is gathered (row `i` of the batch = sample `order[i]`; the copy, in parallel pieces
+///   for large batches, is `kernels.rs`) into buffers the loader owns and reuses, so an epoch
+///   allocates nothing after its first batch. The price of that reuse is
 ///   the lending API: a [`Batch`] borrows the loader and must be dropped before the next one
 ///   is asked for, so batches come from a `while let` loop, not a `for` loop.
 ///
@@ -241,45 +243,6 @@ impl Epoch<'_, '_> {
             indices,
             index,
         })
-    }
-}
-
-/// Copy the samples `indices` of `src` (first axis = sample, standard layout) into `dst`,
-/// reshaped to `[indices.len(), ...]` without reallocating once it is large enough.
-fn gather_rows(src: &Tensor, indices: &[usize], dst: &mut Tensor) {
-    // `raw_dim` of a tensor of rank ≤ 4 is stored inline: no allocation per batch.
-    let mut shape = src.raw_dim();
-    shape[0] = indices.len();
-    reuse_buffer(dst, shape);
-    let row = src.shape()[1..].iter().product::<usize>();
-    if row == 0 {
-        return;
-    }
-    let src = src
-        .as_slice()
-        .expect("Dataset keeps its tensors in standard layout");
-    let dst = dst
-        .as_slice_mut()
-        .expect("reuse_buffer builds standard-layout tensors");
-    let base = dst.as_ptr() as usize;
-    // Large batches are copied in parallel pieces (contiguous ranges of the batch buffer, which
-    // may start and end inside a sample).
-    lazarus_core::parallel_zip([dst], [], &|[piece], []| {
-        let offset = (piece.as_ptr() as usize - base) / std::mem::size_of::<f32>();
-        copy_range(src, indices, row, offset, piece);
-    });
-}
-
-/// Fill `out`, the elements `[offset, offset + out.len())` of the gathered batch, from `src`.
-fn copy_range(src: &[f32], indices: &[usize], row: usize, offset: usize, out: &mut [f32]) {
-    let (mut at, mut done) = (offset, 0);
-    while done < out.len() {
-        let (sample, within) = (at / row, at % row);
-        let n = (row - within).min(out.len() - done);
-        let start = indices[sample] * row + within;
-        out[done..done + n].copy_from_slice(&src[start..start + n]);
-        done += n;
-        at += n;
     }
 }
 

@@ -1,10 +1,45 @@
-//! The diagnostics for a person and for tools: a per-epoch table, a flat CSV, a plot.
+//! What the diagnostics report for an epoch ([`EpochDiagnostics`]), for a person and for
+//! tools: a per-epoch table, a flat CSV, a plot.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{EpochDiagnostics, LayerUnits, SilentKind};
+use serde::{Deserialize, Serialize};
+
+use super::{BornDead, GradFlow, LayerUnits, SilentKind};
 use crate::{History, Result};
+
+/// Everything the diagnostics measured in one epoch.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EpochDiagnostics {
+    /// Per activation layer, in model order, over the epoch's training batches.
+    pub train_units: Vec<LayerUnits>,
+    /// Per activation layer, over the validation set (evaluation mode), if one was given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validation_units: Vec<LayerUnits>,
+    /// Per parameter, in model order.
+    pub gradients: Vec<GradFlow>,
+    /// The largest total gradient norm (all parameters together, before clipping) of the epoch.
+    #[serde(with = "crate::history::json_float")]
+    pub max_total_grad_norm: f64,
+    /// The mean total gradient norm (before clipping) over the epoch's steps.
+    #[serde(default, with = "crate::history::json_float")]
+    pub mean_total_grad_norm: f64,
+    /// Optimizer steps in the epoch.
+    #[serde(default)]
+    pub steps: usize,
+    /// With gradient clipping on: the steps whose total norm exceeded `max_norm`, i.e. were
+    /// clipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clipped_steps: Option<usize>,
+    /// The born-dead check on the run's first training batch, before any update (first epoch
+    /// only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub born_dead: Option<BornDead>,
+    /// Warnings raised during the epoch (also when printing them is off).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
 
 /// A number in 9 characters: fixed point in the readable range, scientific outside it.
 fn num(v: f64) -> String {

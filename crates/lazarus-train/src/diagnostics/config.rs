@@ -1,0 +1,77 @@
+//! The diagnostics' settings: thresholds for the warnings, what to print and what to keep.
+
+use crate::{Error, Result};
+
+/// Thresholds for warnings, whether to print them, and what to print or keep.
+///
+/// Turn one warning off with `dead_fraction_warning: 1.0`, `spike_factor: f64::INFINITY` or
+/// `vanishing_norm: 0.0`; `warnings: false` silences all of them (they are still recorded in
+/// [`EpochDiagnostics::warnings`](super::EpochDiagnostics::warnings)).
+/// [`Diagnostics::new`](super::Diagnostics::new) (and so
+/// [`Trainer::diagnostics`](crate::Trainer::diagnostics)) checks the settings: a
+/// `dead_fraction_warning` in [0, 1], a `spike_factor` of at least 1 (infinity allowed), a
+/// finite `vanishing_norm` ≥ 0, an `update_ratio_every` of at least 1; NaN is never accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagnosticsConfig {
+    /// Warn when more than this fraction of a layer's units are dead for a whole epoch (0.5).
+    pub dead_fraction_warning: f64,
+    /// Warn when a parameter's gradient norm exceeds this multiple of its running median over
+    /// the last 50 steps (10).
+    pub spike_factor: f64,
+    /// Warn when a parameter's gradient norm stays below this for a whole epoch (1e-7).
+    pub vanishing_norm: f64,
+    /// Print warnings to stderr (each kind once per layer or parameter). When stderr fails,
+    /// later warnings are only recorded and
+    /// [`Diagnostics::end_epoch`](super::Diagnostics::end_epoch) reports the failure.
+    pub warnings: bool,
+    /// Print the per-layer table ([`EpochDiagnostics::table`](super::EpochDiagnostics::table))
+    /// after each epoch.
+    pub print_table: bool,
+    /// Keep the indices of silent units in the reports
+    /// ([`LayerUnits::silent_units`](super::LayerUnits::silent_units)).
+    pub list_dead_units: bool,
+    /// Measure the update-to-weight ratio on every n-th step of an epoch (the first, the
+    /// (n+1)-th, ...) and average over those (10). Measuring needs a copy of every parameter
+    /// before the step and two more passes after it, which at batch 32 would cost as much as
+    /// a third of the training step; a sample of the steps gives the same picture. 1 measures
+    /// every step. Gradient norms are always taken at every step.
+    pub update_ratio_every: usize,
+}
+
+impl Default for DiagnosticsConfig {
+    fn default() -> Self {
+        Self {
+            dead_fraction_warning: 0.5,
+            spike_factor: 10.0,
+            vanishing_norm: 1e-7,
+            warnings: true,
+            print_table: false,
+            list_dead_units: false,
+            update_ratio_every: 10,
+        }
+    }
+}
+
+impl DiagnosticsConfig {
+    /// Every setting in its range (see the type's docs).
+    pub(super) fn check(&self) -> Result<()> {
+        let check = |ok, parameter, expected, value: f64| {
+            Error::check_setting(ok, "diagnostics", parameter, expected, value)
+        };
+        let dead = self.dead_fraction_warning;
+        check(
+            (0.0..=1.0).contains(&dead),
+            "dead_fraction_warning",
+            "in [0, 1]",
+            dead,
+        )?;
+        // A norm below its running median is no spike; NaN fails `>=`.
+        let spike = self.spike_factor;
+        check(spike >= 1.0, "spike_factor", "at least 1", spike)?;
+        let vanishing = self.vanishing_norm;
+        let ok = vanishing >= 0.0 && vanishing.is_finite();
+        check(ok, "vanishing_norm", "finite and >= 0", vanishing)?;
+        let every = self.update_ratio_every;
+        check(every >= 1, "update_ratio_every", "at least 1", every as f64)
+    }
+}

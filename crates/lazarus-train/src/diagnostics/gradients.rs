@@ -1,0 +1,183 @@
+//! Gradient flow: per parameter, the L2 norm of its gradient at every step (before clipping)
+//! and how far the optimizer moved it; the total norm over all parameters; and spikes, a norm
+//! far above its running median (the exploding-gradient signal).
+
+use lazarus_core::{Layer, Tensor, reuse_buffer, sum_squared_difference, sum_squares};
+use serde::{Deserialize, Serialize};
+
+use super::EpochDiagnostics;
+
+/// The gradient of one parameter over one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GradFlow {
+    /// The parameter's path (`0.weight`, `1.weight`).
+    pub param: String,
+    /// Mean of ‖∇‖₂ over the epoch's steps (before clipping).
+    #[serde(with = "crate::history::json_float")]
+    pub mean_norm: f64,
+    /// Largest ‖∇‖₂ over the epoch's steps (before clipping).
+    #[serde(with = "crate::history::json_float")]
+    pub max_norm: f64,
+    /// Mean of ‖Δw‖₂/‖w‖₂ over the measured steps (every
+    /// [`update_ratio_every`](super::DiagnosticsConfig::update_ratio_every)-th), Δw the
+    /// optimizer's change and w the value after it:
+    /// how fast the parameter moves (around 1e-3 is healthy for SGD; much larger is unstable,
+    /// much smaller barely learns).
+    #[serde(with = "crate::history::json_float")]
+    pub update_ratio: f64,
+}
+
+/// Running medians are taken over this many recent steps.
+const MEDIAN_WINDOW: usize = 50;
+
+/// Spikes are looked for only once a parameter has this many recorded norms.
+const MIN_SPIKE_HISTORY: usize = 10;
+
+/// Per-parameter gradient statistics over one epoch, and recent norms for the running median.
+#[derive(Debug, Clone, Default)]
+struct GradAccumulator {
+    sum_norm: f64,
+    max_norm: f64,
+    sum_ratio: f64,
+    /// Steps whose update ratio was measured.
+    ratio_steps: usize,
+    steps: usize,
+    /// Norms of the recent steps (at most [`MEDIAN_WINDOW`] + this epoch's).
+    history: Vec<f64>,
+}
+
+/// The gradient flow of the current epoch, per parameter in visit order, and the total norm.
+#[derive(Debug, Clone, Default)]
+pub(super) struct GradientTracker {
+    grads: Vec<(String, GradAccumulator)>,
+    /// Parameter values before the step, to measure ‖Δw‖; reused between steps.
+    before: Vec<Tensor>,
+    /// Whether this step's update ratio is measured (`before` holds its values).
+    measure_update: bool,
+    /// The clipping threshold, to count the steps it clipped.
+    pub(super) clip_norm: Option<f64>,
+    max_total_norm: f64,
+    sum_total_norm: f64,
+    steps: usize,
+    clipped_steps: usize,
+}
+
+impl GradientTracker {
+    /// After backward, before clipping: record each parameter's ‖∇‖₂ = √(Σ g²) (from `squares`,
+    /// the Σ g² already measured in visit order, or measured here for any not given) and the
+    /// total √(Σ over all parameters); on every `update_ratio_every`-th step of the epoch, keep
+    /// the values to measure the update.
+    pub(super) fn before_step(
+        &mut self,
+        model: &dyn Layer,
+        squares: &[f64],
+        update_ratio_every: usize,
+    ) {
+        let mut index = 0;
+        let mut total_sq = 0.0f64;
+        self.measure_update = self.steps.is_multiple_of(update_ratio_every);
+        let measure_update = self.measure_update;
+        let (grads, before) = (&mut self.grads, &mut self.before);
+        model.visit_params(&mut |path, p| {
+            if grads.len() <= index {
+                grads.push((path.to_string(), GradAccumulator::default()));
+            }
+            let norm_sq =
+                (squares.get(index).copied()).unwrap_or_else(|| sum_squares(&p.grad.view()));
+            total_sq += norm_sq;
+            let acc = &mut grads[index].1;
+            let norm = norm_sq.sqrt();
+            acc.sum_norm += norm;
+            acc.max_norm = acc.max_norm.max(norm);
+            acc.steps += 1;
+            acc.history.push(norm);
+            if measure_update {
+                if before.len() <= index {
+                    before.push(p.value.clone());
+                } else {
+                    // Reshaped only if the model's parameter changed shape since the last step.
+                    reuse_buffer(&mut before[index], p.value.raw_dim());
+                    before[index].assign(&p.value);
+                }
+            }
+            index += 1;
+        });
+        let total = total_sq.sqrt();
+        self.max_total_norm = self.max_total_norm.max(total);
+        self.sum_total_norm += total;
+        self.steps += 1;
+        if self.clip_norm.is_some_and(|max| total > max) {
+            self.clipped_steps += 1;
+        }
+    }
+
+    /// After the optimizer step, on a measured step: add ‖Δw‖₂/‖w‖₂ per parameter.
+    pub(super) fn after_step(&mut self, model: &dyn Layer) {
+        if !std::mem::take(&mut self.measure_update) {
+            return;
+        }
+        let mut index = 0;
+        let (grads, before) = (&mut self.grads, &self.before);
+        model.visit_params(&mut |_, p| {
+            if let (Some((_, acc)), Some(old)) = (grads.get_mut(index), before.get(index)) {
+                let delta = sum_squared_difference(&p.value.view(), &old.view()).unwrap_or(0.0);
+                let weight = sum_squares(&p.value.view());
+                acc.sum_ratio += delta.sqrt() / weight.sqrt().max(1e-12);
+                acc.ratio_steps += 1;
+            }
+            index += 1;
+        });
+    }
+
+    /// The parameters whose latest norm is more than `factor` times the median of the ones
+    /// before it (over the last [`MEDIAN_WINDOW`] steps): `(path, norm, median)`.
+    pub(super) fn spikes(&self, factor: f64) -> Vec<(String, f64, f64)> {
+        let mut spikes = Vec::new();
+        for (path, acc) in &self.grads {
+            let n = acc.history.len();
+            if n < MIN_SPIKE_HISTORY {
+                continue;
+            }
+            let mut window = acc.history[n.saturating_sub(MEDIAN_WINDOW + 1)..n - 1].to_vec();
+            window.sort_by(f64::total_cmp);
+            let median = window[window.len() / 2];
+            let last = acc.history[n - 1];
+            if median > 0.0 && last > factor * median {
+                spikes.push((path.clone(), last, median));
+            }
+        }
+        spikes
+    }
+
+    /// Close the epoch: write its gradient flow and total norms into `report`, then start the
+    /// next epoch afresh, keeping only the recent norms for the running medians.
+    pub(super) fn end_epoch(&mut self, report: &mut EpochDiagnostics) {
+        report.gradients = self
+            .grads
+            .iter()
+            .filter(|(_, acc)| acc.steps > 0)
+            .map(|(path, acc)| GradFlow {
+                param: path.clone(),
+                mean_norm: acc.sum_norm / acc.steps as f64,
+                max_norm: acc.max_norm,
+                update_ratio: acc.sum_ratio / acc.ratio_steps.max(1) as f64,
+            })
+            .collect();
+        report.max_total_grad_norm = self.max_total_norm;
+        report.mean_total_grad_norm = self.sum_total_norm / self.steps.max(1) as f64;
+        report.steps = self.steps;
+        report.clipped_steps = self.clip_norm.map(|_| self.clipped_steps);
+        for (_, acc) in &mut self.grads {
+            let keep = acc.history.len().saturating_sub(MEDIAN_WINDOW);
+            acc.history.drain(..keep);
+            *acc = GradAccumulator {
+                history: std::mem::take(&mut acc.history),
+                ..GradAccumulator::default()
+            };
+        }
+        self.max_total_norm = 0.0;
+        self.sum_total_norm = 0.0;
+        self.steps = 0;
+        self.clipped_steps = 0;
+    }
+}
