@@ -3,8 +3,10 @@
 //! [`ReportData`] holds what a run measured, as plain data: the loss and accuracy per epoch,
 //! per activation layer and per unit how often it fired on a fixed probe set after each epoch
 //! (and whether it was dead, inactive or active), the PReLU slopes, the gradient norm of every
-//! step, the update ratios and the warnings. [`render_report`] turns it into one HTML page and
-//! [`write_report`] saves that page.
+//! step, the update ratios and the warnings. [`ReportData::from_history`] builds it from a
+//! finished run's [`History`](crate::History) (with [diagnostics](crate::diagnostics) on), and
+//! [`Trainer::report`](crate::Trainer::report) writes it at the end of `fit`.
+//! [`render_report`] turns it into one HTML page and [`write_report`] saves that page.
 //!
 //! # The page
 //!
@@ -39,6 +41,7 @@ mod binning;
 mod charts;
 mod data;
 mod figures;
+mod from_history;
 mod heatmap;
 mod heatmap_labels;
 mod page;
