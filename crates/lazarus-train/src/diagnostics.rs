@@ -90,8 +90,8 @@ pub use warnings::{Warning, WarningKind};
 /// The diagnostics of a training run.
 ///
 /// [`Trainer`](crate::Trainer) drives it. To drive it from your own loop: draw a
-/// [`ProbeSet`] once and call [`probe`](Diagnostics::probe) before the first step (the probe
-/// at initialization); then per batch:
+/// [`ProbeSet`] once and call [`probe_at_init`](Diagnostics::probe_at_init) before the first
+/// step; then per batch:
 ///
 /// 1. forward in training mode; [`after_forward`](Diagnostics::after_forward) with the model
 ///    (the secondary, all-epoch count; optional);
@@ -112,7 +112,7 @@ pub use warnings::{Warning, WarningKind};
 /// let mut diagnostics = Diagnostics::new(DiagnosticsConfig::default())?;
 /// let x = Tensor::ones(vec![2, 3]);
 /// let probe = ProbeSet::from_inputs(x.clone())?;
-/// diagnostics.probe(&mut model, &probe, 32)?; // epoch 0
+/// diagnostics.probe_at_init(&mut model, &probe, 32)?; // epoch 0
 /// model.forward(x.view(), Mode::Train)?;
 /// diagnostics.after_forward(&model);
 /// model.zero_grad();
@@ -143,8 +143,6 @@ pub struct Diagnostics {
     previous_all_epoch: BTreeMap<String, Vec<bool>>,
     /// Gradient norms and update ratios (`gradients.rs`).
     gradients: GradientTracker,
-    /// Steps seen in the run: a probe before the first is the probe at initialization.
-    steps_seen: usize,
     /// Raised once each, recorded per epoch (`warnings.rs`).
     warnings: Warnings,
 }
@@ -182,23 +180,22 @@ impl Diagnostics {
         self.warnings.epoch = epoch;
     }
 
-    /// Run the probe pass of `model` over `probe`, `chunk` samples at a time (see
-    /// [`ProbeSet::run`]), and keep it for the epoch's report. Before the run's first training
-    /// step it is the probe at initialization (epoch 0): its units and slopes, whether the
-    /// network is born dead (a warning if so), reported with the first epoch
-    /// ([`EpochDiagnostics::born_dead`]). Afterwards call it after each epoch's last step,
-    /// before [`end_epoch`](Diagnostics::end_epoch).
+    /// The probe at initialization (epoch 0), before the first training step: the probe pass
+    /// of `model` over `probe`, `chunk` samples at a time (see [`ProbeSet::run`]), recording its
+    /// units and slopes and whether the network is born dead (a warning if so, and if more than
+    /// [`dead_fraction_warning`](DiagnosticsConfig::dead_fraction_warning) of a layer is
+    /// dead). Reported with the first epoch ([`EpochDiagnostics::born_dead`]), and the
+    /// reference its revivals are counted from.
     ///
     /// # Errors
     /// Any layer error (a probe set whose inputs do not fit the model).
-    pub fn probe(&mut self, model: &mut dyn Layer, probe: &ProbeSet, chunk: usize) -> Result<()> {
+    pub fn probe_at_init(
+        &mut self,
+        model: &mut dyn Layer,
+        probe: &ProbeSet,
+        chunk: usize,
+    ) -> Result<()> {
         let mut pass = probe.run(model, chunk)?;
-        let slopes = slope_values(model);
-        if self.steps_seen > 0 {
-            self.probe = Some((pass, slopes));
-            return Ok(());
-        }
-        // Epoch 0: the reference the first epoch's revivals are counted from.
         self.previous_probe.clear();
         pass.units = self.probed_units(pass.units, self.config.list_dead_units);
         let next = std::mem::replace(&mut self.warnings.epoch, 0);
@@ -207,7 +204,20 @@ impl Diagnostics {
         }
         self.warnings.dead_units(&self.config, &pass.units);
         self.warnings.epoch = next;
-        self.born_dead = Some(BornDead::new(pass, slopes));
+        self.born_dead = Some(BornDead::new(pass, slope_values(model)));
+        Ok(())
+    }
+
+    /// The epoch's probe, after its last step and before
+    /// [`end_epoch`](Diagnostics::end_epoch): the probe pass of `model` over `probe` with the
+    /// epoch's final weights, kept for the epoch's report ([`EpochDiagnostics::units`]), with
+    /// the slopes.
+    ///
+    /// # Errors
+    /// Any layer error (a probe set whose inputs do not fit the model).
+    pub fn probe(&mut self, model: &mut dyn Layer, probe: &ProbeSet, chunk: usize) -> Result<()> {
+        let pass = probe.run(model, chunk)?;
+        self.probe = Some((pass, slope_values(model)));
         Ok(())
     }
 
@@ -230,7 +240,6 @@ impl Diagnostics {
     pub(crate) fn before_step_with_norms(&mut self, model: &dyn Layer, squares: &[f64]) {
         let every = self.config.update_ratio_every;
         self.gradients.before_step(model, squares, every);
-        self.steps_seen += 1;
         let spikes = self.gradients.spikes(self.config.spike_factor);
         self.warnings.spikes(&self.config, spikes);
     }

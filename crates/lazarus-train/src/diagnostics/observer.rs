@@ -9,10 +9,6 @@ use crate::grad_norms::GradNorms;
 use crate::observer::{FitStart, TrainingObserver};
 use crate::{EpochRecord, Result};
 
-/// The probe set's random stream: the trainer's seed mixed with this, so that drawing the probe
-/// set moves no other random number of the run (the shuffling has its own stream).
-const PROBE_STREAM: u64 = 0x7072_6f62_6500_0000; // "probe"
-
 /// The [`Diagnostics`] as the trainer drives them (the order its docs give for your own loop),
 /// with the run's probe set and the tracker of the current epoch's validation pass.
 pub(crate) struct DiagnosticsObserver {
@@ -36,7 +32,7 @@ impl DiagnosticsObserver {
         self.diagnostics.config()
     }
 
-    /// The probe pass after an epoch (or at initialization).
+    /// The probe pass after an epoch.
     fn probe(&mut self, model: &mut dyn Layer) -> Result<()> {
         match &self.probe {
             Some((set, chunk)) => self.diagnostics.probe(model, set, *chunk),
@@ -46,17 +42,17 @@ impl DiagnosticsObserver {
 }
 
 impl TrainingObserver for DiagnosticsObserver {
-    /// Draw the probe set (the trainer's seed, a stream of its own) and, for a run that starts
+    /// Draw the probe set (from the trainer's seed, a stream of its own) and, for a run that starts
     /// from scratch, probe the network at initialization: epoch 0.
     fn fit_start(&mut self, start: &mut FitStart<'_>) -> Result<()> {
         self.diagnostics.set_clip_norm(start.clip_norm);
         self.diagnostics.set_next_epoch(start.first_epoch);
         let size = self.diagnostics.config().probe_samples;
-        let set = ProbeSet::sample(start.train, size, start.seed ^ PROBE_STREAM)?;
-        self.probe = Some((set, start.batch_size));
+        let set = ProbeSet::sample(start.train, size, start.seed)?;
         if start.first_epoch == 1 {
-            self.probe(start.model)?;
+            self.diagnostics.probe_at_init(start.model, &set, start.batch_size)?;
         }
+        self.probe = Some((set, start.batch_size));
         Ok(())
     }
     fn after_forward(&mut self, model: &dyn Layer) {
