@@ -42,6 +42,7 @@
 
 mod activation_stats;
 mod buffer;
+mod conv2d;
 mod dropout;
 mod error;
 mod flatten;
@@ -61,6 +62,7 @@ mod walk;
 
 pub use activation_stats::{ActivationStats, SilentRegion};
 pub use buffer::{Buffer, BufferKind};
+pub use conv2d::{Conv2d, Conv2dSettings, Padding, Pair};
 pub use dropout::Dropout;
 pub use error::{Error, Result};
 pub use flatten::Flatten;

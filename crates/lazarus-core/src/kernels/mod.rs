@@ -27,6 +27,8 @@
 //! and one thread pool in lazarus.
 
 mod buffers;
+mod conv;
+mod conv_im2col;
 mod gemm;
 #[cfg(target_arch = "x86_64")]
 mod gemm_avx2;
@@ -36,6 +38,7 @@ mod simd;
 mod threads;
 
 pub(crate) use buffers::{add_row_sums, copy_into, fill_zero};
+pub(crate) use conv::{ConvGeometry, ConvScratch, conv2d_backward, conv2d_forward};
 pub(crate) use gemm::gemm;
 pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
 pub use simd::{has_avx2_fma, with_simd};
