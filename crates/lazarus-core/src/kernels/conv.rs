@@ -293,7 +293,7 @@ pub(crate) fn conv2d_backward(
             }
             // db += Σ_positions dY[n, o]
             for (b, row) in db_c.iter_mut().zip(g_n.chunks_exact(positions)) {
-                *b += row.iter().sum::<f32>();
+                *b += sum_lanes(row);
             }
         }
     });
@@ -310,4 +310,19 @@ pub(crate) fn conv2d_backward(
                 .sum::<f32>();
         }
     }
+}
+
+/// `Σ values` in 16 independent partial sums (which vectorize), added in a fixed order.
+#[inline]
+fn sum_lanes(values: &[f32]) -> f32 {
+    const LANES: usize = 16;
+    let mut partial = [0.0f32; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder().iter().sum::<f32>();
+    for chunk in chunks {
+        for (p, &v) in partial.iter_mut().zip(chunk) {
+            *p += v;
+        }
+    }
+    partial.iter().sum::<f32>() + rest
 }

@@ -63,6 +63,7 @@ pub(super) fn im2col(geo: &ConvGeometry, x_n: &[f32], group: usize, col: &mut [f
     let (oh, ow) = (geo.out_height, geo.out_width);
     let (sh, sw) = geo.stride;
     let positions = oh * ow;
+    let flat = flat(geo);
     for_each_tap(geo, group, |row, channel, off_r, off_c| {
         let plane = &x_n[channel * h * w..(channel + 1) * h * w];
         let dst = &mut col[row * positions..(row + 1) * positions];
@@ -70,6 +71,21 @@ pub(super) fn im2col(geo: &ConvGeometry, x_n: &[f32], group: usize, col: &mut [f
         let (j0, j1) = inside(off_c, sw, w, ow);
         dst[..i0 * ow].fill(0.0);
         dst[i1 * ow..].fill(0.0);
+        if i0 == i1 {
+            return;
+        }
+        if flat {
+            // The rows i0..i1 read input rows i0 + off_r.. shifted by off_c: one copy of the
+            // whole run, then zeros where a row's edge read its neighbor row instead.
+            let (first, last) = (i0 * ow + j0, (i1 - 1) * ow + j1);
+            let src = (i0 as isize + off_r) as usize * w + (j0 as isize + off_c) as usize;
+            dst[first..last].copy_from_slice(&plane[src..src + (last - first)]);
+            for out in dst[i0 * ow..i1 * ow].chunks_exact_mut(ow) {
+                out[..j0].fill(0.0);
+                out[j1..].fill(0.0);
+            }
+            return;
+        }
         for i in i0..i1 {
             let r = (i * sh) as isize + off_r;
             let src = &plane[r as usize * w..][..w];
@@ -88,18 +104,43 @@ pub(super) fn im2col(geo: &ConvGeometry, x_n: &[f32], group: usize, col: &mut [f
     });
 }
 
+/// Stride 1 and an output row as wide as an input row (a "same"-sized convolution): a tap's
+/// entries are then one shifted run of the input plane.
+fn flat(geo: &ConvGeometry) -> bool {
+    geo.stride == (1, 1) && geo.out_width == geo.width
+}
+
 /// `dx_n += col2im(dcol)` for `group`: every entry of `dcol` (`[C/G·kh·kw, oh·ow]`) is added
-/// to the input position it was copied from by [`im2col`]; entries in the padding are dropped.
-pub(super) fn col2im_add(geo: &ConvGeometry, dcol: &[f32], group: usize, dx_n: &mut [f32]) {
+/// to the input position it was copied from by [`im2col`]; entries in the padding are dropped
+/// (and set to 0 in `dcol`, which is scratch).
+pub(super) fn col2im_add(geo: &ConvGeometry, dcol: &mut [f32], group: usize, dx_n: &mut [f32]) {
     let (h, w) = (geo.height, geo.width);
     let (oh, ow) = (geo.out_height, geo.out_width);
     let (sh, sw) = geo.stride;
     let positions = oh * ow;
+    let flat = flat(geo);
     for_each_tap(geo, group, |row, channel, off_r, off_c| {
         let plane = &mut dx_n[channel * h * w..(channel + 1) * h * w];
-        let src = &dcol[row * positions..(row + 1) * positions];
+        let src = &mut dcol[row * positions..(row + 1) * positions];
         let (i0, i1) = inside(off_r, sh, h, oh);
         let (j0, j1) = inside(off_c, sw, w, ow);
+        if i0 == i1 {
+            return;
+        }
+        if flat {
+            // As in im2col: one run. Entries that fell in the left or right padding are set
+            // to 0 first, so the run adds exactly 0 to the neighbor rows they line up with.
+            for g in src[i0 * ow..i1 * ow].chunks_exact_mut(ow) {
+                g[..j0].fill(0.0);
+                g[j1..].fill(0.0);
+            }
+            let (first, last) = (i0 * ow + j0, (i1 - 1) * ow + j1);
+            let dst = (i0 as isize + off_r) as usize * w + (j0 as isize + off_c) as usize;
+            for (d, &v) in plane[dst..dst + (last - first)].iter_mut().zip(&src[first..last]) {
+                *d += v;
+            }
+            return;
+        }
         for i in i0..i1 {
             let r = (i * sh) as isize + off_r;
             let dst = &mut plane[r as usize * w..][..w];
