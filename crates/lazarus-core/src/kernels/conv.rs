@@ -29,11 +29,12 @@
 //! Buffers (im2col per piece, partials per chunk) live in a [`ConvScratch`] the layer owns:
 //! they grow on the first batch and are reused after.
 
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
 
-use super::conv_im2col::{col2im_add, im2col};
+use super::conv_im2col::{ColLayout, col2im, im2col};
 use super::gemm;
 use super::threads::{Shared, num_threads, parallel_for};
+use super::with_simd;
 
 /// Samples per chunk of the batch sums (dW, db): boundaries independent of the thread count.
 pub(crate) const CHUNK: usize = 4;
@@ -103,6 +104,8 @@ impl ConvGeometry {
 pub(crate) struct ConvScratch {
     /// One im2col buffer per piece.
     cols: Vec<Vec<f32>>,
+    /// How `col` lies in those buffers (their margins are zero while it stays the same).
+    layout: Option<ColLayout>,
     /// dW of each chunk, `[chunks, O, C/G·kh·kw]`.
     dw_parts: Vec<f32>,
     /// db of each chunk, `[chunks, O]`.
@@ -111,21 +114,32 @@ pub(crate) struct ConvScratch {
 
 impl ConvScratch {
     /// Make room for `pieces` im2col buffers (and partials when `chunks > 0`).
-    fn reserve(&mut self, geo: &ConvGeometry, pieces: usize, chunks: usize) {
+    fn reserve(&mut self, geo: &ConvGeometry, pieces: usize, chunks: usize) -> ColLayout {
+        let layout = ColLayout::of(geo);
         let col_len = if geo.pointwise() {
             0
         } else {
-            geo.taps() * geo.positions()
+            geo.taps() * layout.ld
         };
         if self.cols.len() < pieces {
             self.cols.resize_with(pieces, Vec::new);
         }
+        let fresh = self.layout != Some(layout);
         for col in &mut self.cols[..pieces] {
+            if fresh {
+                // New margins must start as zeros; nothing writes them afterwards.
+                col.clear();
+            }
             col.resize(col_len, 0.0);
         }
+        if fresh {
+            self.cols.truncate(pieces);
+        }
+        self.layout = Some(layout);
         self.dw_parts
             .resize(chunks * geo.out_channels * geo.taps(), 0.0);
         self.db_parts.resize(chunks * geo.out_channels, 0.0);
+        layout
     }
 }
 
@@ -154,14 +168,35 @@ fn matrix_mut(values: &mut [f32], rows: usize, cols: usize) -> ArrayViewMut2<'_,
         .expect("sizes from the geometry")
 }
 
+/// The `[taps, positions]` matrix `col` inside its buffer (rows `layout.ld` apart).
+fn col_matrix<'a>(geo: &ConvGeometry, col: &'a [f32], layout: ColLayout) -> ArrayView2<'a, f32> {
+    let shape = (geo.taps(), geo.positions()).strides((layout.ld, 1));
+    ArrayView2::from_shape(shape, &col[layout.margin..]).expect("sizes from the geometry")
+}
+
+fn col_matrix_mut<'a>(
+    geo: &ConvGeometry,
+    col: &'a mut [f32],
+    layout: ColLayout,
+) -> ArrayViewMut2<'a, f32> {
+    let shape = (geo.taps(), geo.positions()).strides((layout.ld, 1));
+    ArrayViewMut2::from_shape(shape, &mut col[layout.margin..]).expect("sizes from the geometry")
+}
+
 /// `x_n`'s group `g` as the matrix `col` (im2col into `col`, or `x_n` itself when pointwise).
-fn columns<'a>(geo: &ConvGeometry, x_n: &'a [f32], g: usize, col: &'a mut [f32]) -> &'a [f32] {
+fn columns<'a>(
+    geo: &ConvGeometry,
+    x_n: &'a [f32],
+    g: usize,
+    col: &'a mut [f32],
+    layout: ColLayout,
+) -> ArrayView2<'a, f32> {
     let (taps, positions) = (geo.taps(), geo.positions());
     if geo.pointwise() {
-        &x_n[g * taps * positions..(g + 1) * taps * positions]
+        matrix(&x_n[g * taps * positions..], taps, positions)
     } else {
-        im2col(geo, x_n, g, col);
-        col
+        with_simd(|| im2col(geo, x_n, g, col, layout));
+        col_matrix(geo, col, layout)
     }
 }
 
@@ -180,7 +215,7 @@ pub(crate) fn conv2d_forward(
     scratch: &mut ConvScratch,
 ) {
     let pieces = geo.pieces();
-    scratch.reserve(geo, pieces, 0);
+    let layout = scratch.reserve(geo, pieces, 0);
     let (in_len, out_len) = (geo.input_len(), geo.output_len());
     let (og, taps, positions) = (geo.out_channels / geo.groups, geo.taps(), geo.positions());
     let y_ptr = Shared(y.as_mut_ptr());
@@ -212,14 +247,9 @@ pub(crate) fn conv2d_forward(
                     }
                     None => 0.0,
                 };
-                let col = columns(geo, x_n, g, col);
+                let col = columns(geo, x_n, g, col, layout);
                 let w_g = matrix(&w[g * og * taps..], og, taps);
-                gemm(
-                    w_g,
-                    matrix(col, taps, positions),
-                    beta,
-                    &mut matrix_mut(y_g, og, positions),
-                );
+                gemm(w_g, col, beta, &mut matrix_mut(y_g, og, positions));
             }
         }
     });
@@ -240,7 +270,7 @@ pub(crate) fn conv2d_backward(
     scratch: &mut ConvScratch,
 ) {
     let (pieces, chunks) = (geo.pieces(), geo.chunks());
-    scratch.reserve(geo, pieces, chunks);
+    let layout = scratch.reserve(geo, pieces, chunks);
     let (in_len, out_len) = (geo.input_len(), geo.output_len());
     let (o, og, taps, positions) = (
         geo.out_channels,
@@ -266,15 +296,10 @@ pub(crate) fn conv2d_backward(
             let mut dx_n = dx_ptr.map(|d| unsafe {
                 std::slice::from_raw_parts_mut(d.get().add(n * in_len), in_len)
             });
-            if let Some(dx_n) = &mut dx_n
-                && !geo.pointwise()
-            {
-                dx_n.fill(0.0);
-            }
             for grp in 0..geo.groups {
                 let g_g = matrix(&g_n[grp * og * positions..], og, positions);
                 let w_g = matrix(&w[grp * og * taps..], og, taps);
-                let x_cols = matrix(columns(geo, x_n, grp, col), taps, positions);
+                let x_cols = columns(geo, x_n, grp, col, layout);
                 // dW[g] (+)= dY[n, g] · colᵀ: the chunk's first sample sets the partial.
                 let beta = if i == 0 { 0.0 } else { 1.0 };
                 let dw_g = &mut dw_c[grp * og * taps..];
@@ -286,15 +311,17 @@ pub(crate) fn conv2d_backward(
                     gemm(w_g.t(), g_g, 0.0, &mut matrix_mut(dx_g, taps, positions));
                 } else {
                     // dcol = W[g]ᵀ · dY[n, g] into the im2col buffer (col is used up), then
-                    // added back onto the input positions.
-                    gemm(w_g.t(), g_g, 0.0, &mut matrix_mut(col, taps, positions));
-                    col2im_add(geo, col, grp, dx_n);
+                    // each entry back onto the input position it came from.
+                    gemm(w_g.t(), g_g, 0.0, &mut col_matrix_mut(geo, col, layout));
+                    with_simd(|| col2im(geo, col, layout, grp, dx_n));
                 }
             }
             // db += Σ_positions dY[n, o]
-            for (b, row) in db_c.iter_mut().zip(g_n.chunks_exact(positions)) {
-                *b += sum_lanes(row);
-            }
+            with_simd(|| {
+                for (b, row) in db_c.iter_mut().zip(g_n.chunks_exact(positions)) {
+                    *b += sum_lanes(row);
+                }
+            });
         }
     });
     // The chunks' partials, added in chunk order.
@@ -313,7 +340,7 @@ pub(crate) fn conv2d_backward(
 }
 
 /// `Σ values` in 16 independent partial sums (which vectorize), added in a fixed order.
-#[inline]
+#[inline(always)]
 fn sum_lanes(values: &[f32]) -> f32 {
     const LANES: usize = 16;
     let mut partial = [0.0f32; LANES];
