@@ -13,9 +13,8 @@ use rand::Rng;
 
 pub use settings::{Conv2dSettings, Padding, Pair};
 
-use crate::init::{self, FanMode, Nonlinearity};
 use crate::kernels::{self, ConvScratch};
-use crate::{Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, reuse_buffer};
+use crate::{Error, Layer, Mode, Param, Result, Tensor, TensorView, reuse_buffer};
 
 /// 2-D convolution over `[batch, in_channels, h, w]` input, as PyTorch's `nn.Conv2d`.
 ///
@@ -162,7 +161,7 @@ impl Conv2d {
     ) -> Result<(Tensor, Option<Tensor>, Tensor)> {
         self.check_params()?;
         let geo = self.settings.geometry(x.shape())?;
-        crate::expect_shape("conv2d gradient", &out_shape(&geo), g.shape())?;
+        crate::expect_shape("conv2d gradient", &geo.output_shape(), g.shape())?;
         let x = x
             .into_dimensionality::<Ix4>()
             .expect("the geometry checked 4 axes");
@@ -218,12 +217,12 @@ impl Layer for Conv2d {
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         self.check_params()?;
         let geo = self.settings.geometry(x.shape())?;
-        reuse_buffer(&mut self.output, IxDyn(&out_shape(&geo)));
+        reuse_buffer(&mut self.output, IxDyn(&geo.output_shape()));
         // Backward needs x for dL/dW: in training the kernel copies it as it reads it.
         self.has_input = mode == Mode::Train;
         let row_major = x.as_slice().is_some();
         if self.has_input || !row_major {
-            reuse_buffer(&mut self.input, x_dim(&geo));
+            reuse_buffer(&mut self.input, IxDyn(&geo.input_shape()));
         }
         if !row_major {
             // The kernel reads row-major input: copy first (and keep the copy in training).
@@ -272,65 +271,11 @@ impl Layer for Conv2d {
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
-        Ok(out_shape(&self.settings.geometry(input)?).to_vec())
+        Ok(self.settings.geometry(input)?.output_shape().to_vec())
     }
 }
 
 impl Conv2d {
-    /// A layer with the given settings, weight and bias, checked against each other.
-    pub(crate) fn assemble(
-        settings: Conv2dSettings,
-        weight: Tensor,
-        bias: Option<Tensor>,
-    ) -> Result<Self> {
-        settings.validate()?;
-        crate::expect_shape("conv2d weight", &settings.weight_shape(), weight.shape())?;
-        if let Some(b) = &bias {
-            crate::expect_shape("conv2d bias", &[settings.out_channels], b.shape())?;
-        }
-        if bias.is_some() != settings.bias {
-            let given = if bias.is_some() {
-                "a bias was given"
-            } else {
-                "no bias was given"
-            };
-            return Err(Error::InvalidConfig {
-                layer: "conv2d".into(),
-                parameter: "bias".into(),
-                reason: format!("the settings say bias={}, but {given}", settings.bias),
-            });
-        }
-        Ok(Self {
-            settings,
-            weight: Param::new(weight.as_standard_layout().into_owned(), ParamRole::Weight),
-            bias: bias.map(|b| Param::new(b, ParamRole::Bias)),
-            input: Tensor::zeros(IxDyn(&[0, 0, 0, 0])),
-            has_input: false,
-            output: Tensor::zeros(IxDyn(&[0, 0, 0, 0])),
-            grad_input: Tensor::zeros(IxDyn(&[0, 0, 0, 0])),
-            grad_output: Tensor::zeros(IxDyn(&[0, 0, 0, 0])),
-            scratch: ConvScratch::default(),
-        })
-    }
-
-    /// PyTorch's default init: W from `kaiming_uniform_(a = √5)`, b from U(±1/√fan_in).
-    pub(crate) fn initialized(settings: Conv2dSettings, rng: &mut impl Rng) -> Result<Self> {
-        settings.validate()?;
-        let shape = settings.weight_shape();
-        let mut weight = crate::try_zeros("conv2d", "in_channels/out_channels", &shape)?;
-        let a = Nonlinearity::LeakyRelu(Some(5f32.sqrt()));
-        init::kaiming_uniform(&mut weight, FanMode::FanIn, a, rng)?;
-        let bias = if settings.bias {
-            let (fan_in, _) = init::fans(&shape)?;
-            let mut b = Tensor::zeros(vec![settings.out_channels]);
-            init::uniform_symmetric(&mut b, 1.0 / (fan_in as f32).sqrt(), rng)?;
-            Some(b)
-        } else {
-            None
-        };
-        Self::assemble(settings, weight, bias)
-    }
-
     /// Backward through the kernel: parameter gradients, and dL/dx into `grad_input` when
     /// `input_grad`.
     fn run_backward(&mut self, grad_output: TensorView<'_>, input_grad: bool) -> Result<()> {
@@ -341,7 +286,7 @@ impl Conv2d {
         }
         self.check_params()?;
         let geo = self.settings.geometry(self.input.shape())?;
-        let out_shape = out_shape(&geo);
+        let out_shape = geo.output_shape();
         if grad_output.shape() != out_shape {
             return Err(Error::ShapeMismatch {
                 layer: "conv2d".into(),
@@ -360,7 +305,7 @@ impl Conv2d {
             }
         };
         let dx = if input_grad {
-            reuse_buffer(&mut self.grad_input, x_dim(&geo));
+            reuse_buffer(&mut self.grad_input, IxDyn(&geo.input_shape()));
             Some(
                 self.grad_input
                     .as_slice_mut()
@@ -389,12 +334,4 @@ impl Conv2d {
             None => Ok(()),
         }
     }
-}
-
-fn x_dim(geo: &kernels::ConvGeometry) -> IxDyn {
-    IxDyn(&[geo.batch, geo.in_channels, geo.height, geo.width])
-}
-
-fn out_shape(geo: &kernels::ConvGeometry) -> [usize; 4] {
-    [geo.batch, geo.out_channels, geo.out_height, geo.out_width]
 }

@@ -2,8 +2,8 @@
 //!
 //! The foundation of lazarus: the tensor type, trainable [`Param`]s (and [`ParamBag`], loose
 //! parameters as a layer), the [`Layer`] trait with a hand-written backward for every layer,
-//! [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`], the [`loss`] functions, the
-//! [`init`]ializers and the [`gradcheck`] that proves each backward right.
+//! [`Linear`], [`Conv2d`], [`Sequential`], [`Flatten`], [`Dropout`], the [`loss`] functions,
+//! the [`init`]ializers and the [`gradcheck`] that proves each backward right.
 //!
 //! Reading order for a learner: [`Layer`] (the contract) → [`Linear`] (forward `y = x Wᵀ + b`
 //! and its three backward formulas) → [`Sequential`] (the chain rule as a loop) →

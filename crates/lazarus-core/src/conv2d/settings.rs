@@ -1,12 +1,15 @@
 //! The settings of a [`Conv2d`](super::Conv2d), as PyTorch's `nn.Conv2d` takes them, checked
-//! where they are given; and the output-size formula that turns them and an input shape into
-//! the [`ConvGeometry`] the kernels run on.
+//! where they are given; the layer built from them (PyTorch's default init, or given
+//! parameters); and the output-size formula that turns them and an input shape into the
+//! [`ConvGeometry`] the kernels run on.
 
+use ndarray::IxDyn;
 use rand::Rng;
 
 use super::Conv2d;
-use crate::kernels::ConvGeometry;
-use crate::{Error, Result, Tensor};
+use crate::init::{self, FanMode, Nonlinearity};
+use crate::kernels::{ConvGeometry, ConvScratch};
+use crate::{Error, Param, ParamRole, Result, Tensor};
 
 /// A size given as one number (both dimensions) or as a `(height, width)` pair, as PyTorch
 /// takes `kernel_size`, `stride`, `padding` and `dilation`.
@@ -166,7 +169,22 @@ impl Conv2dSettings {
     /// [`Error::InvalidConfig`] if a size is 0, `groups` does not divide both channel counts,
     /// or the padding is `"same"` with a stride other than 1.
     pub fn build(self, rng: &mut impl Rng) -> Result<Conv2d> {
-        Conv2d::initialized(self, rng)
+        self.validate()?;
+        let shape = self.weight_shape();
+        let mut weight = crate::try_zeros("conv2d", "in_channels/out_channels", &shape)?;
+        // PyTorch's reset_parameters: kaiming_uniform_(a = √5), i.e. U(±1/√fan_in) ...
+        let a = Nonlinearity::LeakyRelu(Some(5f32.sqrt()));
+        init::kaiming_uniform(&mut weight, FanMode::FanIn, a, rng)?;
+        // ... and the bias from U(±1/√fan_in), fan_in = C/G·kh·kw.
+        let bias = if self.bias {
+            let (fan_in, _) = init::fans(&shape)?;
+            let mut b = Tensor::zeros(vec![self.out_channels]);
+            init::uniform_symmetric(&mut b, 1.0 / (fan_in as f32).sqrt(), rng)?;
+            Some(b)
+        } else {
+            None
+        };
+        self.with_params(weight, bias)
     }
 
     /// The layer with the given weight `[out_channels, in_channels / groups, kh, kw]` and
@@ -188,7 +206,34 @@ impl Conv2dSettings {
     /// # Ok::<(), lazarus_core::Error>(())
     /// ```
     pub fn with_params(self, weight: Tensor, bias: Option<Tensor>) -> Result<Conv2d> {
-        Conv2d::assemble(self, weight, bias)
+        self.validate()?;
+        crate::expect_shape("conv2d weight", &self.weight_shape(), weight.shape())?;
+        if let Some(b) = &bias {
+            crate::expect_shape("conv2d bias", &[self.out_channels], b.shape())?;
+        }
+        if bias.is_some() != self.bias {
+            let given = if bias.is_some() {
+                "a bias was given"
+            } else {
+                "no bias was given"
+            };
+            return Err(invalid(
+                "bias",
+                format!("the settings say bias={}, but {given}", self.bias),
+            ));
+        }
+        let empty = || Tensor::zeros(IxDyn(&[0, 0, 0, 0]));
+        Ok(Conv2d {
+            settings: self,
+            weight: Param::new(weight.as_standard_layout().into_owned(), ParamRole::Weight),
+            bias: bias.map(|b| Param::new(b, ParamRole::Bias)),
+            input: empty(),
+            has_input: false,
+            output: empty(),
+            grad_input: empty(),
+            grad_output: empty(),
+            scratch: ConvScratch::default(),
+        })
     }
 
     /// The weight's shape, `[out_channels, in_channels / groups, kh, kw]`.

@@ -62,6 +62,21 @@ pub(crate) struct ConvGeometry {
 }
 
 impl ConvGeometry {
+    /// `[batch, C, h, w]`.
+    pub(crate) fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.in_channels, self.height, self.width]
+    }
+
+    /// `[batch, O, oh, ow]`.
+    pub(crate) fn output_shape(&self) -> [usize; 4] {
+        [
+            self.batch,
+            self.out_channels,
+            self.out_height,
+            self.out_width,
+        ]
+    }
+
     /// Rows of `col` (and columns of a group's weight matrix): C/G·kh·kw.
     fn taps(&self) -> usize {
         self.in_channels / self.groups * self.kernel.0 * self.kernel.1

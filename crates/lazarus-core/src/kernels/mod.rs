@@ -10,6 +10,8 @@
 //! |----------------|-------------------------------------------------------|-------------------------------------------------|
 //! | `gemm.rs`      | `gemm`, the one matrix product `C ← A·B + β·C`        | picks a kernel; cuts C into pieces for threads  |
 //! | `gemm_avx2.rs` | two AVX2+FMA products that read W where it lies       | no packing of the weight at small batch sizes   |
+//! | `conv.rs`      | Conv2d as matrix products: one `gemm` per sample      | batch cut in fixed chunks over the threads      |
+//! | `conv_im2col.rs` | im2col and col2im (an input as a matrix, and back)  | one shifted copy or sum per tap, no bounds tests |
 //! | `threads.rs`   | [`set_num_threads`], [`parallel_for`], [`parallel_zip`] | results the same for every thread count         |
 //! | `pool.rs`      | the worker threads behind `parallel_for`              | no thread start per product; static dealing     |
 //! | `reduce.rs`    | [`sum_f64`], [`sum_squares`], [`sum_squared_difference`] | sums in 8 `f64` lanes, blocks in parallel     |
@@ -19,7 +21,9 @@
 //! Every fast path is tested against a plain version: `gemm` against the product in `f64` for
 //! every kernel the CPU can run, every cut and thread count (`gemm_tests.rs`); `Linear` against
 //! `Linear::forward_reference` / `backward_reference` on random shapes and layouts
-//! (`tests/linear.rs`); the sums against plain loops (`reduce.rs`); the buffer
+//! (`tests/linear.rs`); `Conv2d` against `Conv2d::forward_reference` / `backward_reference`
+//! over stride, padding, dilation and groups, and for 1, 2 and 3 threads bit for bit
+//! (`tests/conv2d_kernel.rs`); the sums against plain loops (`reduce.rs`); the buffer
 //! passes against ndarray's (`buffers.rs`).
 //!
 //! Other crates' kernels use the public items, re-exported at the crate root
