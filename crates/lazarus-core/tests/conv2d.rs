@@ -513,21 +513,23 @@ fn strided_depthwise_conv_without_bias_matches_pytorch() {
     );
 }
 
+/// (in, out, kernel, stride, padding, dilation, groups, bias, input h×w)
+type GradCase = (
+    usize,
+    usize,
+    Pair,
+    Pair,
+    Padding,
+    Pair,
+    usize,
+    bool,
+    (usize, usize),
+);
+
 #[test]
 fn gradients_pass_finite_difference_checks_over_settings() {
     let mut rng = StdRng::seed_from_u64(16);
-    // (in, out, kernel, stride, padding, dilation, groups, bias, input h×w)
-    let cases: [(
-        usize,
-        usize,
-        Pair,
-        Pair,
-        Padding,
-        Pair,
-        usize,
-        bool,
-        (usize, usize),
-    ); 8] = [
+    let cases: [GradCase; 8] = [
         (
             1,
             2,
