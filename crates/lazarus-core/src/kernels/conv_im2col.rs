@@ -11,10 +11,13 @@
 //! adds a matrix of that shape back onto the input positions each entry came from:
 //! `dx[.., i·s + u·d − pad, j·s + v·d − pad] += dcol[(c, u, v), (i, j)]`.
 //!
-//! Both walk the taps in the same order and, for each output row, copy (or add) the run of
-//! positions that falls inside the input in one slice operation when the stride is 1: the
-//! compiler turns those into vector moves. The padding is written as zeros explicitly, never
-//! read.
+//! Why it is fast. When the stride is 1 and an output row is as wide as an input row (a
+//! "same"-sized convolution, the common case), a tap's whole row of `col` is one shifted run
+//! of the input plane: im2col is one copy per tap, then zeros at the few positions where the
+//! shift wrapped into a neighbor row; col2im gathers, for each input position, the entries of
+//! its taps (a sum of shifted rows in a fixed order, 16 positions at a time), reading into
+//! zero margins around each row instead of testing bounds. Other geometries go row by row.
+//! The padding is written as zeros, never read.
 
 use super::conv::ConvGeometry;
 
