@@ -52,6 +52,7 @@ mod layer;
 mod linear;
 pub mod loss;
 mod mode;
+mod normalization;
 mod num;
 mod param;
 mod param_bag;
@@ -71,6 +72,7 @@ pub use kernels::{
 pub use layer::Layer;
 pub use linear::Linear;
 pub use mode::Mode;
+pub use normalization::{BatchNorm, BatchNorm1d, BatchNorm2d, LayerNorm};
 pub use num::Num;
 pub use param::{Param, ParamRole};
 pub use param_bag::ParamBag;

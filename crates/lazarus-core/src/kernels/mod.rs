@@ -30,6 +30,7 @@ mod buffers;
 mod gemm;
 #[cfg(target_arch = "x86_64")]
 mod gemm_avx2;
+mod normalization;
 mod pool;
 mod reduce;
 mod simd;
@@ -37,6 +38,7 @@ mod threads;
 
 pub(crate) use buffers::{add_row_sums, copy_into, fill_zero};
 pub(crate) use gemm::gemm;
+pub(crate) use normalization::{BatchNormKernel, Dims, LayerNormKernel};
 pub use reduce::{sum_f64, sum_squared_difference, sum_squares};
 pub use simd::{has_avx2_fma, with_simd};
 pub use threads::{ZipFn, num_threads, parallel_for, parallel_zip, set_num_threads};

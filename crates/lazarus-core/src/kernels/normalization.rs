@@ -1,0 +1,558 @@
+//! Normalization's fast paths: BatchNorm's per-channel passes and LayerNorm's per-row ones.
+//!
+//! The math is in `normalization/batch_norm.rs` and `normalization/layer_norm.rs`: the formulas
+//! in their docs, and the plain-ndarray `forward_reference`/`backward_reference` these kernels
+//! are tested against (`tests/batch_norm.rs`, `tests/layer_norm.rs`). What is added here is
+//! speed, with the same results for every thread count:
+//!
+//! * the input is cut into chunks of whole samples (rows) of about [`CHUNK`] elements, whose
+//!   boundaries depend on the shape alone; the chunks run on the thread pool ([`parallel_for`]);
+//! * a sum over the batch (a channel's Σ x, Σ (x − μ)², Σ g, Σ g·x̂) is summed chunk by chunk
+//!   into a partial sum per chunk, and the partial sums are added in chunk order: the same
+//!   additions in the same order whichever thread ran which chunk, so 1, 2 or 3 threads give
+//!   the same bits;
+//! * inside a chunk, a run of one channel's elements (an `h·w` plane, or a LayerNorm row) is
+//!   summed in [`LANES`] f32 lanes per block of [`BLOCK`] elements (a reduction LLVM vectorizes)
+//!   and each block's sum is added to an f64 total, so a large batch does not drift; for
+//!   `[batch, C]` inputs the C column sums run side by side in f64, row by row;
+//! * x̂ = (x − μ)/σ is kept by the training forward for backward (one write, instead of keeping x
+//!   and computing x̂ again);
+//! * every loop runs inside [`with_simd`] (compiled a second time for AVX2), and every buffer
+//!   is owned here and reused: nothing is allocated once a shape has been seen.
+
+use std::ops::Range;
+
+use super::threads::Shared;
+use super::{parallel_for, with_simd};
+use crate::{Error, Result, Tensor, TensorView, reuse_buffer};
+
+/// Elements per chunk (a task of the thread pool): far more work than the microsecond a
+/// hand-over costs, and small enough that a [64, 16, 28, 28] batch makes 64 chunks to share.
+const CHUNK: usize = 1 << 14;
+/// Independent f32 partial sums per run (two AVX2 registers).
+const LANES: usize = 16;
+/// Elements summed in f32 before their sum is added to an f64 total.
+const BLOCK: usize = 512;
+
+/// Why `as_slice` cannot fail after `as_standard_layout`, or on a buffer we own.
+const CONTIGUOUS: &str = "standard-layout arrays are contiguous";
+
+/// An input seen as `[batch, channels, spatial]`: BatchNorm's `[N, C]` (spatial 1),
+/// `[N, C, L]` and `[N, C, H, W]` (spatial `H·W`); LayerNorm's `[rows, width]` is `[rows, width,
+/// 1]`. Element `(n, c, s)` is at `(n·C + c)·S + s` in row-major order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Dims {
+    pub(crate) batch: usize,
+    pub(crate) channels: usize,
+    pub(crate) spatial: usize,
+}
+
+impl Dims {
+    /// `[batch, channels, spatial...]` (at least two axes; the layer checked).
+    pub(crate) fn of(shape: &[usize]) -> Self {
+        Self {
+            batch: shape[0],
+            channels: shape[1],
+            spatial: shape[2..].iter().product(),
+        }
+    }
+
+    /// Values per channel, M = batch · spatial (what a channel's mean divides by).
+    pub(crate) fn per_channel(self) -> usize {
+        self.batch * self.spatial
+    }
+
+    fn len(self) -> usize {
+        self.batch * self.row_len()
+    }
+
+    fn row_len(self) -> usize {
+        self.channels * self.spatial
+    }
+
+    fn rows_per_chunk(self) -> usize {
+        (CHUNK / self.row_len().max(1)).max(1)
+    }
+
+    fn chunks(self) -> usize {
+        self.batch.div_ceil(self.rows_per_chunk())
+    }
+
+    fn chunk_rows(self, chunk: usize) -> Range<usize> {
+        let rows = self.rows_per_chunk();
+        chunk * rows..((chunk + 1) * rows).min(self.batch)
+    }
+}
+
+/// Run `task(rows, outs, part)` for every chunk of rows, in parallel: `outs` are the chunk's
+/// rows of each mutable slice (each `dims.len()` long), `part` its own `part_len` values of
+/// `parts` (`chunks · part_len` long).
+fn for_chunks<const O: usize>(
+    dims: Dims,
+    outs: [&mut [f32]; O],
+    parts: &mut [f64],
+    part_len: usize,
+    task: &(dyn Fn(Range<usize>, [&mut [f32]; O], &mut [f64]) + Sync),
+) {
+    assert!(outs.iter().all(|o| o.len() == dims.len()) && parts.len() >= dims.chunks() * part_len);
+    let outs = outs.map(|o| Shared(o.as_mut_ptr()));
+    let parts = Shared(parts.as_mut_ptr());
+    let row_len = dims.row_len();
+    parallel_for(dims.chunks(), &|chunk| {
+        let rows = dims.chunk_rows(chunk);
+        let (start, len) = (rows.start * row_len, rows.len() * row_len);
+        // SAFETY: chunks cover disjoint rows, so disjoint ranges of every output, and each has
+        // its own `part_len` values of `parts`; all are borrowed for the whole call.
+        let outs = outs.map(|o| unsafe { std::slice::from_raw_parts_mut(o.get().add(start), len) });
+        let part =
+            unsafe { std::slice::from_raw_parts_mut(parts.get().add(chunk * part_len), part_len) };
+        task(rows, outs, part);
+    });
+}
+
+/// For every channel c, `K` sums over its elements i of `term(c, [input[i] for each input])`,
+/// into `sums[k·C + c]`: chunks in parallel, each into its partial sums (in `parts`), then the
+/// partial sums added in chunk order.
+fn channel_sums<const M: usize, const K: usize>(
+    dims: Dims,
+    inputs: [&[f32]; M],
+    parts: &mut Vec<f64>,
+    sums: &mut Vec<f64>,
+    term: &(impl Fn(usize, [f32; M]) -> [f32; K] + Sync),
+) {
+    let width = K * dims.channels;
+    parts.clear();
+    parts.resize(dims.chunks() * width, 0.0);
+    let (row_len, spatial) = (dims.row_len(), dims.spatial);
+    for_chunks(dims, [], parts, width, &|rows, [], part| {
+        let inputs = inputs.map(|x| &x[rows.start * row_len..rows.end * row_len]);
+        with_simd(
+            #[inline(always)]
+            || {
+                for r in 0..rows.len() {
+                    let row = inputs.map(|x| &x[r * row_len..(r + 1) * row_len]);
+                    if spatial == 1 {
+                        // `[batch, C]`: the C column sums side by side (a vertical add).
+                        for c in 0..dims.channels {
+                            let t = term(c, row.map(|x| x[c]));
+                            for k in 0..K {
+                                part[k * dims.channels + c] += f64::from(t[k]);
+                            }
+                        }
+                    } else {
+                        for c in 0..dims.channels {
+                            let run = row.map(|x| &x[c * spatial..(c + 1) * spatial]);
+                            let t = sum_run(run, |v| term(c, v));
+                            for k in 0..K {
+                                part[k * dims.channels + c] += t[k];
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    });
+    sums.clear();
+    sums.resize(width, 0.0);
+    for part in parts.chunks_exact(width) {
+        sums.iter_mut().zip(part).for_each(|(s, &p)| *s += p);
+    }
+}
+
+/// `K` sums of `term(values at i)` over a run of elements, in [`LANES`] f32 partial sums per
+/// block of [`BLOCK`] elements, each block's total added in f64.
+#[inline(always)]
+fn sum_run<const M: usize, const K: usize>(
+    run: [&[f32]; M],
+    term: impl Fn([f32; M]) -> [f32; K],
+) -> [f64; K] {
+    let len = run.first().map_or(0, |x| x.len());
+    let mut total = [0.0f64; K];
+    for start in (0..len).step_by(BLOCK) {
+        let block = run.map(|x| &x[start..(start + BLOCK).min(len)]);
+        let whole = block[0].len() / LANES * LANES;
+        let mut lanes = [[0.0f32; LANES]; K];
+        for i in (0..whole).step_by(LANES) {
+            let chunk: [&[f32; LANES]; M] =
+                block.map(|x| x[i..i + LANES].try_into().expect("LANES values"));
+            for l in 0..LANES {
+                let t = term(chunk.map(|x| x[l]));
+                for k in 0..K {
+                    lanes[k][l] += t[k];
+                }
+            }
+        }
+        for i in whole..block[0].len() {
+            let t = term(block.map(|x| x[i]));
+            for k in 0..K {
+                total[k] += f64::from(t[k]);
+            }
+        }
+        for k in 0..K {
+            total[k] += lanes[k].iter().map(|&v| f64::from(v)).sum::<f64>();
+        }
+    }
+    total
+}
+
+/// `outs[i] = f(c, inputs[i])` for every element i of every chunk of rows, c its channel: the
+/// channel's constants are loop invariants of a plane (or, for `[batch, C]`, vectors indexed
+/// along the row).
+fn map_channels<const M: usize, const O: usize>(
+    dims: Dims,
+    inputs: [&[f32]; M],
+    outs: [&mut [f32]; O],
+    f: &(impl Fn(usize, [f32; M]) -> [f32; O] + Sync),
+) {
+    let (row_len, spatial) = (dims.row_len(), dims.spatial);
+    for_chunks(dims, outs, &mut [], 0, &|rows, mut outs, _| {
+        let inputs = inputs.map(|x| &x[rows.start * row_len..rows.end * row_len]);
+        with_simd(
+            #[inline(always)]
+            || {
+                for r in 0..rows.len() {
+                    for c in 0..dims.channels {
+                        let run = (r * row_len + c * spatial)..(r * row_len + (c + 1) * spatial);
+                        let ins = inputs.map(|x| &x[run.clone()]);
+                        let outs = outs.each_mut().map(|o| &mut o[run.clone()]);
+                        for i in 0..spatial {
+                            let y = f(c, ins.map(|x| x[i]));
+                            for o in 0..O {
+                                outs[o][i] = y[o];
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    });
+}
+
+/// `1/√(σ² + ε)` computed in f64 from `σ² = var_sum / count`, as PyTorch does.
+fn inverse_std(var_sum: f64, count: usize, eps: f32) -> f32 {
+    (1.0 / (var_sum / count as f64 + f64::from(eps)).sqrt()) as f32
+}
+
+/// BatchNorm's buffers: x̂ and 1/σ of the last training forward, the output and dL/dx, the
+/// per-channel statistics and scratch of the passes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BatchNormKernel {
+    /// Shape of the last training forward's input, when backward may follow.
+    cached: Option<Dims>,
+    /// x̂ of the last training forward.
+    xhat: Vec<f32>,
+    /// Per channel: μ, then Σ (x − μ)² of the last batch-statistics forward.
+    mean: Vec<f32>,
+    var_sum: Vec<f64>,
+    /// Per channel: 1/σ of the last training forward.
+    invstd: Vec<f32>,
+    /// Per channel constants of a pass, `[a | b | c | d]`, each C long.
+    coef: Vec<f32>,
+    /// Chunk partial sums, and their totals.
+    parts: Vec<f64>,
+    sums: Vec<f64>,
+    output: Tensor,
+    grad_input: Tensor,
+}
+
+impl BatchNormKernel {
+    /// Batch statistics and `y = γ·x̂ + β` with `x̂ = (x − μ)/√(σ² + ε)`. Returns the output
+    /// and the per-channel μ and Σ (x − μ)² (for the running statistics). With `keep`, x̂ and
+    /// 1/σ are kept for backward.
+    pub(crate) fn forward_batch(
+        &mut self,
+        x: TensorView<'_>,
+        eps: f32,
+        affine: Option<(&[f32], &[f32])>,
+        keep: bool,
+    ) -> (TensorView<'_>, &[f32], &[f64]) {
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().expect(CONTIGUOUS);
+        let dims = Dims::of(x.shape());
+        let (count, channels) = (dims.per_channel(), dims.channels);
+        // μ_c = Σ x / M; then σ²_c·M = Σ (x − μ_c)² (two passes: no cancellation).
+        channel_sums(dims, [xs], &mut self.parts, &mut self.sums, &|_, [x]| [x]);
+        self.mean.clear();
+        let mean_of = |s: &f64| (s / count as f64) as f32;
+        self.mean.extend(self.sums.iter().map(mean_of));
+        let mean = &self.mean;
+        channel_sums(dims, [xs], &mut self.parts, &mut self.sums, &|c, [x]| {
+            let d = x - mean[c];
+            [d * d]
+        });
+        std::mem::swap(&mut self.var_sum, &mut self.sums);
+        self.invstd.clear();
+        let invstd = self.var_sum.iter().map(|&v| inverse_std(v, count, eps));
+        self.invstd.extend(invstd);
+        self.coef.clear();
+        self.coef.extend_from_slice(&self.mean);
+        self.coef.extend_from_slice(&self.invstd);
+        push_affine(&mut self.coef, affine, channels);
+        reuse_buffer(&mut self.output, x.raw_dim());
+        let y = self.output.as_slice_mut().expect(CONTIGUOUS);
+        let [m, s, g, b] = split4(&self.coef, channels);
+        if keep {
+            self.xhat.resize(xs.len(), 0.0);
+            map_channels(dims, [xs], [y, &mut self.xhat], &|c, [x]| {
+                let xhat = (x - m[c]) * s[c];
+                [xhat * g[c] + b[c], xhat]
+            });
+        } else {
+            map_channels(dims, [xs], [y], &|c, [x]| [(x - m[c]) * s[c] * g[c] + b[c]]);
+        }
+        self.cached = keep.then_some(dims);
+        (self.output.view(), &self.mean, &self.var_sum)
+    }
+
+    /// `y = γ·(x − mean)/√(var + ε) + β` with given (running) statistics; keeps nothing.
+    pub(crate) fn forward_running(
+        &mut self,
+        x: TensorView<'_>,
+        (mean, var): (&[f32], &[f32]),
+        eps: f32,
+        affine: Option<(&[f32], &[f32])>,
+    ) -> TensorView<'_> {
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().expect(CONTIGUOUS);
+        let dims = Dims::of(x.shape());
+        self.coef.clear();
+        self.coef.extend_from_slice(mean);
+        let invstd = var.iter().map(|&v| inverse_std(f64::from(v), 1, eps));
+        self.coef.extend(invstd);
+        push_affine(&mut self.coef, affine, dims.channels);
+        reuse_buffer(&mut self.output, x.raw_dim());
+        let y = self.output.as_slice_mut().expect(CONTIGUOUS);
+        let [m, s, g, b] = split4(&self.coef, dims.channels);
+        map_channels(dims, [xs], [y], &|c, [x]| [(x - m[c]) * s[c] * g[c] + b[c]]);
+        self.cached = None;
+        self.output.view()
+    }
+
+    /// Backward of the last training forward, for upstream gradient g: returns dL/dx (unless
+    /// `input_grad` is false) and the per-channel Σ g·x̂ (dL/dγ) and Σ g (dL/dβ).
+    ///
+    /// `dx = γ/σ · (g − mean(g) − x̂·mean(g·x̂))`, the means over the channel's M values.
+    ///
+    /// # Errors
+    /// `BackwardBeforeForward` without a training forward since the last other forward;
+    /// `ShapeMismatch` when `g` does not have the output's shape.
+    pub(crate) fn backward(
+        &mut self,
+        layer: &str,
+        g: TensorView<'_>,
+        gamma: Option<&[f32]>,
+        input_grad: bool,
+    ) -> Result<(TensorView<'_>, &[f64], &[f64])> {
+        let dims = self.cached.ok_or_else(|| Error::BackwardBeforeForward {
+            layer: layer.to_string(),
+        })?;
+        crate::expect_shape(layer, self.output.shape(), g.shape())?;
+        let g = g.as_standard_layout();
+        let gs = g.as_slice().expect(CONTIGUOUS);
+        let channels = dims.channels;
+        // Σ g·x̂ (dL/dγ) and Σ g (dL/dβ), per channel.
+        channel_sums(
+            dims,
+            [gs, &self.xhat],
+            &mut self.parts,
+            &mut self.sums,
+            &|_, [g, x]| [g * x, g],
+        );
+        if input_grad {
+            let count = dims.per_channel() as f64;
+            self.coef.clear();
+            // a = γ/σ, b = mean(g), c = mean(g·x̂)
+            for c in 0..channels {
+                let gamma = gamma.map_or(1.0, |gamma| gamma[c]);
+                self.coef.push(gamma * self.invstd[c]);
+            }
+            let means = self.sums.iter().map(|&s| (s / count) as f32);
+            self.coef.extend(means);
+            let (a, rest) = self.coef.split_at(channels);
+            let (mean_gx, mean_g) = rest.split_at(channels);
+            reuse_buffer(&mut self.grad_input, g.raw_dim());
+            let dx = self.grad_input.as_slice_mut().expect(CONTIGUOUS);
+            map_channels(dims, [gs, &self.xhat], [dx], &|c, [g, x]| {
+                [a[c] * (g - mean_g[c] - x * mean_gx[c])]
+            });
+        }
+        let (sum_gx, sum_g) = self.sums.split_at(channels);
+        Ok((self.grad_input.view(), sum_gx, sum_g))
+    }
+}
+
+/// Append γ and β (ones and zeros without an affine transform) to `coef`.
+fn push_affine(coef: &mut Vec<f32>, affine: Option<(&[f32], &[f32])>, channels: usize) {
+    match affine {
+        Some((gamma, beta)) => {
+            coef.extend_from_slice(gamma);
+            coef.extend_from_slice(beta);
+        }
+        None => {
+            coef.extend(std::iter::repeat_n(1.0, channels));
+            coef.extend(std::iter::repeat_n(0.0, channels));
+        }
+    }
+}
+
+/// `coef` as four consecutive vectors of `n` values.
+fn split4(coef: &[f32], n: usize) -> [&[f32]; 4] {
+    [
+        &coef[..n],
+        &coef[n..2 * n],
+        &coef[2 * n..3 * n],
+        &coef[3 * n..4 * n],
+    ]
+}
+
+/// LayerNorm's buffers: x̂ and 1/σ per row of the last training forward, the output and
+/// dL/dx, and scratch.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LayerNormKernel {
+    /// `[rows, width, 1]` of the last training forward, when backward may follow.
+    cached: Option<Dims>,
+    xhat: Vec<f32>,
+    /// 1/σ per row (of the last training forward).
+    invstd: Vec<f32>,
+    /// γ and β (ones and zeros without an affine transform), `[γ | β]`, of the running pass.
+    coef: Vec<f32>,
+    parts: Vec<f64>,
+    sums: Vec<f64>,
+    output: Tensor,
+    grad_input: Tensor,
+}
+
+impl LayerNormKernel {
+    /// `y = γ·x̂ + β` with `x̂ = (x − μ)/√(σ² + ε)`, μ and σ² over each row's `width` trailing
+    /// values. With `keep`, x̂ and 1/σ are kept for backward.
+    pub(crate) fn forward(
+        &mut self,
+        x: TensorView<'_>,
+        width: usize,
+        eps: f32,
+        affine: Option<(&[f32], &[f32])>,
+        keep: bool,
+    ) -> TensorView<'_> {
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().expect(CONTIGUOUS);
+        let dims = row_dims(xs.len(), width);
+        self.coef.clear();
+        push_affine(&mut self.coef, affine, width);
+        self.invstd.resize(dims.batch, 0.0);
+        self.xhat.resize(xs.len(), 0.0);
+        reuse_buffer(&mut self.output, x.raw_dim());
+        let y = self.output.as_slice_mut().expect(CONTIGUOUS);
+        let (gamma, beta) = self.coef.split_at(width);
+        let invstd = Shared(self.invstd.as_mut_ptr());
+        for_chunks(
+            dims,
+            [y, &mut self.xhat],
+            &mut [],
+            0,
+            &|rows, [y, xhat], _| {
+                let xs = &xs[rows.start * width..rows.end * width];
+                with_simd(
+                    #[inline(always)]
+                    || {
+                        for (r, ((x, y), xhat)) in xs
+                            .chunks_exact(width)
+                            .zip(y.chunks_exact_mut(width))
+                            .zip(xhat.chunks_exact_mut(width))
+                            .enumerate()
+                        {
+                            // μ = Σ x / D, then σ²·D = Σ (x − μ)² (two passes).
+                            let mean = (sum_run([x], |[x]| [x])[0] / width as f64) as f32;
+                            let var_sum = sum_run([x], |[x]| [(x - mean) * (x - mean)])[0];
+                            let s = inverse_std(var_sum, width, eps);
+                            // SAFETY: row `rows.start + r` belongs to this chunk only.
+                            unsafe { *invstd.get().add(rows.start + r) = s };
+                            for j in 0..width {
+                                xhat[j] = (x[j] - mean) * s;
+                                y[j] = xhat[j] * gamma[j] + beta[j];
+                            }
+                        }
+                    },
+                );
+            },
+        );
+        self.cached = keep.then_some(dims);
+        self.output.view()
+    }
+
+    /// Backward of the last training forward, for upstream gradient g: dL/dx and, per
+    /// position j of the normalized shape, Σ over rows of g·x̂ (dL/dγ) and of g (dL/dβ).
+    ///
+    /// `dx = (1/σ)·(g·γ − mean(g·γ) − x̂·mean(g·γ·x̂))`, the means over the row.
+    ///
+    /// # Errors
+    /// `BackwardBeforeForward` without a training forward since the last other forward;
+    /// `ShapeMismatch` when `g` does not have the output's shape.
+    pub(crate) fn backward(
+        &mut self,
+        layer: &str,
+        g: TensorView<'_>,
+        gamma: Option<&[f32]>,
+        input_grad: bool,
+    ) -> Result<(TensorView<'_>, &[f64], &[f64])> {
+        let dims = self.cached.ok_or_else(|| Error::BackwardBeforeForward {
+            layer: layer.to_string(),
+        })?;
+        crate::expect_shape(layer, self.output.shape(), g.shape())?;
+        let g = g.as_standard_layout();
+        let gs = g.as_slice().expect(CONTIGUOUS);
+        let width = dims.channels;
+        self.coef.clear();
+        push_affine(&mut self.coef, gamma.map(|gamma| (gamma, gamma)), width);
+        // Σ_rows g·x̂ and Σ_rows g per position: column sums of a [rows, width] matrix.
+        let columns = Dims { spatial: 1, ..dims };
+        channel_sums(
+            columns,
+            [gs, &self.xhat],
+            &mut self.parts,
+            &mut self.sums,
+            &|_, [g, x]| [g * x, g],
+        );
+        if input_grad {
+            reuse_buffer(&mut self.grad_input, g.raw_dim());
+            let dx = self.grad_input.as_slice_mut().expect(CONTIGUOUS);
+            let (gamma, xhat, invstd) = (&self.coef[..width], &self.xhat, &self.invstd);
+            for_chunks(dims, [dx], &mut [], 0, &|rows, [dx], _| {
+                let range = rows.start * width..rows.end * width;
+                let (gs, xhat) = (&gs[range.clone()], &xhat[range]);
+                with_simd(
+                    #[inline(always)]
+                    || {
+                        for (r, ((g, x), dx)) in gs
+                            .chunks_exact(width)
+                            .zip(xhat.chunks_exact(width))
+                            .zip(dx.chunks_exact_mut(width))
+                            .enumerate()
+                        {
+                            let [sum_gg, sum_ggx] =
+                                sum_run([g, x, gamma], |[g, x, gamma]| [g * gamma, g * gamma * x]);
+                            let (mean_gg, mean_ggx) = (
+                                (sum_gg / width as f64) as f32,
+                                (sum_ggx / width as f64) as f32,
+                            );
+                            let s = invstd[rows.start + r];
+                            for j in 0..width {
+                                dx[j] = s * (g[j] * gamma[j] - mean_gg - x[j] * mean_ggx);
+                            }
+                        }
+                    },
+                );
+            });
+        }
+        let (sum_gx, sum_g) = self.sums.split_at(width);
+        Ok((self.grad_input.view(), sum_gx, sum_g))
+    }
+}
+
+/// `len` values as rows of `width` (a `[rows, width, 1]` view for the chunking).
+fn row_dims(len: usize, width: usize) -> Dims {
+    Dims {
+        batch: len.checked_div(width).unwrap_or(0),
+        channels: width,
+        spatial: 1,
+    }
+}

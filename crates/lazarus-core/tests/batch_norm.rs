@@ -1,0 +1,335 @@
+//! `BatchNorm1d` / `BatchNorm2d`: PyTorch's numbers (outputs, the three gradients, running
+//! statistics after several steps with momentum 0.1 and None, eval outputs after them), the
+//! finite-difference check of the batch-coupled backward, the kernel against the plain-ndarray
+//! reference on random shapes, the same bits for 1, 2 and 3 threads, `Mode::Probe`, and errors.
+
+use lazarus_core::gradcheck::{GradCheck, random_input};
+use lazarus_core::{
+    BatchNorm, BatchNorm1d, BatchNorm2d, BufferKind, Error, Layer, Mode, Sequential, Tensor,
+    TensorView, set_num_threads,
+};
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+
+/// The test inputs of the PyTorch script below: value i is `((i·a) mod b − ⌊b/2⌋)/scale + shift`.
+fn inp(shape: &[usize], (a, b, scale): (usize, usize, f64), shift: f64) -> Tensor {
+    let n = shape.iter().product::<usize>();
+    let value = |i: usize| (((i * a) % b) as f64 - (b / 2) as f64) / scale + shift;
+    Tensor::from_shape_vec(shape, (0..n).map(|i| value(i) as f32).collect()).unwrap()
+}
+
+const X: (usize, usize, f64) = (37, 23, 7.0);
+
+fn close(found: TensorView<'_>, expected: &[f32], tolerance: f32) {
+    assert_eq!(found.len(), expected.len());
+    for (i, (&f, &e)) in found.iter().zip(expected).enumerate() {
+        let err = (f - e).abs() / e.abs().max(1.0);
+        assert!(err <= tolerance, "element {i}: {f} vs PyTorch {e}");
+    }
+}
+
+fn set_param(layer: &mut dyn Layer, name: &str, values: &[f32]) {
+    layer.visit_params_mut(&mut |n, p| {
+        if n == name {
+            p.value = Tensor::from_shape_vec(vec![values.len()], values.to_vec()).unwrap();
+        }
+    });
+}
+
+fn param_grad(layer: &dyn Layer, name: &str) -> Tensor {
+    let mut grad = None;
+    layer.visit_params(&mut |n, p| {
+        if n == name {
+            grad = Some(p.grad.clone());
+        }
+    });
+    grad.unwrap()
+}
+
+// The PyTorch 2.15 script behind the literals below:
+//
+// def inp(shape, a=37, b=23, scale=7.0, shift=0.0):
+//     n = math.prod(shape)
+//     return torch.tensor([((i * a) % b - b // 2) / scale + shift for i in range(n)],
+//                         dtype=torch.float32).reshape(shape)
+// fl = lambda t: [float(v) for v in t.detach().flatten()]
+// bn = torch.nn.BatchNorm2d(3)
+// bn.weight.data = torch.tensor([0.5, -1.0, 2.0]); bn.bias.data = torch.tensor([0.1, 0.0, -0.3])
+// x = inp([2, 3, 2, 2]).requires_grad_(); g = inp([2, 3, 2, 2], a=11, b=13, scale=5.0)
+// y = bn(x); y.backward(g)
+// print(fl(y), fl(x.grad), fl(bn.weight.grad), fl(bn.bias.grad), fl(bn.running_mean), fl(bn.running_var))
+#[test]
+fn batch_norm2d_matches_pytorch_output_gradients_and_running_statistics() {
+    let mut bn = BatchNorm2d::new(3).unwrap();
+    set_param(&mut bn, "weight", &[0.5, -1.0, 2.0]);
+    set_param(&mut bn, "bias", &[0.1, 0.0, -0.3]);
+    let x = inp(&[2, 3, 2, 2], X, 0.0);
+    let g = inp(&[2, 3, 2, 2], (11, 13, 5.0), 0.0);
+    let y = bn.forward(x.view(), Mode::Train).unwrap().to_owned();
+    #[rustfmt::skip]
+    close(y.view(), &[
+        -0.6116188168525696, 0.37234795093536377, -0.2602021396160126, 0.7237646579742432,
+        0.24096426367759705, 1.6867499351501465, -0.562250018119812, 0.8835356831550598,
+        2.5213685035705566, -0.017863161861896515, -2.5570948123931885, 1.392821192741394,
+        -0.1196354553103447, 0.8643313646316528, 0.2317812591791153, -0.40076881647109985,
+        -0.8835356831550598, 0.5622499585151672, -1.686749815940857, -0.24096429347991943,
+        -1.992821216583252, 1.9570949077606201, -0.5821369290351868, -3.121368646621704,
+    ], 1e-6);
+    let dx = bn.backward(g.view()).unwrap().to_owned();
+    #[rustfmt::skip]
+    close(dx.view(), &[
+        -0.5808413624763489, 0.47132593393325806, 0.29394441843032837, 0.06695489585399628,
+        -0.03264739736914635, 0.7272930145263672, 0.6946523189544678, -1.4691072702407837,
+        0.5541695952415466, -0.02358141355216503, -0.601332426071167, -1.7214547395706177,
+        -0.39914608001708984, -0.6261355876922607, 0.475639671087265, 0.2982581555843353,
+        -0.7236676812171936, 0.03627268970012665, 0.0036320656072348356, 0.7635723948478699,
+        1.7214546203613281, 0.6013323068618774, 0.023581301793456078, -0.5541697144508362,
+    ], 1e-5);
+    let dw = [0.24950581789016724, -1.5261070728302002, 0.6771284341812134];
+    close(param_grad(&bn, "weight").view(), &dw, 1e-5);
+    close(param_grad(&bn, "bias").view(), &[0.2, -2.2, 3.2], 1e-6);
+    let rm = [
+        -0.01249999925494194,
+        0.00714285671710968,
+        -0.01428571343421936,
+    ];
+    let rv = [1.018039345741272, 0.9903789758682251, 1.0172011852264404];
+    close(bn.running_mean().unwrap().value.view(), &rm, 1e-6);
+    close(bn.running_var().unwrap().value.view(), &rv, 1e-6);
+    assert_eq!(bn.num_batches_tracked().unwrap().value.sum(), 1.0);
+}
+
+// bn = torch.nn.BatchNorm1d(2)
+// bn.weight.data = torch.tensor([1.5, 0.25]); bn.bias.data = torch.tensor([-0.5, 0.75])
+// x = inp([3, 2, 3], a=7, b=17, scale=4.0).requires_grad_(); g = inp([3, 2, 3], a=5, b=11, scale=3.0)
+// y = bn(x); y.backward(g)
+#[test]
+fn batch_norm1d_on_three_axes_matches_pytorch_gradients() {
+    let mut bn = BatchNorm1d::new(2).unwrap();
+    set_param(&mut bn, "weight", &[1.5, 0.25]);
+    set_param(&mut bn, "bias", &[-0.5, 0.75]);
+    let x = inp(&[3, 2, 3], (7, 17, 4.0), 0.0);
+    let g = inp(&[3, 2, 3], (5, 11, 3.0), 0.0);
+    let y = bn.forward(x.view(), Mode::Train).unwrap().to_owned();
+    #[rustfmt::skip]
+    close(y.view(), &[
+        -3.2339589595794678, -1.1834897994995117, 0.8669794201850891, 0.649369478225708,
+        1.0456020832061768, 0.47955551743507385, -0.8905655741691589, 1.1599035263061523,
+        -1.7693381309509277, 1.102206826210022, 0.5361601710319519, 0.9323928356170654,
+        1.4528276920318604, -1.4764139652252197, 0.5740552544593811, 0.5927648544311523,
+        0.9889974594116211, 0.4229508638381958,
+    ], 1e-6);
+    let dx = bn.backward(g.view()).unwrap().to_owned();
+    #[rustfmt::skip]
+    close(dx.view(), &[
+        -1.9042847156524658, -0.18314702808856964, 1.5379905700683594, -0.09649033844470978,
+        0.4296690821647644, -0.2357325255870819, 0.9554510116577148, -1.6196322441101074,
+        0.6641812324523926, -0.15285755693912506, 0.011942566372454166, -0.2920997142791748,
+        -0.4810341000556946, 1.802779197692871, -0.7723039984703064, 0.2596176266670227,
+        -0.04442465305328369, 0.12037546187639236,
+    ], 1e-5);
+    close(
+        param_grad(&bn, "weight").view(),
+        &[1.3018847703933716, -3.7317147254943848],
+        1e-5,
+    );
+    close(
+        param_grad(&bn, "bias").view(),
+        &[2.0, -0.6666664481163025],
+        1e-5,
+    );
+}
+
+// for shape in ([5, 4], [3, 4, 2]):
+//     for momentum in (0.1, None):
+//         bn = torch.nn.BatchNorm1d(4, momentum=momentum)
+//         for k in range(3):
+//             bn(inp(shape, shift=float(k)) * (k + 1))
+//         bn.eval()
+//         y = bn(inp(shape, a=5, b=9, scale=3.0))
+//         print(fl(bn.running_mean), fl(bn.running_var), int(bn.num_batches_tracked), fl(y))
+#[test]
+fn running_statistics_after_three_steps_and_eval_match_pytorch() {
+    struct Case {
+        shape: &'static [usize],
+        momentum: Option<f32>,
+        mean: [f32; 4],
+        var: [f32; 4],
+        eval: &'static [f32],
+    }
+    #[rustfmt::skip]
+    let cases = [
+        Case { shape: &[5, 4], momentum: Some(0.1),
+            mean: [0.7639714479446411, 0.7800000309944153, 0.7960286140441895, 0.8120571374893188],
+            var: [2.4723000526428223, 2.220520257949829, 2.4723000526428223, 1.9687409400939941],
+            eval: &[-1.3338594436645508, -0.2997472286224365, -1.1422514915466309, -0.10361924022436142, -0.9098678231239319, 0.14763671159744263, -0.7182599306106567, 0.3715117573738098, -0.485876202583313, -1.4182071685791016, -0.29426833987236023, -1.2914466857910156, -0.06188458949327469, -0.9708232283592224, 0.12972325086593628, -0.816315770149231, 0.3621070384979248, -0.5234392285346985, -1.3542473316192627, -0.34118473529815674] },
+        Case { shape: &[5, 4], momentum: None,
+            mean: [2.6095237731933594, 2.6666665077209473, 2.7238097190856934, 2.7809524536132812],
+            var: [6.066667079925537, 5.190475940704346, 6.066667079925537, 4.314285755157471],
+            eval: &[-1.6007945537567139, -1.0241715908050537, -1.5118615627288818, -1.0179084539413452, -1.330128788948059, -0.7315510511398315, -1.241195797920227, -0.6969462633132935, -1.0594630241394043, -1.7557227611541748, -0.970530092716217, -1.8203136920928955, -0.7887972593307495, -1.4631023406982422, -0.699864387512207, -1.4993516206741333, -0.5181314945220947, -1.17048180103302, -1.647194504737854, -1.1783894300460815] },
+        Case { shape: &[3, 4, 2], momentum: Some(0.1),
+            mean: [0.8334286212921143, 0.9269285202026367, 0.7132142782211304, 0.499500036239624],
+            var: [2.115612268447876, 2.4303367137908936, 2.4303367137908936, 1.591071367263794],
+            eval: &[-1.4896771907806396, -0.34382200241088867, -1.236037015914917, -0.166946142911911, -0.8851308822631836, 0.1839599907398224, -0.6602553129196167, 0.6610480546951294, -0.5729930400848389, -1.4896771907806396, -0.38076430559158325, -1.236037015914917, -0.029858168214559555, -0.8851308822631836, 0.3967873752117157, -0.6602553129196167, 0.34369105100631714, -0.5729930400848389, -1.4498552083969116, -0.38076430559158325, -1.0989490747451782, -0.029858168214559555, -0.924515962600708, 0.3967873752117157] },
+        Case { shape: &[3, 4, 2], momentum: None,
+            mean: [2.857142925262451, 3.1904759407043457, 2.4285712242126465, 1.6666666269302368],
+            var: [4.825397491455078, 5.920634746551514, 5.920634746551514, 2.999999761581421],
+            eval: &[-1.9076398611068726, -1.1489194631576538, -1.7221812009811401, -1.0372227430343628, -1.2720656394958496, -0.5871071815490723, -1.1546986103057861, -0.19244970381259918, -1.3006635904312134, -1.9076398611068726, -1.1742143630981445, -1.7221812009811401, -0.7240988612174988, -1.2720656394958496, -0.3848994970321655, -1.1546986103057861, -0.6936872601509094, -1.3006635904312134, -1.8591728210449219, -1.1742143630981445, -1.4090572595596313, -0.7240988612174988, -1.3471482992172241, -0.3848994970321655] },
+    ];
+    for case in cases {
+        let mut bn = BatchNorm1d::new(4)
+            .unwrap()
+            .with_momentum(case.momentum)
+            .unwrap();
+        for k in 0..3 {
+            let x = inp(case.shape, X, k as f64) * (k + 1) as f32;
+            bn.forward(x.view(), Mode::Train).unwrap();
+        }
+        close(bn.running_mean().unwrap().value.view(), &case.mean, 1e-6);
+        close(bn.running_var().unwrap().value.view(), &case.var, 1e-6);
+        let tracked = bn.num_batches_tracked().unwrap();
+        assert_eq!((tracked.value.shape(), tracked.value.sum()), (&[][..], 3.0));
+        let y = bn
+            .forward(inp(case.shape, (5, 9, 3.0), 0.0).view(), Mode::Eval)
+            .unwrap();
+        close(y, case.eval, 1e-5);
+    }
+}
+
+#[test]
+fn gradients_pass_finite_difference_check_in_training() {
+    let mut rng = StdRng::seed_from_u64(16);
+    let cases: [(Box<dyn Layer>, &[usize]); 5] = [
+        (Box::new(BatchNorm1d::new(3).unwrap()), &[4, 3]),
+        (Box::new(BatchNorm1d::new(2).unwrap()), &[3, 2, 5]),
+        (Box::new(BatchNorm2d::new(3).unwrap()), &[2, 3, 3, 2]),
+        (
+            Box::new(BatchNorm2d::new(2).unwrap().without_affine()),
+            &[3, 2, 2, 2],
+        ),
+        (
+            Box::new(BatchNorm1d::new(3).unwrap().without_running_stats()),
+            &[5, 3],
+        ),
+    ];
+    for (mut layer, shape) in cases {
+        // γ and β away from 1 and 0, so that a backward forgetting either would show.
+        let c = shape[1];
+        let gamma: Vec<f32> = (0..c).map(|_| rng.random_range(0.5..2.0)).collect();
+        let beta: Vec<f32> = (0..c).map(|_| rng.random_range(-1.0..1.0)).collect();
+        set_param(layer.as_mut(), "weight", &gamma);
+        set_param(layer.as_mut(), "bias", &beta);
+        let x = random_input(shape, &mut rng);
+        let report = GradCheck::default()
+            .check_layer(layer.as_mut(), &x, &mut rng)
+            .unwrap();
+        assert!(
+            report.passed(),
+            "{} on {shape:?}: {report}",
+            layer.describe()
+        );
+    }
+}
+
+/// The dL/dx of the shortcut γ/σ · g (μ and σ treated as constants) fails the check: the
+/// finite differences see the batch coupling.
+#[test]
+fn the_per_element_shortcut_would_fail_the_check() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut bn = BatchNorm1d::new(2).unwrap();
+    let x = random_input(&[4, 2], &mut rng);
+    let g = random_input(&[4, 2], &mut rng);
+    bn.forward(x.view(), Mode::Train).unwrap();
+    let dx = bn.backward(g.view()).unwrap().to_owned();
+    let (reference, _) = bn.backward_reference(x.view(), g.view()).unwrap();
+    approx::assert_abs_diff_eq!(dx, reference, epsilon = 1e-5);
+    let var = x.var_axis(ndarray::Axis(0), 0.0);
+    let shortcut = &g / &(var + 1e-5).sqrt();
+    assert!((&shortcut - &dx).iter().any(|d| d.abs() > 0.1));
+}
+
+/// The kernel path against the reference for one layer and input, in every mode; `x_view`
+/// holds `x`'s values in some memory layout.
+fn agrees_with_reference<const D: usize>(
+    mut layer: BatchNorm<D>,
+    x: &Tensor,
+    x_view: TensorView<'_>,
+    g: &Tensor,
+) -> Result<(), TestCaseError> {
+    let eval_reference = layer.forward_reference(x.view(), Mode::Eval).unwrap();
+    let train_reference = layer.forward_reference(x.view(), Mode::Train).unwrap();
+    let (dx_reference, params) = layer.backward_reference(x.view(), g.view()).unwrap();
+    let (dw_reference, db_reference) = params.unwrap();
+    let eval = layer
+        .forward(x_view.clone(), Mode::Eval)
+        .unwrap()
+        .to_owned();
+    prop_assert!(
+        near(&eval, &eval_reference, 1e-5),
+        "{eval} vs {eval_reference}"
+    );
+    let probe = layer
+        .forward(x_view.clone(), Mode::Probe)
+        .unwrap()
+        .to_owned();
+    let train = layer.forward(x_view, Mode::Train).unwrap().to_owned();
+    prop_assert_eq!(&probe, &train);
+    prop_assert!(
+        near(&train, &train_reference, 1e-5),
+        "{train} vs {train_reference}"
+    );
+    let dx = layer.backward(g.view()).unwrap().to_owned();
+    prop_assert!(near(&dx, &dx_reference, 1e-4), "{dx} vs {dx_reference}");
+    prop_assert!(near(&param_grad(&layer, "weight"), &dw_reference, 1e-4));
+    prop_assert!(near(&param_grad(&layer, "bias"), &db_reference, 1e-4));
+    Ok(())
+}
+
+/// A layer with random γ and running statistics away from their initial values.
+fn randomized<const D: usize>(channels: usize, rng: &mut StdRng) -> BatchNorm<D> {
+    let mut layer = BatchNorm::<D>::new(channels).unwrap();
+    let gamma: Vec<f32> = (0..channels).map(|_| rng.random_range(-2.0..2.0)).collect();
+    set_param(&mut layer, "weight", &gamma);
+    layer.visit_buffers_mut(&mut |_, b| {
+        if b.kind() == BufferKind::Float {
+            b.value.mapv_inplace(|v| v + 0.5);
+        }
+    });
+    layer
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn kernel_matches_the_reference_on_random_shapes(
+        batch in 1usize..9, channels in 1usize..6, length in 0usize..4, h in 1usize..5,
+        w in 1usize..40, seed in 0u64..1000, transposed in any::<bool>(),
+    ) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        // BatchNorm1d on rank 2 (length 0) or 3, BatchNorm2d on rank 4; the batch of 1 only
+        // where there are several positions per channel.
+        let batch = if length == 0 { batch.max(2) } else { batch };
+        let rank3 = if length == 0 { vec![batch, channels] } else { vec![batch, channels, length * w] };
+        for shape in [rank3, vec![batch, channels, h, w.max(2)]] {
+            let x = random_input(&shape, &mut rng).mapv(|v| 3.0 * v + 1.0);
+            let g = random_input(&shape, &mut rng);
+            // The same values, stored transposed: the layer sees a non-contiguous view.
+            let stored = x.clone().reversed_axes().as_standard_layout().into_owned();
+            let x_view = if transposed { stored.view().reversed_axes() } else { x.view() };
+            if shape.len() == 4 {
+                agrees_with_reference(randomized::<2>(channels, &mut rng), &x, x_view, &g)?;
+            } else {
+                agrees_with_reference(randomized::<1>(channels, &mut rng), &x, x_view, &g)?;
+            }
+        }
+    }
+}
+
+/// |a − b| ≤ tolerance · max(1, |b|) elementwise, same shape.
+fn near(a: &Tensor, b: &Tensor, tolerance: f32) -> bool {
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b)
+            .all(|(&a, &b)| (a - b).abs() <= tolerance * b.abs().max(1.0))
+}
