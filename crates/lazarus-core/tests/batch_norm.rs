@@ -333,3 +333,351 @@ fn near(a: &Tensor, b: &Tensor, tolerance: f32) -> bool {
             .zip(b)
             .all(|(&a, &b)| (a - b).abs() <= tolerance * b.abs().max(1.0))
 }
+
+/// Forward (training and eval) and backward of a BatchNorm2d and a BatchNorm1d on inputs cut
+/// into several chunks, with `threads` threads: every output, gradient and buffer.
+fn run_with_threads(threads: usize) -> Vec<Tensor> {
+    set_num_threads(threads);
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut results = Vec::new();
+    let cases: [(Box<dyn Layer>, &[usize]); 3] = [
+        (Box::new(BatchNorm2d::new(5).unwrap()), &[9, 5, 30, 31]),
+        (Box::new(BatchNorm1d::new(7).unwrap()), &[5000, 7]),
+        (Box::new(BatchNorm1d::new(3).unwrap()), &[40, 3, 700]),
+    ];
+    for (mut layer, shape) in cases {
+        let x = random_input(shape, &mut rng).mapv(|v| 2.0 * v + 0.3);
+        let g = random_input(shape, &mut rng);
+        for _ in 0..2 {
+            results.push(layer.forward(x.view(), Mode::Train).unwrap().to_owned());
+            results.push(layer.backward(g.view()).unwrap().to_owned());
+        }
+        results.push(layer.forward(x.view(), Mode::Eval).unwrap().to_owned());
+        layer.visit_params(&mut |_, p| results.push(p.grad.clone()));
+        layer.visit_buffers(&mut |_, b| results.push(b.value.clone()));
+    }
+    results
+}
+
+#[test]
+fn same_bits_for_every_thread_count() {
+    let one = run_with_threads(1);
+    assert!(one.iter().all(|t| t.iter().all(|v| v.is_finite())));
+    assert_eq!(run_with_threads(2), one);
+    assert_eq!(run_with_threads(3), one);
+    set_num_threads(0);
+}
+
+#[test]
+fn probe_uses_batch_statistics_and_changes_nothing() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut bn = BatchNorm2d::new(3).unwrap();
+    let x = random_input(&[4, 3, 5, 5], &mut rng);
+    bn.forward(x.view(), Mode::Train).unwrap();
+    let mut before = Vec::new();
+    bn.visit_buffers(&mut |_, b| before.push(b.value.clone()));
+    let probe = bn.forward(x.view(), Mode::Probe).unwrap().to_owned();
+    let mut after = Vec::new();
+    bn.visit_buffers(&mut |_, b| after.push(b.value.clone()));
+    assert_eq!(before, after);
+    // Nothing was kept for backward.
+    assert!(matches!(
+        bn.backward(x.view()),
+        Err(Error::BackwardBeforeForward { .. })
+    ));
+    // The same output as training (batch statistics), unlike evaluation (running ones).
+    let train = bn.forward(x.view(), Mode::Train).unwrap().to_owned();
+    assert_eq!(probe, train);
+    let eval = bn.forward(x.view(), Mode::Eval).unwrap().to_owned();
+    assert_ne!(eval, train);
+}
+
+#[test]
+fn one_value_per_channel_is_an_error_where_batch_statistics_are_used() {
+    let mut bn = BatchNorm1d::new(16).unwrap();
+    let x = Tensor::ones(vec![1, 16]);
+    let err = bn.forward(x.view(), Mode::Train).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "batch_norm1d: expected more than 1 value per channel when training, found shape [1, 16]"
+    );
+    assert!(matches!(
+        bn.forward(x.view(), Mode::Probe),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(
+        bn.forward(Tensor::ones(vec![1, 16, 1]).view(), Mode::Train)
+            .is_err()
+    );
+    // Nothing was counted, and evaluation (running statistics) is fine, as in PyTorch.
+    assert_eq!(bn.num_batches_tracked().unwrap().value.sum(), 0.0);
+    assert_eq!(bn.forward(x.view(), Mode::Eval).unwrap().shape(), &[1, 16]);
+    bn.forward(Tensor::ones(vec![1, 16, 2]).view(), Mode::Train)
+        .unwrap();
+    // Without running statistics, evaluation uses the batch's too.
+    let mut untracked = BatchNorm1d::new(16).unwrap().without_running_stats();
+    assert!(untracked.forward(x.view(), Mode::Eval).is_err());
+    // In a model, the error names the layer's position: the final batch of 1 of an epoch.
+    let mut model = Sequential::new()
+        .add(lazarus_core::Flatten::new())
+        .add(BatchNorm1d::new(16).unwrap());
+    let err = model.forward(x.view(), Mode::Train).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("batch_norm1d[1]: expected more than 1 value"),
+        "{err}"
+    );
+}
+
+#[test]
+fn errors_not_panics() {
+    let mut bn = BatchNorm2d::new(16).unwrap();
+    let err = bn
+        .forward(Tensor::zeros(vec![64, 3, 28, 28]).view(), Mode::Train)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "batch_norm2d: expected [batch, 16, h, w], found shape [64, 3, 28, 28]"
+    );
+    assert!(matches!(err, Error::ShapeMismatch { ref found, .. } if found == &[64, 3, 28, 28]));
+    for shape in [
+        vec![64, 16],
+        vec![64, 16, 28],
+        vec![2, 16, 2, 2, 2],
+        vec![16],
+    ] {
+        assert!(
+            matches!(
+                bn.forward(Tensor::zeros(shape.clone()).view(), Mode::Eval),
+                Err(Error::ShapeMismatch { .. })
+            ),
+            "{shape:?}"
+        );
+        assert!(bn.output_shape(&shape).is_err());
+    }
+    let mut bn1 = BatchNorm1d::new(4).unwrap();
+    let err = bn1
+        .forward(Tensor::zeros(vec![8, 5]).view(), Mode::Train)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "batch_norm1d: expected [batch, 4] or [batch, 4, length], found shape [8, 5]"
+    );
+    assert!(
+        bn1.forward(Tensor::zeros(vec![8, 4, 2, 2]).view(), Mode::Train)
+            .is_err()
+    );
+    // Backward without a training forward, or with a gradient of another shape.
+    assert!(matches!(
+        bn1.backward(Tensor::zeros(vec![8, 4]).view()),
+        Err(Error::BackwardBeforeForward { .. })
+    ));
+    bn1.forward(Tensor::ones(vec![8, 4]).view(), Mode::Train)
+        .unwrap();
+    assert!(matches!(
+        bn1.backward(Tensor::zeros(vec![7, 4]).view()),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    // Settings, validated at construction.
+    assert!(matches!(
+        BatchNorm2d::new(0),
+        Err(Error::InvalidConfig { .. })
+    ));
+    for eps in [0.0, -1e-5, f32::NAN, f32::INFINITY] {
+        assert!(matches!(
+            BatchNorm2d::new(3).unwrap().with_eps(eps),
+            Err(Error::InvalidConfig { .. })
+        ));
+    }
+    for m in [-0.1, 1.5, f32::NAN] {
+        let err = BatchNorm1d::new(3)
+            .unwrap()
+            .with_momentum(Some(m))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("batch_norm1d: invalid momentum"),
+            "{err}"
+        );
+    }
+    assert!(
+        BatchNorm1d::new(3)
+            .unwrap()
+            .with_momentum(Some(1.0))
+            .is_ok()
+    );
+    assert!(BatchNorm1d::new(usize::MAX).is_err());
+}
+
+#[test]
+fn misshapen_parameters_and_buffers_are_errors_naming_the_layer() {
+    let x = Tensor::ones(vec![4, 3, 2, 2]);
+    let misshape: [(&str, Box<dyn Fn(&mut BatchNorm2d)>); 4] = [
+        (
+            "weight",
+            Box::new(|bn| set_param(bn, "weight", &[1.0, 1.0])),
+        ),
+        (
+            "running_mean",
+            Box::new(|bn| {
+                bn.visit_buffers_mut(&mut |n, b| {
+                    if n == "running_mean" {
+                        b.value = Tensor::zeros(vec![4])
+                    }
+                })
+            }),
+        ),
+        (
+            "running_var",
+            Box::new(|bn| {
+                bn.visit_buffers_mut(&mut |n, b| {
+                    if n == "running_var" {
+                        b.value = Tensor::zeros(vec![3, 1])
+                    }
+                })
+            }),
+        ),
+        (
+            "num_batches_tracked",
+            Box::new(|bn| {
+                bn.visit_buffers_mut(&mut |n, b| {
+                    if n == "num_batches_tracked" {
+                        b.value = Tensor::zeros(vec![1])
+                    }
+                })
+            }),
+        ),
+    ];
+    for (what, break_it) in misshape {
+        let mut broken = BatchNorm2d::new(3).unwrap();
+        break_it(&mut broken);
+        let mut model = Sequential::new()
+            .add(BatchNorm2d::new(3).unwrap())
+            .add(broken);
+        for mode in [Mode::Train, Mode::Eval] {
+            let err = model.forward(x.view(), mode).unwrap_err().to_string();
+            assert!(
+                err.starts_with("batch_norm2d[1]: expected") && err.contains(what),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn describe_names_roles_and_buffers_as_pytorch() {
+    let bn = BatchNorm2d::new(16).unwrap();
+    assert_eq!(
+        bn.describe(),
+        "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    );
+    let other = BatchNorm1d::new(4)
+        .unwrap()
+        .with_eps(1e-3)
+        .unwrap()
+        .with_momentum(None)
+        .unwrap();
+    let other = other.without_affine().without_running_stats();
+    assert_eq!(
+        other.describe(),
+        "BatchNorm1d(4, eps=0.001, momentum=None, affine=False, track_running_stats=False)"
+    );
+    assert_eq!((other.param_count(), other.buffer_count()), (0, 0));
+    // In a Sequential: PyTorch's state_dict keys, in its order, with the dtypes it writes.
+    let model = Sequential::new().add(lazarus_core::Flatten::new()).add(bn);
+    let mut params = Vec::new();
+    model.visit_params(&mut |name, p| params.push((name.to_string(), p.role(), p.value.clone())));
+    let ones = Tensor::ones(vec![16]);
+    assert_eq!(
+        params,
+        [
+            (
+                "1.weight".into(),
+                lazarus_core::ParamRole::Scale,
+                ones.clone()
+            ),
+            (
+                "1.bias".into(),
+                lazarus_core::ParamRole::Bias,
+                Tensor::zeros(vec![16])
+            ),
+        ]
+    );
+    let mut buffers = Vec::new();
+    model.visit_buffers(&mut |name, b| buffers.push((name.to_string(), b.kind(), b.value.clone())));
+    assert_eq!(
+        buffers,
+        [
+            (
+                "1.running_mean".into(),
+                BufferKind::Float,
+                Tensor::zeros(vec![16])
+            ),
+            ("1.running_var".into(), BufferKind::Float, ones),
+            (
+                "1.num_batches_tracked".into(),
+                BufferKind::Count,
+                Tensor::zeros(vec![])
+            ),
+        ]
+    );
+    assert_eq!((model.param_count(), model.buffer_count()), (32, 33));
+    assert_eq!(
+        model.layers()[1].output_shape(&[8, 16, 5, 5]).unwrap(),
+        [8, 16, 5, 5]
+    );
+    // A batch of 1 is fine for shapes (summaries): only a training forward needs two values.
+    assert_eq!(
+        BatchNorm1d::new(3).unwrap().output_shape(&[1, 3]).unwrap(),
+        [1, 3]
+    );
+}
+
+#[test]
+fn gradients_accumulate_and_backward_params_matches_backward() {
+    let mut rng = StdRng::seed_from_u64(8);
+    let x = random_input(&[6, 4, 3], &mut rng);
+    let g = random_input(&[6, 4, 3], &mut rng);
+    let mut a = BatchNorm1d::new(4).unwrap();
+    let mut b = a.clone();
+    a.forward(x.view(), Mode::Train).unwrap();
+    a.backward(g.view()).unwrap();
+    let once = param_grad(&a, "weight");
+    a.backward(g.view()).unwrap();
+    approx::assert_abs_diff_eq!(param_grad(&a, "weight"), &once * 2.0, epsilon = 1e-6);
+    b.forward(x.view(), Mode::Train).unwrap();
+    b.backward_params(g.view()).unwrap();
+    assert_eq!(param_grad(&b, "weight"), once);
+    assert_eq!(param_grad(&b, "bias"), param_grad(&a, "bias") / 2.0);
+}
+
+#[test]
+fn untracked_layers_use_batch_statistics_in_every_mode() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let x = random_input(&[5, 2, 3, 3], &mut rng);
+    let mut bn = BatchNorm2d::new(2).unwrap().without_running_stats();
+    assert_eq!(bn.running_mean(), None);
+    let train = bn.forward(x.view(), Mode::Train).unwrap().to_owned();
+    assert_eq!(bn.forward(x.view(), Mode::Eval).unwrap(), train);
+}
+
+#[test]
+fn an_empty_batch_gives_an_empty_output_and_is_counted_as_pytorch_does() {
+    // torch: bn = nn.BatchNorm1d(3); bn(torch.zeros(0, 3)) -> shape [0, 3];
+    //        running_mean stays 0, num_batches_tracked becomes 1
+    let mut bn = BatchNorm1d::new(3).unwrap();
+    let y = bn
+        .forward(Tensor::zeros(vec![0, 3]).view(), Mode::Train)
+        .unwrap();
+    assert_eq!(y.shape(), &[0, 3]);
+    assert_eq!(
+        bn.backward(Tensor::zeros(vec![0, 3]).view())
+            .unwrap()
+            .shape(),
+        &[0, 3]
+    );
+    assert_eq!(bn.num_batches_tracked().unwrap().value.sum(), 1.0);
+    assert_eq!(bn.running_mean().unwrap().value, Tensor::zeros(vec![3]));
+    assert_eq!(bn.running_var().unwrap().value, Tensor::ones(vec![3]));
+    assert!(param_grad(&bn, "weight").iter().all(|&v| v == 0.0));
+}
