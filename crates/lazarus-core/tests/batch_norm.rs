@@ -3,48 +3,18 @@
 //! finite-difference check of the batch-coupled backward, the kernel against the plain-ndarray
 //! reference on random shapes, the same bits for 1, 2 and 3 threads, `Mode::Probe`, and errors.
 
+mod norm_common;
+
 use lazarus_core::gradcheck::{GradCheck, random_input};
 use lazarus_core::{
     BatchNorm, BatchNorm1d, BatchNorm2d, BufferKind, Error, Layer, Mode, Sequential, Tensor,
     TensorView, set_num_threads,
 };
+use norm_common::{close, inp, near, param_grad, set_param};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
-/// The test inputs of the PyTorch script below: value i is `((i·a) mod b − ⌊b/2⌋)/scale + shift`.
-fn inp(shape: &[usize], (a, b, scale): (usize, usize, f64), shift: f64) -> Tensor {
-    let n = shape.iter().product::<usize>();
-    let value = |i: usize| (((i * a) % b) as f64 - (b / 2) as f64) / scale + shift;
-    Tensor::from_shape_vec(shape, (0..n).map(|i| value(i) as f32).collect()).unwrap()
-}
-
 const X: (usize, usize, f64) = (37, 23, 7.0);
-
-fn close(found: TensorView<'_>, expected: &[f32], tolerance: f32) {
-    assert_eq!(found.len(), expected.len());
-    for (i, (&f, &e)) in found.iter().zip(expected).enumerate() {
-        let err = (f - e).abs() / e.abs().max(1.0);
-        assert!(err <= tolerance, "element {i}: {f} vs PyTorch {e}");
-    }
-}
-
-fn set_param(layer: &mut dyn Layer, name: &str, values: &[f32]) {
-    layer.visit_params_mut(&mut |n, p| {
-        if n == name {
-            p.value = Tensor::from_shape_vec(vec![values.len()], values.to_vec()).unwrap();
-        }
-    });
-}
-
-fn param_grad(layer: &dyn Layer, name: &str) -> Tensor {
-    let mut grad = None;
-    layer.visit_params(&mut |n, p| {
-        if n == name {
-            grad = Some(p.grad.clone());
-        }
-    });
-    grad.unwrap()
-}
 
 // The PyTorch 2.15 script behind the literals below:
 //
@@ -324,14 +294,6 @@ proptest! {
             }
         }
     }
-}
-
-/// |a − b| ≤ tolerance · max(1, |b|) elementwise, same shape.
-fn near(a: &Tensor, b: &Tensor, tolerance: f32) -> bool {
-    a.shape() == b.shape()
-        && a.iter()
-            .zip(b)
-            .all(|(&a, &b)| (a - b).abs() <= tolerance * b.abs().max(1.0))
 }
 
 /// Forward (training and eval) and backward of a BatchNorm2d and a BatchNorm1d on inputs cut
