@@ -110,42 +110,41 @@ fn for_chunks<const O: usize>(
     });
 }
 
-/// For every channel c, `K` sums over its elements i of `term(c, [input[i] for each input])`,
-/// into `sums[k·C + c]`: chunks in parallel, each into its partial sums (in `parts`), then the
-/// partial sums added in chunk order.
-fn channel_sums<const M: usize, const K: usize>(
+/// For every channel c, `K` sums over its elements i of `term(k, [input[i] for each input])`,
+/// k the channel's constants (`consts[p][c]`), into `sums[k·C + c]`: chunks in parallel, each
+/// into its partial sums (in `parts`), then the partial sums added in chunk order.
+fn channel_sums<const M: usize, const P: usize, const K: usize>(
     dims: Dims,
     inputs: [&[f32]; M],
-    parts: &mut Vec<f64>,
-    sums: &mut Vec<f64>,
-    term: &(impl Fn(usize, [f32; M]) -> [f32; K] + Sync),
+    consts: [&[f32]; P],
+    (parts, sums): (&mut Vec<f64>, &mut Vec<f64>),
+    term: &(impl Fn([f32; P], [f32; M]) -> [f32; K] + Sync),
 ) {
-    let width = K * dims.channels;
+    let (channels, spatial, row_len) = (dims.channels, dims.spatial, dims.row_len());
+    let width = K * channels;
     parts.clear();
     parts.resize(dims.chunks() * width, 0.0);
-    let (row_len, spatial) = (dims.row_len(), dims.spatial);
     for_chunks(dims, [], parts, width, &|rows, [], part| {
         let inputs = inputs.map(|x| &x[rows.start * row_len..rows.end * row_len]);
+        let mut acc: [&mut [f64]; K] = split_mut(part, channels);
         with_simd(
             #[inline(always)]
             || {
                 for r in 0..rows.len() {
                     let row = inputs.map(|x| &x[r * row_len..(r + 1) * row_len]);
                     if spatial == 1 {
-                        // `[batch, C]`: the C column sums side by side (a vertical add).
-                        for c in 0..dims.channels {
-                            let t = term(c, row.map(|x| x[c]));
-                            for k in 0..K {
-                                part[k * dims.channels + c] += f64::from(t[k]);
-                            }
-                        }
-                    } else {
-                        for c in 0..dims.channels {
-                            let run = row.map(|x| &x[c * spatial..(c + 1) * spatial]);
-                            let t = sum_run(run, |v| term(c, v));
-                            for k in 0..K {
-                                part[k * dims.channels + c] += t[k];
-                            }
+                        // `[batch, C]`: the C sums side by side, a vertical add along the row.
+                        add_along(row, consts, &mut acc, term);
+                        continue;
+                    }
+                    for c in 0..channels {
+                        let (run, k) = (
+                            row.map(|x| &x[c * spatial..][..spatial]),
+                            consts.map(|k| k[c]),
+                        );
+                        let t = sum_run(run, |v| term(k, v));
+                        for (acc, t) in acc.iter_mut().zip(t) {
+                            acc[c] += t;
                         }
                     }
                 }
@@ -157,6 +156,128 @@ fn channel_sums<const M: usize, const K: usize>(
     for part in parts.chunks_exact(width) {
         sums.iter_mut().zip(part).for_each(|(s, &p)| *s += p);
     }
+}
+
+/// `outs[i] = f(k, [input[i] for each input])` for every element i, k the constants of its
+/// channel (`consts[p][c]`).
+fn map_channels<const M: usize, const P: usize, const O: usize>(
+    dims: Dims,
+    inputs: [&[f32]; M],
+    consts: [&[f32]; P],
+    outs: [&mut [f32]; O],
+    f: &(impl Fn([f32; P], [f32; M]) -> [f32; O] + Sync),
+) {
+    let (channels, spatial, row_len) = (dims.channels, dims.spatial, dims.row_len());
+    for_chunks(dims, outs, &mut [], 0, &|rows, mut outs, _| {
+        let inputs = inputs.map(|x| &x[rows.start * row_len..rows.end * row_len]);
+        with_simd(
+            #[inline(always)]
+            || {
+                for r in 0..rows.len() {
+                    let (start, end) = (r * row_len, (r + 1) * row_len);
+                    let row = inputs.map(|x| &x[start..end]);
+                    let out = outs.each_mut().map(|o| &mut o[start..end]);
+                    if spatial == 1 {
+                        // `[batch, C]`: the constants are vectors along the row.
+                        map_run(row, consts, out, f);
+                        continue;
+                    }
+                    let mut out = out;
+                    for c in 0..channels {
+                        let (run, k) = (
+                            row.map(|x| &x[c * spatial..][..spatial]),
+                            consts.map(|k| k[c]),
+                        );
+                        let out = out.each_mut().map(|o| &mut o[c * spatial..][..spatial]);
+                        map_run(run, [], out, |[], v| f(k, v));
+                    }
+                }
+            },
+        );
+    });
+}
+
+/// `LANES` consecutive values of each slice from `i`.
+#[inline(always)]
+fn lanes<'a, const M: usize>(slices: [&'a [f32]; M], i: usize) -> [&'a [f32; LANES]; M] {
+    slices.map(|x| x[i..i + LANES].try_into().expect("LANES values"))
+}
+
+/// `outs[i] = f([per[p][i]], [ins[m][i]])` over equal-length slices, [`LANES`] at a time: a
+/// chunk's results are computed into a local array, then stored, so LLVM vectorizes across
+/// the lanes without having to prove that the outputs do not overlap the inputs.
+#[inline(always)]
+fn map_run<const M: usize, const P: usize, const O: usize>(
+    ins: [&[f32]; M],
+    per: [&[f32]; P],
+    mut outs: [&mut [f32]; O],
+    f: impl Fn([f32; P], [f32; M]) -> [f32; O],
+) {
+    let len = outs.first().map_or(0, |o| o.len());
+    let whole = len / LANES * LANES;
+    for i in (0..whole).step_by(LANES) {
+        let (x, k) = (lanes(ins, i), lanes(per, i));
+        let mut y = [[0.0f32; LANES]; O];
+        for l in 0..LANES {
+            let v = f(k.map(|k| k[l]), x.map(|x| x[l]));
+            for o in 0..O {
+                y[o][l] = v[o];
+            }
+        }
+        for (out, y) in outs.iter_mut().zip(&y) {
+            out[i..i + LANES].copy_from_slice(y);
+        }
+    }
+    for i in whole..len {
+        let v = f(per.map(|k| k[i]), ins.map(|x| x[i]));
+        for o in 0..O {
+            outs[o][i] = v[o];
+        }
+    }
+}
+
+/// `acc[k][i] += term([per[p][i]], [ins[m][i]])[k]` in f64 over equal-length slices, a chunk
+/// of [`LANES`] at a time (added in a local array, as in [`map_run`]).
+#[inline(always)]
+fn add_along<const M: usize, const P: usize, const K: usize>(
+    ins: [&[f32]; M],
+    per: [&[f32]; P],
+    acc: &mut [&mut [f64]; K],
+    term: impl Fn([f32; P], [f32; M]) -> [f32; K],
+) {
+    let len = acc.first().map_or(0, |a| a.len());
+    let whole = len / LANES * LANES;
+    for i in (0..whole).step_by(LANES) {
+        let (x, k) = (lanes(ins, i), lanes(per, i));
+        let mut a = [[0.0f64; LANES]; K];
+        for (a, acc) in a.iter_mut().zip(acc.iter()) {
+            a.copy_from_slice(&acc[i..i + LANES]);
+        }
+        for l in 0..LANES {
+            let t = term(k.map(|k| k[l]), x.map(|x| x[l]));
+            for j in 0..K {
+                a[j][l] += f64::from(t[j]);
+            }
+        }
+        for (acc, a) in acc.iter_mut().zip(&a) {
+            acc[i..i + LANES].copy_from_slice(a);
+        }
+    }
+    for i in whole..len {
+        let t = term(per.map(|k| k[i]), ins.map(|x| x[i]));
+        for j in 0..K {
+            acc[j][i] += f64::from(t[j]);
+        }
+    }
+}
+
+/// `values` cut into `K` consecutive slices of `n`.
+fn split_mut<const K: usize>(mut values: &mut [f64], n: usize) -> [&mut [f64]; K] {
+    std::array::from_fn(|_| {
+        let (head, tail) = std::mem::take(&mut values).split_at_mut(n);
+        values = tail;
+        head
+    })
 }
 
 /// `K` sums of `term(values at i)` over a run of elements, in [`LANES`] f32 partial sums per
@@ -171,14 +292,13 @@ fn sum_run<const M: usize, const K: usize>(
     for start in (0..len).step_by(BLOCK) {
         let block = run.map(|x| &x[start..(start + BLOCK).min(len)]);
         let whole = block[0].len() / LANES * LANES;
-        let mut lanes = [[0.0f32; LANES]; K];
+        let mut partial = [[0.0f32; LANES]; K];
         for i in (0..whole).step_by(LANES) {
-            let chunk: [&[f32; LANES]; M] =
-                block.map(|x| x[i..i + LANES].try_into().expect("LANES values"));
+            let x = lanes(block, i);
             for l in 0..LANES {
-                let t = term(chunk.map(|x| x[l]));
+                let t = term(x.map(|x| x[l]));
                 for k in 0..K {
-                    lanes[k][l] += t[k];
+                    partial[k][l] += t[k];
                 }
             }
         }
@@ -189,43 +309,10 @@ fn sum_run<const M: usize, const K: usize>(
             }
         }
         for k in 0..K {
-            total[k] += lanes[k].iter().map(|&v| f64::from(v)).sum::<f64>();
+            total[k] += partial[k].iter().map(|&v| f64::from(v)).sum::<f64>();
         }
     }
     total
-}
-
-/// `outs[i] = f(c, inputs[i])` for every element i of every chunk of rows, c its channel: the
-/// channel's constants are loop invariants of a plane (or, for `[batch, C]`, vectors indexed
-/// along the row).
-fn map_channels<const M: usize, const O: usize>(
-    dims: Dims,
-    inputs: [&[f32]; M],
-    outs: [&mut [f32]; O],
-    f: &(impl Fn(usize, [f32; M]) -> [f32; O] + Sync),
-) {
-    let (row_len, spatial) = (dims.row_len(), dims.spatial);
-    for_chunks(dims, outs, &mut [], 0, &|rows, mut outs, _| {
-        let inputs = inputs.map(|x| &x[rows.start * row_len..rows.end * row_len]);
-        with_simd(
-            #[inline(always)]
-            || {
-                for r in 0..rows.len() {
-                    for c in 0..dims.channels {
-                        let run = (r * row_len + c * spatial)..(r * row_len + (c + 1) * spatial);
-                        let ins = inputs.map(|x| &x[run.clone()]);
-                        let outs = outs.each_mut().map(|o| &mut o[run.clone()]);
-                        for i in 0..spatial {
-                            let y = f(c, ins.map(|x| x[i]));
-                            for o in 0..O {
-                                outs[o][i] = y[o];
-                            }
-                        }
-                    }
-                }
-            },
-        );
-    });
 }
 
 /// `1/√(σ² + ε)` computed in f64 from `σ² = var_sum / count`, as PyTorch does.
@@ -271,13 +358,14 @@ impl BatchNormKernel {
         let dims = Dims::of(x.shape());
         let (count, channels) = (dims.per_channel(), dims.channels);
         // μ_c = Σ x / M; then σ²_c·M = Σ (x − μ_c)² (two passes: no cancellation).
-        channel_sums(dims, [xs], &mut self.parts, &mut self.sums, &|_, [x]| [x]);
+        let scratch = (&mut self.parts, &mut self.sums);
+        channel_sums(dims, [xs], [], scratch, &|[], [x]| [x]);
         self.mean.clear();
         let mean_of = |s: &f64| (s / count as f64) as f32;
         self.mean.extend(self.sums.iter().map(mean_of));
-        let mean = &self.mean;
-        channel_sums(dims, [xs], &mut self.parts, &mut self.sums, &|c, [x]| {
-            let d = x - mean[c];
+        let scratch = (&mut self.parts, &mut self.sums);
+        channel_sums(dims, [xs], [&self.mean], scratch, &|[mean], [x]| {
+            let d = x - mean;
             [d * d]
         });
         std::mem::swap(&mut self.var_sum, &mut self.sums);
@@ -290,15 +378,23 @@ impl BatchNormKernel {
         push_affine(&mut self.coef, affine, channels);
         reuse_buffer(&mut self.output, x.raw_dim());
         let y = self.output.as_slice_mut().expect(CONTIGUOUS);
-        let [m, s, g, b] = split4(&self.coef, channels);
+        let consts = split4(&self.coef, channels);
         if keep {
             self.xhat.resize(xs.len(), 0.0);
-            map_channels(dims, [xs], [y, &mut self.xhat], &|c, [x]| {
-                let xhat = (x - m[c]) * s[c];
-                [xhat * g[c] + b[c], xhat]
-            });
+            map_channels(
+                dims,
+                [xs],
+                consts,
+                [y, &mut self.xhat],
+                &|[m, s, g, b], [x]| {
+                    let xhat = (x - m) * s;
+                    [xhat * g + b, xhat]
+                },
+            );
         } else {
-            map_channels(dims, [xs], [y], &|c, [x]| [(x - m[c]) * s[c] * g[c] + b[c]]);
+            map_channels(dims, [xs], consts, [y], &|[m, s, g, b], [x]| {
+                [(x - m) * s * g + b]
+            });
         }
         self.cached = keep.then_some(dims);
         (self.output.view(), &self.mean, &self.var_sum)
@@ -322,8 +418,10 @@ impl BatchNormKernel {
         push_affine(&mut self.coef, affine, dims.channels);
         reuse_buffer(&mut self.output, x.raw_dim());
         let y = self.output.as_slice_mut().expect(CONTIGUOUS);
-        let [m, s, g, b] = split4(&self.coef, dims.channels);
-        map_channels(dims, [xs], [y], &|c, [x]| [(x - m[c]) * s[c] * g[c] + b[c]]);
+        let consts = split4(&self.coef, dims.channels);
+        map_channels(dims, [xs], consts, [y], &|[m, s, g, b], [x]| {
+            [(x - m) * s * g + b]
+        });
         self.cached = None;
         self.output.view()
     }
@@ -351,13 +449,10 @@ impl BatchNormKernel {
         let gs = g.as_slice().expect(CONTIGUOUS);
         let channels = dims.channels;
         // Σ g·x̂ (dL/dγ) and Σ g (dL/dβ), per channel.
-        channel_sums(
-            dims,
-            [gs, &self.xhat],
-            &mut self.parts,
-            &mut self.sums,
-            &|_, [g, x]| [g * x, g],
-        );
+        let scratch = (&mut self.parts, &mut self.sums);
+        channel_sums(dims, [gs, &self.xhat], [], scratch, &|[], [g, x]| {
+            [g * x, g]
+        });
         if input_grad {
             let count = dims.per_channel() as f64;
             self.coef.clear();
@@ -372,9 +467,14 @@ impl BatchNormKernel {
             let (mean_gx, mean_g) = rest.split_at(channels);
             reuse_buffer(&mut self.grad_input, g.raw_dim());
             let dx = self.grad_input.as_slice_mut().expect(CONTIGUOUS);
-            map_channels(dims, [gs, &self.xhat], [dx], &|c, [g, x]| {
-                [a[c] * (g - mean_g[c] - x * mean_gx[c])]
-            });
+            let consts = [a, mean_g, mean_gx];
+            map_channels(
+                dims,
+                [gs, &self.xhat],
+                consts,
+                [dx],
+                &|[a, mg, mgx], [g, x]| [a * (g - mg - x * mgx)],
+            );
         }
         let (sum_gx, sum_g) = self.sums.split_at(channels);
         Ok((self.grad_input.view(), sum_gx, sum_g))
@@ -503,15 +603,11 @@ impl LayerNormKernel {
         let width = dims.channels;
         self.coef.clear();
         push_affine(&mut self.coef, gamma.map(|gamma| (gamma, gamma)), width);
-        // Σ_rows g·x̂ and Σ_rows g per position: column sums of a [rows, width] matrix.
-        let columns = Dims { spatial: 1, ..dims };
-        channel_sums(
-            columns,
-            [gs, &self.xhat],
-            &mut self.parts,
-            &mut self.sums,
-            &|_, [g, x]| [g * x, g],
-        );
+        // Σ_rows g·x̂ and Σ_rows g per position: column sums of the [rows, width] matrix.
+        let scratch = (&mut self.parts, &mut self.sums);
+        channel_sums(dims, [gs, &self.xhat], [], scratch, &|[], [g, x]| {
+            [g * x, g]
+        });
         if input_grad {
             reuse_buffer(&mut self.grad_input, g.raw_dim());
             let dx = self.grad_input.as_slice_mut().expect(CONTIGUOUS);
@@ -535,9 +631,9 @@ impl LayerNormKernel {
                                 (sum_ggx / width as f64) as f32,
                             );
                             let s = invstd[rows.start + r];
-                            for j in 0..width {
-                                dx[j] = s * (g[j] * gamma[j] - mean_gg - x[j] * mean_ggx);
-                            }
+                            map_run([g, x], [gamma], [dx], |[gamma], [g, x]| {
+                                [s * (g * gamma - mean_gg - x * mean_ggx)]
+                            });
                         }
                     },
                 );
