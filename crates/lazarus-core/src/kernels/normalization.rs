@@ -84,6 +84,9 @@ impl Dims {
     }
 }
 
+/// What [`for_chunks`] runs on a chunk: its rows, its part of each output, its partial sums.
+type ChunkTask<'a, const O: usize> = dyn Fn(Range<usize>, [&mut [f32]; O], &mut [f64]) + Sync + 'a;
+
 /// Run `task(rows, outs, part)` for every chunk of rows, in parallel: `outs` are the chunk's
 /// rows of each mutable slice (each `dims.len()` long), `part` its own `part_len` values of
 /// `parts` (`chunks · part_len` long).
@@ -92,7 +95,7 @@ fn for_chunks<const O: usize>(
     outs: [&mut [f32]; O],
     parts: &mut [f64],
     part_len: usize,
-    task: &(dyn Fn(Range<usize>, [&mut [f32]; O], &mut [f64]) + Sync),
+    task: &ChunkTask<'_, O>,
 ) {
     assert!(outs.iter().all(|o| o.len() == dims.len()) && parts.len() >= dims.chunks() * part_len);
     let outs = outs.map(|o| Shared(o.as_mut_ptr()));
@@ -199,7 +202,7 @@ fn map_channels<const M: usize, const P: usize, const O: usize>(
 
 /// `LANES` consecutive values of each slice from `i`.
 #[inline(always)]
-fn lanes<'a, const M: usize>(slices: [&'a [f32]; M], i: usize) -> [&'a [f32; LANES]; M] {
+fn lanes<const M: usize>(slices: [&[f32]; M], i: usize) -> [&[f32; LANES]; M] {
     slices.map(|x| x[i..i + LANES].try_into().expect("LANES values"))
 }
 

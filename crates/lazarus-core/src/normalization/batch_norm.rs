@@ -6,11 +6,11 @@
 //! (`kernels/normalization.rs`: per-channel passes over chunks of the batch, on the thread
 //! pool), and `tests/batch_norm.rs` compares the two.
 
-use ndarray::{Axis, CowArray, Ix3};
+use ndarray::{Array3, Axis, CowArray, Ix3};
 
-use super::{Affine, check_eps, check_tensor, python_float};
+use super::{Affine, RunningStats, affine_slices, invalid, python_float, shape_error};
 use crate::kernels::{BatchNormKernel, Dims};
-use crate::{Buffer, BufferKind, Error, Layer, Mode, Num, Param, Result, Tensor, TensorView};
+use crate::{Buffer, Layer, Mode, Param, Result, Tensor, TensorView};
 
 /// Batch normalization of channel axis 1, as PyTorch's `nn.BatchNorm1d` (input `[N, C]` or
 /// `[N, C, L]`) and `nn.BatchNorm2d` (`[N, C, H, W]`) (Ioffe & Szegedy, 2015).
@@ -76,11 +76,11 @@ use crate::{Buffer, BufferKind, Error, Layer, Mode, Num, Param, Result, Tensor, 
 /// ```
 #[derive(Debug, Clone)]
 pub struct BatchNorm<const D: usize> {
-    num_features: usize,
-    eps: f32,
-    momentum: Option<f32>,
-    affine: Option<Affine>,
-    running: Option<RunningStats>,
+    pub(super) num_features: usize,
+    pub(super) eps: f32,
+    pub(super) momentum: Option<f32>,
+    pub(super) affine: Option<Affine>,
+    pub(super) running: Option<RunningStats>,
     kernel: BatchNormKernel,
 }
 
@@ -90,17 +90,9 @@ pub type BatchNorm1d = BatchNorm<1>;
 /// `BatchNorm2d`: inputs `[N, C, H, W]`.
 pub type BatchNorm2d = BatchNorm<2>;
 
-/// The running estimates of the mean and variance, and the number of batches behind them.
-#[derive(Debug, Clone)]
-struct RunningStats {
-    mean: Buffer,
-    var: Buffer,
-    num_batches_tracked: Buffer,
-}
-
 impl<const D: usize> BatchNorm<D> {
     /// The layer's name in errors: `batch_norm1d`, `batch_norm2d`.
-    const NAME: &'static str = if D == 1 {
+    pub(super) const NAME: &'static str = if D == 1 {
         "batch_norm1d"
     } else {
         "batch_norm2d"
@@ -110,111 +102,24 @@ impl<const D: usize> BatchNorm<D> {
     /// affine (γ = 1, β = 0), running statistics tracked (mean 0, variance 1).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] if `num_features` is 0 or too large for memory.
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) if `num_features` is 0 or too large for memory.
     pub fn new(num_features: usize) -> Result<Self> {
         const { assert!(D == 1 || D == 2, "BatchNorm1d and BatchNorm2d only") };
         if num_features == 0 {
-            return Err(Self::invalid(
+            return Err(invalid(
+                Self::NAME,
                 "num_features",
-                "must be at least 1, found 0".into(),
+                "must be at least 1, found 0",
             ));
         }
-        let shape = [num_features];
-        let buffer = |value: f32| -> Result<Buffer> {
-            let values = crate::try_zeros(Self::NAME, "num_features", &shape)?;
-            Ok(Buffer::new(values.mapv_into(|_| value), BufferKind::Float))
-        };
-        let running = RunningStats {
-            mean: buffer(0.0)?,
-            var: buffer(1.0)?,
-            num_batches_tracked: Buffer::new(Tensor::zeros(vec![]), BufferKind::Count),
-        };
         Ok(Self {
             num_features,
             eps: 1e-5,
             momentum: Some(0.1),
-            affine: Some(Affine::new(Self::NAME, "num_features", &shape)?),
-            running: Some(running),
+            affine: Some(Affine::new(Self::NAME, "num_features", &[num_features])?),
+            running: Some(RunningStats::new(Self::NAME, num_features)?),
             kernel: BatchNormKernel::default(),
         })
-    }
-
-    /// Set ε, added to the variance before its square root (PyTorch's `eps`).
-    ///
-    /// # Errors
-    /// [`Error::InvalidConfig`] unless `eps` is finite and > 0.
-    pub fn with_eps(mut self, eps: f32) -> Result<Self> {
-        self.eps = check_eps(Self::NAME, eps)?;
-        Ok(self)
-    }
-
-    /// Set the weight m of the new batch in the running statistics, or `None` for a plain
-    /// cumulative average (m = 1/num_batches_tracked).
-    ///
-    /// # Errors
-    /// [`Error::InvalidConfig`] unless `momentum` is in `[0, 1]`.
-    pub fn with_momentum(mut self, momentum: Option<f32>) -> Result<Self> {
-        if let Some(m) = momentum.filter(|m| !(0.0..=1.0).contains(m)) {
-            return Err(Self::invalid(
-                "momentum",
-                format!("must be in [0, 1], found {}", Num(m)),
-            ));
-        }
-        self.momentum = momentum;
-        Ok(self)
-    }
-
-    /// No γ and β: `y = x̂` (PyTorch's `affine=False`).
-    pub fn without_affine(mut self) -> Self {
-        self.affine = None;
-        self
-    }
-
-    /// No running statistics and no buffers: every mode normalizes with the batch's own
-    /// statistics (PyTorch's `track_running_stats=False`).
-    pub fn without_running_stats(mut self) -> Self {
-        self.running = None;
-        self
-    }
-
-    /// Number of channels C.
-    pub fn num_features(&self) -> usize {
-        self.num_features
-    }
-
-    /// ε.
-    pub fn eps(&self) -> f32 {
-        self.eps
-    }
-
-    /// The momentum m (`None`: cumulative average).
-    pub fn momentum(&self) -> Option<f32> {
-        self.momentum
-    }
-
-    /// γ (`weight`, `[C]`), if the layer is affine.
-    pub fn weight(&self) -> Option<&Param> {
-        self.affine.as_ref().map(|a| &a.weight)
-    }
-
-    /// β (`bias`, `[C]`), if the layer is affine.
-    pub fn bias(&self) -> Option<&Param> {
-        self.affine.as_ref().map(|a| &a.bias)
-    }
-
-    /// The running mean, `[C]`, if tracked.
-    pub fn running_mean(&self) -> Option<&Buffer> {
-        self.running.as_ref().map(|r| &r.mean)
-    }
-
-    /// The running (unbiased) variance, `[C]`, if tracked.
-    pub fn running_var(&self) -> Option<&Buffer> {
-        self.running.as_ref().map(|r| &r.var)
-    }
-
-    /// The number of training batches seen, a 0-d tensor, if tracked.
-    pub fn num_batches_tracked(&self) -> Option<&Buffer> {
-        self.running.as_ref().map(|r| &r.num_batches_tracked)
     }
 
     /// The forward pass in plain ndarray and f64, the definition [`forward`](Layer::forward)
@@ -252,46 +157,46 @@ impl<const D: usize> BatchNorm<D> {
     ) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
         crate::expect_shape(Self::NAME, x.shape(), g.shape())?;
         let x3 = self.as_channels(&x, Mode::Train)?;
-        let g = g
-            .to_shape(x3.raw_dim())
-            .expect("g has x's shape")
-            .mapv(f64::from);
+        let g = g.to_shape(x3.raw_dim()).expect("x's shape").mapv(f64::from);
         let (mean, var) = batch_statistics(&x3);
         let (gamma, _) = self.gamma_beta();
         let m = (x3.len() / self.num_features) as f64;
         let mut dx = g.clone();
-        let mut dgamma = Tensor::zeros(vec![self.num_features]);
-        let mut dbeta = dgamma.clone();
+        let (mut dgamma, mut dbeta) = (vec![0.0; gamma.len()], vec![0.0; gamma.len()]);
         for c in 0..self.num_features {
             let s = (var[c] + f64::from(self.eps)).sqrt();
             let xhat = x3
                 .index_axis(Axis(1), c)
                 .mapv(|x| (f64::from(x) - mean[c]) / s);
             let g = g.index_axis(Axis(1), c);
-            let (sum_g, sum_gx) = (g.sum(), (&g * &xhat).sum());
-            (dbeta[c], dgamma[c]) = (sum_g as f32, sum_gx as f32);
-            let dx_c = (&g - sum_g / m - &xhat * (sum_gx / m)) * (gamma[c] / s);
+            (dbeta[c], dgamma[c]) = (g.sum(), (&g * &xhat).sum());
+            let dx_c = (&g - dbeta[c] / m - &xhat * (dgamma[c] / m)) * (gamma[c] / s);
             dx.index_axis_mut(Axis(1), c).assign(&dx_c);
         }
-        let params = self.affine.as_ref().map(|_| (dgamma, dbeta));
+        let vector = |v: Vec<f64>| {
+            v.into_iter()
+                .map(|v| v as f32)
+                .collect::<ndarray::Array1<f32>>()
+                .into_dyn()
+        };
+        let params = self
+            .affine
+            .as_ref()
+            .map(|_| (vector(dgamma), vector(dbeta)));
         Ok((reshape(dx, x.shape()), params))
     }
 
-    /// `x` as `[N, C, positions]` (a copy only if its layout needs one), once its shape is
-    /// checked for `mode`.
+    /// `x` as `[N, C, positions]` (a copy if its layout needs one), once checked for `mode`.
     fn as_channels<'a>(&self, x: &'a TensorView<'_>, mode: Mode) -> Result<CowArray<'a, f32, Ix3>> {
-        let dims = self.check_forward(x.shape(), mode)?;
-        Ok(x.to_shape((dims.batch, dims.channels, dims.spatial))
+        let d = self.check_forward(x.shape(), mode)?;
+        Ok(x.to_shape((d.batch, d.channels, d.spatial))
             .expect("same element count"))
     }
 
     /// γ and β in f64 (1 and 0 without affine), for the references.
     fn gamma_beta(&self) -> (Vec<f64>, Vec<f64>) {
         match &self.affine {
-            Some(a) => (
-                a.weight.value.iter().map(|&v| v.into()).collect(),
-                a.bias.value.iter().map(|&v| v.into()).collect(),
-            ),
+            Some(a) => (widen(&a.weight.value), widen(&a.bias.value)),
             None => (vec![1.0; self.num_features], vec![0.0; self.num_features]),
         }
     }
@@ -299,75 +204,37 @@ impl<const D: usize> BatchNorm<D> {
     /// The input seen as `[N, C, positions]`, once its rank and channels are checked.
     fn check_input(&self, shape: &[usize]) -> Result<Dims> {
         let c = self.num_features;
-        let rank_ok = if D == 1 {
+        let rank_fits = if D == 1 {
             matches!(shape.len(), 2 | 3)
         } else {
             shape.len() == 4
         };
-        if rank_ok && shape[1] == c {
+        if rank_fits && shape[1] == c {
             return Ok(Dims::of(shape));
         }
         let expected = match D {
             1 => format!("[batch, {c}] or [batch, {c}, length]"),
             _ => format!("[batch, {c}, h, w]"),
         };
-        Err(Self::mismatch(expected, shape))
+        Err(shape_error(Self::NAME, expected, shape))
     }
 
     /// [`check_input`](Self::check_input), and in a mode that uses the batch's statistics,
-    /// more than one value per channel: σ² of one value is 0 and its unbiased version 0/0
+    /// more than one value per channel: σ² of one value is 0, and the unbiased variance 0/0
     /// (PyTorch refuses it too).
     fn check_forward(&self, shape: &[usize], mode: Mode) -> Result<Dims> {
         let dims = self.check_input(shape)?;
-        let batch_statistics = mode != Mode::Eval || self.running.is_none();
-        if batch_statistics && dims.per_channel() == 1 {
+        if (mode != Mode::Eval || self.running.is_none()) && dims.per_channel() == 1 {
             let expected = "more than 1 value per channel when training".to_string();
-            return Err(Self::mismatch(expected, shape));
+            return Err(shape_error(Self::NAME, expected, shape));
         }
         Ok(dims)
     }
 
-    fn mismatch(expected: String, shape: &[usize]) -> Error {
-        let (layer, found) = (Self::NAME.into(), shape.to_vec());
-        Error::ShapeMismatch {
-            layer,
-            expected,
-            found,
-        }
-    }
-
-    fn invalid(parameter: &str, reason: String) -> Error {
-        let (layer, parameter) = (Self::NAME.into(), parameter.into());
-        Error::InvalidConfig {
-            layer,
-            parameter,
-            reason,
-        }
-    }
-
-    /// Check that parameters and buffers still have the layer's shapes (they are public).
-    fn check_state(&self) -> Result<()> {
-        let shape = [self.num_features];
-        if let Some(a) = &self.affine {
-            a.check(Self::NAME, &shape)?;
-        }
-        if let Some(r) = &self.running {
-            check_tensor(&r.mean.value, Self::NAME, "running_mean", &shape)?;
-            check_tensor(&r.var.value, Self::NAME, "running_var", &shape)?;
-            check_tensor(
-                &r.num_batches_tracked.value,
-                Self::NAME,
-                "num_batches_tracked",
-                &[],
-            )?;
-        }
-        Ok(())
-    }
-
     /// Backward through the kernel; dL/dx only if `input_grad`.
     fn backward_pass(&mut self, g: TensorView<'_>, input_grad: bool) -> Result<TensorView<'_>> {
-        self.check_state()?;
-        let gamma = self.affine.as_ref().map(|a| slice(&a.weight.value));
+        let affine = affine_slices(self.affine.as_ref(), Self::NAME, &[self.num_features])?;
+        let gamma = affine.map(|(gamma, _)| gamma);
         let (dx, sum_gx, sum_g) = self.kernel.backward(Self::NAME, g, gamma, input_grad)?;
         if let Some(a) = &mut self.affine {
             a.add_grads(sum_gx, sum_g);
@@ -377,8 +244,8 @@ impl<const D: usize> BatchNorm<D> {
 }
 
 impl RunningStats {
-    /// The running update after a training batch of `count` values per channel, with the
-    /// batch's mean μ and Σ (x − μ)² per channel (in the order PyTorch computes it).
+    /// The update after a training batch of `count` values per channel, from the batch's mean
+    /// μ and Σ (x − μ)² per channel (with PyTorch's order of operations).
     fn update(&mut self, momentum: Option<f32>, mean: &[f32], var_sum: &[f64], count: usize) {
         // num_batches_tracked ← num_batches_tracked + 1
         let tracked = &mut self.num_batches_tracked.value;
@@ -406,14 +273,16 @@ impl<const D: usize> Layer for BatchNorm<D> {
     }
 
     fn describe(&self) -> String {
+        let (c, eps) = (self.num_features, python_float(self.eps));
         let momentum = self.momentum.map_or("None".into(), python_float);
-        let (affine, track) = (self.affine.is_some(), self.running.is_some());
+        let python = |b: bool| if b { "True" } else { "False" };
+        let (affine, track) = (
+            python(self.affine.is_some()),
+            python(self.running.is_some()),
+        );
         format!(
-            "BatchNorm{D}d({}, eps={}, momentum={momentum}, affine={}, track_running_stats={})",
-            self.num_features,
-            python_float(self.eps),
-            python_bool(affine),
-            python_bool(track),
+            "BatchNorm{D}d({c}, eps={eps}, momentum={momentum}, affine={affine}, \
+             track_running_stats={track})"
         )
     }
 
@@ -422,13 +291,12 @@ impl<const D: usize> Layer for BatchNorm<D> {
     /// running statistics, when tracked.
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         let dims = self.check_forward(x.shape(), mode)?;
-        self.check_state()?;
-        let affine = self
-            .affine
-            .as_ref()
-            .map(|a| (slice(&a.weight.value), slice(&a.bias.value)));
-        if let (Some(r), Mode::Eval) = (&self.running, mode) {
-            let running = (slice(&r.mean.value), slice(&r.var.value));
+        let affine = affine_slices(self.affine.as_ref(), Self::NAME, &[self.num_features])?;
+        let running = self.running.as_ref();
+        let running = running
+            .map(|r| r.check(Self::NAME, self.num_features))
+            .transpose()?;
+        if let (Some(running), Mode::Eval) = (running, mode) {
             return Ok(self.kernel.forward_running(x, running, self.eps, affine));
         }
         let train = mode == Mode::Train;
@@ -449,31 +317,19 @@ impl<const D: usize> Layer for BatchNorm<D> {
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
-        if let Some(a) = &self.affine {
-            a.visit(f);
-        }
+        self.affine.iter().for_each(|a| a.visit(f));
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
-        if let Some(a) = &mut self.affine {
-            a.visit_mut(f);
-        }
+        self.affine.iter_mut().for_each(|a| a.visit_mut(f));
     }
 
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &Buffer)) {
-        if let Some(r) = &self.running {
-            f("running_mean", &r.mean);
-            f("running_var", &r.var);
-            f("num_batches_tracked", &r.num_batches_tracked);
-        }
+        self.running.iter().for_each(|r| r.visit(f));
     }
 
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut Buffer)) {
-        if let Some(r) = &mut self.running {
-            f("running_mean", &mut r.mean);
-            f("running_var", &mut r.var);
-            f("num_batches_tracked", &mut r.num_batches_tracked);
-        }
+        self.running.iter_mut().for_each(|r| r.visit_mut(f));
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
@@ -483,38 +339,27 @@ impl<const D: usize> Layer for BatchNorm<D> {
 
 /// Per channel of a `[N, C, positions]` array: the mean and the biased variance, in f64.
 fn batch_statistics(x: &CowArray<'_, f32, Ix3>) -> (Vec<f64>, Vec<f64>) {
-    x.axis_iter(Axis(1))
-        .map(|channel| {
-            let m = channel.len() as f64;
-            let mean = channel.iter().map(|&v| f64::from(v)).sum::<f64>() / m;
-            let var = channel
-                .iter()
-                .map(|&v| (f64::from(v) - mean).powi(2))
-                .sum::<f64>()
-                / m;
-            (mean, var)
-        })
-        .unzip()
+    let moments = |channel: ndarray::ArrayView2<'_, f32>| {
+        let m = channel.len() as f64;
+        let mean = channel.iter().map(|&v| f64::from(v)).sum::<f64>() / m;
+        let var = channel
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / m;
+        (mean, var)
+    };
+    x.axis_iter(Axis(1)).map(moments).unzip()
 }
 
 /// An f64 result given back the input's shape, in f32.
-fn reshape(y: ndarray::Array3<f64>, shape: &[usize]) -> Tensor {
-    y.mapv(|v| v as f32)
-        .into_shape_with_order(shape.to_vec())
+fn reshape(y: Array3<f64>, shape: &[usize]) -> Tensor {
+    let y = y.mapv(|v| v as f32);
+    y.into_shape_with_order(shape.to_vec())
         .expect("same element count")
 }
 
 /// A tensor's values in f64.
 fn widen(t: &Tensor) -> Vec<f64> {
     t.iter().map(|&v| f64::from(v)).collect()
-}
-
-/// A checked 1-D parameter or buffer as a slice.
-fn slice(t: &Tensor) -> &[f32] {
-    t.as_slice()
-        .expect("checked to be row-major by check_state")
-}
-
-fn python_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
 }

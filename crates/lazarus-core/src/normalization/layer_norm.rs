@@ -7,9 +7,9 @@
 
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
-use super::{Affine, affine_slices, check_eps, python_float};
+use super::{Affine, affine_slices, invalid, python_float, shape_error};
 use crate::kernels::LayerNormKernel;
-use crate::{Error, Layer, Mode, Param, Result, Tensor, TensorView};
+use crate::{Layer, Mode, Param, Result, Tensor, TensorView};
 
 /// Layer normalization over the trailing axes `normalized_shape`, as PyTorch's
 /// `nn.LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True)` (Ba et al., 2016).
@@ -56,29 +56,26 @@ use crate::{Error, Layer, Mode, Param, Result, Tensor, TensorView};
 /// ```
 #[derive(Debug, Clone)]
 pub struct LayerNorm {
-    normalized_shape: Vec<usize>,
+    pub(super) normalized_shape: Vec<usize>,
     /// D, the values per row.
     width: usize,
-    eps: f32,
-    affine: Option<Affine>,
+    pub(super) eps: f32,
+    pub(super) affine: Option<Affine>,
     kernel: LayerNormKernel,
 }
 
-const NAME: &str = "layer_norm";
+pub(super) const NAME: &str = "layer_norm";
 
 impl LayerNorm {
     /// Normalize over the trailing axes `normalized_shape`, with PyTorch's defaults: eps 1e-5,
     /// γ = 1 and β = 0 of that shape.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] if `normalized_shape` is empty, has a 0, or is too large.
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) if `normalized_shape` is empty, has a 0, or is too large.
     pub fn new(normalized_shape: &[usize]) -> Result<Self> {
         if normalized_shape.is_empty() || normalized_shape.contains(&0) {
-            return Err(Error::InvalidConfig {
-                layer: NAME.into(),
-                parameter: "normalized_shape".into(),
-                reason: format!("must be non-empty without 0, found {normalized_shape:?}"),
-            });
+            let reason = format!("must be non-empty without 0, found {normalized_shape:?}");
+            return Err(invalid(NAME, "normalized_shape", &reason));
         }
         let affine = Affine::new(NAME, "normalized_shape", normalized_shape)?;
         Ok(Self {
@@ -88,41 +85,6 @@ impl LayerNorm {
             affine: Some(affine),
             kernel: LayerNormKernel::default(),
         })
-    }
-
-    /// Set ε, added to the variance before its square root.
-    ///
-    /// # Errors
-    /// [`Error::InvalidConfig`] unless `eps` is finite and > 0.
-    pub fn with_eps(mut self, eps: f32) -> Result<Self> {
-        self.eps = check_eps(NAME, eps)?;
-        Ok(self)
-    }
-
-    /// No γ and β: `y = x̂` (PyTorch's `elementwise_affine=False`).
-    pub fn without_affine(mut self) -> Self {
-        self.affine = None;
-        self
-    }
-
-    /// The trailing axes normalized over.
-    pub fn normalized_shape(&self) -> &[usize] {
-        &self.normalized_shape
-    }
-
-    /// ε.
-    pub fn eps(&self) -> f32 {
-        self.eps
-    }
-
-    /// γ (`weight`, of `normalized_shape`), if elementwise affine.
-    pub fn weight(&self) -> Option<&Param> {
-        self.affine.as_ref().map(|a| &a.weight)
-    }
-
-    /// β (`bias`, of `normalized_shape`), if elementwise affine.
-    pub fn bias(&self) -> Option<&Param> {
-        self.affine.as_ref().map(|a| &a.bias)
     }
 
     /// The forward pass in plain ndarray and f64, the definition [`forward`](Layer::forward)
@@ -205,11 +167,8 @@ impl LayerNorm {
             .iter()
             .map(|d| d.to_string())
             .collect();
-        Err(Error::ShapeMismatch {
-            layer: NAME.into(),
-            expected: format!("[..., {}] (normalized_shape at the end)", dims.join(", ")),
-            found: shape.to_vec(),
-        })
+        let expected = format!("[..., {}] (normalized_shape at the end)", dims.join(", "));
+        Err(shape_error(NAME, expected, shape))
     }
 
     fn backward_pass(&mut self, g: TensorView<'_>, input_grad: bool) -> Result<TensorView<'_>> {

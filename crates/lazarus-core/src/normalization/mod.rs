@@ -8,11 +8,12 @@
 
 mod batch_norm;
 mod layer_norm;
+mod settings;
 
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use layer_norm::LayerNorm;
 
-use crate::{Error, Num, Param, ParamRole, Result, Tensor, try_zeros};
+use crate::{Buffer, BufferKind, Error, Num, Param, ParamRole, Result, Tensor, try_zeros};
 
 /// γ and β: `weight` ([`ParamRole::Scale`], init 1) and `bias` ([`ParamRole::Bias`], init 0),
 /// one of each per normalized value (per channel for BatchNorm).
@@ -63,6 +64,58 @@ impl Affine {
     }
 }
 
+/// BatchNorm's buffers: the running estimates of each channel's mean and variance, and the
+/// number of batches behind them (the update rule is in `batch_norm.rs`).
+#[derive(Debug, Clone)]
+struct RunningStats {
+    mean: Buffer,
+    var: Buffer,
+    num_batches_tracked: Buffer,
+}
+
+impl RunningStats {
+    /// Mean 0 and variance 1 for each of `channels`, no batch seen (PyTorch's initial values).
+    fn new(layer: &str, channels: usize) -> Result<Self> {
+        let filled = |value: f32| -> Result<Buffer> {
+            let values = try_zeros(layer, "num_features", &[channels])?.mapv_into(|_| value);
+            Ok(Buffer::new(values, BufferKind::Float))
+        };
+        Ok(Self {
+            mean: filled(0.0)?,
+            var: filled(1.0)?,
+            num_batches_tracked: Buffer::new(Tensor::zeros(vec![]), BufferKind::Count),
+        })
+    }
+
+    /// The mean and variance as slices, once all three buffers are checked to still have their
+    /// shapes (`[channels]`, and 0-d for the count): a checkpoint or a user may replace them.
+    fn check(&self, layer: &str, channels: usize) -> Result<(&[f32], &[f32])> {
+        check_tensor(
+            &self.num_batches_tracked.value,
+            layer,
+            "num_batches_tracked",
+            &[],
+        )?;
+        Ok((
+            check_tensor(&self.mean.value, layer, "running_mean", &[channels])?,
+            check_tensor(&self.var.value, layer, "running_var", &[channels])?,
+        ))
+    }
+
+    /// PyTorch's names, in its order.
+    fn visit(&self, f: &mut dyn FnMut(&str, &Buffer)) {
+        f("running_mean", &self.mean);
+        f("running_var", &self.var);
+        f("num_batches_tracked", &self.num_batches_tracked);
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&str, &mut Buffer)) {
+        f("running_mean", &mut self.mean);
+        f("running_var", &mut self.var);
+        f("num_batches_tracked", &mut self.num_batches_tracked);
+    }
+}
+
 /// γ and β as slices (`None` without affine), once checked to still have `shape` (they are
 /// public).
 fn affine_slices<'a>(
@@ -77,11 +130,31 @@ fn affine_slices<'a>(
 fn check_tensor<'a>(t: &'a Tensor, layer: &str, what: &str, shape: &[usize]) -> Result<&'a [f32]> {
     match t.as_slice() {
         Some(values) if t.shape() == shape => Ok(values),
-        _ => Err(Error::ShapeMismatch {
-            layer: layer.to_string(),
-            expected: format!("{what} of shape {shape:?}, row-major"),
-            found: t.shape().to_vec(),
-        }),
+        _ => Err(shape_error(
+            layer,
+            format!("{what} of shape {shape:?}, row-major"),
+            t.shape(),
+        )),
+    }
+}
+
+/// A [`Error::ShapeMismatch`] from `layer`: it expected `expected` and found `shape`.
+fn shape_error(layer: &str, expected: String, shape: &[usize]) -> Error {
+    let (layer, found) = (layer.to_string(), shape.to_vec());
+    Error::ShapeMismatch {
+        layer,
+        expected,
+        found,
+    }
+}
+
+/// An [`Error::InvalidConfig`] for `layer`'s `parameter`.
+fn invalid(layer: &str, parameter: &str, reason: &str) -> Error {
+    let (layer, parameter, reason) = (layer.into(), parameter.into(), reason.into());
+    Error::InvalidConfig {
+        layer,
+        parameter,
+        reason,
     }
 }
 
@@ -90,11 +163,11 @@ fn check_eps(layer: &str, eps: f32) -> Result<f32> {
     if eps.is_finite() && eps > 0.0 {
         Ok(eps)
     } else {
-        Err(Error::InvalidConfig {
-            layer: layer.into(),
-            parameter: "eps".into(),
-            reason: format!("must be finite and > 0, found {}", Num(eps)),
-        })
+        Err(invalid(
+            layer,
+            "eps",
+            &format!("must be finite and > 0, found {}", Num(eps)),
+        ))
     }
 }
 
