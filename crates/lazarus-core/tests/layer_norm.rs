@@ -6,7 +6,7 @@ mod norm_common;
 
 use lazarus_core::gradcheck::{GradCheck, random_input};
 use lazarus_core::{Error, Layer, LayerNorm, Mode, ParamRole, Sequential, Tensor, set_num_threads};
-use norm_common::{close, inp, near, param_grad, set_param};
+use norm_common::{assert_backward_errors, close, inp, near, param_grad, set_param};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -201,22 +201,7 @@ fn describe_names_roles_and_errors() {
     assert!(model.layers()[0].output_shape(&[4]).is_err());
     // Backward before a training forward, or with another shape.
     let mut ln = LayerNorm::new(&[4]).unwrap();
-    assert!(matches!(
-        ln.backward(Tensor::zeros(vec![2, 4]).view()),
-        Err(Error::BackwardBeforeForward { .. })
-    ));
-    ln.forward(Tensor::ones(vec![2, 4]).view(), Mode::Eval)
-        .unwrap();
-    assert!(matches!(
-        ln.backward(Tensor::zeros(vec![2, 4]).view()),
-        Err(Error::BackwardBeforeForward { .. })
-    ));
-    ln.forward(Tensor::ones(vec![2, 4]).view(), Mode::Train)
-        .unwrap();
-    assert!(matches!(
-        ln.backward(Tensor::zeros(vec![3, 4]).view()),
-        Err(Error::ShapeMismatch { .. })
-    ));
+    assert_backward_errors(&mut ln, &[2, 4], &[3, 4]);
     // A replaced, misshapen weight; settings.
     set_param(&mut ln, "weight", &[1.0, 2.0]);
     let err = ln

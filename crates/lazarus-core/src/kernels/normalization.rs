@@ -22,6 +22,8 @@
 
 use std::ops::Range;
 
+use ndarray::{CowArray, IxDyn};
+
 use super::threads::Shared;
 use super::{parallel_for, with_simd};
 use crate::{Error, Result, Tensor, TensorView, reuse_buffer};
@@ -323,26 +325,65 @@ fn inverse_std(var_sum: f64, count: usize, eps: f32) -> f32 {
     (1.0 / (var_sum / count as f64 + f64::from(eps)).sqrt()) as f32
 }
 
-/// BatchNorm's buffers: x̂ and 1/σ of the last training forward, the output and dL/dx, the
-/// per-channel statistics and scratch of the passes.
+/// What a backward pass gives: dL/dx, Σ g·x̂ and Σ g (per channel or per normalized position).
+type Gradients<'a> = (TensorView<'a>, &'a [f64], &'a [f64]);
+
+/// What both kernels keep: x̂ and 1/σ of the last training forward (and its shape, while a
+/// backward may follow), the output and dL/dx, the constants and sums of the passes.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct BatchNormKernel {
-    /// Shape of the last training forward's input, when backward may follow.
+struct Buffers {
     cached: Option<Dims>,
-    /// x̂ of the last training forward.
     xhat: Vec<f32>,
-    /// Per channel: μ, then Σ (x − μ)² of the last batch-statistics forward.
-    mean: Vec<f32>,
-    var_sum: Vec<f64>,
-    /// Per channel: 1/σ of the last training forward.
+    /// 1/σ per channel (BatchNorm) or per row (LayerNorm).
     invstd: Vec<f32>,
-    /// Per channel constants of a pass, `[a | b | c | d]`, each C long.
+    /// Per-channel or per-position constants of a pass, as consecutive vectors.
     coef: Vec<f32>,
     /// Chunk partial sums, and their totals.
     parts: Vec<f64>,
     sums: Vec<f64>,
     output: Tensor,
     grad_input: Tensor,
+}
+
+impl Buffers {
+    /// The start of a backward pass: the shape of the last training forward, `g` in row-major
+    /// order, and the sums `Σ g·x̂` and `Σ g` per channel of `dims` (in `sums`, in that order).
+    ///
+    /// # Errors
+    /// `BackwardBeforeForward` without a training forward since the last other forward;
+    /// `ShapeMismatch` when `g` does not have the output's shape.
+    fn start_backward<'g>(
+        &mut self,
+        layer: &str,
+        g: &'g TensorView<'_>,
+    ) -> Result<(Dims, CowArray<'g, f32, IxDyn>)> {
+        let before = || Error::BackwardBeforeForward {
+            layer: layer.into(),
+        };
+        let dims = self.cached.ok_or_else(before)?;
+        crate::expect_shape(layer, self.output.shape(), g.shape())?;
+        let g = g.as_standard_layout();
+        let gs = g.as_slice().expect(CONTIGUOUS);
+        let scratch = (&mut self.parts, &mut self.sums);
+        channel_sums(dims, [gs, &self.xhat], [], scratch, &|[], [g, x]| {
+            [g * x, g]
+        });
+        Ok((dims, g))
+    }
+
+    /// dL/dx and the two sums of [`start_backward`](Self::start_backward).
+    fn backward_result(&self, channels: usize) -> Gradients<'_> {
+        let (sum_gx, sum_g) = self.sums.split_at(channels);
+        (self.grad_input.view(), sum_gx, sum_g)
+    }
+}
+/// BatchNorm's buffers: [`Buffers`], and the batch statistics of the last forward.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BatchNormKernel {
+    b: Buffers,
+    /// Per channel: μ and Σ (x − μ)² of the last batch-statistics forward.
+    mean: Vec<f32>,
+    var_sum: Vec<f64>,
 }
 
 impl BatchNormKernel {
@@ -360,47 +401,40 @@ impl BatchNormKernel {
         let xs = x.as_slice().expect(CONTIGUOUS);
         let dims = Dims::of(x.shape());
         let (count, channels) = (dims.per_channel(), dims.channels);
+        let b = &mut self.b;
         // μ_c = Σ x / M; then σ²_c·M = Σ (x − μ_c)² (two passes: no cancellation).
-        let scratch = (&mut self.parts, &mut self.sums);
-        channel_sums(dims, [xs], [], scratch, &|[], [x]| [x]);
+        channel_sums(dims, [xs], [], (&mut b.parts, &mut b.sums), &|[], [x]| [x]);
         self.mean.clear();
-        let mean_of = |s: &f64| (s / count as f64) as f32;
-        self.mean.extend(self.sums.iter().map(mean_of));
-        let scratch = (&mut self.parts, &mut self.sums);
+        self.mean
+            .extend(b.sums.iter().map(|s| (s / count as f64) as f32));
+        let scratch = (&mut b.parts, &mut self.var_sum);
         channel_sums(dims, [xs], [&self.mean], scratch, &|[mean], [x]| {
-            let d = x - mean;
-            [d * d]
+            [(x - mean) * (x - mean)]
         });
-        std::mem::swap(&mut self.var_sum, &mut self.sums);
-        self.invstd.clear();
-        let invstd = self.var_sum.iter().map(|&v| inverse_std(v, count, eps));
-        self.invstd.extend(invstd);
-        self.coef.clear();
-        self.coef.extend_from_slice(&self.mean);
-        self.coef.extend_from_slice(&self.invstd);
-        push_affine(&mut self.coef, affine, channels);
-        reuse_buffer(&mut self.output, x.raw_dim());
-        let y = self.output.as_slice_mut().expect(CONTIGUOUS);
-        let consts = split4(&self.coef, channels);
+        b.invstd.clear();
+        b.invstd
+            .extend(self.var_sum.iter().map(|&v| inverse_std(v, count, eps)));
+        b.coef.clear();
+        b.coef.extend_from_slice(&self.mean);
+        b.coef.extend_from_slice(&b.invstd);
+        push_affine(&mut b.coef, affine, channels);
+        let (y, consts) = (
+            shaped(&mut b.output, x.raw_dim()),
+            split4(&b.coef, channels),
+        );
         if keep {
-            self.xhat.resize(xs.len(), 0.0);
-            map_channels(
-                dims,
-                [xs],
-                consts,
-                [y, &mut self.xhat],
-                &|[m, s, g, b], [x]| {
-                    let xhat = (x - m) * s;
-                    [xhat * g + b, xhat]
-                },
-            );
+            b.xhat.resize(xs.len(), 0.0);
+            let f = |[m, s, g, b]: [f32; 4], [x]: [f32; 1]| {
+                let xhat = (x - m) * s;
+                [xhat * g + b, xhat]
+            };
+            map_channels(dims, [xs], consts, [y, &mut b.xhat], &f);
         } else {
-            map_channels(dims, [xs], consts, [y], &|[m, s, g, b], [x]| {
-                [(x - m) * s * g + b]
-            });
+            let f = |[m, s, g, b]: [f32; 4], [x]: [f32; 1]| [(x - m) * s * g + b];
+            map_channels(dims, [xs], consts, [y], &f);
         }
-        self.cached = keep.then_some(dims);
-        (self.output.view(), &self.mean, &self.var_sum)
+        b.cached = keep.then_some(dims);
+        (b.output.view(), &self.mean, &self.var_sum)
     }
 
     /// `y = γ·(x − mean)/√(var + ε) + β` with given (running) statistics; keeps nothing.
@@ -413,20 +447,20 @@ impl BatchNormKernel {
     ) -> TensorView<'_> {
         let x = x.as_standard_layout();
         let xs = x.as_slice().expect(CONTIGUOUS);
-        let dims = Dims::of(x.shape());
-        self.coef.clear();
-        self.coef.extend_from_slice(mean);
-        let invstd = var.iter().map(|&v| inverse_std(f64::from(v), 1, eps));
-        self.coef.extend(invstd);
-        push_affine(&mut self.coef, affine, dims.channels);
-        reuse_buffer(&mut self.output, x.raw_dim());
-        let y = self.output.as_slice_mut().expect(CONTIGUOUS);
-        let consts = split4(&self.coef, dims.channels);
-        map_channels(dims, [xs], consts, [y], &|[m, s, g, b], [x]| {
-            [(x - m) * s * g + b]
-        });
-        self.cached = None;
-        self.output.view()
+        let (dims, b) = (Dims::of(x.shape()), &mut self.b);
+        b.coef.clear();
+        b.coef.extend_from_slice(mean);
+        b.coef
+            .extend(var.iter().map(|&v| inverse_std(f64::from(v), 1, eps)));
+        push_affine(&mut b.coef, affine, dims.channels);
+        let (y, consts) = (
+            shaped(&mut b.output, x.raw_dim()),
+            split4(&b.coef, dims.channels),
+        );
+        let f = |[m, s, g, b]: [f32; 4], [x]: [f32; 1]| [(x - m) * s * g + b];
+        map_channels(dims, [xs], consts, [y], &f);
+        b.cached = None;
+        b.output.view()
     }
 
     /// Backward of the last training forward, for upstream gradient g: returns dL/dx (unless
@@ -435,94 +469,59 @@ impl BatchNormKernel {
     /// `dx = γ/σ · (g − mean(g) − x̂·mean(g·x̂))`, the means over the channel's M values.
     ///
     /// # Errors
-    /// `BackwardBeforeForward` without a training forward since the last other forward;
-    /// `ShapeMismatch` when `g` does not have the output's shape.
+    /// As [`Buffers::start_backward`].
     pub(crate) fn backward(
         &mut self,
         layer: &str,
         g: TensorView<'_>,
         gamma: Option<&[f32]>,
         input_grad: bool,
-    ) -> Result<(TensorView<'_>, &[f64], &[f64])> {
-        let dims = self.cached.ok_or_else(|| Error::BackwardBeforeForward {
-            layer: layer.to_string(),
-        })?;
-        crate::expect_shape(layer, self.output.shape(), g.shape())?;
-        let g = g.as_standard_layout();
-        let gs = g.as_slice().expect(CONTIGUOUS);
+    ) -> Result<Gradients<'_>> {
+        let b = &mut self.b;
+        let (dims, g) = b.start_backward(layer, &g)?;
         let channels = dims.channels;
-        // Σ g·x̂ (dL/dγ) and Σ g (dL/dβ), per channel.
-        let scratch = (&mut self.parts, &mut self.sums);
-        channel_sums(dims, [gs, &self.xhat], [], scratch, &|[], [g, x]| {
-            [g * x, g]
-        });
         if input_grad {
             let count = dims.per_channel() as f64;
-            self.coef.clear();
-            // a = γ/σ, b = mean(g), c = mean(g·x̂)
-            for c in 0..channels {
-                let gamma = gamma.map_or(1.0, |gamma| gamma[c]);
-                self.coef.push(gamma * self.invstd[c]);
-            }
-            let means = self.sums.iter().map(|&s| (s / count) as f32);
-            self.coef.extend(means);
-            let (a, rest) = self.coef.split_at(channels);
-            let (mean_gx, mean_g) = rest.split_at(channels);
-            reuse_buffer(&mut self.grad_input, g.raw_dim());
-            let dx = self.grad_input.as_slice_mut().expect(CONTIGUOUS);
-            let consts = [a, mean_g, mean_gx];
-            map_channels(
-                dims,
-                [gs, &self.xhat],
-                consts,
-                [dx],
-                &|[a, mg, mgx], [g, x]| [a * (g - mg - x * mgx)],
-            );
+            // Per channel: a = γ/σ, then mean(g·x̂) and mean(g).
+            b.coef.clear();
+            let gamma = |c: usize| gamma.map_or(1.0, |gamma| gamma[c]);
+            b.coef.extend((0..channels).map(|c| gamma(c) * b.invstd[c]));
+            b.coef.extend(b.sums.iter().map(|&s| (s / count) as f32));
+            let (a, means) = b.coef.split_at(channels);
+            let (mean_gx, mean_g) = means.split_at(channels);
+            let dx = shaped(&mut b.grad_input, g.raw_dim());
+            let inputs = [g.as_slice().expect(CONTIGUOUS), &b.xhat];
+            let f = |[a, mg, mgx]: [f32; 3], [g, x]: [f32; 2]| [a * (g - mg - x * mgx)];
+            map_channels(dims, inputs, [a, mean_g, mean_gx], [dx], &f);
         }
-        let (sum_gx, sum_g) = self.sums.split_at(channels);
-        Ok((self.grad_input.view(), sum_gx, sum_g))
+        Ok(b.backward_result(channels))
     }
 }
 
 /// Append γ and β (ones and zeros without an affine transform) to `coef`.
-fn push_affine(coef: &mut Vec<f32>, affine: Option<(&[f32], &[f32])>, channels: usize) {
+fn push_affine(coef: &mut Vec<f32>, affine: Option<(&[f32], &[f32])>, n: usize) {
     match affine {
         Some((gamma, beta)) => {
             coef.extend_from_slice(gamma);
             coef.extend_from_slice(beta);
         }
         None => {
-            coef.extend(std::iter::repeat_n(1.0, channels));
-            coef.extend(std::iter::repeat_n(0.0, channels));
+            coef.extend(std::iter::repeat_n(1.0, n));
+            coef.extend(std::iter::repeat_n(0.0, n));
         }
     }
 }
 
 /// `coef` as four consecutive vectors of `n` values.
 fn split4(coef: &[f32], n: usize) -> [&[f32]; 4] {
-    [
-        &coef[..n],
-        &coef[n..2 * n],
-        &coef[2 * n..3 * n],
-        &coef[3 * n..4 * n],
-    ]
+    std::array::from_fn(|i| &coef[i * n..(i + 1) * n])
 }
 
-/// LayerNorm's buffers: x̂ and 1/σ per row of the last training forward, the output and
-/// dL/dx, and scratch.
+/// LayerNorm's buffers ([`Buffers`], with 1/σ per row). Its input is seen as rows of the
+/// `width` normalized values (`Dims` of `[rows, width, 1]`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LayerNormKernel {
-    /// `[rows, width, 1]` of the last training forward, when backward may follow.
-    cached: Option<Dims>,
-    xhat: Vec<f32>,
-    /// 1/σ per row (of the last training forward).
-    invstd: Vec<f32>,
-    /// γ and β (ones and zeros without an affine transform), `[γ | β]`, of the running pass.
-    coef: Vec<f32>,
-    parts: Vec<f64>,
-    sums: Vec<f64>,
-    output: Tensor,
-    grad_input: Tensor,
+    b: Buffers,
 }
 
 impl LayerNormKernel {
@@ -538,48 +537,37 @@ impl LayerNormKernel {
     ) -> TensorView<'_> {
         let x = x.as_standard_layout();
         let xs = x.as_slice().expect(CONTIGUOUS);
-        let dims = row_dims(xs.len(), width);
-        self.coef.clear();
-        push_affine(&mut self.coef, affine, width);
-        self.invstd.resize(dims.batch, 0.0);
-        self.xhat.resize(xs.len(), 0.0);
-        reuse_buffer(&mut self.output, x.raw_dim());
-        let y = self.output.as_slice_mut().expect(CONTIGUOUS);
-        let (gamma, beta) = self.coef.split_at(width);
-        let invstd = Shared(self.invstd.as_mut_ptr());
-        for_chunks(
-            dims,
-            [y, &mut self.xhat],
-            &mut [],
-            0,
-            &|rows, [y, xhat], _| {
-                let xs = &xs[rows.start * width..rows.end * width];
-                with_simd(
-                    #[inline(always)]
-                    || {
-                        for (r, ((x, y), xhat)) in xs
-                            .chunks_exact(width)
-                            .zip(y.chunks_exact_mut(width))
-                            .zip(xhat.chunks_exact_mut(width))
-                            .enumerate()
-                        {
-                            // μ = Σ x / D, then σ²·D = Σ (x − μ)² (two passes).
-                            let mean = (sum_run([x], |[x]| [x])[0] / width as f64) as f32;
-                            let var_sum = sum_run([x], |[x]| [(x - mean) * (x - mean)])[0];
-                            let s = inverse_std(var_sum, width, eps);
-                            // SAFETY: row `rows.start + r` belongs to this chunk only.
-                            unsafe { *invstd.get().add(rows.start + r) = s };
-                            for j in 0..width {
-                                xhat[j] = (x[j] - mean) * s;
-                                y[j] = xhat[j] * gamma[j] + beta[j];
-                            }
-                        }
-                    },
-                );
-            },
-        );
-        self.cached = keep.then_some(dims);
-        self.output.view()
+        let (dims, b) = (row_dims(xs.len(), width), &mut self.b);
+        b.coef.clear();
+        push_affine(&mut b.coef, affine, width);
+        b.invstd.resize(dims.batch, 0.0);
+        b.xhat.resize(xs.len(), 0.0);
+        let (y, (gamma, beta)) = (shaped(&mut b.output, x.raw_dim()), b.coef.split_at(width));
+        let invstd = Shared(b.invstd.as_mut_ptr());
+        for_chunks(dims, [y, &mut b.xhat], &mut [], 0, &|rows, [y, xhat], _| {
+            let xs = &xs[rows.start * width..rows.end * width];
+            with_simd(
+                #[inline(always)]
+                || {
+                    let rows_of = xs.chunks_exact(width).zip(y.chunks_exact_mut(width));
+                    for (r, ((x, y), xhat)) in rows_of.zip(xhat.chunks_exact_mut(width)).enumerate()
+                    {
+                        // μ = Σ x / D, then σ²·D = Σ (x − μ)² (two passes).
+                        let mean = (sum_run([x], |[x]| [x])[0] / width as f64) as f32;
+                        let var_sum = sum_run([x], |[x]| [(x - mean) * (x - mean)])[0];
+                        let s = inverse_std(var_sum, width, eps);
+                        // SAFETY: row `rows.start + r` belongs to this chunk only.
+                        unsafe { *invstd.get().add(rows.start + r) = s };
+                        map_run([x], [gamma, beta], [xhat, y], |[g, b], [x]| {
+                            let xhat = (x - mean) * s;
+                            [xhat, xhat * g + b]
+                        });
+                    }
+                },
+            );
+        });
+        b.cached = keep.then_some(dims);
+        b.output.view()
     }
 
     /// Backward of the last training forward, for upstream gradient g: dL/dx and, per
@@ -588,51 +576,35 @@ impl LayerNormKernel {
     /// `dx = (1/σ)·(g·γ − mean(g·γ) − x̂·mean(g·γ·x̂))`, the means over the row.
     ///
     /// # Errors
-    /// `BackwardBeforeForward` without a training forward since the last other forward;
-    /// `ShapeMismatch` when `g` does not have the output's shape.
+    /// As [`Buffers::start_backward`].
     pub(crate) fn backward(
         &mut self,
         layer: &str,
         g: TensorView<'_>,
         gamma: Option<&[f32]>,
         input_grad: bool,
-    ) -> Result<(TensorView<'_>, &[f64], &[f64])> {
-        let dims = self.cached.ok_or_else(|| Error::BackwardBeforeForward {
-            layer: layer.to_string(),
-        })?;
-        crate::expect_shape(layer, self.output.shape(), g.shape())?;
-        let g = g.as_standard_layout();
-        let gs = g.as_slice().expect(CONTIGUOUS);
+    ) -> Result<Gradients<'_>> {
+        let b = &mut self.b;
+        // Σ_rows g·x̂ and Σ_rows g per position: the column sums of a [rows, width] matrix.
+        let (dims, g) = b.start_backward(layer, &g)?;
         let width = dims.channels;
-        self.coef.clear();
-        push_affine(&mut self.coef, gamma.map(|gamma| (gamma, gamma)), width);
-        // Σ_rows g·x̂ and Σ_rows g per position: column sums of the [rows, width] matrix.
-        let scratch = (&mut self.parts, &mut self.sums);
-        channel_sums(dims, [gs, &self.xhat], [], scratch, &|[], [g, x]| {
-            [g * x, g]
-        });
         if input_grad {
-            reuse_buffer(&mut self.grad_input, g.raw_dim());
-            let dx = self.grad_input.as_slice_mut().expect(CONTIGUOUS);
-            let (gamma, xhat, invstd) = (&self.coef[..width], &self.xhat, &self.invstd);
+            b.coef.clear();
+            push_affine(&mut b.coef, gamma.map(|gamma| (gamma, gamma)), width);
+            let gs = g.as_slice().expect(CONTIGUOUS);
+            let dx = shaped(&mut b.grad_input, g.raw_dim());
+            let (gamma, xhat, invstd) = (&b.coef[..width], &b.xhat, &b.invstd);
             for_chunks(dims, [dx], &mut [], 0, &|rows, [dx], _| {
                 let range = rows.start * width..rows.end * width;
                 let (gs, xhat) = (&gs[range.clone()], &xhat[range]);
                 with_simd(
                     #[inline(always)]
                     || {
-                        for (r, ((g, x), dx)) in gs
-                            .chunks_exact(width)
-                            .zip(xhat.chunks_exact(width))
-                            .zip(dx.chunks_exact_mut(width))
-                            .enumerate()
+                        let rows_of = gs.chunks_exact(width).zip(xhat.chunks_exact(width));
+                        for (r, ((g, x), dx)) in rows_of.zip(dx.chunks_exact_mut(width)).enumerate()
                         {
-                            let [sum_gg, sum_ggx] =
-                                sum_run([g, x, gamma], |[g, x, gamma]| [g * gamma, g * gamma * x]);
-                            let (mean_gg, mean_ggx) = (
-                                (sum_gg / width as f64) as f32,
-                                (sum_ggx / width as f64) as f32,
-                            );
+                            let sums = sum_run([g, x, gamma], |[g, x, gm]| [g * gm, g * gm * x]);
+                            let [mean_gg, mean_ggx] = sums.map(|s| (s / width as f64) as f32);
                             let s = invstd[rows.start + r];
                             map_run([g, x], [gamma], [dx], |[gamma], [g, x]| {
                                 [s * (g * gamma - mean_gg - x * mean_ggx)]
@@ -642,15 +614,21 @@ impl LayerNormKernel {
                 );
             });
         }
-        let (sum_gx, sum_g) = self.sums.split_at(width);
-        Ok((self.grad_input.view(), sum_gx, sum_g))
+        Ok(b.backward_result(width))
     }
+}
+
+/// `buffer` given shape `shape` (row-major, reusing its allocation), as a slice to fill.
+fn shaped(buffer: &mut Tensor, shape: IxDyn) -> &mut [f32] {
+    reuse_buffer(buffer, shape);
+    buffer.as_slice_mut().expect(CONTIGUOUS)
 }
 
 /// `len` values as rows of `width` (a `[rows, width, 1]` view for the chunking).
 fn row_dims(len: usize, width: usize) -> Dims {
+    let batch = len.checked_div(width).unwrap_or(0);
     Dims {
-        batch: len.checked_div(width).unwrap_or(0),
+        batch,
         channels: width,
         spatial: 1,
     }

@@ -8,7 +8,9 @@
 
 use ndarray::{Array3, Axis, CowArray, Ix3};
 
-use super::{Affine, RunningStats, affine_slices, invalid, python_float, shape_error};
+use super::{
+    Affine, ReferenceGrads, RunningStats, affine_slices, invalid, python_float, shape_error,
+};
 use crate::kernels::{BatchNormKernel, Dims};
 use crate::{Buffer, Layer, Mode, Param, Result, Tensor, TensorView};
 
@@ -149,12 +151,11 @@ impl<const D: usize> BatchNorm<D> {
     ///
     /// # Errors
     /// As [`forward`](Layer::forward), and `ShapeMismatch` if `g`'s shape is not `x`'s.
-    #[allow(clippy::type_complexity)]
     pub fn backward_reference(
         &self,
         x: TensorView<'_>,
         g: TensorView<'_>,
-    ) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
+    ) -> Result<ReferenceGrads> {
         crate::expect_shape(Self::NAME, x.shape(), g.shape())?;
         let x3 = self.as_channels(&x, Mode::Train)?;
         let g = g.to_shape(x3.raw_dim()).expect("x's shape").mapv(f64::from);

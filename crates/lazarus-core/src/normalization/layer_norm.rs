@@ -7,7 +7,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
-use super::{Affine, affine_slices, invalid, python_float, shape_error};
+use super::{Affine, ReferenceGrads, affine_slices, invalid, python_float, shape_error};
 use crate::kernels::LayerNormKernel;
 use crate::{Layer, Mode, Param, Result, Tensor, TensorView};
 
@@ -109,12 +109,11 @@ impl LayerNorm {
     ///
     /// # Errors
     /// As [`forward`](Layer::forward), and `ShapeMismatch` if `g`'s shape is not `x`'s.
-    #[allow(clippy::type_complexity)]
     pub fn backward_reference(
         &self,
         x: TensorView<'_>,
         g: TensorView<'_>,
-    ) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
+    ) -> Result<ReferenceGrads> {
         crate::expect_shape(NAME, x.shape(), g.shape())?;
         let (xs, gs) = (self.rows(&x)?, self.rows(&g)?);
         let (gamma, _) = self.gamma_beta();

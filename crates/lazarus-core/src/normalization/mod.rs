@@ -64,6 +64,10 @@ impl Affine {
     }
 }
 
+/// What the plain-ndarray backward references return: dL/dx, and dL/dγ and dL/dβ when the
+/// layer is affine.
+type ReferenceGrads = (Tensor, Option<(Tensor, Tensor)>);
+
 /// BatchNorm's buffers: the running estimates of each channel's mean and variance, and the
 /// number of batches behind them (the update rule is in `batch_norm.rs`).
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Helpers shared by the BatchNorm and LayerNorm tests.
 #![allow(dead_code)] // each test file uses some of them
 
-use lazarus_core::{Layer, Tensor, TensorView};
+use lazarus_core::{Error, Layer, Mode, Tensor, TensorView};
 
 /// The test inputs of the PyTorch scripts in the test files: value i is `((i·a) mod b − ⌊b/2⌋)/scale + shift`.
 pub fn inp(shape: &[usize], (a, b, scale): (usize, usize, f64), shift: f64) -> Tensor {
@@ -50,4 +50,22 @@ pub fn near(a: &Tensor, b: &Tensor, tolerance: f32) -> bool {
         && a.iter()
             .zip(b)
             .all(|(&a, &b)| (a - b).abs() <= tolerance * b.abs().max(1.0))
+}
+
+/// Backward before any forward, and after an evaluation forward, is `BackwardBeforeForward`;
+/// after a training forward on `shape`, a gradient of shape `other` is `ShapeMismatch`.
+pub fn assert_backward_errors(layer: &mut dyn Layer, shape: &[usize], other: &[usize]) {
+    let x = Tensor::ones(shape.to_vec());
+    for forward in [None, Some(Mode::Eval)] {
+        if let Some(mode) = forward {
+            layer.forward(x.view(), mode).unwrap();
+        }
+        let err = layer.backward(x.view()).unwrap_err();
+        assert!(matches!(err, Error::BackwardBeforeForward { .. }), "{err}");
+    }
+    layer.forward(x.view(), Mode::Train).unwrap();
+    let err = layer
+        .backward(Tensor::zeros(other.to_vec()).view())
+        .unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
 }
