@@ -20,6 +20,7 @@
 //! * every loop runs inside [`with_simd`] (compiled a second time for AVX2), and every buffer
 //!   is owned here and reused: nothing is allocated once a shape has been seen.
 
+use std::array::from_fn;
 use std::ops::Range;
 
 use ndarray::{CowArray, IxDyn};
@@ -115,7 +116,8 @@ fn for_chunks<const O: usize>(
     });
 }
 
-/// For every channel c, `K` sums over its elements i of `term(k, [input[i] for each input])`,
+/// For every channel c, `K` sums over its elements i, the j-th of `term(j, k, [input[i] for
+/// each input])`,
 /// k the channel's constants (`consts[p][c]`), into `sums[k·C + c]`: chunks in parallel, each
 /// into its partial sums (in `parts`), then the partial sums added in chunk order.
 fn channel_sums<const M: usize, const P: usize, const K: usize>(
@@ -123,7 +125,7 @@ fn channel_sums<const M: usize, const P: usize, const K: usize>(
     inputs: [&[f32]; M],
     consts: [&[f32]; P],
     (parts, sums): (&mut Vec<f64>, &mut Vec<f64>),
-    term: &(impl Fn([f32; P], [f32; M]) -> [f32; K] + Sync),
+    term: &(impl Fn(usize, [f32; P], [f32; M]) -> f32 + Sync),
 ) {
     let (channels, spatial, row_len) = (dims.channels, dims.spatial, dims.row_len());
     let width = K * channels;
@@ -147,9 +149,9 @@ fn channel_sums<const M: usize, const P: usize, const K: usize>(
                             row.map(|x| &x[c * spatial..][..spatial]),
                             consts.map(|k| k[c]),
                         );
-                        let t = sum_run(run, |v| term(k, v));
-                        for (acc, t) in acc.iter_mut().zip(t) {
-                            acc[c] += t;
+                        let sums: [f64; K] = sum_run(run, |j, v| term(j, k, v));
+                        for (acc, sum) in acc.iter_mut().zip(sums) {
+                            acc[c] += sum;
                         }
                     }
                 }
@@ -202,7 +204,9 @@ fn map_channels<const M: usize, const P: usize, const O: usize>(
     });
 }
 
-/// `LANES` consecutive values of each slice from `i`.
+/// `LANES` consecutive values of each slice from `i`. The loops below take lane `l` of every
+/// slice as `from_fn(|m| x[m][l])`: LLVM turns that into one vector per slice, where the same
+/// with `x.map(|x| x[l])` came out as scalar loads, inserts and blends.
 #[inline(always)]
 fn lanes<const M: usize>(slices: [&[f32]; M], i: usize) -> [&[f32; LANES]; M] {
     slices.map(|x| x[i..i + LANES].try_into().expect("LANES values"))
@@ -224,7 +228,7 @@ fn map_run<const M: usize, const P: usize, const O: usize>(
         let (x, k) = (lanes(ins, i), lanes(per, i));
         let mut y = [[0.0f32; LANES]; O];
         for l in 0..LANES {
-            let v = f(k.map(|k| k[l]), x.map(|x| x[l]));
+            let v = f(from_fn(|p| k[p][l]), from_fn(|m| x[m][l]));
             for o in 0..O {
                 y[o][l] = v[o];
             }
@@ -241,14 +245,14 @@ fn map_run<const M: usize, const P: usize, const O: usize>(
     }
 }
 
-/// `acc[k][i] += term([per[p][i]], [ins[m][i]])[k]` in f64 over equal-length slices, a chunk
+/// `acc[j][i] += term(j, [per[p][i]], [ins[m][i]])` in f64 over equal-length slices, a chunk
 /// of [`LANES`] at a time (added in a local array, as in [`map_run`]).
 #[inline(always)]
 fn add_along<const M: usize, const P: usize, const K: usize>(
     ins: [&[f32]; M],
     per: [&[f32]; P],
     acc: &mut [&mut [f64]; K],
-    term: impl Fn([f32; P], [f32; M]) -> [f32; K],
+    term: impl Fn(usize, [f32; P], [f32; M]) -> f32,
 ) {
     let len = acc.first().map_or(0, |a| a.len());
     let whole = len / LANES * LANES;
@@ -258,10 +262,9 @@ fn add_along<const M: usize, const P: usize, const K: usize>(
         for (a, acc) in a.iter_mut().zip(acc.iter()) {
             a.copy_from_slice(&acc[i..i + LANES]);
         }
-        for l in 0..LANES {
-            let t = term(k.map(|k| k[l]), x.map(|x| x[l]));
-            for j in 0..K {
-                a[j][l] += f64::from(t[j]);
+        for (j, a) in a.iter_mut().enumerate() {
+            for (l, a) in a.iter_mut().enumerate() {
+                *a += f64::from(term(j, from_fn(|p| k[p][l]), from_fn(|m| x[m][l])));
             }
         }
         for (acc, a) in acc.iter_mut().zip(&a) {
@@ -269,52 +272,48 @@ fn add_along<const M: usize, const P: usize, const K: usize>(
         }
     }
     for i in whole..len {
-        let t = term(per.map(|k| k[i]), ins.map(|x| x[i]));
-        for j in 0..K {
-            acc[j][i] += f64::from(t[j]);
+        for (j, acc) in acc.iter_mut().enumerate() {
+            acc[i] += f64::from(term(j, per.map(|k| k[i]), ins.map(|x| x[i])));
         }
     }
 }
 
 /// `values` cut into `K` consecutive slices of `n`.
 fn split_mut<const K: usize>(mut values: &mut [f64], n: usize) -> [&mut [f64]; K] {
-    std::array::from_fn(|_| {
+    from_fn(|_| {
         let (head, tail) = std::mem::take(&mut values).split_at_mut(n);
         values = tail;
         head
     })
 }
 
-/// `K` sums of `term(values at i)` over a run of elements, in [`LANES`] f32 partial sums per
-/// block of [`BLOCK`] elements, each block's total added in f64.
+/// `K` sums over a run of elements, the j-th of `term(j, values at i)`, in [`LANES`] f32
+/// partial sums per block of [`BLOCK`] elements, each block's total added in f64. The sums
+/// are taken one after the other over each block (in L1 by then), so that inside a loop `j` is
+/// fixed and the term is one vectorizable expression: computed together, two sums of two
+/// inputs came out as scalar code.
 #[inline(always)]
 fn sum_run<const M: usize, const K: usize>(
     run: [&[f32]; M],
-    term: impl Fn([f32; M]) -> [f32; K],
+    term: impl Fn(usize, [f32; M]) -> f32,
 ) -> [f64; K] {
     let len = run.first().map_or(0, |x| x.len());
     let mut total = [0.0f64; K];
     for start in (0..len).step_by(BLOCK) {
         let block = run.map(|x| &x[start..(start + BLOCK).min(len)]);
         let whole = block[0].len() / LANES * LANES;
-        let mut partial = [[0.0f32; LANES]; K];
-        for i in (0..whole).step_by(LANES) {
-            let x = lanes(block, i);
-            for l in 0..LANES {
-                let t = term(x.map(|x| x[l]));
-                for k in 0..K {
-                    partial[k][l] += t[k];
+        for (j, total) in total.iter_mut().enumerate() {
+            let mut partial = [0.0f32; LANES];
+            for i in (0..whole).step_by(LANES) {
+                let x = lanes(block, i);
+                for (l, partial) in partial.iter_mut().enumerate() {
+                    *partial += term(j, from_fn(|m| x[m][l]));
                 }
             }
-        }
-        for i in whole..block[0].len() {
-            let t = term(block.map(|x| x[i]));
-            for k in 0..K {
-                total[k] += f64::from(t[k]);
+            for i in whole..block[0].len() {
+                *total += f64::from(term(j, block.map(|x| x[i])));
             }
-        }
-        for k in 0..K {
-            total[k] += partial[k].iter().map(|&v| f64::from(v)).sum::<f64>();
+            *total += partial.iter().map(|&v| f64::from(v)).sum::<f64>();
         }
     }
     total
@@ -365,9 +364,9 @@ impl Buffers {
         let g = g.as_standard_layout();
         let gs = g.as_slice().expect(CONTIGUOUS);
         let scratch = (&mut self.parts, &mut self.sums);
-        channel_sums(dims, [gs, &self.xhat], [], scratch, &|[], [g, x]| {
-            [g * x, g]
-        });
+        // Σ g·x̂ (j = 0) and Σ g (j = 1).
+        let term = |j: usize, _: [f32; 0], [g, x]: [f32; 2]| if j == 0 { g * x } else { g };
+        channel_sums::<2, 0, 2>(dims, [gs, &self.xhat], [], scratch, &term);
         Ok((dims, g))
     }
 
@@ -403,13 +402,13 @@ impl BatchNormKernel {
         let (count, channels) = (dims.per_channel(), dims.channels);
         let b = &mut self.b;
         // μ_c = Σ x / M; then σ²_c·M = Σ (x − μ_c)² (two passes: no cancellation).
-        channel_sums(dims, [xs], [], (&mut b.parts, &mut b.sums), &|[], [x]| [x]);
+        channel_sums::<1, 0, 1>(dims, [xs], [], (&mut b.parts, &mut b.sums), &|_, [], [x]| x);
         self.mean.clear();
         self.mean
             .extend(b.sums.iter().map(|s| (s / count as f64) as f32));
         let scratch = (&mut b.parts, &mut self.var_sum);
-        channel_sums(dims, [xs], [&self.mean], scratch, &|[mean], [x]| {
-            [(x - mean) * (x - mean)]
+        channel_sums::<1, 1, 1>(dims, [xs], [&self.mean], scratch, &|_, [mean], [x]| {
+            (x - mean) * (x - mean)
         });
         b.invstd.clear();
         b.invstd
@@ -514,7 +513,7 @@ fn push_affine(coef: &mut Vec<f32>, affine: Option<(&[f32], &[f32])>, n: usize) 
 
 /// `coef` as four consecutive vectors of `n` values.
 fn split4(coef: &[f32], n: usize) -> [&[f32]; 4] {
-    std::array::from_fn(|i| &coef[i * n..(i + 1) * n])
+    from_fn(|i| &coef[i * n..(i + 1) * n])
 }
 
 /// LayerNorm's buffers ([`Buffers`], with 1/σ per row). Its input is seen as rows of the
@@ -553,8 +552,9 @@ impl LayerNormKernel {
                     for (r, ((x, y), xhat)) in rows_of.zip(xhat.chunks_exact_mut(width)).enumerate()
                     {
                         // μ = Σ x / D, then σ²·D = Σ (x − μ)² (two passes).
-                        let mean = (sum_run([x], |[x]| [x])[0] / width as f64) as f32;
-                        let var_sum = sum_run([x], |[x]| [(x - mean) * (x - mean)])[0];
+                        let [sum] = sum_run([x], |_, [x]| x);
+                        let mean = (sum / width as f64) as f32;
+                        let [var_sum] = sum_run([x], |_, [x]| (x - mean) * (x - mean));
                         let s = inverse_std(var_sum, width, eps);
                         // SAFETY: row `rows.start + r` belongs to this chunk only.
                         unsafe { *invstd.get().add(rows.start + r) = s };
@@ -603,7 +603,14 @@ impl LayerNormKernel {
                         let rows_of = gs.chunks_exact(width).zip(xhat.chunks_exact(width));
                         for (r, ((g, x), dx)) in rows_of.zip(dx.chunks_exact_mut(width)).enumerate()
                         {
-                            let sums = sum_run([g, x, gamma], |[g, x, gm]| [g * gm, g * gm * x]);
+                            // Σ g·γ (j = 0) and Σ g·γ·x̂ (j = 1).
+                            let sums: [f64; 2] =
+                                sum_run(
+                                    [g, x, gamma],
+                                    |j, [g, x, gm]| {
+                                        if j == 0 { g * gm } else { g * gm * x }
+                                    },
+                                );
                             let [mean_gg, mean_ggx] = sums.map(|s| (s / width as f64) as f32);
                             let s = invstd[rows.start + r];
                             map_run([g, x], [gamma], [dx], |[gamma], [g, x]| {
