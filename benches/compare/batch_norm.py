@@ -2,7 +2,9 @@
 
 One BatchNorm2d layer's training work at the shapes of the CNN on MNIST (after the first and the
 second convolution): forward in training mode (batch statistics, running statistics updated),
-then backward of a fixed upstream gradient (dL/dx, dL/dγ, dL/dβ). 1 and 2 threads.
+then backward of a fixed upstream gradient (dL/dx, dL/dγ, dL/dβ). 1 and 2 threads. x.grad is
+reset to None before each backward, so autograd hands dL/dx over without adding it into an
+old x.grad (in a network, BatchNorm's dL/dx goes on to the layer before, unaccumulated).
 Run: python3 benches/compare/batch_norm.py
 """
 import time
@@ -20,6 +22,7 @@ def bench(shape, seconds=2.0):
     while time.perf_counter() < end:
         t0 = time.perf_counter()
         for _ in range(10):
+            x.grad = None
             layer(x).backward(g)
         times.append((time.perf_counter() - t0) / 10)
     times.sort()

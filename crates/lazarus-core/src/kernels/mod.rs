@@ -15,6 +15,7 @@
 //! | `reduce.rs`    | [`sum_f64`], [`sum_squares`], [`sum_squared_difference`] | sums in 8 `f64` lanes, blocks in parallel     |
 //! | `simd.rs`      | [`with_simd`], [`has_avx2_fma`]                       | compiled for AVX2 too, picked at run time       |
 //! | `buffers.rs`   | copy, zero, and sum the rows of whole buffers         | large buffers in parallel pieces                |
+//! | `normalization.rs` | BatchNorm's per-channel and LayerNorm's per-row passes | chunks of the batch on the pool, fixed order |
 //!
 //! Every fast path is tested against a plain version: `gemm` against the product in `f64` for
 //! every kernel the CPU can run, every cut and thread count (`gemm_tests.rs`); `Linear` against

@@ -12,9 +12,11 @@
 //!   additions in the same order whichever thread ran which chunk, so 1, 2 or 3 threads give
 //!   the same bits;
 //! * inside a chunk, a run of one channel's elements (an `h·w` plane, or a LayerNorm row) is
-//!   summed in [`LANES`] f32 lanes per block of [`BLOCK`] elements (a reduction LLVM vectorizes)
-//!   and each block's sum is added to an f64 total, so a large batch does not drift; for
-//!   `[batch, C]` inputs the C column sums run side by side in f64, row by row;
+//!   summed in [`LANES`] f32 lanes per block of [`BLOCK`] elements (a reduction LLVM vectorizes;
+//!   two sums over the same run, as Σ g·x̂ and Σ g, are taken one after the other over each
+//!   block, in L1 by the second) and each block's sum is added to an f64 total, so a large batch
+//!   does not drift; for `[batch, C]` inputs the C column sums run side by side in f64, row by
+//!   row;
 //! * x̂ = (x − μ)/σ is kept by the training forward for backward (one write, instead of keeping x
 //!   and computing x̂ again);
 //! * every loop runs inside [`with_simd`] (compiled a second time for AVX2), and every buffer
@@ -116,10 +118,10 @@ fn for_chunks<const O: usize>(
     });
 }
 
-/// For every channel c, `K` sums over its elements i, the j-th of `term(j, k, [input[i] for
-/// each input])`,
-/// k the channel's constants (`consts[p][c]`), into `sums[k·C + c]`: chunks in parallel, each
-/// into its partial sums (in `parts`), then the partial sums added in chunk order.
+/// For every channel c, `K` sums over the channel's elements i: sum j of `term(j, k, values)`,
+/// k the channel's constants (`consts[p][c]`) and values the inputs at i, goes to
+/// `sums[j·C + c]`. Chunks run in parallel, each into its own partial sums (in `parts`), which
+/// are then added in chunk order.
 fn channel_sums<const M: usize, const P: usize, const K: usize>(
     dims: Dims,
     inputs: [&[f32]; M],
@@ -183,13 +185,12 @@ fn map_channels<const M: usize, const P: usize, const O: usize>(
                 for r in 0..rows.len() {
                     let (start, end) = (r * row_len, (r + 1) * row_len);
                     let row = inputs.map(|x| &x[start..end]);
-                    let out = outs.each_mut().map(|o| &mut o[start..end]);
+                    let mut out = outs.each_mut().map(|o| &mut o[start..end]);
                     if spatial == 1 {
                         // `[batch, C]`: the constants are vectors along the row.
                         map_run(row, consts, out, f);
                         continue;
                     }
-                    let mut out = out;
                     for c in 0..channels {
                         let (run, k) = (
                             row.map(|x| &x[c * spatial..][..spatial]),
@@ -204,9 +205,9 @@ fn map_channels<const M: usize, const P: usize, const O: usize>(
     });
 }
 
-/// `LANES` consecutive values of each slice from `i`. The loops below take lane `l` of every
-/// slice as `from_fn(|m| x[m][l])`: LLVM turns that into one vector per slice, where the same
-/// with `x.map(|x| x[l])` came out as scalar loads, inserts and blends.
+/// `LANES` consecutive values of each slice from `i` (one bounds check per chunk, none per
+/// lane). The loops below take lane `l` of every slice as `from_fn(|m| x[m][l])`, which LLVM
+/// vectorizes across the lanes (our first version, with `x.map(|x| x[l])`, partly did not).
 #[inline(always)]
 fn lanes<const M: usize>(slices: [&[f32]; M], i: usize) -> [&[f32; LANES]; M] {
     slices.map(|x| x[i..i + LANES].try_into().expect("LANES values"))
@@ -376,6 +377,7 @@ impl Buffers {
         (self.grad_input.view(), sum_gx, sum_g)
     }
 }
+
 /// BatchNorm's buffers: [`Buffers`], and the batch statistics of the last forward.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BatchNormKernel {
