@@ -38,7 +38,7 @@ use crate::{Buffer, Layer, Mode, Param, Result, Tensor, TensorView};
 ///
 /// [`Mode::Eval`] normalizes with `running_mean` and `running_var` instead, so a sample's output
 /// no longer depends on the rest of its batch. [`Mode::Probe`] uses the batch's statistics as
-/// training does, and changes nothing. Without running statistics
+/// training does, but updates nothing and keeps nothing for backward. Without running statistics
 /// ([`without_running_stats`](Self::without_running_stats)) every mode uses the batch's.
 ///
 /// Backward (training). Every output of a channel depends on every input of that channel,
@@ -61,8 +61,9 @@ use crate::{Buffer, Layer, Mode, Param, Result, Tensor, TensorView};
 ///
 /// When to use: after a convolution or Linear layer and before its activation. Each layer then
 /// sees inputs of mean 0 and variance 1 whatever the weights did before it, which tames poor
-/// initialization and lets larger learning rates train; a ReLU after it sees half its inputs
-/// positive per channel and is far less likely to die. Its statistics need batches: in
+/// initialization and lets larger learning rates train. A ReLU after it gets, per channel,
+/// inputs of mean β and spread γ: a channel cannot drift to all-negative inputs (dead) unless
+/// training moves β itself far below γ. Its statistics need batches: in
 /// training, a channel with a single value (BatchNorm1d on a batch of 1) is an error, as in
 /// PyTorch; for small batches or per-sample models, prefer [`LayerNorm`](crate::LayerNorm).
 ///
@@ -104,7 +105,8 @@ impl<const D: usize> BatchNorm<D> {
     /// affine (γ = 1, β = 0), running statistics tracked (mean 0, variance 1).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) if `num_features` is 0 or too large for memory.
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) if `num_features` is 0 or too large
+    /// for memory.
     pub fn new(num_features: usize) -> Result<Self> {
         const { assert!(D == 1 || D == 2, "BatchNorm1d and BatchNorm2d only") };
         if num_features == 0 {
@@ -163,27 +165,19 @@ impl<const D: usize> BatchNorm<D> {
         let (gamma, _) = self.gamma_beta();
         let m = (x3.len() / self.num_features) as f64;
         let mut dx = g.clone();
-        let (mut dgamma, mut dbeta) = (vec![0.0; gamma.len()], vec![0.0; gamma.len()]);
+        let mut dgamma = Tensor::zeros(vec![self.num_features]);
+        let mut dbeta = dgamma.clone();
         for c in 0..self.num_features {
             let s = (var[c] + f64::from(self.eps)).sqrt();
-            let xhat = x3
-                .index_axis(Axis(1), c)
-                .mapv(|x| (f64::from(x) - mean[c]) / s);
+            let x = x3.index_axis(Axis(1), c);
+            let xhat = x.mapv(|x| (f64::from(x) - mean[c]) / s);
             let g = g.index_axis(Axis(1), c);
-            (dbeta[c], dgamma[c]) = (g.sum(), (&g * &xhat).sum());
-            let dx_c = (&g - dbeta[c] / m - &xhat * (dgamma[c] / m)) * (gamma[c] / s);
+            let (sum_g, sum_gx) = (g.sum(), (&g * &xhat).sum());
+            (dbeta[c], dgamma[c]) = (sum_g as f32, sum_gx as f32);
+            let dx_c = (&g - sum_g / m - &xhat * (sum_gx / m)) * (gamma[c] / s);
             dx.index_axis_mut(Axis(1), c).assign(&dx_c);
         }
-        let vector = |v: Vec<f64>| {
-            v.into_iter()
-                .map(|v| v as f32)
-                .collect::<ndarray::Array1<f32>>()
-                .into_dyn()
-        };
-        let params = self
-            .affine
-            .as_ref()
-            .map(|_| (vector(dgamma), vector(dbeta)));
+        let params = self.affine.as_ref().map(|_| (dgamma, dbeta));
         Ok((reshape(dx, x.shape()), params))
     }
 
