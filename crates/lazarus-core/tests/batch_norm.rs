@@ -294,9 +294,11 @@ fn run_with_threads(threads: usize) -> Vec<Tensor> {
     set_num_threads(threads);
     let mut rng = StdRng::seed_from_u64(3);
     let mut results = Vec::new();
-    let cases: [(Box<dyn Layer>, &[usize]); 3] = [
+    // Several chunks of rows; one and several blocks of columns, with more than CHUNK rows.
+    let cases: [(Box<dyn Layer>, &[usize]); 4] = [
         (Box::new(BatchNorm2d::new(5).unwrap()), &[9, 5, 30, 31]),
         (Box::new(BatchNorm1d::new(7).unwrap()), &[5000, 7]),
+        (Box::new(BatchNorm1d::new(40).unwrap()), &[20000, 40]),
         (Box::new(BatchNorm1d::new(3).unwrap()), &[40, 3, 700]),
     ];
     for (mut layer, shape) in cases {

@@ -15,8 +15,10 @@
 //!   summed in [`LANES`] f32 lanes per block of [`BLOCK`] elements (a reduction LLVM vectorizes;
 //!   two sums over the same run, as Σ g·x̂ and Σ g, are taken one after the other over each
 //!   block, in L1 by the second) and each block's sum is added to an f64 total, so a large batch
-//!   does not drift; for `[batch, C]` inputs the C column sums run side by side in f64, row by
-//!   row;
+//!   does not drift;
+//! * `[batch, C]` inputs (and LayerNorm's dL/dγ, dL/dβ, sums over rows) are summed by blocks of
+//!   columns instead: a task adds the rows into its columns' f64 sums one after the other, so
+//!   each sum again has one fixed order, and no partial sums are needed however wide the rows;
 //! * x̂ = (x − μ)/σ is kept by the training forward for backward (one write, instead of keeping x
 //!   and computing x̂ again);
 //! * every loop runs inside [`with_simd`] (compiled a second time for AVX2), and every buffer
@@ -120,8 +122,9 @@ fn for_chunks<const O: usize>(
 
 /// For every channel c, `K` sums over the channel's elements i: sum j of `term(j, k, values)`,
 /// k the channel's constants (`consts[p][c]`) and values the inputs at i, goes to
-/// `sums[j·C + c]`. Chunks run in parallel, each into its own partial sums (in `parts`), which
-/// are then added in chunk order.
+/// `sums[j·C + c]`. Chunks of rows run in parallel, each into its own partial sums (in
+/// `parts`), which are then added in chunk order. (`[batch, C]` inputs go to
+/// [`column_sums`].)
 fn channel_sums<const M: usize, const P: usize, const K: usize>(
     dims: Dims,
     inputs: [&[f32]; M],
@@ -130,41 +133,72 @@ fn channel_sums<const M: usize, const P: usize, const K: usize>(
     term: &(impl Fn(usize, [f32; P], [f32; M]) -> f32 + Sync),
 ) {
     let (channels, spatial, row_len) = (dims.channels, dims.spatial, dims.row_len());
-    let width = K * channels;
+    sums.clear();
+    sums.resize(K * channels, 0.0);
+    if spatial == 1 {
+        column_sums::<M, P, K>(dims, inputs, consts, sums, term);
+        return;
+    }
     parts.clear();
-    parts.resize(dims.chunks() * width, 0.0);
-    for_chunks(dims, [], parts, width, &|rows, [], part| {
+    parts.resize(dims.chunks() * K * channels, 0.0);
+    for_chunks(dims, [], parts, K * channels, &|rows, [], part| {
         let inputs = inputs.map(|x| &x[rows.start * row_len..rows.end * row_len]);
-        let mut acc: [&mut [f64]; K] = split_mut(part, channels);
         with_simd(
             #[inline(always)]
             || {
-                for r in 0..rows.len() {
-                    let row = inputs.map(|x| &x[r * row_len..(r + 1) * row_len]);
-                    if spatial == 1 {
-                        // `[batch, C]`: the C sums side by side, a vertical add along the row.
-                        add_along(row, consts, &mut acc, term);
-                        continue;
-                    }
+                for row in (0..rows.len()).map(|r| inputs.map(|x| &x[r * row_len..][..row_len])) {
                     for c in 0..channels {
-                        let (run, k) = (
-                            row.map(|x| &x[c * spatial..][..spatial]),
-                            consts.map(|k| k[c]),
-                        );
-                        let sums: [f64; K] = sum_run(run, |j, v| term(j, k, v));
-                        for (acc, sum) in acc.iter_mut().zip(sums) {
-                            acc[c] += sum;
+                        let run = row.map(|x| &x[c * spatial..][..spatial]);
+                        let k = consts.map(|k| k[c]);
+                        let plane: [f64; K] = sum_run(run, |j, v| term(j, k, v));
+                        for (j, sum) in plane.into_iter().enumerate() {
+                            part[j * channels + c] += sum;
                         }
                     }
                 }
             },
         );
     });
-    sums.clear();
-    sums.resize(width, 0.0);
-    for part in parts.chunks_exact(width) {
+    for part in parts.chunks_exact(K * channels) {
         sums.iter_mut().zip(part).for_each(|(s, &p)| *s += p);
     }
+}
+
+/// [`channel_sums`] for `[batch, C]` inputs, where each channel is a column: a task takes a
+/// block of columns and adds the rows into their sums one after the other, in f64 (a vertical
+/// add, vectorized along the row). Each sum has one task and a fixed order, so no partial sums
+/// are needed, however wide the rows (LayerNorm's dL/dγ over a `[C, H, W]` row, for one).
+fn column_sums<const M: usize, const P: usize, const K: usize>(
+    dims: Dims,
+    inputs: [&[f32]; M],
+    consts: [&[f32]; P],
+    sums: &mut [f64],
+    term: &(impl Fn(usize, [f32; P], [f32; M]) -> f32 + Sync),
+) {
+    let (rows, channels) = (dims.batch, dims.channels);
+    // Columns per task: about CHUNK elements each, whole lanes.
+    let width = (CHUNK / rows.max(1)).max(1).next_multiple_of(LANES);
+    let width = width.min(channels.max(1));
+    let sums = Shared(sums.as_mut_ptr());
+    parallel_for(channels.div_ceil(width), &|task| {
+        let columns = task * width..((task + 1) * width).min(channels);
+        // SAFETY: each task has its own columns of each of the K sums, and `sums` (K·C long)
+        // is borrowed for the whole call.
+        let mut acc: [&mut [f64]; K] = from_fn(|j| unsafe {
+            let start = sums.get().add(j * channels + columns.start);
+            std::slice::from_raw_parts_mut(start, columns.len())
+        });
+        let consts = consts.map(|k| &k[columns.clone()]);
+        with_simd(
+            #[inline(always)]
+            || {
+                for r in 0..rows {
+                    let row = inputs.map(|x| &x[r * channels..][columns.clone()]);
+                    add_along(row, consts, &mut acc, term);
+                }
+            },
+        );
+    });
 }
 
 /// `outs[i] = f(k, [input[i] for each input])` for every element i, k the constants of its
@@ -277,15 +311,6 @@ fn add_along<const M: usize, const P: usize, const K: usize>(
             acc[i] += f64::from(term(j, per.map(|k| k[i]), ins.map(|x| x[i])));
         }
     }
-}
-
-/// `values` cut into `K` consecutive slices of `n`.
-fn split_mut<const K: usize>(mut values: &mut [f64], n: usize) -> [&mut [f64]; K] {
-    from_fn(|_| {
-        let (head, tail) = std::mem::take(&mut values).split_at_mut(n);
-        values = tail;
-        head
-    })
 }
 
 /// `K` sums over a run of elements, the j-th of `term(j, values at i)`, in [`LANES`] f32
