@@ -19,6 +19,7 @@
 //! | `buffers.rs`   | copy, zero, and sum the rows of whole buffers         | large buffers in parallel pieces                |
 //! | `pooling.rs`   | max and average pooling over the planes of NCHW input | planes in parallel blocks; 2 × 2 windows in SIMD |
 //! | `log_softmax.rs` | LogSoftmax's lanes along dim 1                      | samples in parallel blocks                      |
+//! | `normalization.rs` | BatchNorm's per-channel and LayerNorm's per-row passes | chunks of the batch on the pool, fixed order |
 //!
 //! Every fast path is tested against a plain version: `gemm` against the product in `f64` for
 //! every kernel the CPU can run, every cut and thread count (`gemm_tests.rs`); `Linear` against
@@ -40,6 +41,7 @@ mod gemm;
 #[cfg(target_arch = "x86_64")]
 mod gemm_avx2;
 mod log_softmax;
+mod normalization;
 mod pool;
 mod pooling;
 mod reduce;
@@ -50,6 +52,7 @@ pub(crate) use buffers::{add_row_sums, copy_into, fill_zero};
 pub(crate) use conv::{ConvGeometry, ConvScratch, conv2d_backward, conv2d_forward};
 pub(crate) use gemm::gemm;
 pub(crate) use log_softmax::{log_softmax_backward, log_softmax_forward};
+pub(crate) use normalization::{BatchNormKernel, Dims, LayerNormKernel};
 pub(crate) use pooling::{
     avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward,
 };
