@@ -2,9 +2,9 @@
 //!
 //! The foundation of lazarus: the tensor type, trainable [`Param`]s (and [`ParamBag`], loose
 //! parameters as a layer), the [`Layer`] trait with a hand-written backward for every layer,
-//! [`Linear`], [`Sequential`], [`Flatten`], [`Dropout`], the pooling layers ([`MaxPool2d`],
-//! [`AvgPool2d`], [`AdaptiveAvgPool2d`]), [`LogSoftmax`], the [`loss`] functions, the
-//! [`init`]ializers and the [`gradcheck`] that proves each backward right.
+//! [`Linear`], [`Conv2d`], [`Sequential`], [`Flatten`], [`Dropout`], the pooling layers
+//! ([`MaxPool2d`], [`AvgPool2d`], [`AdaptiveAvgPool2d`]), [`LogSoftmax`], the [`loss`]
+//! functions, the [`init`]ializers and the [`gradcheck`] that proves each backward right.
 //!
 //! Reading order for a learner: [`Layer`] (the contract) → [`Linear`] (forward `y = x Wᵀ + b`
 //! and its three backward formulas) → [`Sequential`] (the chain rule as a loop) →
@@ -43,6 +43,7 @@
 
 mod activation_stats;
 mod buffer;
+mod conv2d;
 mod dropout;
 mod error;
 mod flatten;
@@ -54,16 +55,19 @@ mod linear;
 mod log_softmax;
 pub mod loss;
 mod mode;
+mod normalization;
 mod num;
 mod param;
 mod param_bag;
 mod pooling;
 mod sequential;
+mod size2d;
 mod tensor;
 mod walk;
 
 pub use activation_stats::{ActivationStats, SilentRegion};
 pub use buffer::{Buffer, BufferKind};
+pub use conv2d::{Conv2d, Conv2dSettings, Padding};
 pub use dropout::Dropout;
 pub use error::{Error, Result};
 pub use flatten::Flatten;
@@ -75,11 +79,13 @@ pub use layer::Layer;
 pub use linear::Linear;
 pub use log_softmax::LogSoftmax;
 pub use mode::Mode;
+pub use normalization::{BatchNorm, BatchNorm1d, BatchNorm2d, LayerNorm};
 pub use num::Num;
 pub use param::{Param, ParamRole};
 pub use param_bag::ParamBag;
-pub use pooling::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Size2d};
+pub use pooling::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
 pub use sequential::{Sequential, model_summary};
+pub use size2d::Size2d;
 pub use tensor::{
     Tensor, TensorView, TensorViewMut, as_matrix, check_finite, element_count, expect_shape,
     reuse_buffer, try_zeros,

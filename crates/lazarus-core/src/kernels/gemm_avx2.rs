@@ -1,6 +1,6 @@
 //! Two matrix-product kernels for AVX2+FMA CPUs that read the weight matrix where it lies.
 //!
-//! Why not only matrixmultiply: a general GEMM copies ("packs") blocks of both operands into
+//! Why not only faer: a general GEMM copies ("packs") blocks of both operands into
 //! its own layout before multiplying. In a small MLP one operand is a weight matrix that
 //! changes every step and the batch is small (32 rows), so packing W costs as much as a good
 //! part of the arithmetic. These kernels read both operands where they lie (`gemm` copies

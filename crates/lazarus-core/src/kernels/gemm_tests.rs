@@ -13,7 +13,7 @@ fn random(shape: (usize, usize), rng: &mut StdRng) -> Array2<f32> {
 /// here (an AVX-512 machine never picks the AVX2 kernels, yet they must stay right).
 fn runnable(a: &ArrayView2<'_, f32>, b: &ArrayView2<'_, f32>) -> Vec<Kernel> {
     #[allow(unused_mut)]
-    let mut kernels = vec![Kernel::Matrixmultiply];
+    let mut kernels = vec![Kernel::Faer];
     #[cfg(target_arch = "x86_64")]
     if super::super::gemm_avx2::available() {
         let ([_, csa], [rsb, csb]) = (strides(a), strides(b));
@@ -30,7 +30,7 @@ fn runnable(a: &ArrayView2<'_, f32>, b: &ArrayView2<'_, f32>) -> Vec<Kernel> {
 /// Each kernel against the product in f64, within the classic bound for a sum of k + 1
 /// rounded terms in any order, |error| ≤ (k + 1)·u·(|A|·|B| + |β·C|)ᵢⱼ with u = 2⁻²⁴; and
 /// bit-for-bit the same for every thread count and cut. Layouts: B's rows contiguous
-/// (`Rows`), A's rows and B's columns contiguous (`Dot`), both transposed (matrixmultiply
+/// (`Rows`), A's rows and B's columns contiguous (`Dot`), both transposed (faer
 /// only); shapes around the tile edges, and one large enough to be cut.
 #[test]
 fn every_kernel_right_and_identical_for_every_thread_count_and_cut() {
