@@ -416,7 +416,10 @@ pub(crate) mod json_float {
             v: &[Vec<T>],
             s: S,
         ) -> Result<S::Ok, S::Error> {
-            s.collect_seq(v.iter().map(|row| row.iter().map(|&x| Number(x)).collect::<Vec<_>>()))
+            s.collect_seq(
+                v.iter()
+                    .map(|row| row.iter().map(|&x| Number(x)).collect::<Vec<_>>()),
+            )
         }
 
         pub(crate) fn deserialize<'de, T: Float, D: Deserializer<'de>>(

@@ -112,11 +112,18 @@ impl<M: Layer> Trainer<M> {
         let mut settings = vec![
             Setting::new("epochs", self.epochs),
             Setting::new("batch size", self.batch_size),
-            Setting::new("learning rate", self.history.epochs.first().map_or(f64::from(self.optimizer.lr()), |r| r.lr)),
+            Setting::new(
+                "learning rate",
+                self.history
+                    .epochs
+                    .first()
+                    .map_or(f64::from(self.optimizer.lr()), |r| r.lr),
+            ),
             Setting::new("seed", self.seed),
             Setting::new(
                 "gradient clipping",
-                self.clip_norm.map_or("off".into(), |c| format!("total norm at most {c}")),
+                self.clip_norm
+                    .map_or("off".into(), |c| format!("total norm at most {c}")),
             ),
         ];
         if let Some(d) = &self.observers.diagnostics {

@@ -31,8 +31,8 @@ use crate::grad_norms::GradNorms;
 use crate::metrics::EpochMeter;
 use crate::non_finite::{non_finite_error, param_owner};
 use crate::observer::{FitStart, Observers, TrainingObserver};
-use crate::run_report::RunReport;
 use crate::progress::Verbosity;
+use crate::run_report::RunReport;
 use crate::settings::apply_schedule;
 use crate::{EpochRecord, Error, History, Result, Stage};
 

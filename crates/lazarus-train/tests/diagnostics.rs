@@ -147,11 +147,7 @@ fn the_trainer_reports_the_same_units_on_training_and_validation_sets() {
     let history = trainer.fit(&train, Some(&validation)).unwrap();
     for record in &history.epochs {
         let d = record.diagnostics.as_ref().unwrap();
-        assert_eq!(
-            d.units[0].silent_units, KILLED,
-            "epoch {}",
-            record.epoch
-        );
+        assert_eq!(d.units[0].silent_units, KILLED, "epoch {}", record.epoch);
         assert_eq!(
             d.validation_units[0].silent_units, KILLED,
             "epoch {}",
@@ -482,10 +478,9 @@ fn a_gradient_spike_warns_once_and_can_be_turned_off() {
 fn a_vanishing_gradient_warns() {
     let report = steps_with_gradient_norms(listing(), &[1e-9; 4]);
     assert!(
-        report
-            .warnings
-            .iter()
-            .any(|w| w.message.starts_with("0.weight: gradient norm stayed below 1e-7")),
+        report.warnings.iter().any(|w| w
+            .message
+            .starts_with("0.weight: gradient norm stayed below 1e-7")),
         "{:?}",
         report.warnings
     );

@@ -65,7 +65,9 @@ fn by_hand(train: &Dataset, validation: &Dataset) -> (Sequential, Vec<(EpochDiag
     diagnostics.set_clip_norm(Some(MAX_NORM));
     // The probe set, drawn with the trainer's seed (0), probed at initialization.
     let probe = ProbeSet::sample(train, config().probe_samples, 0).unwrap();
-    diagnostics.probe_at_init(&mut model, &probe, BATCH).unwrap();
+    diagnostics
+        .probe_at_init(&mut model, &probe, BATCH)
+        .unwrap();
     let mut loader = DataLoader::new(train, BATCH).unwrap();
     let mut epochs = Vec::new();
     for epoch in 0..EPOCHS {

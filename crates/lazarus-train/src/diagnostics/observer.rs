@@ -50,7 +50,8 @@ impl TrainingObserver for DiagnosticsObserver {
         let size = self.diagnostics.config().probe_samples;
         let set = ProbeSet::sample(start.train, size, start.seed)?;
         if start.first_epoch == 1 {
-            self.diagnostics.probe_at_init(start.model, &set, start.batch_size)?;
+            self.diagnostics
+                .probe_at_init(start.model, &set, start.batch_size)?;
         }
         self.probe = Some((set, start.batch_size));
         Ok(())

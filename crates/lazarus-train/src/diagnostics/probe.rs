@@ -12,8 +12,8 @@ use ndarray::Axis;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
-use super::unit_tracker::ReportOptions;
 use super::born_dead::same_row;
+use super::unit_tracker::ReportOptions;
 use super::{LayerUnits, UnitTracker};
 use crate::data::Dataset;
 use crate::{Error, Result};
@@ -100,7 +100,10 @@ impl ProbeSet {
             return Err(Error::config(
                 "diagnostics",
                 "probe inputs",
-                format!("expected [samples, ...] with samples >= 1, found shape {:?}", inputs.shape()),
+                format!(
+                    "expected [samples, ...] with samples >= 1, found shape {:?}",
+                    inputs.shape()
+                ),
             ));
         }
         Ok(Self {
@@ -142,7 +145,9 @@ impl ProbeSet {
         let n = self.len();
         for start in (0..n).step_by(chunk.max(1)) {
             let rows = (start + chunk.max(1)).min(n) - start;
-            let x = self.inputs.slice_axis(Axis(0), (start..start + rows).into());
+            let x = self
+                .inputs
+                .slice_axis(Axis(0), (start..start + rows).into());
             let y = model.forward(x, Mode::Probe)?;
             // Born dead: every output row equal to the first probe sample's.
             if constant_output && y.ndim() > 0 {

@@ -98,11 +98,17 @@ impl EpochDiagnostics {
             _ => format!("{:.1}", 100.0 * u.fraction),
         };
         let in_list = |list: &[LayerUnits], path: &str| {
-            list.iter().find(|v| v.path == path).map_or("-".to_string(), percent)
+            list.iter()
+                .find(|v| v.path == path)
+                .map_or("-".to_string(), percent)
         };
         // The probe's layers; without a probe (a loop that does not run one), the training
         // batches' layers.
-        let layers = if self.units.is_empty() { &self.silent_all_epoch } else { &self.units };
+        let layers = if self.units.is_empty() {
+            &self.silent_all_epoch
+        } else {
+            &self.units
+        };
         for u in layers {
             let probed = !self.units.is_empty();
             let _ = writeln!(
@@ -112,8 +118,16 @@ impl EpochDiagnostics {
                 u.kind.label(),
                 if probed { percent(u) } else { "-".into() },
                 in_list(&self.validation_units, &u.path),
-                if probed { u.revived.to_string() } else { "-".into() },
-                if probed { u.newly_silent.to_string() } else { "-".into() },
+                if probed {
+                    u.revived.to_string()
+                } else {
+                    "-".into()
+                },
+                if probed {
+                    u.newly_silent.to_string()
+                } else {
+                    "-".into()
+                },
                 in_list(&self.silent_all_epoch, &u.path),
                 num(f64::from(u.output_max_abs)).trim()
             );
@@ -220,7 +234,10 @@ pub fn plot_silent_fractions(history: &History, path: impl AsRef<std::path::Path
         let Some(d) = &record.diagnostics else {
             continue;
         };
-        let at_init = d.born_dead.iter().flat_map(|b| b.units.iter().map(|u| (0, u)));
+        let at_init = d
+            .born_dead
+            .iter()
+            .flat_map(|b| b.units.iter().map(|u| (0, u)));
         let after = d.units.iter().map(|u| (record.epoch, u));
         for (epoch, u) in at_init.chain(after) {
             if u.kind == SilentKind::Never {

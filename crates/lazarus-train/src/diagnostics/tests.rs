@@ -20,7 +20,8 @@ fn a_failing_stderr_is_reported_by_end_epoch_not_a_panic() {
     let mut d = Diagnostics::new(DiagnosticsConfig::default()).unwrap();
     d.warnings
         .warn_to(&mut FullDisk, d.config.warnings, warning("a", "first"));
-    d.warnings.warn_to(&mut FullDisk, d.config.warnings, warning("b", "second"));
+    d.warnings
+        .warn_to(&mut FullDisk, d.config.warnings, warning("b", "second"));
     let err = d.end_epoch(Vec::new()).unwrap_err();
     assert!(
         matches!(
@@ -46,14 +47,19 @@ fn warnings_are_printed_once_and_recorded_even_when_printing_is_off() {
     let mut out = Vec::new();
     d.warnings
         .warn_to(&mut out, d.config.warnings, warning("a", "first"));
-    d.warnings.warn_to(&mut out, d.config.warnings, warning("a", "first again"));
+    d.warnings
+        .warn_to(&mut out, d.config.warnings, warning("a", "first again"));
     assert_eq!(String::from_utf8(out).unwrap(), "warning: first\n");
     let mut quiet = Diagnostics::new(DiagnosticsConfig {
         warnings: false,
         ..DiagnosticsConfig::default()
     })
     .unwrap();
-    quiet.warnings.warn_to(&mut FullDisk, quiet.config.warnings, warning("a", "recorded"));
+    quiet.warnings.warn_to(
+        &mut FullDisk,
+        quiet.config.warnings,
+        warning("a", "recorded"),
+    );
     let report = quiet.end_epoch(Vec::new()).unwrap();
     assert_eq!(report.warnings, [warning("a", "recorded")]);
 }

@@ -73,7 +73,8 @@ impl UnitPass {
 
     /// Per unit: silent on every input of the pass (a layer with no silent region never is).
     fn always_silent(&self) -> Vec<bool> {
-        let silent = |&s: &u64| self.kind != SilentKind::Never && self.inputs > 0 && s == self.inputs;
+        let silent =
+            |&s: &u64| self.kind != SilentKind::Never && self.inputs > 0 && s == self.inputs;
         self.silent_inputs.iter().map(silent).collect()
     }
 

@@ -57,7 +57,11 @@ pub struct Warning {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// The measured value that raised it: a dead fraction, a gradient norm.
-    #[serde(default, with = "crate::history::json_float::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::history::json_float::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<f64>,
     /// The message, as printed.
     pub message: String,
@@ -140,7 +144,13 @@ impl Warnings {
                 "{path}: gradient norm {last:.3e} is {:.0}x its running median {median:.3e} (exploding gradients? try clipping or a lower learning rate)",
                 last / median
             );
-            self.warn(config, WarningKind::GradientSpike, Some(path), Some(last), message);
+            self.warn(
+                config,
+                WarningKind::GradientSpike,
+                Some(path),
+                Some(last),
+                message,
+            );
         }
     }
 
@@ -155,7 +165,13 @@ impl Warnings {
                     100.0 * u.fraction,
                     u.units
                 );
-                self.warn(config, WarningKind::DeadUnits, Some(layer), Some(u.fraction), message);
+                self.warn(
+                    config,
+                    WarningKind::DeadUnits,
+                    Some(layer),
+                    Some(u.fraction),
+                    message,
+                );
             }
         }
     }

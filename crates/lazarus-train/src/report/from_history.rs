@@ -61,7 +61,10 @@ impl ReportData {
         data.layers = layers;
         if !smooth.is_empty() {
             let reason = "no silent region, so never dead: no heatmap";
-            settings.push(Setting::new("not drawn", format!("{} ({reason})", smooth.join(", "))));
+            settings.push(Setting::new(
+                "not drawn",
+                format!("{} ({reason})", smooth.join(", ")),
+            ));
         }
         data.settings = settings;
         data.slopes = slopes(&epochs);
@@ -87,7 +90,10 @@ fn probes<'a>(
     let at_init = (epochs.first()).and_then(|(_, d)| d.born_dead.as_ref());
     let at_init = at_init.map(|b| (0, &b.units[..]));
     let after = epochs.iter().map(|(e, d)| (*e, &d.units[..]));
-    at_init.into_iter().chain(after).filter(|(_, u)| !u.is_empty())
+    at_init
+        .into_iter()
+        .chain(after)
+        .filter(|(_, u)| !u.is_empty())
 }
 
 /// One heatmap per activation layer with a silent region, and the labels of those without.
@@ -157,7 +163,10 @@ fn owner(epochs: &[(usize, &EpochDiagnostics)], param: &str) -> String {
     let named = probes(epochs)
         .flat_map(|(_, units)| units)
         .find(|u| u.path == path);
-    named.map_or_else(|| format!("layer {path}"), |u| format!("{}[{}]", u.layer, u.path))
+    named.map_or_else(
+        || format!("layer {path}"),
+        |u| format!("{}[{}]", u.layer, u.path),
+    )
 }
 
 /// Every step's norms, epochs end to end, when every epoch kept them for the same parameters.
@@ -176,16 +185,24 @@ fn gradient_norms(epochs: &[(usize, &EpochDiagnostics)]) -> Option<GradientNorms
     let mut lengths = Vec::new();
     for (_, d) in epochs {
         let steps = d.step_norms.as_ref()?;
-        let same = d.gradients.iter().map(|g| g.param.as_str()).eq(names.iter().copied());
+        let same = d
+            .gradients
+            .iter()
+            .map(|g| g.param.as_str())
+            .eq(names.iter().copied());
         if !same || steps.params.len() != names.len() {
             return None;
         }
         let offset = norms.total.len();
-        norms.total.extend(steps.total.iter().map(|&v| f64::from(v)));
+        norms
+            .total
+            .extend(steps.total.iter().map(|&v| f64::from(v)));
         for (p, values) in norms.params.iter_mut().zip(&steps.params) {
             p.norms.extend(values.iter().map(|&v| f64::from(v)));
         }
-        norms.clipped.extend(steps.clipped.iter().map(|s| s + offset));
+        norms
+            .clipped
+            .extend(steps.clipped.iter().map(|s| s + offset));
         norms.max_norm = norms.max_norm.or(steps.max_norm);
         lengths.push(steps.total.len());
     }
