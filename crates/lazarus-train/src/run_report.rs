@@ -107,6 +107,14 @@ impl<M: Layer> Trainer<M> {
         Ok(data)
     }
 
+    /// What the diagnostics measured of the epoch an error stopped, after `fit` returned that
+    /// error: its steps' gradient norms, its warnings, and in a first epoch the probe at
+    /// initialization ([`EpochDiagnostics::born_dead`](crate::diagnostics::EpochDiagnostics::born_dead)).
+    /// `None` after a `fit` that finished, or without diagnostics.
+    pub fn unfinished_epoch(&self) -> Option<&crate::diagnostics::EpochDiagnostics> {
+        self.unfinished.as_ref().map(|(_, d)| d)
+    }
+
     /// What the trainer knows of the run's settings.
     fn known_settings(&self) -> Vec<Setting> {
         let mut settings = vec![

@@ -50,6 +50,8 @@ pub(crate) struct LineChart {
     pub reference: Option<(String, f64, RGBColor)>,
     /// Light vertical lines at these x (where epochs start).
     pub guides: Vec<f64>,
+    /// Values the y axis always shows (0 and 100 for a percentage that may stay at 0).
+    pub include_y: Vec<f64>,
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -92,7 +94,9 @@ impl LineChart {
         };
         let (x0, x1) = limits(points().map(|p| p.0)).unwrap_or((0.0, 1.0));
         let reference = self.reference.iter().map(|r| r.1);
-        let (y0, y1) = limits(points().map(|p| p.1).chain(reference)).unwrap_or((0.0, 1.0));
+        let included = self.include_y.iter().copied();
+        let ys = points().map(|p| p.1).chain(reference).chain(included);
+        let (y0, y1) = limits(ys).unwrap_or((0.0, 1.0));
         let x = axis_range(x0, x1, 0.0);
         svg(self.size, |root| {
             if self.log_y && y0 > 0.0 {

@@ -6,7 +6,8 @@
 //! step, the update ratios and the warnings. [`ReportData::from_history`] builds it from a
 //! finished run's [`History`](crate::History) (with [diagnostics](crate::diagnostics) on), and
 //! [`Trainer::report`](crate::Trainer::report) writes it at the end of `fit`.
-//! [`render_report`] turns it into one HTML page and [`write_report`] saves that page.
+//! [`render_report`] turns it into one HTML page and [`write_report`] saves that page;
+//! [`render_comparison`] puts several runs side by side on one page (the lab's).
 //!
 //! # The page
 //!
@@ -39,6 +40,7 @@
 
 mod binning;
 mod charts;
+mod comparison;
 mod data;
 mod figures;
 mod from_history;
@@ -51,6 +53,7 @@ mod units;
 
 use std::path::Path;
 
+pub use comparison::{Comparison, RunGroup, render_comparison, write_comparison};
 pub use data::{EpochCurves, ReportData, ReportWarning, Setting};
 pub use params::{EpochValue, GradientNorms, ParamNorms, SlopeHistory, SlopeValues, UpdateRatios};
 pub use units::{LayerActivity, ProbeColumn, UnitKind, UnitState};
