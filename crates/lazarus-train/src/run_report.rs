@@ -125,7 +125,8 @@ impl<M: Layer> Trainer<M> {
                 self.history
                     .epochs
                     .first()
-                    .map_or(f64::from(self.optimizer.lr()), |r| r.lr),
+                    // As the optimizer holds it: 0.001, not 0.0010000000474974513.
+                    .map_or(self.optimizer.lr(), |r| r.lr as f32),
             ),
             Setting::new("seed", self.seed),
             Setting::new(

@@ -107,8 +107,11 @@ impl<M: Layer> Trainer<M> {
     }
 
     /// Collect dead-unit and gradient-flow diagnostics every epoch (stored in each
-    /// [`EpochRecord::diagnostics`](crate::EpochRecord::diagnostics)), with warnings. Costs a
-    /// pass over the activations and the parameters per batch, so it is off by default.
+    /// [`EpochRecord::diagnostics`](crate::EpochRecord::diagnostics)), with warnings: a probe
+    /// pass over a fixed probe set at initialization and after each epoch (the definition of
+    /// dead: see [`diagnostics`](crate::diagnostics)), and per batch a pass over the
+    /// activations and the parameters' gradients. Off by default; the cost is measured in
+    /// `benches/README.md`.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the setting of `config` that is out of range (see

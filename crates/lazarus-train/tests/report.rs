@@ -9,6 +9,7 @@ mod common;
 
 use common::Page;
 use lazarus_train::Error;
+use lazarus_train::report::{Comparison, RunGroup, render_comparison};
 use lazarus_train::report::{
     EpochCurves, EpochValue, GradientNorms, LayerActivity, ParamNorms, ReportData, ReportWarning,
     Setting, SlopeHistory, SlopeValues, UnitKind, UnitState, UpdateRatios, render_report,
@@ -493,4 +494,69 @@ fn an_empty_report_says_what_is_missing() {
             .any(|p| page.attr(p, "class") == "empty");
         assert!(empty, "section #{id} says it has nothing to show");
     }
+}
+
+/// Several runs side by side: a group per setting, a column per run with a heatmap per layer,
+/// a summary row and the warnings of every run, self-contained like the page of one run.
+#[test]
+fn a_comparison_puts_every_run_of_every_group_on_one_page() {
+    let run = |title: &str| ReportData {
+        title: title.into(),
+        ..tiny_run()
+    };
+    let mut stopped = run("elu");
+    stopped.stopped_early = Some("epoch 2, batch 3: non-finite loss".into());
+    let groups = vec![
+        RunGroup {
+            name: "harsh".into(),
+            description: "Adam lr 0.02".into(),
+            runs: vec![run("relu"), run("prelu")],
+        },
+        RunGroup {
+            name: "gentle".into(),
+            description: "SGD lr 0.05".into(),
+            runs: vec![run("relu"), stopped],
+        },
+    ];
+    let comparison = Comparison {
+        title: "lab <side by side>".into(),
+        intro: "what to look for".into(),
+        settings: vec![Setting::new("epochs", 3)],
+        groups,
+    };
+    let html = render_comparison(&comparison).unwrap();
+    common::assert_self_contained(&html);
+    let page = Page::parse(&html);
+    for id in ["summary", "heatmaps", "slopes", "gradients", "warnings"] {
+        assert_eq!(page.find("section", "id", id).len(), 1, "section #{id}");
+    }
+    for group in &comparison.groups {
+        let block = page.find("div", "data-group", &group.name);
+        assert_eq!(block.len(), 1, "{}", group.name);
+        for r in &group.runs {
+            let key = format!("{}/{}", group.name, r.title);
+            assert_eq!(
+                page.find("tr", "data-run", &key).len(),
+                1,
+                "summary of {key}"
+            );
+            let column = page.find("div", "data-run", &key);
+            assert_eq!(column.len(), 1, "column of {key}");
+            assert!(page.is_inside(column[0], block[0]));
+            let heatmaps = (page.within(column[0], "svg").into_iter())
+                .filter(|&s| page.attr(s, "class") == "heatmap")
+                .count();
+            assert_eq!(heatmaps, r.layers.len(), "{key}");
+        }
+    }
+    let warnings = page.find("tr", "class", "warning");
+    assert_eq!(warnings.len(), 4 * tiny_run().warnings.len());
+    assert!(html.contains("lab &lt;side by side&gt;"));
+    assert!(html.contains("Stopped early: epoch 2, batch 3: non-finite loss"));
+    // ReLU's unit 2 is dead from epoch 0 to the end: 1 of 4 features, the summary says so.
+    let row = page.find("tr", "data-run", "harsh/relu")[0];
+    let cells: Vec<String> = (page.within(row, "td").into_iter())
+        .map(|c| page.text(c))
+        .collect();
+    assert_eq!(cells[4], "25 → 25% dead", "{cells:?}");
 }

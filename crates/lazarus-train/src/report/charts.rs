@@ -113,6 +113,18 @@ impl LineChart {
         })
     }
 
+    /// How many x labels: one per 90 pixels, but no more than there are whole numbers in the
+    /// range when every x is one (two epochs get the ticks 1 and 2, not 1, 1.5 and 2).
+    fn x_label_count(&self) -> usize {
+        let room = self.size.0 as usize / 90;
+        let xs = || self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+        let whole = xs().all(|x| x.fract() == 0.0);
+        match limits(xs()) {
+            Some((lo, hi)) if whole => room.min((hi - lo) as usize + 1),
+            _ => room,
+        }
+    }
+
     /// Where the legend hides the least: below rising curves (accuracy), above falling ones.
     fn legend_position(&self) -> SeriesLabelPosition {
         let rising = self.lines.first().is_some_and(|l| {
@@ -142,7 +154,7 @@ impl LineChart {
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
             .light_line_style(WHITE.mix(0.0))
-            .x_labels(self.size.0 as usize / 90)
+            .x_labels(self.x_label_count())
             .y_labels(self.size.1 as usize / 45)
             .label_style(("sans-serif", 12))
             .axis_desc_style(("sans-serif", 13))
