@@ -165,7 +165,10 @@ fn the_dying_relu_lab_on_a_full_stdout_fails_cleanly_and_still_writes_its_json()
         "4 activations x 3 settings (gentle, harsh, harsh+bn)"
     );
     assert!(dir.join("loss.svg").exists());
-    assert!(report.exists(), "the report is written before stdout is tried");
+    assert!(
+        report.exists(),
+        "the report is written before stdout is tried"
+    );
 
     for command in [
         &["init-probe", "--depth", "3", "--width", "8", "--batch", "8"][..],

@@ -92,13 +92,7 @@ fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
         epochs[0]["max_grad_norm"].as_f64().is_some(),
         "clipping records the norm"
     );
-    assert!(
-        epochs[0]["diagnostics"]["units"]
-            .as_array()
-            .unwrap()
-            .len()
-            == 2
-    );
+    assert!(epochs[0]["diagnostics"]["units"].as_array().unwrap().len() == 2);
     assert!(dir.join("training.svg").exists() && dir.join("dead_units.svg").exists());
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("data-layer=\"prelu[1]\"") && html.contains("data-layer=\"prelu[3]\""));

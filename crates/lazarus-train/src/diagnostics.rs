@@ -11,18 +11,13 @@
 //!   epoch: as training sees it (BatchNorm on batch statistics, no dropout), changing nothing
 //!   (no running-statistics update, no gradient, no random draw). So epoch 0 and epoch k mean
 //!   the same thing. Tables, warnings, plots, the JSON and the report all use it.
-//! * Dead or inactive is then decided by the gradient, not by the activation's type
-//!   ([`SilentKind`]; written once, on [`ActivationStats`](lazarus_core::ActivationStats)):
-//!   **dead** when no gradient reaches anything that could revive it: its derivative with
-//!   respect to its input is exactly zero on every silent input, and the layer has no own
-//!   parameter that still learns from them. ReLU, ReLU6, Hardtanh, and `LeakyRelu::new(0.0)`
-//!   (a ReLU). Nothing reaches the weights that feed it, so nothing can move it back: the
-//!   "dying ReLU" of the article. **Inactive** otherwise: gradient still flows and the unit can
-//!   recover. LeakyReLU with a slope ≠ 0, ELU, SELU, RReLU (the leak), and PReLU even for a
-//!   channel whose slope is exactly 0: its slope still receives dL/dα = Σ x·g and can move
-//!   away from 0, which is PReLU's whole point. The contrast is the article's point.
-//! * Per unit, the probe also records its **active fraction**: the share of probe inputs on
-//!   which it is in its active region (the report's heatmaps).
+//! * Dead or inactive is decided by the gradient, not by the activation's type ([`SilentKind`];
+//!   the definition is on [`ActivationStats`](lazarus_core::ActivationStats)): **dead** when no
+//!   gradient can reach anything that could revive it (ReLU, ReLU6, Hardtanh,
+//!   `LeakyRelu::new(0.0)`): the "dying ReLU" of the article; **inactive** when some still does
+//!   (a leak: LeakyReLU, ELU, SELU, RReLU; a learned slope: PReLU, even at exactly 0), so it can
+//!   recover. The contrast is the article's point. Per unit, the probe also records its
+//!   **active fraction**, the share of probe inputs in its active region (the heatmaps).
 //! * A unit silent at one probe and alive at the next is **revived**; alive, then silent, it
 //!   **newly died**.
 //! * **Born dead**: the probe at initialization, before any update: the units already dead and
@@ -73,7 +68,8 @@ use lazarus_core::Layer;
 
 use crate::{Error, Result};
 use gradients::GradientTracker;
-use unit_tracker::{ReportOptions, revivals};
+use unit_tracker::ReportOptions;
+use units::revivals;
 use warnings::Warnings;
 
 pub(crate) use observer::DiagnosticsObserver;
@@ -180,12 +176,11 @@ impl Diagnostics {
         self.warnings.epoch = epoch;
     }
 
-    /// The probe at initialization (epoch 0), before the first training step: the probe pass
-    /// of `model` over `probe`, `chunk` samples at a time (see [`ProbeSet::run`]), recording its
-    /// units and slopes and whether the network is born dead (a warning if so, and if more than
-    /// [`dead_fraction_warning`](DiagnosticsConfig::dead_fraction_warning) of a layer is
-    /// dead). Reported with the first epoch ([`EpochDiagnostics::born_dead`]), and the
-    /// reference its revivals are counted from.
+    /// The probe at initialization (epoch 0), before the first step: [`ProbeSet::run`] of
+    /// `model` over `probe` in chunks of `chunk`. Its units, slopes and whether the network is
+    /// born dead (warned about, as is a layer more than
+    /// [`dead_fraction_warning`](DiagnosticsConfig::dead_fraction_warning) dead) are reported
+    /// with the first epoch ([`EpochDiagnostics::born_dead`]), whose revivals count from it.
     ///
     /// # Errors
     /// Any layer error (a probe set whose inputs do not fit the model).
@@ -208,10 +203,9 @@ impl Diagnostics {
         Ok(())
     }
 
-    /// The epoch's probe, after its last step and before
-    /// [`end_epoch`](Diagnostics::end_epoch): the probe pass of `model` over `probe` with the
-    /// epoch's final weights, kept for the epoch's report ([`EpochDiagnostics::units`]), with
-    /// the slopes.
+    /// The epoch's probe, after its last step and before [`end_epoch`](Diagnostics::end_epoch):
+    /// [`ProbeSet::run`] with the epoch's final weights, kept with the slopes for the epoch's
+    /// report ([`EpochDiagnostics::units`]).
     ///
     /// # Errors
     /// Any layer error (a probe set whose inputs do not fit the model).
@@ -238,8 +232,7 @@ impl Diagnostics {
     /// [`before_step`](Self::before_step), given the squared norms Σ g² of the parameters' gradients
     /// (in visit order) already measured for clipping; any not given is measured here.
     pub(crate) fn before_step_with_norms(&mut self, model: &dyn Layer, squares: &[f64]) {
-        let every = self.config.update_ratio_every;
-        self.gradients.before_step(model, squares, every);
+        (self.gradients).before_step(model, squares, self.config.update_ratio_every);
         let spikes = self.gradients.spikes(self.config.spike_factor);
         self.warnings.spikes(&self.config, spikes);
     }
@@ -261,10 +254,7 @@ impl Diagnostics {
     /// closed all the same; the next one starts afresh).
     pub fn end_epoch(&mut self, validation: Vec<LayerUnits>) -> Result<EpochDiagnostics> {
         let list = self.config.list_dead_units;
-        let all_epoch = ReportOptions {
-            list_units: list,
-            active_fraction: false,
-        };
+        let all_epoch = ReportOptions::listing(list);
         let (units, slopes) = match self.probe.take() {
             Some((pass, slopes)) => (self.probed_units(pass.units, list), slopes),
             None => (Vec::new(), Vec::new()),

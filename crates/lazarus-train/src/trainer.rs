@@ -15,7 +15,7 @@
 //!
 //! Nothing else runs inside the step: the progress bar, the dying-ReLU diagnostics and your
 //! callbacks watch from the outside, as the observers of `observer.rs` (one place, with a table
-//! of what each does at which point). The settings (the schedule too) are in `settings.rs`,
+//! of what each does at which point). The settings (the schedule and the batches too) are in `settings.rs`,
 //! evaluation in `evaluate.rs`, prediction in `predict.rs`, saving and resuming in `resume.rs`,
 //! the HTML report of a run in `run_report.rs`.
 
@@ -286,27 +286,5 @@ impl<M: Layer> Trainer<M> {
             apply_schedule(self.optimizer.as_mut(), lr, s.momentum())?;
         }
         Ok(())
-    }
-
-    /// The batches of `train`, shuffled if asked; an error if there are none.
-    fn loader<'d>(&self, train: &'d Dataset) -> Result<DataLoader<'d>> {
-        let loader = DataLoader::new(train, self.batch_size)?.drop_last(self.drop_last);
-        if loader.num_batches() == 0 {
-            return Err(Error::config(
-                "fit",
-                "train",
-                format!(
-                    "no batch to train on: {} samples, batch size {}, drop_last {}",
-                    train.len(),
-                    self.batch_size,
-                    self.drop_last
-                ),
-            ));
-        }
-        Ok(if self.shuffle {
-            loader.shuffle(self.seed)
-        } else {
-            loader
-        })
     }
 }

@@ -8,7 +8,7 @@ use lazarus_core::{
     ActivationStats, Layer, Mode, Tensor, TensorView, try_fold_leaves, walk_layers,
 };
 
-use super::{LayerUnits, SilentKind};
+use super::{LayerUnits, SilentKind, revivals};
 use crate::Result;
 use crate::report::UnitKind;
 
@@ -115,6 +115,16 @@ pub(super) struct ReportOptions {
     pub list_units: bool,
     /// Each unit's active fraction ([`LayerUnits::active_fraction`]).
     pub active_fraction: bool,
+}
+
+impl ReportOptions {
+    /// Counts, with the silent units' indices if `list_units`, without active fractions.
+    pub(super) fn listing(list_units: bool) -> Self {
+        Self {
+            list_units,
+            active_fraction: false,
+        }
+    }
 }
 
 /// Accumulates silent inputs over the batches of one pass (a probe pass, a validation run, or
@@ -228,11 +238,7 @@ impl UnitTracker {
 
     /// The per-layer report of the pass, without revival counts.
     pub fn units(&self, list_units: bool) -> Vec<LayerUnits> {
-        let options = ReportOptions {
-            list_units,
-            active_fraction: false,
-        };
-        self.report(None, options)
+        self.report(None, ReportOptions::listing(list_units))
     }
 
     /// The per-layer report of the pass. `previous` holds each layer's silent flags from the
@@ -287,22 +293,4 @@ impl UnitTracker {
             })
             .collect()
     }
-}
-
-/// Compare a layer's per-unit silent flags `now` with those of the last pass of its kind in
-/// `previous` (if the layer had as many units): `(revived, newly silent)`; then remember `now`.
-pub(super) fn revivals(
-    previous: &mut BTreeMap<String, Vec<bool>>,
-    path: &str,
-    now: &[bool],
-) -> (usize, usize) {
-    let (mut revived, mut newly_silent) = (0, 0);
-    if let Some(before) = previous.get(path).filter(|b| b.len() == now.len()) {
-        for (&was, &is) in before.iter().zip(now) {
-            revived += usize::from(was && !is);
-            newly_silent += usize::from(!was && is);
-        }
-    }
-    previous.insert(path.to_string(), now.to_vec());
-    (revived, newly_silent)
 }

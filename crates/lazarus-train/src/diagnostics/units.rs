@@ -3,6 +3,8 @@
 //! [`diagnostics`](super)): the vocabulary of the reports. `unit_tracker.rs` measures them
 //! over a pass, `probe.rs` runs the pass that defines them.
 
+use std::collections::BTreeMap;
+
 use lazarus_core::ActivationStats;
 use serde::{Deserialize, Serialize};
 
@@ -92,4 +94,22 @@ pub struct LayerUnits {
     /// Standard deviation of the outputs, pooled over the batches of the pass.
     #[serde(with = "crate::history::json_float")]
     pub output_std: f32,
+}
+
+/// Compare a layer's per-unit silent flags `now` with those of the last pass of its kind in
+/// `previous` (if the layer had as many units): `(revived, newly silent)`; then remember `now`.
+pub(super) fn revivals(
+    previous: &mut BTreeMap<String, Vec<bool>>,
+    path: &str,
+    now: &[bool],
+) -> (usize, usize) {
+    let (mut revived, mut newly_silent) = (0, 0);
+    if let Some(before) = previous.get(path).filter(|b| b.len() == now.len()) {
+        for (&was, &is) in before.iter().zip(now) {
+            revived += usize::from(was && !is);
+            newly_silent += usize::from(!was && is);
+        }
+    }
+    previous.insert(path.to_string(), now.to_vec());
+    (revived, newly_silent)
 }
