@@ -62,6 +62,7 @@
 //!
 //! ```sh
 //! cargo run --release --example dying_relu              # ReLU vs LeakyReLU vs PReLU vs ELU, dead units side by side
+//! cargo run --release --example dying_relu -- --report lab.html  # ... and every run on one HTML page
 //! cargo run --release --example dying_relu -- born-dead # how often a fresh deep narrow ReLU net is born dead
 //! cargo run --release --example dying_relu -- init-probe # Xavier vs He: the signal through 30 layers
 //! cargo run --release --example activations             # every activation and its derivative, plotted
