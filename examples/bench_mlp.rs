@@ -19,7 +19,12 @@
 //! * `trainer`: the same epochs through `Trainer::fit` (silent, no diagnostics), which also
 //!   tracks loss and accuracy per batch. The gap between the two is the framework's overhead.
 //! * `diagnostics`: `trainer` with the diagnostics on (dead units, gradient norms, update
-//!   ratios every batch): the price of watching.
+//!   ratios every batch, the probe pass after each epoch): the price of watching.
+//! * `probe`: the diagnostics' probe pass alone, as they run it after each epoch (2,048
+//!   training samples in chunks of the batch size, `Mode::Probe`), timed `--epochs` times:
+//!   `seconds_per_epoch` is then seconds per probe pass, to hold against an epoch.
+//!
+//! `--hidden 64,64,64 --samples 4000 --batch-size 64` is the dying-ReLU lab's shape.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -33,7 +38,7 @@ use lazarus::core::loss::{CrossEntropyLoss, Loss};
 use lazarus::core::{Layer, Mode, Sequential};
 use lazarus::optim::{Optimizer, Sgd};
 use lazarus::train::data::{DataLoader, Dataset, SyntheticDigits};
-use lazarus::train::diagnostics::DiagnosticsConfig;
+use lazarus::train::diagnostics::{DiagnosticsConfig, ProbeSet};
 use lazarus::train::models::mlp;
 use lazarus::train::{Trainer, Verbosity};
 use rand::{SeedableRng, rngs::StdRng};
@@ -47,6 +52,8 @@ enum RunMode {
     Trainer,
     /// `Trainer::fit` with the dying-ReLU diagnostics on (warnings silenced).
     Diagnostics,
+    /// The diagnostics' probe pass alone.
+    Probe,
 }
 
 /// Time MLP training epochs and print one JSON line.
@@ -71,9 +78,10 @@ struct Args {
     /// Seed of the data, the weights and the shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Hidden layer widths, comma separated.
+    #[arg(long, default_value = "256,128", value_delimiter = ',')]
+    hidden: Vec<usize>,
 }
-
-const SIZES: [usize; 4] = [784, 256, 128, 10];
 const LR: f32 = 0.05;
 const MOMENTUM: f64 = 0.9;
 
@@ -87,11 +95,13 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     lazarus::core::set_num_threads(args.threads);
     let data = SyntheticDigits::new(args.seed).generate(args.samples)?;
-    let model = mlp(&SIZES, "relu", 0.0, &mut StdRng::seed_from_u64(args.seed))?;
+    let sizes = [&[784][..], &args.hidden, &[10]].concat();
+    let model = mlp(&sizes, "relu", 0.0, &mut StdRng::seed_from_u64(args.seed))?;
     let optimizer = Sgd::new(LR)?.momentum(MOMENTUM)?;
     let (times, loss) = match args.mode {
         RunMode::Bare => bare(model, optimizer, &data, &args)?,
         RunMode::Trainer | RunMode::Diagnostics => trainer(model, optimizer, &data, &args)?,
+        RunMode::Probe => probe(model, &data, &args)?,
     };
     let mut timed = times[1..].to_vec();
     timed.sort_by(f64::total_cmp);
@@ -153,6 +163,24 @@ fn bare(
         last_loss = loss_sum / seen.max(1) as f64;
     }
     Ok((times, last_loss))
+}
+
+/// The probe pass of the diagnostics, alone: the probe set drawn as `fit` draws it, then
+/// `--epochs` passes over it (the model does not change, so every pass is the same work).
+fn probe(
+    mut model: Sequential,
+    data: &Dataset,
+    args: &Args,
+) -> Result<(Vec<f64>, f64), Box<dyn std::error::Error>> {
+    let size = DiagnosticsConfig::default().probe_samples;
+    let set = ProbeSet::sample(data, size, args.seed)?;
+    let mut times = Vec::with_capacity(args.epochs);
+    for _ in 0..args.epochs {
+        let start = Instant::now();
+        set.run(&mut model, args.batch_size)?;
+        times.push(start.elapsed().as_secs_f64());
+    }
+    Ok((times, 0.0))
 }
 
 /// The same epochs through `Trainer::fit`, one epoch per call so each is timed alone.
