@@ -17,6 +17,11 @@ after the first; peak_rss_mib is the process's peak resident memory (getrusage r
 includes the 500 MiB or so that importing torch costs before any tensor exists:
 rss_after_import_mib is that part).
 
+Measure on a quiet machine: PyTorch's OpenMP threads spin while they wait for each other, so
+with other processes competing for the cores `--threads 2` can be several times slower than on
+an idle machine (here, with a load average of 3-5 on 2 cores, ~75 s per epoch against ~21 s with
+OMP_WAIT_POLICY=PASSIVE, which shows how much of a slow run is contention).
+
 Run: python3 benches/compare/cnn_epoch.py --threads 1 --epochs 3 [--model cnn-bn]
 """
 import resource
