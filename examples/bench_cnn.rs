@@ -24,8 +24,7 @@ mod epoch_bench;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use common::Output;
-use epoch_bench::{Run, RunMode, report, time_epochs};
+use epoch_bench::CommonArgs;
 use lazarus::train::data::{ImageLayout, SyntheticDigits};
 use lazarus::train::models::cnn;
 use rand::{SeedableRng, rngs::StdRng};
@@ -49,21 +48,11 @@ struct Args {
     /// Samples per batch.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
-    /// Threads for the convolutions, matrix products and element-wise work (`set_num_threads`).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
     /// Epochs to run; the first is a warm-up, the median is over the others.
     #[arg(long, default_value_t = 3)]
     epochs: usize,
-    /// Training samples.
-    #[arg(long, default_value_t = 60_000)]
-    samples: usize,
-    /// Hand-written loop or `Trainer::fit`.
-    #[arg(long, value_enum, default_value_t = RunMode::Bare)]
-    mode: RunMode,
-    /// Seed of the data, the weights and the shuffling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 fn main() -> ExitCode {
@@ -71,28 +60,23 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    lazarus::core::set_num_threads(args.threads);
-    let data = SyntheticDigits::new(args.seed)
+    lazarus::core::set_num_threads(args.common.threads);
+    let data = SyntheticDigits::new(args.common.seed)
         .layout(ImageLayout::Nchw)
-        .generate(args.samples)?;
+        .generate(args.common.samples)?;
     let batch_norm = args.model == ModelKind::CnnBn;
-    let model = cnn("relu", batch_norm, &mut StdRng::seed_from_u64(args.seed))?;
-    let run = Run {
-        mode: args.mode,
-        batch_size: args.batch_size,
-        epochs: args.epochs,
-        seed: args.seed,
-    };
-    let (times, loss) = time_epochs(model, &data, run)?;
-    let model = if batch_norm { "cnn-bn" } else { "cnn" };
-    let mut out = Output::default();
-    out.line(report(
+    let model = cnn(
+        "relu",
+        batch_norm,
+        &mut StdRng::seed_from_u64(args.common.seed),
+    )?;
+    let model_name = if batch_norm { "cnn-bn" } else { "cnn" };
+    let run = args.common.run(args.batch_size, args.epochs);
+    epoch_bench::time_and_print(
         "cnn_epoch",
+        model,
+        &data,
         run,
-        args.samples,
-        &times,
-        loss,
-        json!({ "model": model }),
-    ));
-    Ok(out.finish()?)
+        json!({ "model": model_name }),
+    )
 }

@@ -29,8 +29,7 @@ mod epoch_bench;
 use std::process::ExitCode;
 
 use clap::Parser;
-use common::Output;
-use epoch_bench::{Run, RunMode, report, time_epochs};
+use epoch_bench::CommonArgs;
 use lazarus::train::data::SyntheticDigits;
 use lazarus::train::models::mlp;
 use rand::{SeedableRng, rngs::StdRng};
@@ -43,21 +42,11 @@ struct Args {
     /// Samples per batch.
     #[arg(long, default_value_t = 128)]
     batch_size: usize,
-    /// Threads for the matrix products and parallel element-wise work (`set_num_threads`).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
     /// Epochs to run; the first is a warm-up, the median is over the others.
     #[arg(long, default_value_t = 6)]
     epochs: usize,
-    /// Training samples.
-    #[arg(long, default_value_t = 60_000)]
-    samples: usize,
-    /// Hand-written loop or `Trainer::fit`.
-    #[arg(long, value_enum, default_value_t = RunMode::Bare)]
-    mode: RunMode,
-    /// Seed of the data, the weights and the shuffling.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 const SIZES: [usize; 4] = [784, 256, 128, 10];
@@ -67,24 +56,14 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    lazarus::core::set_num_threads(args.threads);
-    let data = SyntheticDigits::new(args.seed).generate(args.samples)?;
-    let model = mlp(&SIZES, "relu", 0.0, &mut StdRng::seed_from_u64(args.seed))?;
-    let run = Run {
-        mode: args.mode,
-        batch_size: args.batch_size,
-        epochs: args.epochs,
-        seed: args.seed,
-    };
-    let (times, loss) = time_epochs(model, &data, run)?;
-    let mut out = Output::default();
-    out.line(report(
-        "mlp_epoch",
-        run,
-        args.samples,
-        &times,
-        loss,
-        json!({}),
-    ));
-    Ok(out.finish()?)
+    lazarus::core::set_num_threads(args.common.threads);
+    let data = SyntheticDigits::new(args.common.seed).generate(args.common.samples)?;
+    let model = mlp(
+        &SIZES,
+        "relu",
+        0.0,
+        &mut StdRng::seed_from_u64(args.common.seed),
+    )?;
+    let run = args.common.run(args.batch_size, args.epochs);
+    epoch_bench::time_and_print("mlp_epoch", model, &data, run, json!({}))
 }

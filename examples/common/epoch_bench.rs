@@ -30,6 +30,35 @@ pub enum RunMode {
     Diagnostics,
 }
 
+/// The flags both benches take (each adds `--batch-size` and `--epochs` with its own defaults).
+#[derive(Debug, clap::Args)]
+pub struct CommonArgs {
+    /// Threads for the matrix products, convolutions and element-wise work (`set_num_threads`).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Training samples.
+    #[arg(long, default_value_t = 60_000)]
+    pub samples: usize,
+    /// Hand-written loop or `Trainer::fit`.
+    #[arg(long, value_enum, default_value_t = RunMode::Bare)]
+    pub mode: RunMode,
+    /// Seed of the data, the weights and the shuffling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl CommonArgs {
+    /// The run these flags and `batch_size`, `epochs` describe.
+    pub fn run(&self, batch_size: usize, epochs: usize) -> Run {
+        Run {
+            mode: self.mode,
+            batch_size,
+            epochs,
+            seed: self.seed,
+        }
+    }
+}
+
 /// What to time: `epochs` epochs of `batch_size` batches, shuffled with `seed`.
 #[derive(Debug, Clone, Copy)]
 pub struct Run {
@@ -58,6 +87,20 @@ pub fn time_epochs(
         RunMode::Bare => bare(model, optimizer, data, run),
         RunMode::Trainer | RunMode::Diagnostics => trainer(model, optimizer, data, run),
     }
+}
+
+/// Time `run` over `data` ([`time_epochs`]) and print the JSON line ([`report`]).
+pub fn time_and_print(
+    workload: &str,
+    model: Sequential,
+    data: &Dataset,
+    run: Run,
+    extra: Value,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (times, loss) = time_epochs(model, data, run)?;
+    let mut out = crate::common::Output::default();
+    out.line(report(workload, run, data.len(), &times, loss, extra));
+    Ok(out.finish()?)
 }
 
 /// The JSON line: `seconds_per_epoch` is the median over the epochs after the first (the first
