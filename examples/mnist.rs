@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release --example mnist                      # synthetic digits, nothing to download
 //! cargo run --release --example mnist -- --data ~/mnist    # real MNIST / Fashion-MNIST IDX files
+//! cargo run --release --example mnist -- --model cnn       # the two-convolution CNN (cnn-bn: with BatchNorm)
 //! cargo run --release --example mnist -- --help            # every flag
 //! ```
 //!
@@ -23,13 +24,14 @@ use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use lazarus::activations::ACTIVATION_NAMES;
+use lazarus::core::Sequential;
 use lazarus::core::loss::CrossEntropyLoss;
 use lazarus::optim::{Adam, AdamW, CosineAnnealingLr, OneCycleLr, Optimizer, RmsProp, Sgd, StepLr};
 use lazarus::train::atomic_file::write_atomically;
-use lazarus::train::data::{Dataset, Mnist, SyntheticDigits};
+use lazarus::train::data::{Dataset, ImageLayout, Mnist, MnistOptions, SyntheticDigits};
 use lazarus::train::diagnostics::DiagnosticsConfig;
 use lazarus::train::metrics::ConfusionMatrix;
-use lazarus::train::models::mlp;
+use lazarus::train::models::{cnn, mlp};
 use lazarus::train::report::Setting;
 use lazarus::train::{Trainer, Verbosity};
 use rand::{SeedableRng, rngs::StdRng};
@@ -46,6 +48,17 @@ enum OptimizerKind {
     Rmsprop,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelKind {
+    /// Linear layers on the flattened 784 pixels (`--hidden`, `--dropout`).
+    Mlp,
+    /// Conv2d(1,16,3,p=1) → act → MaxPool2d(2) → Conv2d(16,32,3,p=1) → act → MaxPool2d(2) →
+    /// Flatten → Linear(1568,10), on [1, 28, 28] images.
+    Cnn,
+    /// `cnn` with a BatchNorm2d after each convolution.
+    CnnBn,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Schedule {
     None,
@@ -54,7 +67,8 @@ enum Schedule {
     Onecycle,
 }
 
-/// Train an MLP digit classifier on synthetic digits (default) or real MNIST IDX files.
+/// Train a digit classifier (an MLP or a small CNN) on synthetic digits (default) or real MNIST
+/// IDX files.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 pub struct Args {
@@ -80,15 +94,18 @@ pub struct Args {
     /// Weight decay (applied to weights only, not biases or PReLU slopes).
     #[arg(long, default_value_t = 0.0)]
     weight_decay: f64,
-    /// Activation between the Linear layers, by name.
+    /// The network.
+    #[arg(long, value_enum, default_value_t = ModelKind::Mlp)]
+    model: ModelKind,
+    /// Activation after each hidden Linear layer (mlp) or convolution (cnn, cnn-bn), by name.
     #[arg(long, default_value = "relu", value_parser = clap::builder::PossibleValuesParser::new(ACTIVATION_NAMES))]
     activation: String,
-    /// Hidden layer sizes, comma separated.
-    #[arg(long, default_value = "256,128", value_delimiter = ',')]
-    hidden: Vec<usize>,
-    /// Dropout probability after each hidden activation (0 = none).
-    #[arg(long, default_value_t = 0.0)]
-    dropout: f32,
+    /// Hidden layer sizes, comma separated (mlp only) [default: 256,128].
+    #[arg(long, value_delimiter = ',')]
+    hidden: Option<Vec<usize>>,
+    /// Dropout probability after each hidden activation, 0 = none (mlp only) [default: 0].
+    #[arg(long)]
+    dropout: Option<f32>,
     /// Clip the total gradient norm to this value before each step.
     #[arg(long)]
     clip_norm: Option<f32>,
@@ -131,18 +148,80 @@ fn main() -> ExitCode {
     common::main_with_args(run)
 }
 
+/// The data, `[n, 784]` for the MLP or `[n, 1, 28, 28]` for the CNNs, pixels in [0, 1] either
+/// way (the same scaling, so the models are compared on the same input).
 fn load_data(args: &Args) -> Result<(Dataset, Dataset, &'static str), lazarus::train::Error> {
+    let layout = match args.model {
+        ModelKind::Mlp => ImageLayout::Flat,
+        ModelKind::Cnn | ModelKind::CnnBn => ImageLayout::Nchw,
+    };
     Ok(match &args.data {
         Some(dir) => {
-            let mnist = Mnist::load(dir)?;
+            let options = MnistOptions {
+                layout,
+                ..MnistOptions::default()
+            };
+            let mnist = Mnist::load_with(dir, options)?;
             (mnist.train, mnist.test, "MNIST (IDX files)")
         }
         None => (
-            SyntheticDigits::new(args.seed).generate(args.train_samples)?,
-            SyntheticDigits::new(args.seed.wrapping_add(1_000_003)).generate(args.test_samples)?,
+            SyntheticDigits::new(args.seed)
+                .layout(layout)
+                .generate(args.train_samples)?,
+            SyntheticDigits::new(args.seed.wrapping_add(1_000_003))
+                .layout(layout)
+                .generate(args.test_samples)?,
             "synthetic digits",
         ),
     })
+}
+
+/// `--hidden` and `--dropout` shape the MLP only: with a CNN they are an error rather than
+/// silently ignored (checked before the data is loaded).
+fn check_model_flags(args: &Args) -> Result<(), String> {
+    let name = match args.model {
+        ModelKind::Mlp => return Ok(()),
+        ModelKind::Cnn => "cnn",
+        ModelKind::CnnBn => "cnn-bn",
+    };
+    let given = [
+        ("--hidden", args.hidden.is_some()),
+        ("--dropout", args.dropout.is_some()),
+    ];
+    match given.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(format!(
+            "{flag} is an MLP setting; --model {name} has fixed layers (use --model mlp)"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The network `--model` names, weights drawn from `rng`.
+fn build_model(
+    args: &Args,
+    train: &Dataset,
+    rng: &mut StdRng,
+) -> Result<Sequential, Box<dyn std::error::Error>> {
+    let classes = train.num_classes().unwrap_or(10);
+    if args.model == ModelKind::Mlp {
+        let mut sizes = vec![train.input_shape().iter().product()];
+        sizes.extend(args.hidden.as_deref().unwrap_or(&[256, 128]));
+        sizes.push(classes);
+        return Ok(mlp(
+            &sizes,
+            &args.activation,
+            args.dropout.unwrap_or(0.0),
+            rng,
+        )?);
+    }
+    if train.input_shape() != [1, 28, 28] || classes != 10 {
+        return Err(format!(
+            "the CNNs need [1, 28, 28] images and 10 classes, found {:?} and {classes}",
+            train.input_shape()
+        )
+        .into());
+    }
+    Ok(cnn(&args.activation, args.model == ModelKind::CnnBn, rng)?)
 }
 
 fn optimizer(args: &Args) -> Result<(Box<dyn Optimizer>, f32), Box<dyn std::error::Error>> {
@@ -180,12 +259,11 @@ fn optimizer(args: &Args) -> Result<(Box<dyn Optimizer>, f32), Box<dyn std::erro
 /// Train and evaluate as `args` say.
 pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let wall = Instant::now();
+    check_model_flags(&args)?;
     let (train, test, source) = load_data(&args)?;
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut sizes = vec![train.input_shape().iter().product()];
-    sizes.extend(&args.hidden);
-    sizes.push(train.num_classes().unwrap_or(10));
-    let model = mlp(&sizes, &args.activation, args.dropout, &mut rng)?;
+    let model = build_model(&args, &train, &mut rng)?;
+    let classes = train.num_classes().unwrap_or(10);
     let mut out = Output::default();
     if !args.quiet {
         out.line(format_args!(
@@ -193,7 +271,10 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             train.len(),
             test.len()
         ));
-        out.line(model.summary(&[args.batch_size, sizes[0]])?);
+        let input: Vec<usize> = std::iter::once(args.batch_size)
+            .chain(train.input_shape().iter().copied())
+            .collect();
+        out.line(model.summary(&input)?);
     }
 
     let (opt, lr) = optimizer(&args)?;
@@ -225,23 +306,13 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         trainer = trainer.clip_grad_norm(max_norm)?;
     }
     if let Some(path) = &args.report {
-        let title = format!(
-            "mnist: {} on {source}",
-            sizes
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join("-")
-        );
+        let model = format!("{:?}", args.model).to_lowercase();
+        let title = format!("mnist: {model}, {}, on {source}", args.activation);
         let settings = vec![
-            Setting::new(
-                "model",
-                format!("MLP, {} between the Linear layers", args.activation),
-            ),
             Setting::new("optimizer", format!("{:?}, lr {lr}", args.optimizer)),
             Setting::new(
                 "data",
-                format!("{} train / {} test samples", train.len(), test.len()),
+                format!("{} train / {} test", train.len(), test.len()),
             ),
         ];
         trainer = trainer.report_title(title, settings).report(path)?;
@@ -262,8 +333,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let evaluation = trainer.evaluate(&test)?;
     let labels = test.labels().unwrap_or_default();
     let predictions = trainer.predict(test.inputs().view())?;
-    let confusion =
-        ConfusionMatrix::from_predictions(labels, &predictions, sizes[sizes.len() - 1])?;
+    let confusion = ConfusionMatrix::from_predictions(labels, &predictions, classes)?;
 
     if let Some(path) = &args.save {
         trainer.save_checkpoint(path)?;

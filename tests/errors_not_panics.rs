@@ -153,7 +153,12 @@ fn sizes_too_large_for_memory_are_errors() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    // A fixed seed: the same cases on every run (the project promises determinism, and a
+    // failure found once is found again).
+    #![proptest_config(ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x1a2a),
+        ..ProptestConfig::with_cases(64)
+    })]
 
     #[test]
     fn linear_shapes_are_right_or_typed_errors(batch in 0usize..9, width in 1usize..9, expected in 1usize..9, out in 1usize..6) {

@@ -199,7 +199,7 @@ fn the_other_examples_on_a_full_stdout_fail_cleanly() {
     let dir = temp_dir("others");
     let png = dir.join("digits.png");
     let plots = dir.join("plots");
-    let runs: [(&str, Vec<&str>); 5] = [
+    let runs: [(&str, Vec<&str>); 6] = [
         ("xor", vec![]),
         ("activations", vec!["--out", plots.to_str().unwrap()]),
         (
@@ -209,6 +209,10 @@ fn the_other_examples_on_a_full_stdout_fail_cleanly() {
         (
             "bench_mlp",
             vec!["--epochs", "2", "--samples", "64", "--batch-size", "32"],
+        ),
+        (
+            "bench_cnn",
+            vec!["--epochs", "2", "--samples", "64", "--model", "cnn-bn"],
         ),
         ("mnist", vec!["--help"]),
     ];

@@ -125,6 +125,85 @@ fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
     assert_eq!(json["history"]["epochs"][0]["epoch"], 2);
 }
 
+/// `--model cnn-bn` on tiny synthetic digits: trains, writes metrics and plots, saves; a
+/// second run resumes from the file, so the convolutions' weights and BatchNorm's running
+/// statistics and counts round-trip (a missing or misshapen buffer would be an error).
+#[test]
+fn a_tiny_cnn_bn_run_saves_and_resumes() {
+    let dir = temp_dir("cnn-bn");
+    let (metrics, checkpoint) = (dir.join("metrics.json"), dir.join("cnn.safetensors"));
+    let cnn_bn = [
+        "--model",
+        "cnn-bn",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.01",
+        "--momentum",
+        "0.5",
+    ];
+    let first = [
+        &cnn_bn[..],
+        &["--metrics-out", metrics.to_str().unwrap()],
+        &["--save", checkpoint.to_str().unwrap()],
+        &["--plot", dir.to_str().unwrap()],
+    ]
+    .concat();
+    mnist::run(args(&first)).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    assert!(json["final"]["test_loss"].as_f64().unwrap().is_finite());
+    let units = &json["history"]["epochs"][0]["diagnostics"]["train_units"];
+    assert_eq!(
+        units.as_array().unwrap().len(),
+        2,
+        "one row per ReLU: {units}"
+    );
+    assert!(dir.join("training.svg").exists());
+
+    let resumed = [
+        &cnn_bn[..],
+        &["--epochs", "2", "--resume", checkpoint.to_str().unwrap()],
+        &["--metrics-out", metrics.to_str().unwrap()],
+    ]
+    .concat();
+    mnist::run(args(&resumed)).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    assert_eq!(json["final"]["epochs"], 2);
+    assert_eq!(json["history"]["epochs"][0]["epoch"], 2);
+
+    // The plain CNN's file lacks BatchNorm's layers: resuming cnn-bn from it is an error.
+    let plain = dir.join("plain.safetensors");
+    let cnn = ["--model", "cnn", "--optimizer", "sgd"];
+    mnist::run(args(
+        &[&cnn[..], &["--save", plain.to_str().unwrap()]].concat(),
+    ))
+    .unwrap();
+    let mismatched = [&cnn_bn[..], &["--resume", plain.to_str().unwrap()]].concat();
+    assert!(mnist::run(args(&mismatched)).is_err());
+}
+
+/// `--hidden` and `--dropout` shape the MLP: given with a CNN they are an error that says so,
+/// before any data is loaded.
+#[test]
+fn mlp_flags_with_a_cnn_are_rejected_with_a_clear_message() {
+    for (flag, value) in [("--hidden", "64"), ("--dropout", "0.1")] {
+        for model in ["cnn", "cnn-bn"] {
+            let message = mnist::run(args(&["--model", model, flag, value]))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                message,
+                format!(
+                    "{flag} is an MLP setting; --model {model} has fixed layers (use --model mlp)"
+                )
+            );
+        }
+    }
+    assert!(mnist::Args::try_parse_from(["mnist", "--model", "resnet"]).is_err());
+}
+
 #[test]
 fn bad_flags_are_rejected_by_the_parser() {
     assert!(mnist::Args::try_parse_from(["mnist", "--activation", "sigmoidal"]).is_err());

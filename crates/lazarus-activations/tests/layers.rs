@@ -601,7 +601,12 @@ fn values_stay_finite_far_out() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    // A fixed seed: the same cases on every run (the project promises determinism, and a
+    // failure found once is found again).
+    #![proptest_config(ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x1a2a),
+        ..ProptestConfig::with_cases(48)
+    })]
 
     #[test]
     fn shapes_are_preserved_and_wrong_gradients_are_errors(

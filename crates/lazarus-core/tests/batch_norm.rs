@@ -261,7 +261,12 @@ fn randomized<const D: usize>(channels: usize, rng: &mut StdRng) -> BatchNorm<D>
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    // A fixed seed: the same cases on every run (the project promises determinism, and a
+    // failure found once is found again).
+    #![proptest_config(ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x1a2a),
+        ..ProptestConfig::with_cases(64)
+    })]
 
     #[test]
     fn kernel_matches_the_reference_on_random_shapes(

@@ -107,7 +107,12 @@ fn build(case: &Case, rng: &mut StdRng) -> Conv2d {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    // A fixed seed: the same cases on every run (the project promises determinism, and a
+    // failure found once is found again).
+    #![proptest_config(ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x1a2a),
+        ..ProptestConfig::with_cases(200)
+    })]
 
     /// Forward, backward (dW, db, dx) and backward_params of the fast path equal the reference
     /// within rounding; a second backward adds the same again.

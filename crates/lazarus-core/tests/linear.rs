@@ -174,7 +174,12 @@ fn random(rows: usize, cols: usize, rng: &mut StdRng) -> Array2<f32> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    // A fixed seed: the same cases on every run (the project promises determinism, and a
+    // failure found once is found again).
+    #![proptest_config(ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x1a2a),
+        ..ProptestConfig::with_cases(96)
+    })]
 
     /// The layer's fast forward and backward (kernels: blocked GEMM, parallel pieces, buffer
     /// reuse) equal the plain-ndarray reference within rounding, for batch 1..70, features

@@ -1,7 +1,8 @@
-//! Ready-made models: the MLPs the examples, benches and the dying-ReLU lab train.
+//! Ready-made models: the MLPs and the small CNN the examples, benches and the dying-ReLU lab
+//! train.
 
 use lazarus_activations::activation_by_name;
-use lazarus_core::{Dropout, Linear, Sequential};
+use lazarus_core::{BatchNorm2d, Conv2dSettings, Dropout, Flatten, Linear, MaxPool2d, Sequential};
 use rand::Rng;
 
 use crate::{Error, Result};
@@ -61,5 +62,54 @@ pub fn mlp(
             }
         }
     }
+    Ok(model)
+}
+
+/// The two-convolution CNN of `--example mnist -- --model cnn` for `[batch, 1, 28, 28]` images
+/// and 10 classes, with the activation named `activation` (as in [`mlp`]):
+///
+/// ```text
+/// Conv2d(1, 16, 3, padding=1) → act → MaxPool2d(2)       [b, 16, 28, 28] → [b, 16, 14, 14]
+/// Conv2d(16, 32, 3, padding=1) → act → MaxPool2d(2)      [b, 32, 14, 14] → [b, 32, 7, 7]
+/// Flatten → Linear(1568, 10)                              [b, 1568] → [b, 10] (logits)
+/// ```
+///
+/// With `batch_norm`, a [`BatchNorm2d`] follows each convolution (before the activation, so
+/// the activation sees zero-mean, unit-variance channels); the convolutions keep their bias, as
+/// PyTorch's `nn.Conv2d` does by default, so the file loads into the matching `nn.Sequential`
+/// strictly. Parameter and buffer names are PyTorch's: `0.weight`, `0.bias`, then with
+/// `batch_norm` `1.weight`, `1.bias`, `1.running_mean`, `1.running_var`,
+/// `1.num_batches_tracked`, ... Weights use PyTorch's default initialization, drawn from `rng`.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for an unknown activation.
+///
+/// ```
+/// use lazarus_core::{Layer, Mode, Tensor};
+/// use lazarus_train::models::cnn;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let mut model = cnn("relu", true, &mut StdRng::seed_from_u64(0))?;
+/// let conv = (16 * 9 + 16) + (32 * 16 * 9 + 32);
+/// assert_eq!(model.param_count(), conv + 2 * (16 + 32) + 1568 * 10 + 10);
+/// let logits = model.forward(Tensor::zeros(vec![2, 1, 28, 28]).view(), Mode::Eval)?;
+/// assert_eq!(logits.shape(), &[2, 10]);
+/// # Ok::<(), lazarus_train::Error>(())
+/// ```
+pub fn cnn(activation: &str, batch_norm: bool, rng: &mut impl Rng) -> Result<Sequential> {
+    let mut model = Sequential::new();
+    for (c_in, c_out) in [(1, 16), (16, 32)] {
+        let conv = Conv2dSettings::new(c_in, c_out, 3).padding(1).build(rng)?;
+        model.push(Box::new(conv));
+        if batch_norm {
+            model.push(Box::new(BatchNorm2d::new(c_out)?));
+        }
+        model.push(
+            activation_by_name(activation, rng.random())
+                .map_err(|e| Error::config("cnn", "activation", e.to_string()))?,
+        );
+        model.push(Box::new(MaxPool2d::new(2)?));
+    }
+    model.push(Box::new(Flatten::new()));
+    model.push(Box::new(Linear::new(32 * 7 * 7, 10, rng)?));
     Ok(model)
 }

@@ -1,9 +1,9 @@
 //! state_dict parity: a model file holds exactly the keys, shapes and dtypes of the matching
 //! PyTorch `nn.Sequential.state_dict()`, so PyTorch loads it with `strict=True` and nothing
 //! renamed; a training checkpoint's model part is the same file plus `optimizer.*` and
-//! `scheduler.*` entries. Each test pins the literal list (sorted by key) for one model;
-//! another layer's parity (a CNN with Conv2d, BatchNorm2d and PReLU) is one more `#[test]`
-//! calling [`pin`] with its `nn.Sequential` twin's list.
+//! `scheduler.*` entries. Each test pins the literal list (sorted by key) for one model, as
+//! its `nn.Sequential` twin's `state_dict()` lists it; another layer's parity is one more
+//! `#[test]` calling [`pin`].
 //!
 //! The files stay in `target/tmp/state_dict/` (with `<name>.io.safetensors`: an input `x` and
 //! lazarus's eval output `y`). PyTorch is no dependency of the tests; the check by hand, after
@@ -16,15 +16,21 @@
 //! from torch import nn
 //! from safetensors.torch import load_file
 //!
+//! def block(c_in, c_out):
+//!     return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.PReLU(), nn.MaxPool2d(2)]
+//!
 //! folder = sys.argv[1]
 //! twins = {
 //!     "mlp_prelu": lambda: nn.Sequential(nn.Linear(4, 8), nn.PReLU(8), nn.Linear(8, 3), nn.PReLU()),
 //!     "running_stats": lambda: nn.Sequential(
 //!         nn.Linear(4, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 2)),
+//!     "cnn_bn_prelu": lambda: nn.Sequential(
+//!         *block(1, 16), *block(16, 32), nn.Flatten(), nn.Linear(1568, 10)),
 //! }
 //! for name, twin in twins.items():
 //!     print(name, sorted((k, str(v.dtype), list(v.shape)) for k, v in twin().state_dict().items()))
-//!     for stem in (name, name + ".checkpoint"):
+//!     stems = (name, name + ".checkpoint") if name != "cnn_bn_prelu" else (name,)
+//!     for stem in stems:
 //!         model = twin().eval()
 //!         state = load_file(f"{folder}/{stem}.safetensors")
 //!         state = {k: v for k, v in state.items() if not k.startswith(("optimizer.", "scheduler."))}
@@ -50,6 +56,7 @@ use lazarus_core::{Layer, Linear, Mode, Sequential, Tensor};
 use lazarus_optim::{Adam, StepLr};
 use lazarus_train::checkpoint::save_model;
 use lazarus_train::data::Dataset;
+use lazarus_train::models::cnn;
 use lazarus_train::{Trainer, Verbosity};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use safetensors::{Dtype, tensor::TensorView as StView};
@@ -108,6 +115,46 @@ const RUNNING_STATS: [Entry; 9] = [
     ("3.weight", "F32", &[2, 3]),
 ];
 
+/// The mnist example's `--model cnn-bn --activation prelu`: Conv2d → BatchNorm2d → PReLU →
+/// MaxPool2d, twice, then Flatten → Linear(1568, 10); after two training-mode batches, so the
+/// running statistics and counts are not their initial values.
+fn cnn_bn_prelu(seed: u64) -> Sequential {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut model = cnn("prelu", true, &mut rng).unwrap();
+    for _ in 0..2 {
+        model
+            .forward(image_input(&mut rng).view(), Mode::Train)
+            .unwrap();
+    }
+    model
+}
+
+const CNN_BN_PRELU: [Entry; 18] = [
+    ("0.bias", "F32", &[16]),
+    ("0.weight", "F32", &[16, 1, 3, 3]),
+    ("1.bias", "F32", &[16]),
+    ("1.num_batches_tracked", "I64", &[]),
+    ("1.running_mean", "F32", &[16]),
+    ("1.running_var", "F32", &[16]),
+    ("1.weight", "F32", &[16]),
+    ("2.weight", "F32", &[1]),
+    ("4.bias", "F32", &[32]),
+    ("4.weight", "F32", &[32, 16, 3, 3]),
+    ("5.bias", "F32", &[32]),
+    ("5.num_batches_tracked", "I64", &[]),
+    ("5.running_mean", "F32", &[32]),
+    ("5.running_var", "F32", &[32]),
+    ("5.weight", "F32", &[32]),
+    ("6.weight", "F32", &[1]),
+    ("9.bias", "F32", &[10]),
+    ("9.weight", "F32", &[10, 1568]),
+];
+
+/// `[3, 1, 28, 28]` pixels in [0, 1], as the example's CNNs see them.
+fn image_input(rng: &mut StdRng) -> Tensor {
+    Tensor::from_shape_fn(vec![3, 1, 28, 28], |_| rng.random_range(0.0..1.0))
+}
+
 fn input(rng: &mut StdRng) -> Tensor {
     Tensor::from_shape_fn(vec![6, 4], |_| rng.random_range(-2.0..2.0))
 }
@@ -137,7 +184,11 @@ fn owned(expected: &[Entry]) -> Vec<(String, String, Vec<usize>)> {
 
 /// Write `<stem>.io.safetensors`: a fixed input `x` and `model`'s eval output `y` for it.
 fn write_io(stem: &str, model: &mut dyn Layer) {
-    let x = input(&mut StdRng::seed_from_u64(99));
+    write_io_for(stem, model, flat_input());
+}
+
+/// [`write_io`] with the input `x`.
+fn write_io_for(stem: &str, model: &mut dyn Layer, x: Tensor) {
     let y = model.forward(x.view(), Mode::Eval).unwrap().to_owned();
     let bytes = |t: &Tensor| t.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
     let (xb, yb) = (bytes(&x), bytes(&y));
@@ -155,22 +206,41 @@ fn write_io(stem: &str, model: &mut dyn Layer) {
     std::fs::write(folder().join(format!("{stem}.io.safetensors")), out).unwrap();
 }
 
-/// Save `model` as `<stem>.safetensors` and check its entries are `expected`, literally.
-fn pin(stem: &str, mut model: Sequential, expected: &[Entry]) {
+/// Save `model` as `<stem>.safetensors` and check its entries are `expected`, literally; `x`
+/// is the input of `<stem>.io.safetensors`.
+fn pin(stem: &str, mut model: Sequential, expected: &[Entry], x: Tensor) {
     let path = folder().join(format!("{stem}.safetensors"));
     save_model(&path, &model).unwrap();
     assert_eq!(entries(&path), owned(expected));
-    write_io(stem, &mut model);
+    write_io_for(stem, &mut model, x);
+}
+
+fn flat_input() -> Tensor {
+    input(&mut StdRng::seed_from_u64(99))
 }
 
 #[test]
 fn an_mlp_with_prelu_has_pytorchs_keys_shapes_and_dtypes() {
-    pin("mlp_prelu", mlp_prelu(0), &MLP_PRELU);
+    pin("mlp_prelu", mlp_prelu(0), &MLP_PRELU, flat_input());
 }
 
 #[test]
 fn buffers_have_pytorchs_keys_shapes_and_dtypes() {
-    pin("running_stats", running_stats(0), &RUNNING_STATS);
+    pin(
+        "running_stats",
+        running_stats(0),
+        &RUNNING_STATS,
+        flat_input(),
+    );
+}
+
+/// The example's CNN with BatchNorm2d and PReLU: conv weights `[out, in, kh, kw]`, BatchNorm's
+/// γ/β as `weight`/`bias`, its buffers with the int64 scalar `num_batches_tracked`, PReLU's α
+/// as `weight`.
+#[test]
+fn a_cnn_with_batch_norm_and_prelu_has_pytorchs_keys_shapes_and_dtypes() {
+    let x = image_input(&mut StdRng::seed_from_u64(99));
+    pin("cnn_bn_prelu", cnn_bn_prelu(0), &CNN_BN_PRELU, x);
 }
 
 /// A training checkpoint (Adam and StepLR state) holds the model file's tensors, byte for
