@@ -23,9 +23,10 @@
 //! * **Born dead**: the probe at initialization, before any update: the units already dead and
 //!   whether the network's output is the same for every probe input (no gradient reaches the
 //!   first layer; Lu et al. 2019).
-//! * A cheaper, secondary count, [`EpochDiagnostics::silent_all_epoch`]: the units silent on
-//!   every training batch of the epoch, while the weights moved (for a dead-kind unit: it did
-//!   not learn at all that epoch). Not the definition of dead.
+//! * No second count: counting the units silent on every *training batch* of an epoch, as
+//!   earlier versions did, measured a moving target (a unit that died halfway through an
+//!   epoch fired on its early batches) and, reading every activation of every batch, cost
+//!   about 12 times the probe pass (`benches/README.md`).
 //! * **Gradient flow**: per parameter, the mean and largest L2 norm of its gradient over the
 //!   epoch's steps, every step's norm ([`StepNorms`]) and the update-to-weight ratio
 //!   ‖Δw‖/‖w‖; the total norm over all parameters, measured *before* clipping, and which steps
@@ -68,7 +69,6 @@ use lazarus_core::Layer;
 
 use crate::{Error, Result};
 use gradients::GradientTracker;
-use unit_tracker::ReportOptions;
 use units::revivals;
 use warnings::Warnings;
 
@@ -89,10 +89,9 @@ pub use warnings::{Warning, WarningKind};
 /// [`ProbeSet`] once and call [`probe_at_init`](Diagnostics::probe_at_init) before the first
 /// step; then per batch:
 ///
-/// 1. forward in training mode; [`after_forward`](Diagnostics::after_forward) with the model
-///    (the secondary, all-epoch count; optional);
-/// 2. backward; [`before_step`](Diagnostics::before_step) (gradients ready, before clipping);
-/// 3. clip, optimizer step; [`after_step`](Diagnostics::after_step);
+/// 1. forward in training mode, backward; [`before_step`](Diagnostics::before_step)
+///    (gradients ready, before clipping);
+/// 2. clip, optimizer step; [`after_step`](Diagnostics::after_step);
 ///
 /// and per epoch [`probe`](Diagnostics::probe) after its last step, then
 /// [`end_epoch`](Diagnostics::end_epoch), with the validation set's units from
@@ -110,7 +109,6 @@ pub use warnings::{Warning, WarningKind};
 /// let probe = ProbeSet::from_inputs(x.clone())?;
 /// diagnostics.probe_at_init(&mut model, &probe, 32)?; // epoch 0
 /// model.forward(x.view(), Mode::Train)?;
-/// diagnostics.after_forward(&model);
 /// model.zero_grad();
 /// model.backward(Tensor::ones(vec![2, 4]).view())?;
 /// diagnostics.before_step(&model);
@@ -133,10 +131,6 @@ pub struct Diagnostics {
     born_dead: Option<BornDead>,
     /// Each layer's silent flags at the last probe, to count revivals.
     previous_probe: BTreeMap<String, Vec<bool>>,
-    /// The secondary count: silent on every training batch of the epoch (`unit_tracker.rs`).
-    all_epoch: UnitTracker,
-    /// Each layer's all-epoch silent flags of the last epoch.
-    previous_all_epoch: BTreeMap<String, Vec<bool>>,
     /// Gradient norms and update ratios (`gradients.rs`).
     gradients: GradientTracker,
     /// Raised once each, recorded per epoch (`warnings.rs`).
@@ -215,13 +209,6 @@ impl Diagnostics {
         Ok(())
     }
 
-    /// After a training forward pass: record its activation statistics for the secondary,
-    /// all-epoch count ([`EpochDiagnostics::silent_all_epoch`]). Skip it and that list stays
-    /// empty; the probe does not need it.
-    pub fn after_forward(&mut self, model: &dyn Layer) {
-        self.all_epoch.observe(model);
-    }
-
     /// After backward, before clipping and the optimizer step: record each parameter's gradient
     /// norm ‖∇‖₂ = √(Σ g²) and the total √(Σ over all parameters), and keep the parameter values
     /// to measure the update.
@@ -243,8 +230,8 @@ impl Diagnostics {
         self.gradients.after_step(model);
     }
 
-    /// Close the epoch: per-layer silent units on the probe set (and revivals), the all-epoch
-    /// count, per-parameter gradient flow, slopes, warnings. `validation` holds the silent
+    /// Close the epoch: per-layer silent units on the probe set (and revivals), per-parameter
+    /// gradient flow, slopes, warnings. `validation` holds the silent
     /// units measured on the validation set, if any (from [`UnitTracker::forward_eval`]).
     /// Without a [`probe`](Self::probe) since the last epoch, [`EpochDiagnostics::units`] is
     /// empty (as for an epoch stopped by a non-finite value).
@@ -254,15 +241,12 @@ impl Diagnostics {
     /// closed all the same; the next one starts afresh).
     pub fn end_epoch(&mut self, validation: Vec<LayerUnits>) -> Result<EpochDiagnostics> {
         let list = self.config.list_dead_units;
-        let all_epoch = ReportOptions::listing(list);
         let (units, slopes) = match self.probe.take() {
             Some((pass, slopes)) => (self.probed_units(pass.units, list), slopes),
             None => (Vec::new(), Vec::new()),
         };
         let mut report = EpochDiagnostics {
             units,
-            silent_all_epoch: std::mem::take(&mut self.all_epoch)
-                .report(Some(&mut self.previous_all_epoch), all_epoch),
             validation_units: validation,
             slopes,
             born_dead: self.born_dead.take(),

@@ -548,7 +548,6 @@ mod tests {
     fn diverged() -> History {
         let diagnostics = EpochDiagnostics {
             units: vec![units(f64::NAN, f32::INFINITY)],
-            silent_all_epoch: vec![units(0.25, 2.0)],
             validation_units: vec![units(0.5, f32::MAX)],
             gradients: vec![GradFlow {
                 param: "0.weight".into(),
@@ -672,9 +671,9 @@ mod tests {
         assert!(err.contains("1e39 is beyond the range of an f32"), "{err}");
     }
 
-    /// Files written before the probe pass and structured warnings: `train_units` (the
-    /// training batches' count) and plain-string warnings still load, in the fields that now
-    /// hold them, a warning with the epoch of its record.
+    /// Files written before the probe pass and structured warnings still load: `train_units`
+    /// (the training batches' count, another measurement) is left out, a plain-string warning
+    /// becomes a legacy warning with the epoch of its record.
     #[test]
     fn files_with_string_warnings_and_train_units_still_load() {
         let old = r#"{"epochs": [{"epoch": 3, "train_loss": 0.5, "lr": 0.1, "seconds": 1.0,
@@ -685,9 +684,7 @@ mod tests {
             "warnings": ["relu[1]: 50% of its 2 units are dead"]}}]}"#;
         let history = History::from_json(old).unwrap();
         let d = history.epochs[0].diagnostics.as_ref().unwrap();
-        assert_eq!(d.silent_all_epoch[0].silent, 1);
         assert!(d.units.is_empty());
-        assert_eq!(d.silent_all_epoch[0].unit_kind, UnitKind::Feature);
         let w = &d.warnings[0];
         assert_eq!((w.kind, w.epoch), (WarningKind::Legacy, 3));
         assert_eq!(w.message, "relu[1]: 50% of its 2 units are dead");

@@ -9,7 +9,6 @@
 //! |--------------------|------------------------------------|--------------------------------------------------|
 //! | `fit_start`        | `fit` begins                       | diagnostics: draw the probe set, probe epoch 0   |
 //! | `epoch_start`      | before an epoch's first batch      | progress: a new bar                              |
-//! | `after_forward`    | the loss is known finite           | diagnostics: units silent on the batch           |
 //! | `after_backward`   | gradients ready, before clipping   | diagnostics: gradient norms, w before the step   |
 //! | `after_step`       | after the optimizer step           | diagnostics: update ratio ‖Δw‖/‖w‖               |
 //! | `batch_end`        | the batch is done                  | progress: the bar; callbacks: `on_batch_end`     |
@@ -65,10 +64,6 @@ pub(crate) trait TrainingObserver {
 
     /// Epoch `epoch` of `epochs` begins, with `batches` batches.
     fn epoch_start(&mut self, _epoch: usize, _epochs: usize, _batches: usize) {}
-
-    /// After the training forward pass and the loss (known finite): the model holds the
-    /// batch's activation statistics.
-    fn after_forward(&mut self, _model: &dyn Layer) {}
 
     /// Whether [`after_backward`](Self::after_backward) needs the gradient norms measured.
     fn wants_grad_norms(&self) -> bool {
@@ -164,9 +159,6 @@ impl TrainingObserver for Observers {
     fn epoch_start(&mut self, epoch: usize, epochs: usize, batches: usize) {
         self.each()
             .for_each(|o| o.epoch_start(epoch, epochs, batches));
-    }
-    fn after_forward(&mut self, model: &dyn Layer) {
-        self.each().for_each(|o| o.after_forward(model));
     }
     fn wants_grad_norms(&self) -> bool {
         self.progress.wants_grad_norms()

@@ -192,7 +192,6 @@ impl<M: Layer> Trainer<M> {
             if !loss.is_finite() {
                 return Err(non_finite_error(&mut self.model, stage, &batch, "loss"));
             }
-            self.observers.after_forward(&self.model);
             // zero_grad, backward: ∇θ = ∂ℓ/∂θ, from ∂ℓ/∂ŷ back through every layer
             self.model.zero_grad();
             self.model.backward_params(self.loss.input_grad()?)?;

@@ -52,17 +52,13 @@ fn listing() -> DiagnosticsConfig {
     }
 }
 
-/// One "epoch" of `batches` forward passes (no update) through `diagnostics`, then the probe
-/// pass over the same samples (the probe set) and the epoch's report.
+/// One "epoch" without an update: the probe pass over `batches` (the probe set) through
+/// `diagnostics`, and the epoch's report.
 fn epoch(
     model: &mut Sequential,
     diagnostics: &mut Diagnostics,
     batches: &[Tensor],
 ) -> EpochDiagnostics {
-    for x in batches {
-        model.forward(x.view(), Mode::Train).unwrap();
-        diagnostics.after_forward(model);
-    }
     let views: Vec<_> = batches.iter().map(|b| b.view()).collect();
     let all = ndarray::concatenate(ndarray::Axis(0), &views).unwrap();
     let probe = ProbeSet::from_inputs(all).unwrap();
@@ -344,7 +340,6 @@ fn gradient_norms_equal_the_norms_computed_directly() {
     for step in 0..3u64 {
         let x = inputs(8, 10 + step);
         model.forward(x.view(), Mode::Train).unwrap();
-        d.after_forward(&model);
         model.zero_grad();
         // A random upstream gradient, different every step.
         let mut rng = StdRng::seed_from_u64(step);
@@ -556,7 +551,6 @@ fn update_ratio_is_measured_on_every_nth_step() {
     for step in 0..5u64 {
         let x = inputs(8, 30 + step);
         model.forward(x.view(), Mode::Train).unwrap();
-        d.after_forward(&model);
         model.zero_grad();
         d.before_step(&model);
         let shift = 0.01 * (step + 1) as f32;

@@ -76,7 +76,6 @@ fn by_hand(train: &Dataset, validation: &Dataset) -> (Sequential, Vec<(EpochDiag
         while let Some(batch) = batches.next_batch() {
             let outputs = model.forward(batch.inputs.view(), Mode::Train).unwrap();
             loss_fn.forward(outputs, batch.target()).unwrap();
-            diagnostics.after_forward(&model);
             model.zero_grad();
             model
                 .backward_params(loss_fn.input_grad().unwrap())

@@ -56,9 +56,6 @@ impl TrainingObserver for DiagnosticsObserver {
         self.probe = Some((set, start.batch_size));
         Ok(())
     }
-    fn after_forward(&mut self, model: &dyn Layer) {
-        self.diagnostics.after_forward(model);
-    }
     fn wants_grad_norms(&self) -> bool {
         true
     }

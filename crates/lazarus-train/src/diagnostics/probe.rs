@@ -161,7 +161,7 @@ impl ProbeSet {
             active_fraction: true,
         };
         Ok(ProbePass {
-            units: tracker.report(None, options),
+            units: tracker.report(options),
             constant_output,
         })
     }

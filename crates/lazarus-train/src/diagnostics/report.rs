@@ -23,14 +23,6 @@ pub struct EpochDiagnostics {
     /// probe ran (your own loop without [`Diagnostics::probe`](super::Diagnostics::probe)).
     #[serde(default)]
     pub units: Vec<LayerUnits>,
-    /// A cheaper, secondary count: per activation layer, the units silent on every *training
-    /// batch* of the epoch, measured while the weights moved. For a unit whose silent kind is
-    /// dead, that means no gradient reached its weights all epoch: it did not learn at all
-    /// this epoch. It is not the definition of dead: a unit that died halfway through the
-    /// epoch fired on the early batches and counts as alive here. (Files written before the
-    /// probe pass call this list `train_units`.)
-    #[serde(default, alias = "train_units", skip_serializing_if = "Vec::is_empty")]
-    pub silent_all_epoch: Vec<LayerUnits>,
     /// Per activation layer, over the validation set (evaluation mode), if one was given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validation_units: Vec<LayerUnits>,
@@ -77,9 +69,9 @@ fn num(v: f64) -> String {
 
 impl EpochDiagnostics {
     /// The per-epoch table: one row per activation layer (silent kind, % silent on the probe
-    /// set and on the validation set, revived and newly silent units, % silent on every
-    /// training batch, output max), one row per parameter (mean and max gradient norm, update
-    /// ratio), and the total gradient norm before clipping.
+    /// set and on the validation set, revived and newly silent units, output max), one row per
+    /// parameter (mean and max gradient norm, update ratio), and the total gradient norm before
+    /// clipping.
     ///
     /// ```
     /// use lazarus_train::diagnostics::EpochDiagnostics;
@@ -90,45 +82,26 @@ impl EpochDiagnostics {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "  {:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>11} {:>10}",
-            "layer", "silent", "probe %", "val %", "revived", "died", "all-epoch %", "output max"
+            "  {:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>10}",
+            "layer", "silent", "probe %", "val %", "revived", "died", "output max"
         );
         let percent = |u: &LayerUnits| match u.kind {
             SilentKind::Never => "-".to_string(),
             _ => format!("{:.1}", 100.0 * u.fraction),
         };
-        let in_list = |list: &[LayerUnits], path: &str| {
-            list.iter()
-                .find(|v| v.path == path)
-                .map_or("-".to_string(), percent)
-        };
-        // The probe's layers; without a probe (a loop that does not run one), the training
-        // batches' layers.
-        let layers = if self.units.is_empty() {
-            &self.silent_all_epoch
-        } else {
-            &self.units
-        };
-        for u in layers {
-            let probed = !self.units.is_empty();
+        for u in &self.units {
+            let val = (self.validation_units.iter())
+                .find(|v| v.path == u.path)
+                .map_or("-".to_string(), percent);
             let _ = writeln!(
                 out,
-                "  {:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>11} {:>10}",
+                "  {:<16} {:<8} {:>8} {:>8} {:>8} {:>8} {:>10}",
                 format!("{}[{}]", u.layer, u.path),
                 u.kind.label(),
-                if probed { percent(u) } else { "-".into() },
-                in_list(&self.validation_units, &u.path),
-                if probed {
-                    u.revived.to_string()
-                } else {
-                    "-".into()
-                },
-                if probed {
-                    u.newly_silent.to_string()
-                } else {
-                    "-".into()
-                },
-                in_list(&self.silent_all_epoch, &u.path),
+                percent(u),
+                val,
+                u.revived,
+                u.newly_silent,
                 num(f64::from(u.output_max_abs)).trim()
             );
         }
@@ -166,8 +139,8 @@ impl EpochDiagnostics {
 /// (epoch, parameter): the columns are
 /// `epoch,set,path,layer,kind,units,silent,fraction,revived,newly_silent,output_mean,output_std,output_max_abs,mean_norm,max_norm,update_ratio`,
 /// with `set` one of `probe` (the dead-unit measurement, at epoch 0 for the probe at
-/// initialization), `validation`, `all_epoch` (silent on every training batch of the epoch)
-/// and `gradient`, and empty cells where a column does not apply. Numbers are written as
+/// initialization), `validation` and `gradient`, and empty cells where a column does not
+/// apply. Numbers are written as
 /// [`History::to_csv`] writes them: exponents for very large or small values, `NaN`, `inf` and
 /// `-inf` for the others. (`History::to_csv` keeps one row per epoch; this is its long-format
 /// companion, ready for a spreadsheet or pandas.)
@@ -190,7 +163,6 @@ pub fn diagnostics_csv(history: &History) -> String {
             (0, "probe", born),
             (record.epoch, "probe", &d.units[..]),
             (record.epoch, "validation", &d.validation_units[..]),
-            (record.epoch, "all_epoch", &d.silent_all_epoch[..]),
         ] {
             for u in units {
                 let _ = writeln!(

@@ -2,13 +2,11 @@
 //! pass (a probe pass, a validation run, or an epoch's training batches) into one
 //! [`LayerUnits`] per layer.
 
-use std::collections::BTreeMap;
-
 use lazarus_core::{
     ActivationStats, Layer, Mode, Tensor, TensorView, try_fold_leaves, walk_layers,
 };
 
-use super::{LayerUnits, SilentKind, revivals};
+use super::{LayerUnits, SilentKind};
 use crate::Result;
 use crate::report::UnitKind;
 
@@ -115,16 +113,6 @@ pub(super) struct ReportOptions {
     pub list_units: bool,
     /// Each unit's active fraction ([`LayerUnits::active_fraction`]).
     pub active_fraction: bool,
-}
-
-impl ReportOptions {
-    /// Counts, with the silent units' indices if `list_units`, without active fractions.
-    pub(super) fn listing(list_units: bool) -> Self {
-        Self {
-            list_units,
-            active_fraction: false,
-        }
-    }
 }
 
 /// Accumulates silent inputs over the batches of one pass (a probe pass, a validation run, or
@@ -238,17 +226,15 @@ impl UnitTracker {
 
     /// The per-layer report of the pass, without revival counts.
     pub fn units(&self, list_units: bool) -> Vec<LayerUnits> {
-        self.report(None, ReportOptions::listing(list_units))
+        self.report(ReportOptions {
+            list_units,
+            active_fraction: false,
+        })
     }
 
-    /// The per-layer report of the pass. `previous` holds each layer's silent flags from the
-    /// last pass of its kind (for the revived / newly silent counts) and is updated to this
-    /// pass's.
-    pub(super) fn report(
-        &self,
-        mut previous: Option<&mut BTreeMap<String, Vec<bool>>>,
-        options: ReportOptions,
-    ) -> Vec<LayerUnits> {
+    /// The per-layer report of the pass (revivals are counted by the caller, which knows the
+    /// pass before).
+    pub(super) fn report(&self, options: ReportOptions) -> Vec<LayerUnits> {
         self.layers
             .iter()
             .map(|pass| {
@@ -256,10 +242,6 @@ impl UnitTracker {
                 let silent_units: Vec<usize> = (0..always_silent.len())
                     .filter(|&i| always_silent[i])
                     .collect();
-                let (revived, newly_silent) = match previous.as_deref_mut() {
-                    Some(previous) => revivals(previous, &pass.path, &always_silent),
-                    None => (0, 0),
-                };
                 let units = always_silent.len();
                 let mean = pass.sum / pass.count.max(1.0);
                 let var = (pass.sum_sq / pass.count.max(1.0) - mean * mean).max(0.0);
@@ -284,8 +266,8 @@ impl UnitTracker {
                     } else {
                         Vec::new()
                     },
-                    revived,
-                    newly_silent,
+                    revived: 0,
+                    newly_silent: 0,
                     output_max_abs: pass.max_abs,
                     output_mean: mean as f32,
                     output_std: var.sqrt() as f32,
