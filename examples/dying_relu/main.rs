@@ -1,7 +1,7 @@
 //! The dying-ReLU lab: watch ReLU units die, gradients explode, and the cures work.
 //!
 //! ```sh
-//! cargo run --release --example dying_relu                    # the comparison (about 30 s)
+//! cargo run --release --example dying_relu                    # the comparison (a few seconds)
 //! cargo run --release --example dying_relu -- --report lab.html  # ... and one HTML page of it
 //! cargo run --release --example dying_relu -- --clip-norm 1   # ... plus the clipped harsh run
 //! cargo run --release --example dying_relu -- born-dead       # Lu et al. 2019, by Monte Carlo
