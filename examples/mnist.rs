@@ -10,6 +10,7 @@
 //! What you will see: the model summary, a progress bar per epoch (one line per epoch when
 //! stdout is not a terminal), the dead-unit summary per activation layer, a 10×10 confusion
 //! matrix, and one summary line: test accuracy, test loss, epochs, wall time, samples/s.
+//! `--report run.html` also writes the run as one HTML page (dead-unit heatmaps and more).
 //!
 //! If standard output fails (`> /dev/full`, a closed pipe), the run still trains and writes the
 //! files it was asked for, then exits with code 1 and one line on stderr.
@@ -31,6 +32,7 @@ use lazarus::train::data::{Dataset, ImageLayout, Mnist, MnistOptions, SyntheticD
 use lazarus::train::diagnostics::DiagnosticsConfig;
 use lazarus::train::metrics::ConfusionMatrix;
 use lazarus::train::models::{cnn, mlp};
+use lazarus::train::report::Setting;
 use lazarus::train::{Trainer, Verbosity};
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::json;
@@ -134,6 +136,10 @@ pub struct Args {
     /// Write loss/accuracy and dead-unit SVG plots into this folder.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Write the run's report, one self-contained HTML page (dead-unit heatmaps, curves,
+    /// gradient norms, warnings), to this file; also if training stops on a NaN.
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 /// A failure is one line on stderr (the typed error's message) and exit code 1: no panic, no
@@ -298,6 +304,38 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     if let Some(max_norm) = args.clip_norm {
         trainer = trainer.clip_grad_norm(max_norm)?;
+    }
+    if let Some(path) = &args.report {
+        let (title, model) = match args.model {
+            ModelKind::Mlp => {
+                let hidden = args.hidden.as_deref().unwrap_or(&[256, 128]);
+                let sizes: Vec<String> = hidden.iter().map(|s| s.to_string()).collect();
+                (
+                    format!("mnist: MLP 784-{}-10 on {source}", sizes.join("-")),
+                    format!("MLP, {} between the Linear layers", args.activation),
+                )
+            }
+            ModelKind::Cnn | ModelKind::CnnBn => {
+                let bn = if args.model == ModelKind::CnnBn {
+                    " with BatchNorm2d"
+                } else {
+                    ""
+                };
+                (
+                    format!("mnist: CNN{bn} on {source}"),
+                    format!("two Conv2d{bn}, {} after each convolution", args.activation),
+                )
+            }
+        };
+        let settings = vec![
+            Setting::new("model", model),
+            Setting::new("optimizer", format!("{:?}, lr {lr}", args.optimizer)),
+            Setting::new(
+                "data",
+                format!("{} train / {} test samples", train.len(), test.len()),
+            ),
+        ];
+        trainer = trainer.report_title(title, settings).report(path)?;
     }
     if let Some(path) = &args.resume {
         let epoch = trainer.resume_from(path)?;

@@ -36,10 +36,11 @@
 //!    step, in `crates/lazarus-train/src/grad_norms.rs`, for clipping and diagnostics alike;
 //!    clipping itself is `crates/lazarus-optim/src/clip.rs`.
 //! 7. `crates/lazarus-core/src/activation_stats.rs` and
-//!    `crates/lazarus-train/src/diagnostics.rs`: what a silent unit is, when it is dead and when
-//!    only inactive, and when the trainer measures them (the `Diagnostics` hooks, one per point
-//!    of the step). Each measurement has its own file beside it: dead units and revivals over an
-//!    epoch in
+//!    `crates/lazarus-train/src/diagnostics.rs`: what a silent unit is (silent on every sample of
+//!    a fixed probe set, with fixed weights), when it is dead and when only inactive, and when
+//!    the trainer measures them (the `Diagnostics` hooks, one per point of the run). Each
+//!    measurement has its own file beside it: the probe set and the probe pass in
+//!    `crates/lazarus-train/src/diagnostics/probe.rs`, the count over a pass in
 //!    `crates/lazarus-train/src/diagnostics/unit_tracker.rs`, gradient norms and spikes in
 //!    `crates/lazarus-train/src/diagnostics/gradients.rs`.
 //! 8. `crates/lazarus-core/src/walk.rs` and `crates/lazarus-train/src/checkpoint/model.rs`:
@@ -61,6 +62,7 @@
 //!
 //! ```sh
 //! cargo run --release --example dying_relu              # ReLU vs LeakyReLU vs PReLU vs ELU, dead units side by side
+//! cargo run --release --example dying_relu -- --report lab.html  # ... and every run on one HTML page
 //! cargo run --release --example dying_relu -- born-dead # how often a fresh deep narrow ReLU net is born dead
 //! cargo run --release --example dying_relu -- init-probe # Xavier vs He: the signal through 30 layers
 //! cargo run --release --example activations             # every activation and its derivative, plotted

@@ -133,6 +133,7 @@ fn the_dying_relu_lab_on_a_full_stdout_fails_cleanly_and_still_writes_its_json()
     let Some(full) = dev_full() else { return };
     let dir = temp_dir("lab");
     let json = dir.join("lab.json");
+    let report = dir.join("lab.html");
     let output = run_on_full(
         full,
         "dying_relu",
@@ -151,6 +152,8 @@ fn the_dying_relu_lab_on_a_full_stdout_fails_cleanly_and_still_writes_its_json()
             dir.to_str().unwrap(),
             "--json",
             json.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
         ],
     );
     assert_clean_failure("dying_relu", &output);
@@ -158,10 +161,14 @@ fn the_dying_relu_lab_on_a_full_stdout_fails_cleanly_and_still_writes_its_json()
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(
         lab["rows"].as_array().unwrap().len(),
-        4 * 2,
-        "4 activations x 2 settings"
+        4 * 3,
+        "4 activations x 3 settings (gentle, harsh, harsh+bn)"
     );
     assert!(dir.join("loss.svg").exists());
+    assert!(
+        report.exists(),
+        "the report is written before stdout is tried"
+    );
 
     for command in [
         &["init-probe", "--depth", "3", "--width", "8", "--batch", "8"][..],

@@ -29,6 +29,7 @@ fn tiny(out: Option<std::path::PathBuf>, clip: Option<f32>) -> lab::LabConfig {
         momentum: 0.9,
         clip_norm: clip,
         out,
+        report: None,
     }
 }
 
@@ -37,8 +38,8 @@ fn the_lab_has_a_row_for_every_activation_and_setting_and_writes_its_plots() {
     let dir = temp_dir("plots");
     let out = lab::run_lab(&tiny(Some(dir.clone()), Some(1.0))).unwrap();
     let rows = out["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 5 * 4);
-    for setting in ["gentle", "harsh", "explosive", "explosive+clip"] {
+    assert_eq!(rows.len(), 5 * 5);
+    for setting in ["gentle", "harsh", "harsh+bn", "explosive", "explosive+clip"] {
         for activation in ["relu", "leaky_relu", "prelu", "elu", "tanh"] {
             let row = rows
                 .iter()
@@ -89,6 +90,59 @@ fn the_lab_has_a_row_for_every_activation_and_setting_and_writes_its_plots() {
     // Deterministic for the seed.
     let again = lab::run_lab(&tiny(None, Some(1.0))).unwrap();
     assert_eq!(out["rows"], again["rows"]);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// The lab's one page: every setting a group, every activation a run in it, with its heatmaps;
+/// and the numbers behind it are the probe's: epoch 0 is the same measurement as epoch k.
+#[test]
+fn the_lab_puts_its_runs_side_by_side_on_one_page_and_measures_on_the_probe_set() {
+    let dir = temp_dir("report");
+    let page = dir.join("lab.html");
+    let config = lab::LabConfig {
+        report: Some(page.clone()),
+        activations: ["relu", "leaky_relu", "prelu", "elu"]
+            .map(String::from)
+            .to_vec(),
+        ..tiny(None, None)
+    };
+    let out = lab::run_lab(&config).unwrap();
+    assert_eq!(
+        out["config"]["probe_samples"], 120,
+        "the whole set when it is smaller"
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    for setting in ["gentle", "harsh", "harsh+bn"] {
+        assert!(
+            html.contains(&format!("data-group=\"{setting}\"")),
+            "{setting}"
+        );
+        for activation in ["relu", "leaky_relu", "prelu", "elu"] {
+            let run = format!("data-run=\"{setting}/{activation}\"");
+            assert_eq!(
+                html.matches(&run).count(),
+                2,
+                "summary row and heatmaps of {run}"
+            );
+        }
+    }
+    // harsh+bn's ReLU sits after its BatchNorm: path 2, not 1.
+    assert!(html.contains("data-layer=\"relu[1]\"") && html.contains("data-layer=\"relu[2]\""));
+    // Every epoch's silent percentages come from the probe: per hidden layer, epoch 0 included.
+    for row in out["rows"].as_array().unwrap() {
+        let epochs = row["epochs"].as_array().unwrap();
+        assert_eq!(epochs.len(), 2);
+        assert!(
+            epochs
+                .iter()
+                .all(|e| e["silent_pct"].as_array().unwrap().len() == 2)
+        );
+        let last = &epochs[1]["silent_pct"];
+        assert_eq!(
+            last, &row["silent_at_end_pct"],
+            "the table's end is the last probe"
+        );
+    }
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -53,6 +53,8 @@ fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
     let checkpoint = dir.join("model.safetensors");
     let metrics_arg = metrics.to_str().unwrap();
     let checkpoint_arg = checkpoint.to_str().unwrap();
+    let report = dir.join("report.html");
+    let report_arg = report.to_str().unwrap();
     mnist::run(args(
         &[
             PRELU_NET,
@@ -67,6 +69,8 @@ fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
                 checkpoint_arg,
                 "--plot",
                 dir.to_str().unwrap(),
+                "--report",
+                report_arg,
             ],
         ]
         .concat(),
@@ -88,14 +92,10 @@ fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
         epochs[0]["max_grad_norm"].as_f64().is_some(),
         "clipping records the norm"
     );
-    assert!(
-        epochs[0]["diagnostics"]["train_units"]
-            .as_array()
-            .unwrap()
-            .len()
-            == 2
-    );
+    assert!(epochs[0]["diagnostics"]["units"].as_array().unwrap().len() == 2);
     assert!(dir.join("training.svg").exists() && dir.join("dead_units.svg").exists());
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("data-layer=\"prelu[1]\"") && html.contains("data-layer=\"prelu[3]\""));
 
     // Resume for a second epoch from the saved checkpoint. Without its schedule the
     // checkpoint's schedule state would be dropped: that is an error naming the schedule.

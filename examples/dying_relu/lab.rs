@@ -5,8 +5,12 @@
 //! stdout cannot lose the results):
 //!
 //! * [`run_lab`]: the same MLP, from the same seed, trained with ReLU, LeakyReLU, PReLU and ELU
-//!   (and any other activation by name) under a gentle setting and a harsh one that kills ReLU
-//!   units, optionally again with gradient clipping.
+//!   (and any other activation by name) under a gentle setting, a harsh one that kills ReLU
+//!   units, the harsh one with BatchNorm before each activation, and optionally an explosive
+//!   one with and without gradient clipping. Dead units are measured as everywhere in lazarus:
+//!   silent on every sample of a fixed probe set (2,048 training samples) with fixed weights, at
+//!   initialization and after each epoch (the trainer's probe pass). With a report path, the
+//!   runs go side by side on one HTML page.
 //! * [`born_dead`]: how likely a freshly initialized deep, narrow ReLU network is to be dead
 //!   before training (Lu, Shin, Su & Karniadakis 2019), by Monte Carlo.
 //! * [`init_probe`]: how the signal's scale changes layer by layer under Xavier and He
@@ -21,13 +25,14 @@ use lazarus::activations::functional::{elu, leaky_relu, relu, selu};
 use lazarus::activations::{PRelu, activation_by_name};
 use lazarus::core::init::{self, FanMode, Nonlinearity};
 use lazarus::core::loss::CrossEntropyLoss;
-use lazarus::core::{Layer, Linear, Mode, ParamRole, Sequential, Tensor};
+use lazarus::core::{BatchNorm1d, Layer, Linear, ParamRole, Sequential, Tensor};
 use lazarus::optim::{Adam, Optimizer, Sgd};
 use lazarus::train::data::{Dataset, SyntheticDigits};
-use lazarus::train::diagnostics::{DiagnosticsConfig, LayerUnits, SilentKind, UnitTracker};
+use lazarus::train::diagnostics::{DiagnosticsConfig, EpochDiagnostics, LayerUnits, SilentKind};
 use lazarus::train::plot::{Chart, Series, write_svg};
+use lazarus::train::report::{Comparison, ReportData, RunGroup, Setting as ReportSetting};
 use lazarus::train::{History, Stage, Trainer, Verbosity};
-use ndarray::{Array2, Axis, Ix2};
+use ndarray::{Array2, Ix2};
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 
@@ -52,6 +57,28 @@ pub struct Setting {
     pub clip_norm: Option<f32>,
     /// Initial value of every hidden layer's bias (None: PyTorch's default init).
     pub bias_init: Option<f32>,
+    /// BatchNorm before each activation.
+    pub batch_norm: bool,
+}
+
+impl Setting {
+    /// What the setting is, in words: `Adam lr 0.02, BatchNorm before each activation`.
+    pub fn describe(&self) -> String {
+        let mut text = match self.optimizer {
+            "adam" => format!("Adam lr {}", self.lr),
+            _ => format!("SGD lr {} momentum {}", self.lr, self.momentum),
+        };
+        if let Some(b) = self.bias_init {
+            text += &format!(", hidden biases start at {b}");
+        }
+        if self.batch_norm {
+            text += ", BatchNorm before each activation";
+        }
+        if let Some(c) = self.clip_norm {
+            text += &format!(", total gradient norm clipped at {c}");
+        }
+        text
+    }
 }
 
 /// What the comparison trains.
@@ -85,6 +112,8 @@ pub struct LabConfig {
     pub clip_norm: Option<f32>,
     /// Folder for the SVG plots (none: no plots).
     pub out: Option<PathBuf>,
+    /// Write every run side by side on one HTML page here (none: no page).
+    pub report: Option<PathBuf>,
 }
 
 /// The percentage of silent units of each hidden layer, in model order.
@@ -92,9 +121,10 @@ fn percentages(units: &[LayerUnits]) -> Vec<f64> {
     units.iter().map(|u| 100.0 * u.fraction).collect()
 }
 
-/// An MLP `784 → hidden… → 10` with `activation` after each hidden Linear layer. PReLU gets one
-/// slope per unit (`PRelu::new(width, 0.25)`), so that its learned slopes have a distribution.
-/// The same `seed` gives the same Linear weights whatever the activation.
+/// An MLP `784 → hidden… → 10` with `activation` after each hidden Linear layer (and, with
+/// the setting's `batch_norm`, a BatchNorm1d between them). PReLU gets one slope per unit
+/// (`PRelu::new(width, 0.25)`), so that its learned slopes have a distribution. The same `seed`
+/// gives the same Linear weights whatever the activation.
 fn build_model(config: &LabConfig, activation: &str, setting: &Setting) -> LabResult<Sequential> {
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut sizes = vec![784];
@@ -111,6 +141,9 @@ fn build_model(config: &LabConfig, activation: &str, setting: &Setting) -> LabRe
             });
         }
         model.push(Box::new(linear));
+        if i + 2 < sizes.len() && setting.batch_norm {
+            model.push(Box::new(BatchNorm1d::new(pair[1])?));
+        }
         if i + 2 < sizes.len() {
             model.push(if activation == "prelu" {
                 Box::new(PRelu::new(pair[1], 0.25)?)
@@ -120,38 +153,6 @@ fn build_model(config: &LabConfig, activation: &str, setting: &Setting) -> LabRe
         }
     }
     Ok(model)
-}
-
-/// Rows `[start, end)` of a `[n, …]` tensor, in chunks of `batch`.
-fn chunks(x: &Tensor, batch: usize) -> impl Iterator<Item = ndarray::ArrayViewD<'_, f32>> {
-    let n = x.shape()[0];
-    (0..n)
-        .step_by(batch.max(1))
-        .map(move |s| x.slice_axis(Axis(0), (s..(s + batch).min(n)).into()))
-}
-
-/// Silent units of every activation layer over the whole data set, with the current weights:
-/// a training-mode pass (no dropout in these models) at initialization, before any update.
-fn silent_at_init(
-    model: &mut Sequential,
-    data: &Dataset,
-    batch: usize,
-) -> LabResult<Vec<LayerUnits>> {
-    let mut tracker = UnitTracker::default();
-    for x in chunks(data.inputs(), batch) {
-        model.forward(x, Mode::Train)?;
-        tracker.observe(model);
-    }
-    Ok(tracker.units(false))
-}
-
-/// Silent units over the whole data set in evaluation mode, after training.
-fn silent_now(model: &mut Sequential, data: &Dataset, batch: usize) -> LabResult<Vec<LayerUnits>> {
-    let mut tracker = UnitTracker::default();
-    for x in chunks(data.inputs(), batch) {
-        tracker.forward_eval(model, x)?;
-    }
-    Ok(tracker.units(false))
 }
 
 /// PReLU slopes per layer, read through the parameter walk: every parameter with role `Slope`,
@@ -167,16 +168,16 @@ fn slopes(model: &Sequential) -> BTreeMap<String, Vec<f32>> {
     out
 }
 
-/// Train one activation under one setting and measure everything the table shows.
+/// Train one activation under one setting and measure everything the table shows; also the
+/// run as report data, for the side-by-side page.
 fn run_one(
     config: &LabConfig,
     data: &(Dataset, Dataset),
     activation: &str,
     setting: &Setting,
-) -> LabResult<Value> {
+) -> LabResult<(Value, ReportData)> {
     let (train, test) = data;
-    let mut model = build_model(config, activation, setting)?;
-    let at_init = silent_at_init(&mut model, train, config.batch_size)?;
+    let model = build_model(config, activation, setting)?;
     let optimizer: Box<dyn Optimizer> = match setting.optimizer {
         "adam" => Box::new(Adam::new(setting.lr)?),
         _ => Box::new(Sgd::new(setting.lr)?.momentum(setting.momentum)?),
@@ -189,20 +190,40 @@ fn run_one(
         .diagnostics(DiagnosticsConfig {
             warnings: false,
             ..DiagnosticsConfig::default()
-        })?;
+        })?
+        .report_title(
+            activation,
+            vec![ReportSetting::new("setting", setting.describe())],
+        );
     if let Some(max_norm) = setting.clip_norm {
         trainer = trainer.clip_grad_norm(max_norm)?;
     }
-    let diverged = match trainer.fit(train, None) {
-        Ok(_) => None,
-        Err(lazarus::train::Error::NonFinite { stage, .. }) => Some(match stage {
-            Stage::Training { epoch, batch } => (epoch, Some(batch)),
-            Stage::Validation { epoch } => (epoch, None),
-            Stage::Evaluation => (trainer.epochs_done() + 1, None),
-        }),
+    let (diverged, stopped) = match trainer.fit(train, None) {
+        Ok(_) => (None, None),
+        Err(err @ lazarus::train::Error::NonFinite { stage, .. }) => {
+            let at = match stage {
+                Stage::Training { epoch, batch } => (epoch, Some(batch)),
+                Stage::Validation { epoch } => (epoch, None),
+                Stage::Evaluation => (trainer.epochs_done() + 1, None),
+            };
+            (Some(at), Some(err.to_string()))
+        }
         Err(e) => return Err(e.into()),
     };
+    let report = trainer.report_data(stopped)?;
     let history: History = trainer.history().clone();
+    // The probe passes: at initialization (in the first epoch's record, or in the stopped
+    // epoch's if the run diverged in its first epoch), then after each finished epoch.
+    let diagnostics: Vec<&EpochDiagnostics> = history
+        .epochs
+        .iter()
+        .filter_map(|r| r.diagnostics.as_ref())
+        .collect();
+    let first = diagnostics.first().copied().or(trainer.unfinished_epoch());
+    let at_init: Vec<LayerUnits> = first
+        .and_then(|d| d.born_dead.as_ref())
+        .map_or_else(Vec::new, |b| b.units.clone());
+    let at_end = diagnostics.last().map_or(&[][..], |d| &d.units[..]);
     // A diverged run has non-finite weights, which `evaluate` reports as an error: record it
     // as diverged, with no accuracy, and go on with the lab.
     let mut evaluate = |data: &Dataset| match trainer.evaluate(data) {
@@ -212,26 +233,11 @@ fn run_one(
     };
     let train_accuracy = evaluate(train)?;
     let test_accuracy = evaluate(test)?;
-    let at_end = if diverged.is_some() {
-        Vec::new()
-    } else {
-        silent_now(trainer.model_mut(), train, config.batch_size)?
+    let at_end = if diverged.is_some() { &[][..] } else { at_end };
+    let sum = |f: fn(&LayerUnits) -> usize| -> usize {
+        diagnostics.iter().flat_map(|d| &d.units).map(f).sum()
     };
-    let diagnostics: Vec<_> = history
-        .epochs
-        .iter()
-        .filter_map(|r| r.diagnostics.as_ref())
-        .collect();
-    let died: usize = diagnostics
-        .iter()
-        .flat_map(|d| &d.train_units)
-        .map(|u| u.newly_silent)
-        .sum();
-    let revived: usize = diagnostics
-        .iter()
-        .flat_map(|d| &d.train_units)
-        .map(|u| u.revived)
-        .sum();
+    let (died, revived) = (sum(|u| u.newly_silent), sum(|u| u.revived));
     let max_grad = diagnostics
         .iter()
         .map(|d| d.max_total_grad_norm)
@@ -253,12 +259,12 @@ fn run_one(
         .epochs
         .iter()
         .map(|r| {
-            let units = r.diagnostics.as_ref().map(|d| percentages(&d.train_units)).unwrap_or_default();
+            let units = r.diagnostics.as_ref().map(|d| percentages(&d.units)).unwrap_or_default();
             json!({"epoch": r.epoch, "train_loss": r.train_loss, "train_accuracy": r.train_accuracy, "silent_pct": units})
         })
         .collect();
     let finite = |v: f64| v.is_finite().then_some(v);
-    Ok(json!({
+    let row = json!({
         "activation": activation,
         "setting": setting.name,
         "optimizer": setting.optimizer,
@@ -266,40 +272,51 @@ fn run_one(
         "momentum": setting.momentum,
         "clip_norm": setting.clip_norm,
         "bias_init": setting.bias_init,
+        "batch_norm": setting.batch_norm,
         "kind": kind.label(),
         "train_accuracy": train_accuracy.and_then(finite),
         "test_accuracy": test_accuracy.and_then(finite),
         "final_train_loss": history.last().map(|r| r.train_loss).and_then(finite),
         "diverged": diverged.map(|(epoch, batch)| json!({"epoch": epoch, "batch": batch})),
         "silent_at_init_pct": percentages(&at_init),
-        "silent_at_end_pct": percentages(&at_end),
+        "silent_at_end_pct": percentages(at_end),
         "died": died,
         "revived": revived,
         "prelu_slopes": prelu,
         "max_grad_norm": max_grad,
         "clipped_steps": clipped,
         "epochs": epochs,
-    }))
+    });
+    Ok((row, report))
 }
 
-/// The settings a config asks for: gentle, harsh, and with clipping explosive and explosive+clip.
+/// The settings a config asks for: gentle, harsh, harsh with BatchNorm, and with clipping
+/// explosive and explosive+clip.
 pub fn settings(config: &LabConfig) -> Vec<Setting> {
+    let harsh = Setting {
+        name: "harsh".into(),
+        optimizer: "adam",
+        lr: config.harsh_lr,
+        momentum: config.momentum,
+        clip_norm: None,
+        bias_init: config.harsh_bias,
+        batch_norm: false,
+    };
     let mut out = vec![
         Setting {
             name: "gentle".into(),
             optimizer: "sgd",
             lr: config.gentle_lr,
-            momentum: config.momentum,
-            clip_norm: None,
             bias_init: None,
+            ..harsh.clone()
         },
+        harsh.clone(),
+        // Issue 16: BatchNorm before each activation re-centres the pre-activations on every
+        // batch, so the harsh steps cannot push a unit below zero for every input.
         Setting {
-            name: "harsh".into(),
-            optimizer: "adam",
-            lr: config.harsh_lr,
-            momentum: config.momentum,
-            clip_norm: None,
-            bias_init: config.harsh_bias,
+            name: "harsh+bn".into(),
+            batch_norm: true,
+            ..harsh
         },
     ];
     if let Some(c) = config.clip_norm {
@@ -312,6 +329,7 @@ pub fn settings(config: &LabConfig) -> Vec<Setting> {
             momentum: config.momentum,
             clip_norm: None,
             bias_init: None,
+            batch_norm: false,
         };
         out.push(Setting {
             name: "explosive+clip".into(),
@@ -323,13 +341,13 @@ pub fn settings(config: &LabConfig) -> Vec<Setting> {
     out
 }
 
-/// Train every activation under every setting and write the plots. Returns `{"config": …,
-/// "rows": [one per activation × setting], "seconds": …}`; [`comparison_table`] of the rows is
-/// what to print.
+/// Train every activation under every setting, write the plots and the side-by-side report.
+/// Returns `{"config": …, "rows": [one per activation × setting], "seconds": …}`;
+/// [`comparison_table`] of the rows is what to print.
 ///
 /// # Errors
-/// A library error other than a diverging run (which is recorded in its row), or a plot file
-/// that cannot be written.
+/// A library error other than a diverging run (which is recorded in its row), or a plot or
+/// report file that cannot be written.
 pub fn run_lab(config: &LabConfig) -> LabResult<Value> {
     let start = Instant::now();
     let data = (
@@ -337,10 +355,22 @@ pub fn run_lab(config: &LabConfig) -> LabResult<Value> {
         SyntheticDigits::new(config.seed.wrapping_add(1_000_003)).generate(config.test_samples)?,
     );
     let mut rows = Vec::new();
+    let mut groups = Vec::new();
     for setting in settings(config) {
+        let mut group = RunGroup {
+            name: setting.name.clone(),
+            description: setting.describe(),
+            runs: Vec::new(),
+        };
         for activation in &config.activations {
-            rows.push(run_one(config, &data, activation, &setting)?);
+            let (row, report) = run_one(config, &data, activation, &setting)?;
+            rows.push(row);
+            group.runs.push(report);
         }
+        groups.push(group);
+    }
+    if let Some(path) = &config.report {
+        lazarus::train::report::write_comparison(&comparison(config, groups), path)?;
     }
     if let Some(dir) = &config.out {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -353,10 +383,53 @@ pub fn run_lab(config: &LabConfig) -> LabResult<Value> {
             "gentle_lr": config.gentle_lr, "harsh_lr": config.harsh_lr, "harsh_bias": config.harsh_bias,
             "momentum": config.momentum,
             "clip_norm": config.clip_norm,
+            "probe_samples": DiagnosticsConfig::default().probe_samples.min(config.train_samples),
         },
         "rows": rows,
         "seconds": start.elapsed().as_secs_f64(),
     }))
+}
+
+/// The lab's runs on one page: one group per setting, the activations side by side; the
+/// harsh settings first, where the article's claim shows.
+fn comparison(config: &LabConfig, mut groups: Vec<RunGroup>) -> Comparison {
+    groups.sort_by_key(|g| !g.name.starts_with("harsh"));
+    let hidden: Vec<String> = config.hidden.iter().map(|h| h.to_string()).collect();
+    let probe = DiagnosticsConfig::default()
+        .probe_samples
+        .min(config.train_samples);
+    Comparison {
+        title: format!(
+            "dying_relu lab: 784-{}-10 MLP, seed {}",
+            hidden.join("-"),
+            config.seed
+        ),
+        intro: "The same MLP, from the same seed and data, with ReLU and its variants side by \
+                side under each setting. Under the harsh setting ReLU units die (black: silent \
+                on every probe input, and no gradient can bring them back), while Leaky ReLU, \
+                PReLU and ELU units are at worst inactive (orange: silent, but still learning) \
+                and the network keeps its capacity; BatchNorm before each activation keeps \
+                ReLU's units alive too."
+            .into(),
+        settings: vec![
+            ReportSetting::new(
+                "data",
+                format!(
+                    "{} synthetic training digits, {} test digits",
+                    config.train_samples, config.test_samples
+                ),
+            ),
+            ReportSetting::new("epochs", config.epochs),
+            ReportSetting::new("batch size", config.batch_size),
+            ReportSetting::new(
+                "probe set",
+                format!(
+                    "{probe} training samples drawn with the seed, probed with fixed weights at initialization and after each epoch"
+                ),
+            ),
+        ],
+        groups,
+    }
 }
 
 fn pct_list(v: &Value) -> String {
@@ -459,7 +532,8 @@ fn floats(v: &Value) -> Vec<f64> {
         .unwrap_or_default()
 }
 
-/// silent_units.svg (mean % silent over hidden layers per epoch, epoch 0 = init), loss.svg,
+/// silent_units.svg (mean % silent on the probe set over hidden layers, epoch 0 = at
+/// initialization, then after each epoch: one measurement throughout), loss.svg,
 /// prelu_slopes.svg (histogram of the learned slopes per setting).
 fn write_lab_plots(dir: &Path, rows: &[Value]) -> LabResult<()> {
     let mut setting_names: Vec<String> = Vec::new();
@@ -493,7 +567,7 @@ fn write_lab_plots(dir: &Path, rows: &[Value]) -> LabResult<()> {
             .and_then(|r| r["optimizer"].as_str())
             .unwrap_or("");
         silent.push(Chart {
-            title: format!("{s} ({opt} lr {lr}): % units silent for every sample"),
+            title: format!("{s} ({opt} lr {lr}): % units silent on every probe input"),
             x_label: "epoch (0 = at initialization)".into(),
             y_label: "% dead (ReLU) or inactive (others)".into(),
             series: in_setting

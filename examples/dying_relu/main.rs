@@ -1,7 +1,8 @@
 //! The dying-ReLU lab: watch ReLU units die, gradients explode, and the cures work.
 //!
 //! ```sh
-//! cargo run --release --example dying_relu                    # the comparison (about 20 s)
+//! cargo run --release --example dying_relu                    # the comparison (about 30 s)
+//! cargo run --release --example dying_relu -- --report lab.html  # ... and one HTML page of it
 //! cargo run --release --example dying_relu -- --clip-norm 1   # ... plus the clipped harsh run
 //! cargo run --release --example dying_relu -- born-dead       # Lu et al. 2019, by Monte Carlo
 //! cargo run --release --example dying_relu -- init-probe      # Xavier vs He, layer by layer
@@ -9,12 +10,17 @@
 //! ```
 //!
 //! What you will see: the same MLP, from the same seed, trained on synthetic digits with ReLU,
-//! LeakyReLU, PReLU and ELU, under a gentle learning rate and a harsh one. Under the harsh one
-//! most ReLU units die (no input makes them fire, so no gradient can bring them back) and the
-//! network stops learning, while the variants' units are at worst *inactive*: their negative side
-//! still passes gradient. A table shows accuracy, % silent units per layer at initialization and
-//! at the end, how many died and revived, PReLU's learned slopes and the largest gradient norm;
-//! SVG plots in `lab_out/` show the same story as curves.
+//! LeakyReLU, PReLU and ELU, under a gentle learning rate, a harsh one, and the harsh one with
+//! BatchNorm before each activation. Under the harsh one many ReLU units die (no probe input
+//! makes them fire, so no gradient can bring them back), while the variants' units are at worst
+//! *inactive*: their negative side still passes gradient. A table shows accuracy, % silent units
+//! per layer at initialization and at the end, how many died and revived, PReLU's learned slopes
+//! and the largest gradient norm; SVG plots in `lab_out/` show the same story as curves, and
+//! `--report FILE` puts every run's dead-unit heatmaps side by side on one HTML page.
+//!
+//! Silent means one thing everywhere: silent on every sample of a fixed probe set (2,048
+//! training samples, or all of them if fewer), with the weights of that moment, measured at
+//! initialization (epoch 0) and after each epoch.
 //!
 //! If standard output fails (`> /dev/full`, a closed pipe), the `--json` file and the plots are
 //! still written, then the run exits with code 1 and one line on stderr.
@@ -93,6 +99,10 @@ pub struct Args {
     /// Do not write plots.
     #[arg(long)]
     no_plots: bool,
+    /// Write every run side by side on one self-contained HTML page (dead-unit heatmaps,
+    /// curves, PReLU slopes, gradient norms, warnings) to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,8 +205,10 @@ pub fn run(args: Args) -> lab::LabResult<()> {
                  harsh:  Adam lr {}{}: a learning rate 20x Adam's usual, so that early steps throw\n\
                  \x20       many pre-activations below zero for every input. A ReLU unit there gets no\n\
                  \x20       gradient and stays dead; the variants' units are only inactive and keep learning.\n\
-                 silent = % of units silent for every training sample (dead for ReLU, inactive for the\n\
-                 others), per hidden layer; died/revived are summed over epochs and layers.\n",
+                 harsh+bn: the same, with BatchNorm before each activation.\n\
+                 silent = % of units silent on every one of {} probe samples (training samples, fixed\n\
+                 weights; dead for ReLU, inactive for the others), per hidden layer, at initialization\n\
+                 and after the last epoch; died/revived are summed over epochs and layers.\n",
                 args.hidden
                     .iter()
                     .map(|h| h.to_string())
@@ -210,6 +222,7 @@ pub fn run(args: Args) -> lab::LabResult<()> {
                 args.harsh_lr,
                 args.harsh_bias
                     .map_or(String::new(), |b| format!(", hidden biases start at {b}")),
+                lazarus::train::diagnostics::DEFAULT_PROBE_SAMPLES.min(args.train_samples),
             ));
             let plots = (!args.no_plots).then(|| args.out.clone());
             let results = lab::run_lab(&lab::LabConfig {
@@ -227,6 +240,7 @@ pub fn run(args: Args) -> lab::LabResult<()> {
                 momentum: args.momentum,
                 clip_norm: args.clip_norm,
                 out: plots.clone(),
+                report: args.report.clone(),
             })?;
             let rows = results["rows"].as_array().map_or(&[][..], Vec::as_slice);
             let mut report = lab::comparison_table(rows);
@@ -235,6 +249,9 @@ pub fn run(args: Args) -> lab::LabResult<()> {
                     "\nPlots: {}/{{silent_units,loss,prelu_slopes}}.svg",
                     dir.display()
                 );
+            }
+            if let Some(path) = &args.report {
+                report += &format!("\nReport: {}", path.display());
             }
             (results, report)
         }

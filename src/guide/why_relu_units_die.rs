@@ -86,11 +86,16 @@
 //!
 //! ## 2. Watching units die during training
 //!
-//! [`Trainer::diagnostics`](crate::train::Trainer::diagnostics) counts, every epoch and for
-//! every activation layer, the units that were silent for every training sample: *dead* for
-//! ReLU, *inactive* for the leaky variants. The numbers land in the
-//! [`History`](crate::train::History) (and its JSON and CSV), and a unit that comes back is
-//! counted as revived:
+//! What "dead" means has to be pinned down before it can be counted. lazarus uses one
+//! definition everywhere: a unit is silent when it is silent on **every sample of a fixed probe
+//! set, with fixed weights**. [`Trainer::diagnostics`](crate::train::Trainer::diagnostics)
+//! draws the probe set once (2,048 training samples, or all of them if fewer) and runs the
+//! network over it at initialization (epoch 0) and after every epoch, as training sees it
+//! (BatchNorm on batch statistics, no dropout) but changing nothing. A silent unit is *dead*
+//! for ReLU, *inactive* for the leaky variants. (Counting "silent on every batch of the epoch"
+//! instead would measure a moving target: the early batches, before a unit died, hide its
+//! death until the next epoch.) The numbers land in the [`History`](crate::train::History) (and
+//! its JSON and CSV), and a unit that comes back is counted as revived:
 //!
 //! ```
 //! use lazarus::prelude::*;
@@ -107,7 +112,7 @@
 //!     .diagnostics(DiagnosticsConfig { warnings: false, ..DiagnosticsConfig::default() })?;
 //! let history = trainer.fit(&train, None)?;
 //! let report = history.epochs[1].diagnostics.as_ref().unwrap();
-//! let relu = &report.train_units[0];
+//! let relu = &report.units[0]; // the probe after epoch 2
 //! assert_eq!((relu.layer.as_str(), relu.kind), ("relu", SilentKind::Dead));
 //! println!("{} of {} ReLU units dead after epoch 2", relu.silent, relu.units);
 //! assert!(relu.silent > 0); // 22 of the 32 with this seed: lr 0.05 is 50x Adam's usual
@@ -115,16 +120,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The lab runs the whole comparison, ReLU against Leaky ReLU, PReLU and ELU, under a gentle
-//! and a harsh setting, and plots the dead fractions epoch by epoch:
-//! `cargo run --release --example dying_relu`. On this project's machine the harsh setting
-//! leaves about half of the first ReLU layer dead, while the variants keep nearly all their
-//! units learning.
+//! [`Trainer::report`](crate::train::Trainer::report) draws it all on one HTML page: a heatmap
+//! per layer (units × epochs, dead units black, inactive ones orange), the PReLU slopes, the
+//! gradient norms. The lab runs the whole comparison, ReLU against Leaky ReLU, PReLU and ELU,
+//! under a gentle setting, a harsh one, and the harsh one with BatchNorm, and plots the dead
+//! fractions epoch by epoch: `cargo run --release --example dying_relu -- --report lab.html`.
+//! On this project's machine the harsh setting leaves about half of the first ReLU layer dead,
+//! while the variants keep nearly all their units learning, and BatchNorm keeps ReLU's alive.
 //!
 //! A network can also be **born dead**: with deep, narrow ReLU layers, some layer is all zeros
 //! for every input already at initialization, the output does not depend on the input, and
 //! no gradient reaches the first layer (Lu, Shin, Su & Karniadakis, 2019).
-//! [`born_dead_check`](crate::train::diagnostics::born_dead_check) tests one batch, and
+//! The trainer's probe at initialization checks it (a warning if the output is the same for
+//! every probe input); [`born_dead_check`](crate::train::diagnostics::born_dead_check) tests
+//! one batch, and
 //! `cargo run --release --example dying_relu -- born-dead` measures the probability by width
 //! and depth.
 //!

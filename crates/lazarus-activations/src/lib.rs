@@ -39,8 +39,9 @@
 //! update pushed its bias far below zero, or from an unlucky initialization, gets no gradient,
 //! so its weights never change again: it is dead, and the network has lost its capacity for good.
 //! [`Layer::activation_stats`](lazarus_core::Layer::activation_stats) reports, per unit, how many
-//! inputs of the last training pass fell in this *silent* region; the training crate turns
-//! that into a dead-unit report.
+//! inputs of the last training or probe pass fell in this *silent* region; the training crate
+//! runs a probe pass ([`Mode::Probe`](lazarus_core::Mode::Probe): fixed weights, nothing
+//! changed) over a fixed probe set after each epoch and turns that into a dead-unit report.
 //!
 //! **ReLU is unbounded above.** Nothing caps its output, so with a poor initialization or a large
 //! learning rate activations and gradients can grow layer after layer: exploding gradients,
@@ -58,17 +59,16 @@
 //!   draws a random slope per element in training.
 //!
 //! Diagnostics distinguish the two situations by the gradient, not by the type. Every ReLU-like
-//! activation counts, per unit, the inputs in its *silent* region (`silent_counts`: x ≤ 0 for
-//! the ReLU family; also the saturated side of [`Relu6`], [`Hardtanh`], [`Hardsigmoid`],
-//! [`Hardswish`]) and says whether its derivative is exactly zero there
-//! (`silent_derivative_zero`) and whether an own parameter still learns from silent inputs
-//! (`silent_params_learn`, PReLU's slope). A unit silent on every input is *dead* when nothing
-//! reaches it ([`Relu`], and `LeakyRelu::new(0.0)`, which is a ReLU), *inactive* when gradient
-//! still flows ([`LeakyRelu`], [`RRelu`], [`Elu`], [`Celu`], [`Selu`], and [`PRelu`] even with a
-//! slope of 0). The definition is written once, on
-//! [`ActivationStats`](lazarus_core::ActivationStats). Smooth activations ([`Gelu`], [`Silu`],
-//! [`Mish`], [`Softplus`], [`Sigmoid`], [`Tanh`], [`LogSigmoid`], [`Softsign`]) have no silent
-//! region.
+//! activation counts, per unit, the inputs in its *silent* region (`silent_counts`: x ≤ 0 for the
+//! ReLU family; also the saturated side of [`Relu6`], [`Hardtanh`], [`Hardsigmoid`], [`Hardswish`])
+//! and says whether its derivative is exactly zero there (`silent_derivative_zero`) and whether an
+//! own parameter still learns from silent inputs (`silent_params_learn`, PReLU's slope). A unit
+//! silent on every probe input is *dead* when nothing reaches it ([`Relu`], and
+//! `LeakyRelu::new(0.0)`, which is a ReLU), *inactive* when gradient still flows ([`LeakyRelu`],
+//! [`RRelu`], [`Elu`], [`Celu`], [`Selu`], and [`PRelu`] even with a slope of 0). The definition is
+//! written once, on [`ActivationStats`](lazarus_core::ActivationStats). Smooth activations
+//! ([`Gelu`], [`Silu`], [`Mish`], [`Softplus`], [`Sigmoid`], [`Tanh`], [`LogSigmoid`],
+//! [`Softsign`]) have no silent region.
 //!
 //! **Which one?** Start with [`Relu`]. If the dead-unit fraction climbs, try [`LeakyRelu`] or
 //! [`PRelu`]; if convergence is slow, [`Elu`]. For transformers, [`Gelu`]; for modern CNNs,

@@ -430,6 +430,56 @@ fn statistics_describe_the_last_training_pass_even_after_an_evaluation_pass() {
     }
 }
 
+/// A probe pass (the diagnostics' look at the network as training sees it) gives the
+/// statistics a training pass on its input would give, the evaluation output, refuses backward
+/// (it keeps nothing for it), and leaves the next training pass as it would have been (RReLU
+/// draws nothing).
+#[test]
+fn a_probe_pass_has_its_own_statistics_and_changes_nothing() {
+    let with_rrelu = || {
+        let mut layers = all_layers(2);
+        layers.push(("rrelu".into(), activation_by_name("rrelu", 3).unwrap()));
+        layers
+    };
+    let train = array![[-1.0f32, 2.0], [-3.0, 4.0]].into_dyn();
+    let probe = array![[-1.0f32, -2.0], [-3.0, 0.5], [-0.5, 1.5]].into_dyn();
+    for ((name, mut layer), (_, mut fresh)) in with_rrelu().into_iter().zip(with_rrelu()) {
+        layer.forward(train.view(), Mode::Train).unwrap();
+        let y = layer.forward(probe.view(), Mode::Probe).unwrap().to_owned();
+        let stats = layer.activation_stats().unwrap();
+        fresh.forward(probe.view(), Mode::Train).unwrap();
+        let trained = fresh.activation_stats().unwrap();
+        assert_eq!(stats.silent_counts, trained.silent_counts, "{name}");
+        if name != "rrelu" {
+            assert_eq!(
+                stats, trained,
+                "{name}: as a training pass on the probe input"
+            );
+        }
+        let eval = layer.forward(probe.view(), Mode::Eval).unwrap().to_owned();
+        assert_eq!(y, eval, "{name}: a probe computes the evaluation output");
+        assert_eq!(
+            layer.activation_stats().unwrap(),
+            stats,
+            "{name}: eval keeps them"
+        );
+        layer.forward(probe.view(), Mode::Probe).unwrap();
+        let err = layer.backward(probe.view()).unwrap_err();
+        assert!(
+            matches!(err, Error::BackwardBeforeForward { .. }),
+            "{name}: {err:?}"
+        );
+    }
+    // RReLU's training draws are what they would have been without the probe in between.
+    let mut probed = activation_by_name("rrelu", 3).unwrap();
+    let mut plain = activation_by_name("rrelu", 3).unwrap();
+    probed.forward(train.view(), Mode::Train).unwrap();
+    plain.forward(train.view(), Mode::Train).unwrap();
+    probed.forward(probe.view(), Mode::Probe).unwrap();
+    let expected = plain.forward(train.view(), Mode::Train).unwrap().to_owned();
+    assert_eq!(probed.forward(train.view(), Mode::Train).unwrap(), expected);
+}
+
 #[test]
 fn per_channel_statistics_on_images() {
     // [batch 2, channels 2, 2x2]: channel 0 all negative, channel 1 half.

@@ -35,7 +35,7 @@ impl<R> SilentRegion<R> {
     }
 }
 
-/// What an activation layer saw in its last training-mode forward, per unit.
+/// What an activation layer saw in its last training-mode or probe forward, per unit.
 ///
 /// A *unit* is a feature of a `[batch, features]` input or a channel of a
 /// `[batch, channels, h, w]` input (axis 1, as PyTorch's PReLU counts channels). Each unit saw

@@ -12,7 +12,7 @@ use crate::{Error, Layer, Mode, Result, Tensor, TensorView, reuse_buffer};
 ///
 /// ```text
 /// y = x · m,   m = 1/(1−p) with probability 1−p, else 0      (training)
-/// y = x                                                      (evaluation)
+/// y = x                                                      (evaluation, probe)
 /// dL/dx = dL/dy · m
 /// ```
 ///
@@ -90,7 +90,9 @@ impl Layer for Dropout {
 
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         reuse_buffer(&mut self.output, x.raw_dim());
-        if mode == Mode::Eval {
+        // Evaluation and probes are deterministic: the identity, and no draw from the RNG (a
+        // probe must not shift the masks training will draw next).
+        if mode != Mode::Train {
             self.has_mask = false;
             self.output.assign(&x);
             return Ok(self.output.view());
@@ -179,5 +181,21 @@ mod tests {
             a.backward(x.view()),
             Err(Error::BackwardBeforeForward { .. })
         ));
+    }
+
+    #[test]
+    fn a_probe_is_the_identity_and_leaves_the_next_masks_alone() {
+        let x = Tensor::ones(vec![4, 6]);
+        let (mut probed, mut plain) =
+            (Dropout::new(0.5, 4).unwrap(), Dropout::new(0.5, 4).unwrap());
+        assert_eq!(probed.forward(x.view(), Mode::Probe).unwrap(), x);
+        assert!(matches!(
+            probed.backward(x.view()),
+            Err(Error::BackwardBeforeForward { .. })
+        ));
+        assert_eq!(
+            probed.forward(x.view(), Mode::Train).unwrap().to_owned(),
+            plain.forward(x.view(), Mode::Train).unwrap().to_owned()
+        );
     }
 }

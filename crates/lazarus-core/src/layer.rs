@@ -107,11 +107,13 @@ pub trait Layer: Send {
         Ok(input.to_vec())
     }
 
-    /// For activation layers: per-unit statistics of the last training-mode forward (how many
-    /// inputs fell in the silent region and what gradient still flows there, output mean, spread
-    /// and peak; see [`ActivationStats`] for silent, dead and inactive). `None` for other
-    /// layers, and before the first training-mode forward. Dead-unit diagnostics walk a model
-    /// with [`walk_layers`](crate::walk_layers) and read this, without knowing concrete types.
+    /// For activation layers: per-unit statistics of the last forward in [`Mode::Train`] or
+    /// [`Mode::Probe`] (how many inputs fell in the silent region and what gradient still flows
+    /// there, output mean, spread and peak; see [`ActivationStats`] for silent, dead and
+    /// inactive). An evaluation-mode forward leaves them as they were. `None` for other layers,
+    /// and before the first training or probe forward. Dead-unit diagnostics run a probe pass,
+    /// walk the model with [`walk_layers`](crate::walk_layers) and read this, without knowing
+    /// concrete types.
     fn activation_stats(&self) -> Option<ActivationStats> {
         None
     }

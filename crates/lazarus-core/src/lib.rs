@@ -84,7 +84,7 @@ pub use num::Num;
 pub use param::{Param, ParamRole};
 pub use param_bag::ParamBag;
 pub use pooling::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
-pub use sequential::Sequential;
+pub use sequential::{Sequential, model_summary};
 pub use size2d::Size2d;
 pub use tensor::{
     Tensor, TensorView, TensorViewMut, as_matrix, check_finite, element_count, expect_shape,

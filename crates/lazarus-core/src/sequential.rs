@@ -84,72 +84,7 @@ impl Sequential {
     /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) from the first layer the shape does
     /// not fit.
     pub fn summary(&self, input: &[usize]) -> Result<String> {
-        let mut rows = Vec::with_capacity(self.layers.len());
-        let mut shape = input.to_vec();
-        for (i, layer) in self.layers.iter().enumerate() {
-            shape = layer.output_shape(&shape).map_err(|e| e.at(i))?;
-            rows.push(Row {
-                index: i.to_string(),
-                describe: layer.describe(),
-                shape: Some(shape.clone()),
-                params: layer.param_count(),
-                buffers: layer.buffer_count(),
-            });
-        }
-        Ok(self.table(&rows))
-    }
-
-    fn table(&self, rows: &[Row]) -> String {
-        let shape_text =
-            |s: &Option<Vec<usize>>| s.as_ref().map_or("-".to_string(), |s| format!("{s:?}"));
-        let w0 = rows.iter().map(|r| r.index.len()).max().unwrap_or(0).max(1);
-        let w1 = rows
-            .iter()
-            .map(|r| r.describe.len())
-            .max()
-            .unwrap_or(0)
-            .max(5);
-        let w2 = rows
-            .iter()
-            .map(|r| shape_text(&r.shape).len())
-            .max()
-            .unwrap_or(0)
-            .max(12);
-        // The buffers column only for a model that has buffers: an MLP's table stays as it was.
-        let buffers = self.buffer_count();
-        let (header, w3) = if buffers > 0 {
-            (format!("  {:>10}", "Buffers"), 12)
-        } else {
-            (String::new(), 0)
-        };
-        let rule = "-".repeat(w0 + w1 + w2 + 16 + w3);
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}{header}",
-            "#", "Layer", "Output shape", "Params"
-        );
-        let _ = writeln!(out, "{rule}");
-        for row in rows {
-            let _ = write!(
-                out,
-                "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}",
-                row.index,
-                row.describe,
-                shape_text(&row.shape),
-                row.params
-            );
-            if buffers > 0 {
-                let _ = write!(out, "  {:>10}", row.buffers);
-            }
-            out.push('\n');
-        }
-        let _ = writeln!(out, "{rule}");
-        let _ = write!(out, "Total params: {}", self.param_count());
-        if buffers > 0 {
-            let _ = write!(out, "\nBuffers (not trained): {buffers}");
-        }
-        out
+        Ok(table(self, &child_rows(self, input)?))
     }
 
     /// Run backward through `layers` (the children from index `offset` on) in reverse order.
@@ -283,7 +218,7 @@ impl fmt::Display for Sequential {
                 buffers: l.buffer_count(),
             })
             .collect();
-        f.write_str(&self.table(&rows))
+        f.write_str(&table(self, &rows))
     }
 }
 
@@ -293,6 +228,112 @@ impl fmt::Debug for Sequential {
             .entries(self.layers.iter().map(|l| l.describe()))
             .finish()
     }
+}
+
+fn table(model: &dyn Layer, rows: &[Row]) -> String {
+    let shape_text =
+        |s: &Option<Vec<usize>>| s.as_ref().map_or("-".to_string(), |s| format!("{s:?}"));
+    let w0 = rows.iter().map(|r| r.index.len()).max().unwrap_or(0).max(1);
+    let w1 = rows
+        .iter()
+        .map(|r| r.describe.len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let w2 = rows
+        .iter()
+        .map(|r| shape_text(&r.shape).len())
+        .max()
+        .unwrap_or(0)
+        .max(12);
+    // The buffers column only for a model that has buffers: an MLP's table stays as it was.
+    let buffers = model.buffer_count();
+    let (header, w3) = if buffers > 0 {
+        (format!("  {:>10}", "Buffers"), 12)
+    } else {
+        (String::new(), 0)
+    };
+    let rule = "-".repeat(w0 + w1 + w2 + 16 + w3);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}{header}",
+        "#", "Layer", "Output shape", "Params"
+    );
+    let _ = writeln!(out, "{rule}");
+    for row in rows {
+        let _ = write!(
+            out,
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:>10}",
+            row.index,
+            row.describe,
+            shape_text(&row.shape),
+            row.params
+        );
+        if buffers > 0 {
+            let _ = write!(out, "  {:>10}", row.buffers);
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{rule}");
+    let _ = write!(out, "Total params: {}", model.param_count());
+    if buffers > 0 {
+        let _ = write!(out, "\nBuffers (not trained): {buffers}");
+    }
+    out
+}
+
+/// [`Sequential::summary`] for any model: the table of a container's children, or of the model
+/// itself when it has none (a single layer).
+///
+/// ```
+/// use lazarus_core::{Linear, model_summary};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let layer = Linear::new(4, 2, &mut StdRng::seed_from_u64(0))?;
+/// assert!(model_summary(&layer, &[8, 4])?.contains("Total params: 10"));
+/// # Ok::<(), lazarus_core::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`Sequential::summary`].
+pub fn model_summary(model: &dyn Layer, input: &[usize]) -> Result<String> {
+    let mut rows = child_rows(model, input)?;
+    if rows.is_empty() {
+        rows.push(Row {
+            index: "0".into(),
+            describe: model.describe(),
+            shape: Some(model.output_shape(input)?),
+            params: model.param_count(),
+            buffers: model.buffer_count(),
+        });
+    }
+    Ok(table(model, &rows))
+}
+
+/// One row per child of `model`: its output shape for an input of shape `input`, its counts.
+fn child_rows(model: &dyn Layer, input: &[usize]) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut shape = input.to_vec();
+    let mut failed = None;
+    model.visit_children(&mut |i, layer| {
+        if failed.is_some() {
+            return;
+        }
+        match layer.output_shape(&shape) {
+            Ok(next) => {
+                shape = next;
+                rows.push(Row {
+                    index: i.to_string(),
+                    describe: layer.describe(),
+                    shape: Some(shape.clone()),
+                    params: layer.param_count(),
+                    buffers: layer.buffer_count(),
+                });
+            }
+            Err(e) => failed = Some(e.at(i)),
+        }
+    });
+    failed.map_or(Ok(rows), Err)
 }
 
 /// One line of [`Sequential::summary`]'s table.

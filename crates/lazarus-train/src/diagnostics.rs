@@ -1,49 +1,60 @@
-//! Watching units die and gradients explode: dead-unit tracking, born-dead checks, gradient
-//! flow, and warnings.
+//! Watching units die and gradients explode: dead-unit tracking on a probe set, gradient flow,
+//! and warnings.
 //!
-//! * A unit (a feature, or a channel) of an activation layer is **silent** in an epoch when
-//!   every one of its inputs in that epoch fell in the activation's silent region (ReLU family:
-//!   x ≤ 0). Dead or inactive is then decided by the gradient, not by the activation's type
-//!   ([`SilentKind`]; written once, on [`ActivationStats`](lazarus_core::ActivationStats)):
-//! * **dead** when no gradient reaches anything that could revive it: its derivative with respect
-//!   to its input is exactly zero on every silent input, and the layer has no own parameter that
-//!   still learns from them. ReLU, ReLU6, Hardtanh, and `LeakyRelu::new(0.0)` (a ReLU). Nothing
-//!   reaches the weights that feed it, so nothing can move it back: the "dying ReLU" of the
-//!   article.
-//! * **inactive** otherwise: gradient still flows and the unit can recover. LeakyReLU with a
-//!   slope ≠ 0, ELU, SELU, RReLU (the leak), and PReLU even for a channel whose slope is exactly
-//!   0: its slope still receives dL/dα = Σ x·g and can move away from 0, which is PReLU's whole
-//!   point. The contrast is the article's point.
-//! * A unit silent in one epoch and alive in the next is **revived**; alive, then silent, it
+//! * **Dead, one definition, used everywhere**: a unit (a feature, or a channel: every (sample,
+//!   position) pair of it counts) of an activation layer is **silent** when it is in the
+//!   activation's silent region (ReLU family: x ≤ 0) on **every sample of a fixed probe set,
+//!   with fixed weights**. The probe set is 2,048 training samples (or the whole set if
+//!   smaller; [`DiagnosticsConfig::probe_samples`]) drawn once by the seed at the start of a run
+//!   ([`ProbeSet`]). The probe pass runs the network over it in
+//!   [`Mode::Probe`](lazarus_core::Mode::Probe) at initialization (epoch 0) and after each
+//!   epoch: as training sees it (BatchNorm on batch statistics, no dropout), changing nothing
+//!   (no running-statistics update, no gradient, no random draw). So epoch 0 and epoch k mean
+//!   the same thing. Tables, warnings, plots, the JSON and the report all use it.
+//! * Dead or inactive is decided by the gradient, not by the activation's type ([`SilentKind`];
+//!   the definition is on [`ActivationStats`](lazarus_core::ActivationStats)): **dead** when no
+//!   gradient can reach anything that could revive it (ReLU, ReLU6, Hardtanh,
+//!   `LeakyRelu::new(0.0)`): the "dying ReLU" of the article; **inactive** when some still does
+//!   (a leak: LeakyReLU, ELU, SELU, RReLU; a learned slope: PReLU, even at exactly 0), so it can
+//!   recover. The contrast is the article's point. Per unit, the probe also records its
+//!   **active fraction**, the share of probe inputs in its active region (the heatmaps).
+//! * A unit silent at one probe and alive at the next is **revived**; alive, then silent, it
 //!   **newly died**.
-//! * **Born dead**: on the first training batch, before any update, the units already dead and
-//!   whether the network's output is the same for every input (no gradient reaches the first
-//!   layer; Lu et al. 2019).
+//! * **Born dead**: the probe at initialization, before any update: the units already dead and
+//!   whether the network's output is the same for every probe input (no gradient reaches the
+//!   first layer; Lu et al. 2019).
+//! * A cheaper, secondary count, [`EpochDiagnostics::silent_all_epoch`]: the units silent on
+//!   every training batch of the epoch, while the weights moved (for a dead-kind unit: it did
+//!   not learn at all that epoch). Not the definition of dead.
 //! * **Gradient flow**: per parameter, the mean and largest L2 norm of its gradient over the
-//!   epoch's steps and the update-to-weight ratio ‖Δw‖/‖w‖; the total norm over all parameters,
-//!   measured *before* clipping. A spike (a norm far above its running median) is the
-//!   exploding-gradient signal, a norm stuck near zero the vanishing one.
-//! * **Warnings**, each printed once per layer or parameter: more than half of a layer's units
-//!   dead, a gradient spike, a vanishing gradient, a born-dead network.
+//!   epoch's steps, every step's norm ([`StepNorms`]) and the update-to-weight ratio
+//!   ‖Δw‖/‖w‖; the total norm over all parameters, measured *before* clipping, and which steps
+//!   were clipped. A spike (a norm far above its running median) is the exploding-gradient
+//!   signal, a norm stuck near zero the vanishing one. The PReLU slopes after each epoch.
+//! * **Warnings** ([`Warning`]: kind, epoch, layer or parameter, value, message), each raised
+//!   once per layer or parameter: more than half of a layer's units dead, a gradient spike, a
+//!   vanishing gradient, a born-dead network.
 //!
 //! Everything reads [`Layer::activation_stats`] and the parameter walk, so it works on any model
 //! without knowing concrete layer types. With a [`Trainer`](crate::Trainer), turn it on with
 //! [`Trainer::diagnostics`](crate::Trainer::diagnostics); every epoch's [`EpochDiagnostics`]
 //! lands in [`EpochRecord::diagnostics`](crate::EpochRecord::diagnostics), so the history's JSON
-//! carries it ([`diagnostics_csv`] flattens it to CSV). On your own loop, call the
-//! [`Diagnostics`] methods in the order its docs give.
+//! carries it ([`diagnostics_csv`] flattens it to CSV, [`report`](crate::report) draws it). On
+//! your own loop, call the [`Diagnostics`] methods in the order its docs give.
 //!
 //! This file is the definitions above and [`Diagnostics`], which calls the parts at each point
-//! of a training step. The parts, one file each under `diagnostics/`: `config.rs` (the
-//! settings), `units.rs` (the report of a layer's silent units), `unit_tracker.rs` (counting
-//! them over an epoch), `born_dead.rs`, `gradients.rs` (gradient flow and spikes),
-//! `warnings.rs` (when each warning is raised and what it says), `report.rs` (the epoch's
-//! report as a table, CSV and plot), `observer.rs` (the hooks called by the trainer).
+//! of a training run. The parts, one file each under `diagnostics/`: `config.rs` (the
+//! settings), `probe.rs` (the probe set and pass), `units.rs` (the report of a layer's silent
+//! units), `unit_tracker.rs` (counting them over a pass), `born_dead.rs` (the probe at
+//! initialization), `gradients.rs` (gradient flow and spikes), `warnings.rs` (when each
+//! warning is raised and what it says), `report.rs` (the epoch's report as a table, CSV and
+//! plot), `observer.rs` (the hooks called by the trainer).
 
 mod born_dead;
 mod config;
 mod gradients;
 mod observer;
+mod probe;
 mod report;
 #[cfg(test)]
 mod tests;
@@ -53,68 +64,81 @@ mod warnings;
 
 use std::collections::BTreeMap;
 
-use lazarus_core::{Layer, TensorView};
+use lazarus_core::Layer;
 
 use crate::{Error, Result};
 use gradients::GradientTracker;
+use unit_tracker::ReportOptions;
+use units::revivals;
 use warnings::Warnings;
 
 pub(crate) use observer::DiagnosticsObserver;
 
 pub use born_dead::{BornDead, born_dead_check, output_is_constant};
-pub use config::DiagnosticsConfig;
-pub use gradients::GradFlow;
+pub use config::{DEFAULT_PROBE_SAMPLES, DiagnosticsConfig};
+pub use gradients::{GradFlow, StepNorms};
+pub use probe::{ParamValues, ProbePass, ProbeSet, slope_values};
 pub use report::{EpochDiagnostics, diagnostics_csv, plot_silent_fractions};
 pub use unit_tracker::UnitTracker;
 pub use units::{LayerUnits, SilentKind};
+pub use warnings::{Warning, WarningKind};
 
 /// The diagnostics of a training run.
 ///
-/// [`Trainer`](crate::Trainer) drives it. To drive it from your own loop, per batch:
+/// [`Trainer`](crate::Trainer) drives it. To drive it from your own loop: draw a
+/// [`ProbeSet`] once and call [`probe_at_init`](Diagnostics::probe_at_init) before the first
+/// step; then per batch:
 ///
-/// 1. forward in training mode; [`observe_outputs`](Diagnostics::observe_outputs) with the
-///    output, then [`after_forward`](Diagnostics::after_forward) with the model;
+/// 1. forward in training mode; [`after_forward`](Diagnostics::after_forward) with the model
+///    (the secondary, all-epoch count; optional);
 /// 2. backward; [`before_step`](Diagnostics::before_step) (gradients ready, before clipping);
 /// 3. clip, optimizer step; [`after_step`](Diagnostics::after_step);
 ///
-/// and per epoch [`end_epoch`](Diagnostics::end_epoch), with the validation set's units from
+/// and per epoch [`probe`](Diagnostics::probe) after its last step, then
+/// [`end_epoch`](Diagnostics::end_epoch), with the validation set's units from
 /// [`UnitTracker::forward_eval`] if you have one.
 ///
 /// ```
 /// use lazarus_activations::Relu;
 /// use lazarus_core::{Layer, Linear, Mode, Sequential, Tensor};
-/// use lazarus_train::diagnostics::{Diagnostics, DiagnosticsConfig};
+/// use lazarus_train::diagnostics::{Diagnostics, DiagnosticsConfig, ProbeSet};
 /// use rand::{rngs::StdRng, SeedableRng};
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let mut model = Sequential::new().add(Linear::new(3, 4, &mut rng)?).add(Relu::new());
 /// let mut diagnostics = Diagnostics::new(DiagnosticsConfig::default())?;
 /// let x = Tensor::ones(vec![2, 3]);
-/// let y = model.forward(x.view(), Mode::Train)?;
-/// diagnostics.observe_outputs(y);
+/// let probe = ProbeSet::from_inputs(x.clone())?;
+/// diagnostics.probe_at_init(&mut model, &probe, 32)?; // epoch 0
+/// model.forward(x.view(), Mode::Train)?;
 /// diagnostics.after_forward(&model);
 /// model.zero_grad();
 /// model.backward(Tensor::ones(vec![2, 4]).view())?;
 /// diagnostics.before_step(&model);
 /// model.visit_params_mut(&mut |_, p| p.value.scaled_add(-0.1, &p.grad)); // plain SGD
 /// diagnostics.after_step(&model);
+/// diagnostics.probe(&mut model, &probe, 32)?; // after epoch 1
 /// let epoch = diagnostics.end_epoch(Vec::new())?;
 /// assert_eq!(epoch.steps, 1);
 /// assert_eq!(epoch.gradients[0].param, "0.weight");
-/// assert_eq!(epoch.train_units[0].units, 4);
+/// assert_eq!(epoch.units[0].units, 4);
+/// assert_eq!(epoch.born_dead.unwrap().units[0].active_fraction.len(), 4);
 /// # Ok::<(), lazarus_train::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics {
     config: DiagnosticsConfig,
-    /// Silent units over the epoch's training batches (`unit_tracker.rs`).
-    train: UnitTracker,
-    /// Each layer's silent flags of the last epoch, to count revivals.
-    previous_silent: BTreeMap<String, Vec<bool>>,
+    /// The epoch's probe pass, once run (`probe.rs`), with the slopes after the epoch.
+    probe: Option<(ProbePass, Vec<ParamValues>)>,
+    /// The probe at initialization, until the first epoch's report takes it.
+    born_dead: Option<BornDead>,
+    /// Each layer's silent flags at the last probe, to count revivals.
+    previous_probe: BTreeMap<String, Vec<bool>>,
+    /// The secondary count: silent on every training batch of the epoch (`unit_tracker.rs`).
+    all_epoch: UnitTracker,
+    /// Each layer's all-epoch silent flags of the last epoch.
+    previous_all_epoch: BTreeMap<String, Vec<bool>>,
     /// Gradient norms and update ratios (`gradients.rs`).
     gradients: GradientTracker,
-    batches_seen: usize,
-    first_output_constant: Option<bool>,
-    born_dead: Option<BornDead>,
     /// Raised once each, recorded per epoch (`warnings.rs`).
     warnings: Warnings,
 }
@@ -127,10 +151,13 @@ impl Diagnostics {
     /// out of range (see [`DiagnosticsConfig`]).
     pub fn new(config: DiagnosticsConfig) -> Result<Self> {
         config.check()?;
-        Ok(Self {
+        let mut diagnostics = Self {
             config,
             ..Self::default()
-        })
+        };
+        diagnostics.gradients.keep_steps = diagnostics.config.keep_step_norms;
+        diagnostics.warnings.epoch = 1;
+        Ok(diagnostics)
     }
 
     /// The configuration.
@@ -144,26 +171,55 @@ impl Diagnostics {
         self.gradients.clip_norm = max_norm.map(f64::from);
     }
 
-    /// After a training forward pass, with its output: on the run's first batch, notes whether
-    /// the output is the same for every sample (the born-dead check). Cheap afterwards.
-    pub fn observe_outputs(&mut self, outputs: TensorView<'_>) {
-        if self.batches_seen == 0 {
-            self.first_output_constant = Some(output_is_constant(outputs));
-        }
+    /// Number the next epoch `epoch` (a resumed run starts after its checkpoint's epochs).
+    pub(crate) fn set_next_epoch(&mut self, epoch: usize) {
+        self.warnings.epoch = epoch;
     }
 
-    /// After a training forward pass: record its activation statistics (and, on the run's first
-    /// batch, the born-dead report).
-    pub fn after_forward(&mut self, model: &dyn Layer) {
-        self.train.observe(model);
-        if self.batches_seen == 0 {
-            let report = BornDead::observe(model, self.first_output_constant.unwrap_or(false));
-            if report.constant_output {
-                self.warnings.born_dead(&self.config);
-            }
-            self.born_dead = Some(report);
+    /// The probe at initialization (epoch 0), before the first step: [`ProbeSet::run`] of
+    /// `model` over `probe` in chunks of `chunk`. Its units, slopes and whether the network is
+    /// born dead (warned about, as is a layer more than
+    /// [`dead_fraction_warning`](DiagnosticsConfig::dead_fraction_warning) dead) are reported
+    /// with the first epoch ([`EpochDiagnostics::born_dead`]), whose revivals count from it.
+    ///
+    /// # Errors
+    /// Any layer error (a probe set whose inputs do not fit the model).
+    pub fn probe_at_init(
+        &mut self,
+        model: &mut dyn Layer,
+        probe: &ProbeSet,
+        chunk: usize,
+    ) -> Result<()> {
+        let mut pass = probe.run(model, chunk)?;
+        self.previous_probe.clear();
+        pass.units = self.probed_units(pass.units, self.config.list_dead_units);
+        let next = std::mem::replace(&mut self.warnings.epoch, 0);
+        if pass.constant_output {
+            self.warnings.born_dead(&self.config);
         }
-        self.batches_seen += 1;
+        self.warnings.dead_units(&self.config, &pass.units);
+        self.warnings.epoch = next;
+        self.born_dead = Some(BornDead::new(pass, slope_values(model)));
+        Ok(())
+    }
+
+    /// The epoch's probe, after its last step and before [`end_epoch`](Diagnostics::end_epoch):
+    /// [`ProbeSet::run`] with the epoch's final weights, kept with the slopes for the epoch's
+    /// report ([`EpochDiagnostics::units`]).
+    ///
+    /// # Errors
+    /// Any layer error (a probe set whose inputs do not fit the model).
+    pub fn probe(&mut self, model: &mut dyn Layer, probe: &ProbeSet, chunk: usize) -> Result<()> {
+        let pass = probe.run(model, chunk)?;
+        self.probe = Some((pass, slope_values(model)));
+        Ok(())
+    }
+
+    /// After a training forward pass: record its activation statistics for the secondary,
+    /// all-epoch count ([`EpochDiagnostics::silent_all_epoch`]). Skip it and that list stays
+    /// empty; the probe does not need it.
+    pub fn after_forward(&mut self, model: &dyn Layer) {
+        self.all_epoch.observe(model);
     }
 
     /// After backward, before clipping and the optimizer step: record each parameter's gradient
@@ -176,8 +232,7 @@ impl Diagnostics {
     /// [`before_step`](Self::before_step), given the squared norms Σ g² of the parameters' gradients
     /// (in visit order) already measured for clipping; any not given is measured here.
     pub(crate) fn before_step_with_norms(&mut self, model: &dyn Layer, squares: &[f64]) {
-        let every = self.config.update_ratio_every;
-        self.gradients.before_step(model, squares, every);
+        (self.gradients).before_step(model, squares, self.config.update_ratio_every);
         let spikes = self.gradients.spikes(self.config.spike_factor);
         self.warnings.spikes(&self.config, spikes);
     }
@@ -188,26 +243,37 @@ impl Diagnostics {
         self.gradients.after_step(model);
     }
 
-    /// Close the epoch: per-layer silent units (and revivals), per-parameter gradient flow,
-    /// warnings. `validation` holds the silent units measured on the validation set, if any
-    /// (from [`UnitTracker::forward_eval`]).
+    /// Close the epoch: per-layer silent units on the probe set (and revivals), the all-epoch
+    /// count, per-parameter gradient flow, slopes, warnings. `validation` holds the silent
+    /// units measured on the validation set, if any (from [`UnitTracker::forward_eval`]).
+    /// Without a [`probe`](Self::probe) since the last epoch, [`EpochDiagnostics::units`] is
+    /// empty (as for an epoch stopped by a non-finite value).
     ///
     /// # Errors
     /// [`Error::Output`] when printing a warning of the epoch to stderr failed (the epoch is
     /// closed all the same; the next one starts afresh).
     pub fn end_epoch(&mut self, validation: Vec<LayerUnits>) -> Result<EpochDiagnostics> {
+        let list = self.config.list_dead_units;
+        let all_epoch = ReportOptions::listing(list);
+        let (units, slopes) = match self.probe.take() {
+            Some((pass, slopes)) => (self.probed_units(pass.units, list), slopes),
+            None => (Vec::new(), Vec::new()),
+        };
         let mut report = EpochDiagnostics {
-            train_units: std::mem::take(&mut self.train)
-                .report(Some(&mut self.previous_silent), self.config.list_dead_units),
+            units,
+            silent_all_epoch: std::mem::take(&mut self.all_epoch)
+                .report(Some(&mut self.previous_all_epoch), all_epoch),
             validation_units: validation,
+            slopes,
             born_dead: self.born_dead.take(),
             ..EpochDiagnostics::default()
         };
-        self.warnings.dead_units(&self.config, &report.train_units);
+        self.warnings.dead_units(&self.config, &report.units);
         self.gradients.end_epoch(&mut report);
         self.warnings.vanishing(&self.config, &report.gradients);
         let (warnings, stderr_failure) = self.warnings.take();
         report.warnings = warnings;
+        self.warnings.epoch += 1;
         match stderr_failure {
             None => Ok(report),
             Some(source) => Err(Error::Output {
@@ -215,5 +281,18 @@ impl Diagnostics {
                 source,
             }),
         }
+    }
+
+    /// A probe's units with the revived and newly silent counts since the last probe (none
+    /// for the first), their silent indices kept only if `list_units`.
+    fn probed_units(&mut self, mut units: Vec<LayerUnits>, list_units: bool) -> Vec<LayerUnits> {
+        for u in &mut units {
+            let now: Vec<bool> = (0..u.units).map(|i| u.silent_units.contains(&i)).collect();
+            (u.revived, u.newly_silent) = revivals(&mut self.previous_probe, &u.path, &now);
+            if !list_units {
+                u.silent_units.clear();
+            }
+        }
+        units
     }
 }

@@ -107,10 +107,19 @@ impl History {
     /// # Errors
     /// [`Error::Json`] for malformed input, a missing field, or a number out of its type's range.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::Json {
+        let mut history: Self = serde_json::from_str(text).map_err(|e| Error::Json {
             path: None,
             reason: e.to_string(),
-        })
+        })?;
+        // Files written before warnings were structured hold only their messages: such a
+        // warning was raised in the epoch whose record holds it.
+        for record in &mut history.epochs {
+            let warnings = record.diagnostics.iter_mut().flat_map(|d| &mut d.warnings);
+            for w in warnings.filter(|w| w.kind == crate::diagnostics::WarningKind::Legacy) {
+                w.epoch = record.epoch;
+            }
+        }
+        Ok(history)
     }
 
     /// CSV with a header row; missing values are empty cells, NaN and infinities `NaN`, `inf`,
@@ -372,6 +381,58 @@ pub(crate) mod json_float {
         }
     }
 
+    /// The same rule for a list of numbers: NaN and infinities as the strings `"NaN"`, `"inf"`,
+    /// `"-inf"` (a diverged run's norms are kept, not turned into `null`).
+    pub(crate) mod list {
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        use super::Float;
+
+        /// One number of a list, under the rule.
+        #[derive(Serialize, Deserialize)]
+        #[serde(transparent, bound = "T: Float")]
+        pub(super) struct Number<T>(#[serde(with = "super")] pub(super) T);
+
+        pub(crate) fn serialize<T: Float, S: Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|&x| Number(x)))
+        }
+
+        pub(crate) fn deserialize<'de, T: Float, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<T>, D::Error> {
+            let numbers = Vec::<Number<T>>::deserialize(d)?;
+            Ok(numbers.into_iter().map(|n| n.0).collect())
+        }
+    }
+
+    /// The same rule for a list of lists of numbers.
+    pub(crate) mod lists {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use super::Float;
+        use super::list::Number;
+
+        pub(crate) fn serialize<T: Float, S: Serializer>(
+            v: &[Vec<T>],
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.collect_seq(
+                v.iter()
+                    .map(|row| row.iter().map(|&x| Number(x)).collect::<Vec<_>>()),
+            )
+        }
+
+        pub(crate) fn deserialize<'de, T: Float, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<Vec<T>>, D::Error> {
+            let rows = Vec::<Vec<Number<T>>>::deserialize(d)?;
+            Ok(rows
+                .into_iter()
+                .map(|row| row.into_iter().map(|n| n.0).collect())
+                .collect())
+        }
+    }
+
     /// The same rule for `Option<f64>`: `null` (or an absent field, with `#[serde(default)]`)
     /// is `None`.
     pub(crate) mod option {
@@ -452,7 +513,11 @@ mod tests {
         assert!(matches!(err, Error::Csv { line: 2, .. }), "{err:?}");
     }
 
-    use crate::diagnostics::{BornDead, EpochDiagnostics, GradFlow, LayerUnits, SilentKind};
+    use crate::diagnostics::{
+        BornDead, EpochDiagnostics, GradFlow, LayerUnits, ParamValues, SilentKind, StepNorms,
+        Warning, WarningKind,
+    };
+    use crate::report::UnitKind;
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
     /// Equal, NaN included (`PartialEq` says NaN != NaN): Debug prints every f64 exactly.
@@ -466,9 +531,11 @@ mod tests {
             layer: "relu".into(),
             kind: SilentKind::Dead,
             units: 4,
+            unit_kind: UnitKind::Channel,
             silent: 2,
             fraction,
             silent_units: vec![0, 3],
+            active_fraction: vec![0.0, 0.25, 1.0, 0.0],
             revived: 1,
             newly_silent: 0,
             output_max_abs,
@@ -480,7 +547,8 @@ mod tests {
     /// A diverging run: every kind of value, in every place a history holds one.
     fn diverged() -> History {
         let diagnostics = EpochDiagnostics {
-            train_units: vec![units(f64::NAN, f32::INFINITY)],
+            units: vec![units(f64::NAN, f32::INFINITY)],
+            silent_all_epoch: vec![units(0.25, 2.0)],
             validation_units: vec![units(0.5, f32::MAX)],
             gradients: vec![GradFlow {
                 param: "0.weight".into(),
@@ -492,11 +560,31 @@ mod tests {
             mean_total_grad_norm: f64::NAN,
             steps: 3,
             clipped_steps: Some(1),
+            step_norms: Some(StepNorms {
+                total: vec![1.0, f32::INFINITY, f32::NAN],
+                params: vec![vec![1.0, f32::INFINITY, f32::NAN]],
+                clipped: vec![1],
+                max_norm: Some(5.0),
+            }),
+            slopes: vec![ParamValues {
+                param: "1.weight".into(),
+                values: vec![0.25, f32::NEG_INFINITY],
+            }],
             born_dead: Some(BornDead {
                 units: vec![units(1.0, f32::NEG_INFINITY)],
                 constant_output: true,
+                slopes: vec![ParamValues {
+                    param: "1.weight".into(),
+                    values: vec![0.25, 0.25],
+                }],
             }),
-            warnings: vec!["w".into()],
+            warnings: vec![Warning {
+                kind: WarningKind::GradientSpike,
+                epoch: 1,
+                subject: Some("0.weight".into()),
+                value: Some(f64::INFINITY),
+                message: "w".into(),
+            }],
         };
         let mut h = History::default();
         h.push(EpochRecord {
@@ -582,6 +670,27 @@ mod tests {
         );
         let err = History::from_json(&json).unwrap_err().to_string();
         assert!(err.contains("1e39 is beyond the range of an f32"), "{err}");
+    }
+
+    /// Files written before the probe pass and structured warnings: `train_units` (the
+    /// training batches' count) and plain-string warnings still load, in the fields that now
+    /// hold them, a warning with the epoch of its record.
+    #[test]
+    fn files_with_string_warnings_and_train_units_still_load() {
+        let old = r#"{"epochs": [{"epoch": 3, "train_loss": 0.5, "lr": 0.1, "seconds": 1.0,
+            "samples_per_second": 10.0, "diagnostics": {"train_units": [{"path": "1",
+            "layer": "relu", "kind": "dead", "units": 2, "silent": 1, "fraction": 0.5,
+            "revived": 0, "newly_silent": 1, "output_max_abs": 1.0, "output_mean": 0.5,
+            "output_std": 0.5}], "gradients": [], "max_total_grad_norm": 1.0,
+            "warnings": ["relu[1]: 50% of its 2 units are dead"]}}]}"#;
+        let history = History::from_json(old).unwrap();
+        let d = history.epochs[0].diagnostics.as_ref().unwrap();
+        assert_eq!(d.silent_all_epoch[0].silent, 1);
+        assert!(d.units.is_empty());
+        assert_eq!(d.silent_all_epoch[0].unit_kind, UnitKind::Feature);
+        let w = &d.warnings[0];
+        assert_eq!((w.kind, w.epoch), (WarningKind::Legacy, 3));
+        assert_eq!(w.message, "relu[1]: 50% of its 2 units are dead");
     }
 
     /// The JSON of a one-epoch history with `from` replaced by `to`.

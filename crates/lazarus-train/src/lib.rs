@@ -72,6 +72,7 @@ mod predict;
 mod progress;
 pub mod report;
 mod resume;
+mod run_report;
 mod settings;
 mod trainer;
 

@@ -7,17 +7,17 @@
 //!
 //! | hook               | when                               | who does what                                    |
 //! |--------------------|------------------------------------|--------------------------------------------------|
-//! | `fit_start`        | `fit` begins                       | diagnostics: note the clipping threshold         |
+//! | `fit_start`        | `fit` begins                       | diagnostics: draw the probe set, probe epoch 0   |
 //! | `epoch_start`      | before an epoch's first batch      | progress: a new bar                              |
-//! | `observe_outputs`  | forward done, with its output ŷ    | diagnostics: same ŷ for every input? (batch 1)   |
-//! | `after_forward`    | the loss is known finite           | diagnostics: silent units, born-dead units       |
+//! | `after_forward`    | the loss is known finite           | diagnostics: units silent on the batch           |
 //! | `after_backward`   | gradients ready, before clipping   | diagnostics: gradient norms, w before the step   |
 //! | `after_step`       | after the optimizer step           | diagnostics: update ratio ‖Δw‖/‖w‖               |
 //! | `batch_end`        | the batch is done                  | progress: the bar; callbacks: `on_batch_end`     |
 //! | `validation_units` | the validation pass                | diagnostics: silent units on the validation set  |
-//! | `epoch_record`     | the epoch's record is being filled | diagnostics: `EpochDiagnostics`, warnings        |
+//! | `epoch_record`     | the epoch's record is being filled | diagnostics: probe pass, `EpochDiagnostics`      |
 //! | `epoch_end`        | the record is in the history       | progress: summary; diagnostics: table; callbacks: `on_epoch_end` |
 //! | `fit_end`          | training ends                      | callbacks: `on_train_end`                        |
+//! | `stopped_epoch`    | an error stopped an epoch          | diagnostics: what it measured, for the report    |
 //!
 //! They are called in this order: the progress display, the diagnostics, then the callbacks
 //! in the order they were added; every one is called even when an earlier one asked to stop.
@@ -30,26 +30,41 @@
 //! `DiagnosticsObserver` in `diagnostics/observer.rs`, and a user's [`Callback`] at the end of
 //! this file.
 
-use lazarus_core::{Layer, TensorView};
+use lazarus_core::Layer;
 
 use crate::callbacks::{BatchEnd, Callback, Control, EpochEnd};
-use crate::diagnostics::{DiagnosticsObserver, UnitTracker};
+use crate::data::Dataset;
+use crate::diagnostics::{DiagnosticsObserver, EpochDiagnostics, UnitTracker};
 use crate::grad_norms::GradNorms;
 use crate::metrics::EpochMeter;
 use crate::progress::{Progress, Verbosity};
 use crate::{EpochRecord, Result};
 
+/// What an observer is told when `fit` begins.
+pub(crate) struct FitStart<'a> {
+    /// The model, before this `fit`'s first step (at initialization for a fresh run).
+    pub model: &'a mut dyn Layer,
+    /// The training set.
+    pub train: &'a Dataset,
+    pub batch_size: usize,
+    /// The trainer's seed.
+    pub seed: u64,
+    /// The clipping threshold, if any.
+    pub clip_norm: Option<f32>,
+    /// The first epoch this `fit` trains (1 for a fresh run, later when resumed).
+    pub first_epoch: usize,
+}
+
 /// Code that watches [`Trainer::fit`](crate::Trainer::fit) at the points of the table above.
 /// Every hook has a default that does nothing.
 pub(crate) trait TrainingObserver {
-    /// `fit` begins; `clip_norm` is the clipping threshold, if any.
-    fn fit_start(&mut self, _clip_norm: Option<f32>) {}
+    /// `fit` begins.
+    fn fit_start(&mut self, _start: &mut FitStart<'_>) -> Result<()> {
+        Ok(())
+    }
 
     /// Epoch `epoch` of `epochs` begins, with `batches` batches.
     fn epoch_start(&mut self, _epoch: usize, _epochs: usize, _batches: usize) {}
-
-    /// The training forward pass's output, before the loss is computed from it.
-    fn observe_outputs(&mut self, _outputs: TensorView<'_>) {}
 
     /// After the training forward pass and the loss (known finite): the model holds the
     /// batch's activation statistics.
@@ -78,8 +93,9 @@ pub(crate) trait TrainingObserver {
         None
     }
 
-    /// Add to the epoch's record before it goes into the history.
-    fn epoch_record(&mut self, _record: &mut EpochRecord) -> Result<()> {
+    /// Add to the epoch's record before it goes into the history (the model has the epoch's
+    /// final weights).
+    fn epoch_record(&mut self, _model: &mut dyn Layer, _record: &mut EpochRecord) -> Result<()> {
         Ok(())
     }
 
@@ -91,6 +107,11 @@ pub(crate) trait TrainingObserver {
     /// When training ends (normally or stopped).
     fn fit_end(&mut self, _model: &mut dyn Layer) -> Result<()> {
         Ok(())
+    }
+
+    /// An error stopped the current epoch: what was measured of it, if anything.
+    fn stopped_epoch(&mut self) -> Option<EpochDiagnostics> {
+        None
     }
 }
 
@@ -137,15 +158,12 @@ impl Observers {
 
 /// The list is itself an observer: each hook goes to every member.
 impl TrainingObserver for Observers {
-    fn fit_start(&mut self, clip_norm: Option<f32>) {
-        self.each().for_each(|o| o.fit_start(clip_norm));
+    fn fit_start(&mut self, start: &mut FitStart<'_>) -> Result<()> {
+        self.each().try_for_each(|o| o.fit_start(start))
     }
     fn epoch_start(&mut self, epoch: usize, epochs: usize, batches: usize) {
         self.each()
             .for_each(|o| o.epoch_start(epoch, epochs, batches));
-    }
-    fn observe_outputs(&mut self, outputs: TensorView<'_>) {
-        self.each().for_each(|o| o.observe_outputs(outputs.view()));
     }
     fn after_forward(&mut self, model: &dyn Layer) {
         self.each().for_each(|o| o.after_forward(model));
@@ -170,14 +188,17 @@ impl TrainingObserver for Observers {
     fn validation_units(&mut self) -> Option<&mut UnitTracker> {
         self.each().find_map(|o| o.validation_units())
     }
-    fn epoch_record(&mut self, record: &mut EpochRecord) -> Result<()> {
-        self.each().try_for_each(|o| o.epoch_record(record))
+    fn epoch_record(&mut self, model: &mut dyn Layer, record: &mut EpochRecord) -> Result<()> {
+        self.each().try_for_each(|o| o.epoch_record(model, record))
     }
     fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> Result<Control> {
         self.each_until_stop(|o| o.epoch_end(end))
     }
     fn fit_end(&mut self, model: &mut dyn Layer) -> Result<()> {
         self.each().try_for_each(|o| o.fit_end(model))
+    }
+    fn stopped_epoch(&mut self) -> Option<EpochDiagnostics> {
+        self.each().find_map(|o| o.stopped_epoch())
     }
 }
 

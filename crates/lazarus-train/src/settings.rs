@@ -1,4 +1,5 @@
-//! The trainer's settings, each checked where it is given, and its parts, handed back.
+//! The trainer's settings, each checked where it is given, its parts, handed back, and the
+//! batches they ask for.
 //!
 //! A setter returns `Result<Self>` exactly when its argument can be invalid (the crate's rule,
 //! see the [crate docs](crate)): `batch_size(0)` fails on its own line, not an epoch later in
@@ -8,6 +9,7 @@ use lazarus_core::Layer;
 use lazarus_optim::{LrScheduler, Optimizer};
 
 use crate::callbacks::Callback;
+use crate::data::{DataLoader, Dataset};
 use crate::diagnostics::{Diagnostics, DiagnosticsConfig, DiagnosticsObserver};
 use crate::progress::{Progress, Verbosity};
 use crate::{Error, History, Result, Trainer};
@@ -107,8 +109,11 @@ impl<M: Layer> Trainer<M> {
     }
 
     /// Collect dead-unit and gradient-flow diagnostics every epoch (stored in each
-    /// [`EpochRecord::diagnostics`](crate::EpochRecord::diagnostics)), with warnings. Costs a
-    /// pass over the activations and the parameters per batch, so it is off by default.
+    /// [`EpochRecord::diagnostics`](crate::EpochRecord::diagnostics)), with warnings: a probe
+    /// pass over a fixed probe set at initialization and after each epoch (the definition of
+    /// dead: see [`diagnostics`](crate::diagnostics)), and per batch a pass over the
+    /// activations and the parameters' gradients. Off by default; the cost is measured in
+    /// `benches/README.md`.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the setting of `config` that is out of range (see
@@ -152,6 +157,28 @@ impl<M: Layer> Trainer<M> {
     /// Epochs finished so far (including those before a checkpoint this trainer resumed from).
     pub fn epochs_done(&self) -> usize {
         self.epochs_done
+    }
+
+    /// The batches of `train`, shuffled if asked; an error if there are none.
+    pub(crate) fn loader<'d>(&self, train: &'d Dataset) -> Result<DataLoader<'d>> {
+        let loader = DataLoader::new(train, self.batch_size)?.drop_last(self.drop_last);
+        if loader.num_batches() == 0 {
+            return Err(Error::config(
+                "fit",
+                "train",
+                format!(
+                    "no batch to train on: {} samples, batch size {}, drop_last {}",
+                    train.len(),
+                    self.batch_size,
+                    self.drop_last
+                ),
+            ));
+        }
+        Ok(if self.shuffle {
+            loader.shuffle(self.seed)
+        } else {
+            loader
+        })
     }
 }
 

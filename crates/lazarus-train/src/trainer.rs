@@ -15,8 +15,9 @@
 //!
 //! Nothing else runs inside the step: the progress bar, the dying-ReLU diagnostics and your
 //! callbacks watch from the outside, as the observers of `observer.rs` (one place, with a table
-//! of what each does at which point). The settings (the schedule too) are in `settings.rs`,
-//! evaluation in `evaluate.rs`, prediction in `predict.rs`, saving and resuming in `resume.rs`.
+//! of what each does at which point). The settings (the schedule and the batches too) are in `settings.rs`,
+//! evaluation in `evaluate.rs`, prediction in `predict.rs`, saving and resuming in `resume.rs`,
+//! the HTML report of a run in `run_report.rs`.
 
 use lazarus_core::Layer;
 use lazarus_core::Mode;
@@ -29,8 +30,9 @@ use crate::evaluate::evaluate;
 use crate::grad_norms::GradNorms;
 use crate::metrics::EpochMeter;
 use crate::non_finite::{non_finite_error, param_owner};
-use crate::observer::{Observers, TrainingObserver};
+use crate::observer::{FitStart, Observers, TrainingObserver};
 use crate::progress::Verbosity;
+use crate::run_report::RunReport;
 use crate::settings::apply_schedule;
 use crate::{EpochRecord, Error, History, Result, Stage};
 
@@ -78,6 +80,12 @@ pub struct Trainer<M: Layer> {
     pub(crate) drop_last: bool,
     pub(crate) history: History,
     pub(crate) epochs_done: usize,
+    /// Where and how to write the run's report, if asked (`run_report.rs`).
+    pub(crate) report: Option<RunReport>,
+    /// What the diagnostics measured of an epoch stopped by an error, for the report.
+    pub(crate) unfinished: Option<(usize, crate::diagnostics::EpochDiagnostics)>,
+    /// The shape of one training sample, for the report's model summary.
+    pub(crate) input_shape: Vec<usize>,
 }
 
 impl<M: Layer> Trainer<M> {
@@ -99,6 +107,9 @@ impl<M: Layer> Trainer<M> {
             drop_last: false,
             history: History::default(),
             epochs_done: 0,
+            report: None,
+            unfinished: None,
+            input_shape: Vec::new(),
         }
     }
 
@@ -112,10 +123,27 @@ impl<M: Layer> Trainer<M> {
     /// so no epoch ends, and no callback saves, with non-finite weights. Any layer, loss,
     /// optimizer or callback error; [`Error::InvalidConfig`] for a training set that gives no
     /// batch (empty, or smaller than the batch size with `drop_last`); [`Error::Output`] when
-    /// printing fails (stdout for the epoch lines, stderr for diagnostics warnings).
+    /// printing fails (stdout for the epoch lines, stderr for diagnostics warnings). With a
+    /// [report](Trainer::report), the errors of writing it; a run stopped by a non-finite value
+    /// still writes its report (up to the failure) and returns the [`Error::NonFinite`].
     pub fn fit(&mut self, train: &Dataset, validation: Option<&Dataset>) -> Result<History> {
+        let result = self.train_epochs(train, validation);
+        // The report, if asked (`run_report.rs`): also for a run stopped by a non-finite value.
+        self.after_fit(result)
+    }
+
+    /// The epochs of [`fit`](Trainer::fit).
+    fn train_epochs(&mut self, train: &Dataset, validation: Option<&Dataset>) -> Result<History> {
         let mut loader = self.loader(train)?;
-        self.observers.fit_start(self.clip_norm);
+        self.input_shape = train.input_shape().to_vec();
+        self.observers.fit_start(&mut FitStart {
+            model: &mut self.model,
+            train,
+            batch_size: self.batch_size,
+            seed: self.seed,
+            clip_norm: self.clip_norm,
+            first_epoch: self.epochs_done.saturating_add(1),
+        })?;
         // Saturating: a checkpoint may claim any epoch count; past `epochs` nothing is left to do.
         for epoch in self.epochs_done.saturating_add(1)..=self.epochs {
             let (record, batch_control) = self.train_epoch(&mut loader, epoch, validation)?;
@@ -159,7 +187,6 @@ impl<M: Layer> Trainer<M> {
             // forward: ŷ = model(x), each layer keeping what its backward needs
             let outputs = self.model.forward(batch.inputs.view(), Mode::Train)?;
             meter.count_correct(outputs.view(), &target);
-            self.observers.observe_outputs(outputs.view());
             // loss: ℓ = loss(ŷ, y)
             let loss = self.loss.forward(outputs, target)?;
             if !loss.is_finite() {
@@ -206,7 +233,7 @@ impl<M: Layer> Trainer<M> {
             None => None,
         };
         let mut record = meter.record(epoch, lr, seconds, evaluation);
-        self.observers.epoch_record(&mut record)?;
+        self.observers.epoch_record(&mut self.model, &mut record)?;
         // ReduceLROnPlateau watches the validation loss, or the training loss without one.
         let metric = evaluation.map_or(record.train_loss, |e| e.loss);
         self.step_schedule(StepInterval::Epoch, Some(metric))?;
@@ -259,27 +286,5 @@ impl<M: Layer> Trainer<M> {
             apply_schedule(self.optimizer.as_mut(), lr, s.momentum())?;
         }
         Ok(())
-    }
-
-    /// The batches of `train`, shuffled if asked; an error if there are none.
-    fn loader<'d>(&self, train: &'d Dataset) -> Result<DataLoader<'d>> {
-        let loader = DataLoader::new(train, self.batch_size)?.drop_last(self.drop_last);
-        if loader.num_batches() == 0 {
-            return Err(Error::config(
-                "fit",
-                "train",
-                format!(
-                    "no batch to train on: {} samples, batch size {}, drop_last {}",
-                    train.len(),
-                    self.batch_size,
-                    self.drop_last
-                ),
-            ));
-        }
-        Ok(if self.shuffle {
-            loader.shuffle(self.seed)
-        } else {
-            loader
-        })
     }
 }

@@ -8,8 +8,8 @@ use lazarus_core::{Layer, Linear, Mode, ParamRole, Sequential, Tensor};
 use lazarus_optim::Sgd;
 use lazarus_train::data::Dataset;
 use lazarus_train::diagnostics::{
-    Diagnostics, DiagnosticsConfig, EpochDiagnostics, SilentKind, UnitTracker, born_dead_check,
-    diagnostics_csv, output_is_constant,
+    Diagnostics, DiagnosticsConfig, EpochDiagnostics, ProbeSet, SilentKind, UnitTracker,
+    born_dead_check, diagnostics_csv, output_is_constant,
 };
 use lazarus_train::{History, Trainer, Verbosity};
 use ndarray::{Array2, array};
@@ -52,17 +52,21 @@ fn listing() -> DiagnosticsConfig {
     }
 }
 
-/// One "epoch" of `batches` forward passes (no update) through `diagnostics`.
+/// One "epoch" of `batches` forward passes (no update) through `diagnostics`, then the probe
+/// pass over the same samples (the probe set) and the epoch's report.
 fn epoch(
     model: &mut Sequential,
     diagnostics: &mut Diagnostics,
     batches: &[Tensor],
 ) -> EpochDiagnostics {
     for x in batches {
-        let y = model.forward(x.view(), Mode::Train).unwrap();
-        diagnostics.observe_outputs(y);
+        model.forward(x.view(), Mode::Train).unwrap();
         diagnostics.after_forward(model);
     }
+    let views: Vec<_> = batches.iter().map(|b| b.view()).collect();
+    let all = ndarray::concatenate(ndarray::Axis(0), &views).unwrap();
+    let probe = ProbeSet::from_inputs(all).unwrap();
+    diagnostics.probe(model, &probe, 16).unwrap();
     diagnostics.end_epoch(Vec::new()).unwrap()
 }
 
@@ -80,7 +84,7 @@ fn the_report_names_exactly_the_killed_units_and_sees_a_revival() {
     let mut d = Diagnostics::new(listing()).unwrap();
     let batches = [inputs(16, 1), inputs(16, 2), inputs(5, 3)];
     let first = epoch(&mut model, &mut d, &batches);
-    let relu = &first.train_units[0];
+    let relu = &first.units[0];
     assert_eq!((relu.path.as_str(), relu.layer.as_str()), ("1", "relu"));
     assert_eq!(relu.kind, SilentKind::Dead);
     assert_eq!(relu.silent_units, KILLED);
@@ -91,19 +95,16 @@ fn the_report_names_exactly_the_killed_units_and_sees_a_revival() {
     // Lift unit 4's bias far above zero: it fires for every input and is revived.
     set_bias(&mut model, 4, 100.0);
     let second = epoch(&mut model, &mut d, &batches);
-    let relu = &second.train_units[0];
+    let relu = &second.units[0];
     assert_eq!(relu.silent_units, [1]);
     assert_eq!((relu.revived, relu.newly_silent), (1, 0));
 
     // Kill unit 0 instead: one newly silent, nothing revived.
     set_bias(&mut model, 0, -100.0);
     let third = epoch(&mut model, &mut d, &batches);
-    assert_eq!(third.train_units[0].silent_units, [0, 1]);
+    assert_eq!(third.units[0].silent_units, [0, 1]);
     assert_eq!(
-        (
-            third.train_units[0].revived,
-            third.train_units[0].newly_silent
-        ),
+        (third.units[0].revived, third.units[0].newly_silent),
         (0, 1)
     );
 }
@@ -146,11 +147,7 @@ fn the_trainer_reports_the_same_units_on_training_and_validation_sets() {
     let history = trainer.fit(&train, Some(&validation)).unwrap();
     for record in &history.epochs {
         let d = record.diagnostics.as_ref().unwrap();
-        assert_eq!(
-            d.train_units[0].silent_units, KILLED,
-            "epoch {}",
-            record.epoch
-        );
+        assert_eq!(d.units[0].silent_units, KILLED, "epoch {}", record.epoch);
         assert_eq!(
             d.validation_units[0].silent_units, KILLED,
             "epoch {}",
@@ -158,7 +155,7 @@ fn the_trainer_reports_the_same_units_on_training_and_validation_sets() {
         );
         assert_eq!(d.steps, 5);
     }
-    // Born dead is checked once, on the first batch, and this network is not born dead.
+    // Born dead is checked once, by the probe at initialization, and this network is not.
     let born = history.epochs[0]
         .diagnostics
         .as_ref()
@@ -184,9 +181,9 @@ fn the_trainer_reports_the_same_units_on_training_and_validation_sets() {
     let json = history.to_json().unwrap();
     assert_eq!(History::from_json(&json).unwrap(), history);
     let csv = diagnostics_csv(&history);
-    assert!(csv.contains("1,train,1,relu,dead,6,2,"), "{csv}");
+    assert!(csv.contains("1,probe,1,relu,dead,6,2,"), "{csv}");
     assert!(csv.contains("2,validation,1,relu,dead,6,2,"), "{csv}");
-    assert!(csv.contains("1,born_dead,1,relu,dead,6,"), "{csv}");
+    assert!(csv.contains("0,probe,1,relu,dead,6,"), "{csv}");
     assert!(
         csv.lines().any(|l| l.starts_with("2,gradient,2.weight,")),
         "{csv}"
@@ -234,7 +231,7 @@ fn dead_or_inactive_is_decided_by_the_gradient_and_smooth_ones_report_outputs_on
         })
         .unwrap();
         let report = epoch(&mut model, &mut d, &[inputs(16, 1)]);
-        let u = &report.train_units[0];
+        let u = &report.units[0];
         assert_eq!(u.kind, kind, "{}", u.layer);
         if kind == SilentKind::Never {
             assert_eq!(u.silent, 0);
@@ -243,7 +240,7 @@ fn dead_or_inactive_is_decided_by_the_gradient_and_smooth_ones_report_outputs_on
             assert_eq!(u.silent_units, KILLED, "{}", u.layer);
         }
         // Only dead units warn: inactive ones still learn.
-        let warned = report.warnings.iter().any(|w| w.contains("are dead"));
+        let warned = (report.warnings.iter()).any(|w| w.message.contains("are dead"));
         assert_eq!(
             warned,
             kind == SilentKind::Dead,
@@ -298,7 +295,7 @@ fn born_dead_on_a_dead_network_and_not_on_a_healthy_one() {
     assert!(!report.constant_output);
     assert!(report.units[0].silent < HIDDEN);
 
-    // The same network through the trainer: recorded and warned about on the first batch.
+    // The same network through the trainer: recorded and warned about at initialization.
     let train = Dataset::from_labels(x, vec![0; 32], 3).unwrap();
     let mut trainer = Trainer::new(dead, CrossEntropyLoss::new(), Sgd::new(0.1).unwrap())
         .epochs(1)
@@ -311,7 +308,7 @@ fn born_dead_on_a_dead_network_and_not_on_a_healthy_one() {
     let d = history.epochs[0].diagnostics.as_ref().unwrap();
     assert!(d.born_dead.as_ref().unwrap().constant_output);
     assert!(
-        d.warnings.iter().any(|w| w.contains("born dead")),
+        d.warnings.iter().any(|w| w.message.contains("born dead")),
         "{:?}",
         d.warnings
     );
@@ -346,8 +343,7 @@ fn gradient_norms_equal_the_norms_computed_directly() {
     let mut ratios: Vec<Vec<f64>> = Vec::new();
     for step in 0..3u64 {
         let x = inputs(8, 10 + step);
-        let y = model.forward(x.view(), Mode::Train).unwrap();
-        d.observe_outputs(y);
+        model.forward(x.view(), Mode::Train).unwrap();
         d.after_forward(&model);
         model.zero_grad();
         // A random upstream gradient, different every step.
@@ -452,9 +448,8 @@ fn a_gradient_spike_warns_once_and_can_be_turned_off() {
     norms.extend([1.0; 5]);
     norms.push(80.0);
     let report = steps_with_gradient_norms(listing(), &norms);
-    let spikes: Vec<&String> = report
-        .warnings
-        .iter()
+    let spikes: Vec<&String> = (report.warnings.iter())
+        .map(|w| &w.message)
         .filter(|w| w.contains("running median"))
         .collect();
     assert_eq!(spikes.len(), 1, "{:?}", report.warnings);
@@ -483,10 +478,9 @@ fn a_gradient_spike_warns_once_and_can_be_turned_off() {
 fn a_vanishing_gradient_warns() {
     let report = steps_with_gradient_norms(listing(), &[1e-9; 4]);
     assert!(
-        report
-            .warnings
-            .iter()
-            .any(|w| w.starts_with("0.weight: gradient norm stayed below 1e-7")),
+        report.warnings.iter().any(|w| w
+            .message
+            .starts_with("0.weight: gradient norm stayed below 1e-7")),
         "{:?}",
         report.warnings
     );
@@ -512,9 +506,9 @@ fn more_than_half_dead_warns_once_with_the_layer_and_the_number() {
     let first = epoch(&mut model, &mut d, &[inputs(16, 1)]);
     assert_eq!(first.warnings.len(), 1, "{:?}", first.warnings);
     assert!(
-        first.warnings[0].starts_with("relu[1]: 67% of its 6 units are dead"),
+        (first.warnings[0].message).starts_with("relu[1]: 67% of its 6 units are dead"),
         "{}",
-        first.warnings[0]
+        first.warnings[0].message
     );
     // Printed once: the next epoch, still dead, does not repeat it.
     let second = epoch(&mut model, &mut d, &[inputs(16, 1)]);
@@ -561,8 +555,7 @@ fn update_ratio_is_measured_on_every_nth_step() {
     let mut measured = Vec::new();
     for step in 0..5u64 {
         let x = inputs(8, 30 + step);
-        let y = model.forward(x.view(), Mode::Train).unwrap();
-        d.observe_outputs(y);
+        model.forward(x.view(), Mode::Train).unwrap();
         d.after_forward(&model);
         model.zero_grad();
         d.before_step(&model);

@@ -3,12 +3,13 @@
 //! stays under 5 MB, and a run stopped by a non-finite value still gets its report.
 //!
 //! The page is read with html5gum, a WHATWG-compliant tokenizer, into a small element tree
-//! (`Page` below): enough to find elements by attribute and read their text.
+//! (`Page`, in `common/html.rs`): enough to find elements by attribute and read their text.
 
-use std::collections::BTreeMap;
+mod common;
 
-use html5gum::{Token, Tokenizer};
+use common::Page;
 use lazarus_train::Error;
+use lazarus_train::report::{Comparison, RunGroup, render_comparison};
 use lazarus_train::report::{
     EpochCurves, EpochValue, GradientNorms, LayerActivity, ParamNorms, ReportData, ReportWarning,
     Setting, SlopeHistory, SlopeValues, UnitKind, UnitState, UpdateRatios, render_report,
@@ -17,110 +18,6 @@ use lazarus_train::report::{
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use UnitState::{Active as A, Dead as D, Inactive as I};
-
-/// One element of the page: its tag, attributes, parent and own text.
-#[derive(Debug)]
-struct Element {
-    name: String,
-    attrs: BTreeMap<String, String>,
-    parent: Option<usize>,
-    text: String,
-}
-
-/// The page as a list of elements in document order.
-struct Page {
-    elements: Vec<Element>,
-}
-
-/// Elements that have no end tag in HTML.
-const VOID: [&str; 8] = ["meta", "link", "br", "img", "input", "hr", "source", "wbr"];
-
-impl Page {
-    /// Tokenize `html`, failing on any tokenizer error (malformed markup).
-    fn parse(html: &str) -> Page {
-        // Switch to raw text inside <script> and <style>, as a browser's tree builder would.
-        let mut emitter = html5gum::DefaultEmitter::default();
-        emitter.naively_switch_states(true);
-        let tokens = Tokenizer::new_with_emitter(html, emitter);
-        let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        let mut elements: Vec<Element> = Vec::new();
-        let mut open: Vec<usize> = Vec::new();
-        for token in tokens {
-            match token.expect("reading a string cannot fail") {
-                Token::StartTag(tag) => {
-                    let name = s(&tag.name);
-                    let attrs = (tag.attributes.iter()).map(|(k, v)| (s(k), s(v))).collect();
-                    elements.push(Element {
-                        name: name.clone(),
-                        attrs,
-                        parent: open.last().copied(),
-                        text: String::new(),
-                    });
-                    if !tag.self_closing && !VOID.contains(&name.as_str()) {
-                        open.push(elements.len() - 1);
-                    }
-                }
-                Token::EndTag(tag) => {
-                    let name = s(&tag.name);
-                    let at = open.iter().rposition(|&i| elements[i].name == name);
-                    let at = at.unwrap_or_else(|| panic!("</{name}> closes nothing"));
-                    open.truncate(at);
-                }
-                Token::String(text) => {
-                    if let Some(&i) = open.last() {
-                        elements[i].text.push_str(&s(&text));
-                    }
-                }
-                Token::Error(e) => panic!("malformed HTML: {e:?}"),
-                Token::Comment(_) | Token::Doctype(_) => {}
-            }
-        }
-        assert!(
-            open.is_empty(),
-            "unclosed elements: {:?}",
-            open.iter().map(|&i| &elements[i].name).collect::<Vec<_>>()
-        );
-        Page { elements }
-    }
-
-    /// Indices of the elements named `name` (any if empty) whose attribute `attr` is `value`.
-    fn find(&self, name: &str, attr: &str, value: &str) -> Vec<usize> {
-        (0..self.elements.len())
-            .filter(|&i| name.is_empty() || self.elements[i].name == name)
-            .filter(|&i| self.elements[i].attrs.get(attr).is_some_and(|v| v == value))
-            .collect()
-    }
-
-    fn attr(&self, i: usize, attr: &str) -> &str {
-        self.elements[i].attrs.get(attr).map_or("", String::as_str)
-    }
-
-    fn is_inside(&self, mut i: usize, ancestor: usize) -> bool {
-        while let Some(p) = self.elements[i].parent {
-            if p == ancestor {
-                return true;
-            }
-            i = p;
-        }
-        false
-    }
-
-    /// The text of element `i` and all its descendants, in order.
-    fn text(&self, i: usize) -> String {
-        let inside = (i + 1..self.elements.len()).filter(|&j| self.is_inside(j, i));
-        std::iter::once(i)
-            .chain(inside)
-            .map(|j| self.elements[j].text.as_str())
-            .collect()
-    }
-
-    /// The descendants of `i` named `name`.
-    fn within(&self, i: usize, name: &str) -> Vec<usize> {
-        (i + 1..self.elements.len())
-            .filter(|&j| self.elements[j].name == name && self.is_inside(j, i))
-            .collect()
-    }
-}
 
 /// A tiny run: a ReLU layer of 4 features and a PReLU layer of 3 channels (after a
 /// convolution), 3 epochs. ReLU unit 2 is dead by construction from epoch 0 (a bias below any
@@ -370,54 +267,7 @@ fn the_heatmap_data_shows_the_unit_dead_from_epoch_0_and_the_revival() {
 
 #[test]
 fn the_page_references_nothing_outside_itself() {
-    let html = render_report(&tiny_run()).unwrap();
-    let page = Page::parse(&html);
-    for e in &page.elements {
-        assert!(
-            !["link", "img", "iframe", "object", "embed", "image", "use"]
-                .contains(&e.name.as_str()),
-            "<{}>",
-            e.name
-        );
-        for (name, value) in &e.attrs {
-            match name.as_str() {
-                // Links within the page only.
-                "href" => assert!(value.starts_with('#'), "<{} href={value}>", e.name),
-                "src" | "xlink:href" | "action" | "srcset" | "poster" | "data" => {
-                    panic!("<{} {name}={value}>", e.name)
-                }
-                // An SVG's namespace names a URL but fetches nothing.
-                "xmlns" | "xmlns:xlink" => {}
-                _ => assert!(
-                    !value.contains("http:")
-                        && !value.contains("https:")
-                        && !value.contains("url("),
-                    "<{} {name}={value}>",
-                    e.name
-                ),
-            }
-        }
-        if e.name == "style" || e.name == "script" {
-            for forbidden in [
-                "@import",
-                "url(",
-                "http:",
-                "https:",
-                "fetch(",
-                "XMLHttpRequest",
-            ] {
-                assert!(
-                    !e.text.contains(forbidden),
-                    "<{}> holds {forbidden}",
-                    e.name
-                );
-            }
-        }
-    }
-    assert!(
-        !html.contains("url("),
-        "no CSS url() anywhere, inline styles included"
-    );
+    common::assert_self_contained(&render_report(&tiny_run()).unwrap());
 }
 
 /// 4 layers of 1,024 units, 50 epochs, 94,000 steps of 8 parameters: random fractions (the
@@ -644,4 +494,69 @@ fn an_empty_report_says_what_is_missing() {
             .any(|p| page.attr(p, "class") == "empty");
         assert!(empty, "section #{id} says it has nothing to show");
     }
+}
+
+/// Several runs side by side: a group per setting, a column per run with a heatmap per layer,
+/// a summary row and the warnings of every run, self-contained like the page of one run.
+#[test]
+fn a_comparison_puts_every_run_of_every_group_on_one_page() {
+    let run = |title: &str| ReportData {
+        title: title.into(),
+        ..tiny_run()
+    };
+    let mut stopped = run("elu");
+    stopped.stopped_early = Some("epoch 2, batch 3: non-finite loss".into());
+    let groups = vec![
+        RunGroup {
+            name: "harsh".into(),
+            description: "Adam lr 0.02".into(),
+            runs: vec![run("relu"), run("prelu")],
+        },
+        RunGroup {
+            name: "gentle".into(),
+            description: "SGD lr 0.05".into(),
+            runs: vec![run("relu"), stopped],
+        },
+    ];
+    let comparison = Comparison {
+        title: "lab <side by side>".into(),
+        intro: "what to look for".into(),
+        settings: vec![Setting::new("epochs", 3)],
+        groups,
+    };
+    let html = render_comparison(&comparison).unwrap();
+    common::assert_self_contained(&html);
+    let page = Page::parse(&html);
+    for id in ["summary", "heatmaps", "slopes", "gradients", "warnings"] {
+        assert_eq!(page.find("section", "id", id).len(), 1, "section #{id}");
+    }
+    for group in &comparison.groups {
+        let block = page.find("div", "data-group", &group.name);
+        assert_eq!(block.len(), 1, "{}", group.name);
+        for r in &group.runs {
+            let key = format!("{}/{}", group.name, r.title);
+            assert_eq!(
+                page.find("tr", "data-run", &key).len(),
+                1,
+                "summary of {key}"
+            );
+            let column = page.find("div", "data-run", &key);
+            assert_eq!(column.len(), 1, "column of {key}");
+            assert!(page.is_inside(column[0], block[0]));
+            let heatmaps = (page.within(column[0], "svg").into_iter())
+                .filter(|&s| page.attr(s, "class") == "heatmap")
+                .count();
+            assert_eq!(heatmaps, r.layers.len(), "{key}");
+        }
+    }
+    let warnings = page.find("tr", "class", "warning");
+    assert_eq!(warnings.len(), 4 * tiny_run().warnings.len());
+    assert!(html.contains("lab &lt;side by side&gt;"));
+    assert!(html.contains("Stopped early: epoch 2, batch 3: non-finite loss"));
+    // ReLU's unit 2 is dead from epoch 0 to the end: 1 of 4 features, the summary says so.
+    let row = page.find("tr", "data-run", "harsh/relu")[0];
+    let cells: Vec<String> = (page.within(row, "td").into_iter())
+        .map(|c| page.text(c))
+        .collect();
+    assert_eq!(cells[4], "25 → 25% dead", "{cells:?}");
 }

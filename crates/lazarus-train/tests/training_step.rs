@@ -11,7 +11,9 @@ use lazarus_core::{Layer, Linear, Mode, Sequential};
 use lazarus_optim::{NormType, Optimizer, Sgd, clip_grad_norm};
 use lazarus_train::callbacks::{BatchEnd, BatchFn, Control, EpochEnd, EpochFn};
 use lazarus_train::data::{DataLoader, Dataset};
-use lazarus_train::diagnostics::{Diagnostics, DiagnosticsConfig, EpochDiagnostics, UnitTracker};
+use lazarus_train::diagnostics::{
+    Diagnostics, DiagnosticsConfig, EpochDiagnostics, ProbeSet, UnitTracker,
+};
 use lazarus_train::{Trainer, Verbosity};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -61,6 +63,11 @@ fn by_hand(train: &Dataset, validation: &Dataset) -> (Sequential, Vec<(EpochDiag
     let (mut model, mut loss_fn, mut optimizer) = (model(), CrossEntropyLoss::new(), sgd());
     let mut diagnostics = Diagnostics::new(config()).unwrap();
     diagnostics.set_clip_norm(Some(MAX_NORM));
+    // The probe set, drawn with the trainer's seed (0), probed at initialization.
+    let probe = ProbeSet::sample(train, config().probe_samples, 0).unwrap();
+    diagnostics
+        .probe_at_init(&mut model, &probe, BATCH)
+        .unwrap();
     let mut loader = DataLoader::new(train, BATCH).unwrap();
     let mut epochs = Vec::new();
     for epoch in 0..EPOCHS {
@@ -68,7 +75,6 @@ fn by_hand(train: &Dataset, validation: &Dataset) -> (Sequential, Vec<(EpochDiag
         let mut batches = loader.epoch(epoch);
         while let Some(batch) = batches.next_batch() {
             let outputs = model.forward(batch.inputs.view(), Mode::Train).unwrap();
-            diagnostics.observe_outputs(outputs.view());
             loss_fn.forward(outputs, batch.target()).unwrap();
             diagnostics.after_forward(&model);
             model.zero_grad();
@@ -89,6 +95,7 @@ fn by_hand(train: &Dataset, validation: &Dataset) -> (Sequential, Vec<(EpochDiag
                 .forward_eval(&mut model, batch.inputs.view())
                 .unwrap();
         }
+        diagnostics.probe(&mut model, &probe, BATCH).unwrap();
         let report = diagnostics.end_epoch(tracker.units(true)).unwrap();
         epochs.push((report, max_norm));
     }

@@ -8,9 +8,11 @@ use ndarray::{Dimension, IxDyn};
 /// * A training-mode pass keeps one tensor for backward (`saved`: the layer's input, or its
 ///   output when that is what backward reads, in which case `saved` *is* the output and nothing
 ///   is copied).
+/// * A probe pass keeps the same tensor, so that the statistics describe it, but forbids
+///   backward (`Error::BackwardBeforeForward`): a probe keeps nothing *for backward* by contract.
 /// * An evaluation-mode pass writes `output` only: it does not disturb `saved`, so statistics of
-///   the last training pass can still be read after a validation pass, but it forbids backward
-///   (`Error::BackwardBeforeForward`), since evaluation keeps nothing by contract.
+///   the last training or probe pass can still be read after a validation pass, but it forbids
+///   backward, since evaluation keeps nothing by contract.
 /// * Buffers are resized with [`reuse_buffer`]: no allocation once the batch shape is stable.
 #[derive(Debug, Clone)]
 pub(crate) struct Buffers {
@@ -19,10 +21,12 @@ pub(crate) struct Buffers {
     grad_input: Tensor,
     /// Where the last forward's output is.
     output_is_saved: bool,
-    /// A training-mode forward ran since the last evaluation-mode one.
+    /// A training-mode forward ran since the last evaluation-mode or probe one.
     backward_ready: bool,
-    /// `saved` holds the last training-mode pass.
+    /// `saved` holds the last training-mode or probe pass.
     has_pass: bool,
+    /// The output buffer still holds that pass's output (no evaluation pass since).
+    output_from_pass: bool,
 }
 
 impl Default for Buffers {
@@ -34,6 +38,7 @@ impl Default for Buffers {
             output_is_saved: false,
             backward_ready: false,
             has_pass: false,
+            output_from_pass: false,
         }
     }
 }
@@ -43,28 +48,36 @@ impl Buffers {
     pub(crate) fn eval_output(&mut self, shape: IxDyn) -> &mut Tensor {
         self.backward_ready = false;
         self.output_is_saved = false;
+        self.output_from_pass = false;
         reuse_buffer(&mut self.output, shape);
         &mut self.output
     }
 
-    /// For a training pass that keeps its output: the buffer that is both.
-    pub(crate) fn train_saved_output(&mut self, shape: IxDyn) -> &mut Tensor {
-        self.start_train_pass(true);
+    /// For a training (`backward` true) or probe pass that keeps its output: the buffer that
+    /// is both.
+    pub(crate) fn saved_output(&mut self, shape: IxDyn, backward: bool) -> &mut Tensor {
+        self.start_kept_pass(true, backward);
         reuse_buffer(&mut self.saved, shape);
         &mut self.saved
     }
 
-    /// For a training pass that keeps its input: (buffer for the input, buffer for the output).
-    pub(crate) fn train_saved_input(&mut self, shape: IxDyn) -> (&mut Tensor, &mut Tensor) {
-        self.start_train_pass(false);
+    /// For a training (`backward` true) or probe pass that keeps its input: (buffer for the
+    /// input, buffer for the output).
+    pub(crate) fn saved_input(
+        &mut self,
+        shape: IxDyn,
+        backward: bool,
+    ) -> (&mut Tensor, &mut Tensor) {
+        self.start_kept_pass(false, backward);
         reuse_buffer(&mut self.saved, shape.clone());
         reuse_buffer(&mut self.output, shape);
         (&mut self.saved, &mut self.output)
     }
 
-    fn start_train_pass(&mut self, output_is_saved: bool) {
-        self.backward_ready = true;
+    fn start_kept_pass(&mut self, output_is_saved: bool, backward: bool) {
+        self.backward_ready = backward;
         self.has_pass = true;
+        self.output_from_pass = true;
         self.output_is_saved = output_is_saved;
     }
 
@@ -77,16 +90,16 @@ impl Buffers {
         }
     }
 
-    /// Whether [`Buffers::output`] still holds the last *training* pass's output.
-    pub(crate) fn output_is_from_last_train_pass(&self) -> bool {
-        self.has_pass && self.backward_ready
+    /// Whether [`Buffers::output`] still holds the output of the last training or probe pass.
+    pub(crate) fn output_is_from_last_pass(&self) -> bool {
+        self.has_pass && self.output_from_pass
     }
 
     /// Check that backward may run for `layer` with a gradient of shape `grad_shape`, and hand
     /// out (the kept tensor, the input-gradient buffer sized to match).
     ///
     /// # Errors
-    /// `BackwardBeforeForward` without a training pass since the last evaluation pass;
+    /// `BackwardBeforeForward` without a training pass since the last evaluation or probe pass;
     /// `ShapeMismatch` naming `layer` when the gradient's shape is not the output's.
     pub(crate) fn backward(
         &mut self,
@@ -108,7 +121,7 @@ impl Buffers {
         self.grad_input.view()
     }
 
-    /// What the last training pass kept, if there was one.
+    /// What the last training or probe pass kept, if there was one.
     pub(crate) fn last_pass(&self) -> Option<TensorView<'_>> {
         self.has_pass.then(|| self.saved.view())
     }

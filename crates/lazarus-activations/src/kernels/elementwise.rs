@@ -37,7 +37,7 @@ pub(crate) struct Elementwise {
     /// The layer's name, for errors.
     name: &'static str,
     buffers: Buffers,
-    /// What the last training forward kept.
+    /// What the last training or probe forward kept.
     kept: Keep,
     /// RReLU only: the local derivatives drawn by the last training forward.
     drawn: Tensor,
@@ -54,7 +54,9 @@ impl Elementwise {
         }
     }
 
-    /// `y = f(x)` element-wise; a training pass also keeps `keep` for backward.
+    /// `y = f(x)` element-wise; a training pass also keeps `keep` for backward. A probe pass
+    /// keeps it too, for [`stats`](Self::stats) only (backward stays refused): the same loop as
+    /// training's, so the statistics of a probe cost no extra pass.
     pub(crate) fn forward(
         &mut self,
         x: TensorView<'_>,
@@ -62,17 +64,18 @@ impl Elementwise {
         keep: Keep,
         f: impl Fn(f32) -> f32 + Copy,
     ) -> Result<TensorView<'_>> {
+        let backward = mode == Mode::Train;
         match (mode, keep) {
-            (Mode::Eval | Mode::Probe, _) => map_into(&x, self.buffers.eval_output(x.raw_dim()), f),
-            (Mode::Train, Keep::Output) => {
-                map_into(&x, self.buffers.train_saved_output(x.raw_dim()), f)
+            (Mode::Eval, _) => map_into(&x, self.buffers.eval_output(x.raw_dim()), f),
+            (Mode::Train | Mode::Probe, Keep::Output) => {
+                map_into(&x, self.buffers.saved_output(x.raw_dim(), backward), f)
             }
-            (Mode::Train, Keep::Input) => {
-                let (saved, output) = self.buffers.train_saved_input(x.raw_dim());
+            (Mode::Train | Mode::Probe, Keep::Input) => {
+                let (saved, output) = self.buffers.saved_input(x.raw_dim(), backward);
                 map_save_into(&x, saved, output, f);
             }
         }
-        if mode == Mode::Train {
+        if mode != Mode::Eval {
             self.kept = keep;
         }
         Ok(self.buffers.output())
@@ -81,7 +84,7 @@ impl Elementwise {
     /// `dL/dx = f'· dL/dy` element-wise, with `derivative` applied to what forward kept (x or y).
     ///
     /// # Errors
-    /// `BackwardBeforeForward` without a training pass since the last evaluation pass;
+    /// `BackwardBeforeForward` without a training pass since the last evaluation or probe pass;
     /// `ShapeMismatch` naming the layer when `grad_output`'s shape is not the output's.
     pub(crate) fn backward(
         &mut self,
@@ -105,7 +108,7 @@ impl Elementwise {
         f: impl Fn(f32, f32) -> f32,
     ) -> Result<TensorView<'_>> {
         reuse_buffer(&mut self.drawn, x.raw_dim());
-        let y = self.buffers.train_saved_output(x.raw_dim());
+        let y = self.buffers.saved_output(x.raw_dim(), true);
         self.kept = Keep::Output;
         ndarray::Zip::from(y)
             .and(&mut self.drawn)
@@ -127,7 +130,7 @@ impl Elementwise {
         Ok(self.buffers.grad_input())
     }
 
-    /// Statistics of the last training pass, computed now from what forward kept; `f` gives the
+    /// Statistics of the last training or probe pass, computed now from what forward kept; `f` gives the
     /// output from a kept input, `silent` tests a kept value (x, or y where the layer keeps y).
     pub(crate) fn stats<R: Fn(f32) -> bool>(
         &self,

@@ -61,7 +61,7 @@ const ROWS_PER_FLUSH: usize = 32;
 #[derive(Debug, Clone)]
 pub(crate) struct PreluKernel {
     buffers: Buffers,
-    /// How the last training input was laid out over the slopes.
+    /// How the last training (or probe) input was laid out over the slopes.
     layout: Layout,
     /// Per-slope sums of dL/dα for one backward pass, in f64.
     alpha_sums: Vec<f64>,
@@ -93,7 +93,7 @@ impl PreluKernel {
         let x = x.as_standard_layout();
         let xs = x.as_slice().expect(STANDARD);
         match mode {
-            Mode::Eval | Mode::Probe => {
+            Mode::Eval => {
                 let y = self.buffers.eval_output(x.raw_dim());
                 let y = y.as_slice_mut().expect(OWNED);
                 with_simd(
@@ -101,9 +101,10 @@ impl PreluKernel {
                     || forward_slices(layout, alpha, xs, y, None),
                 );
             }
-            Mode::Train => {
+            // A probe keeps x too, for the statistics (backward stays refused).
+            Mode::Train | Mode::Probe => {
                 self.layout = layout;
-                let (saved, y) = self.buffers.train_saved_input(x.raw_dim());
+                let (saved, y) = self.buffers.saved_input(x.raw_dim(), mode == Mode::Train);
                 let saved = saved.as_slice_mut().expect(OWNED);
                 let y = y.as_slice_mut().expect(OWNED);
                 with_simd(
@@ -118,7 +119,7 @@ impl PreluKernel {
     /// dL/dx, and this pass's dL/dα per slope (to be added to the gradient).
     ///
     /// # Errors
-    /// `BackwardBeforeForward` without a training pass since the last evaluation pass;
+    /// `BackwardBeforeForward` without a training pass since the last evaluation or probe pass;
     /// `ShapeMismatch` when `grad_output`'s shape is not the output's.
     pub(crate) fn backward(
         &mut self,
@@ -143,8 +144,8 @@ impl PreluKernel {
         Ok((self.buffers.grad_input(), &self.alpha_sums))
     }
 
-    /// Statistics of the last training pass (x ≤ 0 counted as silent; what gradient flows
-    /// there is the layer's to say). The output buffer holds that pass's output unless an
+    /// Statistics of the last training or probe pass (x ≤ 0 counted as silent; what gradient
+    /// flows there is the layer's to say). The output buffer holds that pass's output unless an
     /// evaluation pass came since; then it is recomputed with `alpha`, and without usable slopes
     /// (`None`) there are no statistics.
     pub(crate) fn stats(&self, alpha: Option<&[f32]>) -> Option<ActivationStats> {
@@ -154,7 +155,7 @@ impl PreluKernel {
             contains: &non_positive as &dyn Fn(f32) -> bool,
             derivative_zero: false,
         });
-        if self.buffers.output_is_from_last_train_pass() {
+        if self.buffers.output_is_from_last_pass() {
             let y = self.buffers.output();
             return Some(ActivationStats::from_pass(x, y, silent));
         }

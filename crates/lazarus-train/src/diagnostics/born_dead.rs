@@ -1,24 +1,27 @@
 //! Born dead: whether a freshly built network's output ignores its input, so that no gradient
-//! reaches its first layer, and which of its units are dead before any update.
+//! reaches its first layer, and which of its units are dead before any update: the epoch-0
+//! probe.
 
-use lazarus_core::{Layer, Mode, TensorView};
+use lazarus_core::{Layer, TensorView};
 use serde::{Deserialize, Serialize};
 
-use super::{LayerUnits, UnitTracker};
+use super::{LayerUnits, ParamValues, ProbePass, ProbeSet, slope_values};
 use crate::Result;
 
-/// Silent units of `model` on one batch `inputs`, before any training: which units are dead at
+/// Silent units of `model` on `inputs`, with its current weights: which units are dead at
 /// initialization, and whether the network is **born dead**: its output does not depend on the
 /// input (every row of the output equal), so no gradient reaches the first layer (Lu, Shin, Su
 /// & Karniadakis 2019, "Dying ReLU and Initialization").
 ///
-/// Runs one forward pass in training mode (so that activation layers count; a dropout layer
-/// samples a mask); parameters and gradients are unchanged. The [`Trainer`](crate::Trainer)
-/// with diagnostics on does the same check on its first training batch, without an extra pass,
-/// and stores it in the first epoch's [`EpochDiagnostics::born_dead`](super::EpochDiagnostics::born_dead).
+/// A probe pass ([`ProbeSet::run`]) over `inputs` in one chunk: nothing of the model changes
+/// (no running statistics, no dropout mask, no gradient). The [`Trainer`](crate::Trainer) with
+/// diagnostics on runs the same check at initialization over its probe set (the epoch-0
+/// probe) and stores it in the first epoch's
+/// [`EpochDiagnostics::born_dead`](super::EpochDiagnostics::born_dead).
 ///
 /// # Errors
-/// Any layer error (a shape mismatch).
+/// Any layer error (a shape mismatch); [`Error::InvalidConfig`](crate::Error::InvalidConfig)
+/// for inputs with no sample.
 ///
 /// ```
 /// use lazarus_activations::Relu;
@@ -36,8 +39,9 @@ use crate::Result;
 /// # Ok::<(), lazarus_train::Error>(())
 /// ```
 pub fn born_dead_check(model: &mut dyn Layer, inputs: TensorView<'_>) -> Result<BornDead> {
-    let constant_output = output_is_constant(model.forward(inputs, Mode::Train)?);
-    Ok(BornDead::observe(model, constant_output))
+    let probe = ProbeSet::from_inputs(inputs.to_owned())?;
+    let pass = probe.run(model, probe.len())?;
+    Ok(BornDead::new(pass, slope_values(model)))
 }
 
 /// Whether every sample's output row equals the first row (to 1e-6 relative), the symptom of a
@@ -51,30 +55,37 @@ pub fn output_is_constant(outputs: TensorView<'_>) -> bool {
     let Some(first) = outputs.outer_iter().next() else {
         return true;
     };
-    outputs.outer_iter().all(|row| {
-        row.iter()
-            .zip(first.iter())
-            .all(|(a, b)| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-30))
-    })
+    outputs.outer_iter().all(|row| same_row(first.view(), row))
 }
 
-/// The result of [`born_dead_check`].
+/// Whether two output rows are equal to 1e-6 relative.
+pub(super) fn same_row(a: TensorView<'_>, b: TensorView<'_>) -> bool {
+    a.iter()
+        .zip(b.iter())
+        .all(|(a, b)| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-30))
+}
+
+/// The probe at initialization (epoch 0): the result of [`born_dead_check`], and what the
+/// trainer records before the first update.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BornDead {
-    /// Silent units per activation layer, on that one batch, with their indices.
+    /// Silent units per activation layer on the probe set, with their indices and each unit's
+    /// active fraction. (Files written before the probe pass hold the first training batch's.)
     pub units: Vec<LayerUnits>,
-    /// Whether the output is the same for every input of the batch: the network is born dead.
+    /// Whether the output is the same for every probe input: the network is born dead.
     pub constant_output: bool,
+    /// The PReLU slopes at initialization (every parameter of role `Slope`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slopes: Vec<ParamValues>,
 }
 
 impl BornDead {
-    /// The report for `model`'s last training-mode pass, whose output was (or was not) constant.
-    pub(super) fn observe(model: &dyn Layer, constant_output: bool) -> Self {
-        let mut tracker = UnitTracker::default();
-        tracker.observe(model);
+    /// The record of an initial probe `pass`, with the `slopes` at initialization.
+    pub(super) fn new(pass: ProbePass, slopes: Vec<ParamValues>) -> Self {
         Self {
-            units: tracker.units(true),
-            constant_output,
+            units: pass.units,
+            constant_output: pass.constant_output,
+            slopes,
         }
     }
 }

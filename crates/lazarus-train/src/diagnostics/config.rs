@@ -10,10 +10,11 @@ use crate::{Error, Result};
 /// [`Diagnostics::new`](super::Diagnostics::new) (and so
 /// [`Trainer::diagnostics`](crate::Trainer::diagnostics)) checks the settings: a
 /// `dead_fraction_warning` in [0, 1], a `spike_factor` of at least 1 (infinity allowed), a
-/// finite `vanishing_norm` ≥ 0, an `update_ratio_every` of at least 1; NaN is never accepted.
+/// finite `vanishing_norm` ≥ 0, an `update_ratio_every` and a `probe_samples` of at least 1;
+/// NaN is never accepted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiagnosticsConfig {
-    /// Warn when more than this fraction of a layer's units are dead for a whole epoch (0.5).
+    /// Warn when more than this fraction of a layer's units are dead on the probe set (0.5).
     pub dead_fraction_warning: f64,
     /// Warn when a parameter's gradient norm exceeds this multiple of its running median over
     /// the last 50 steps (10).
@@ -36,7 +37,18 @@ pub struct DiagnosticsConfig {
     /// a third of the training step; a sample of the steps gives the same picture. 1 measures
     /// every step. Gradient norms are always taken at every step.
     pub update_ratio_every: usize,
+    /// Size of the probe set (2,048): the training samples, drawn once at the start of `fit`
+    /// with the trainer's seed, on which every probe pass judges the units (at initialization
+    /// and after each epoch; see [`ProbeSet`](super::ProbeSet)). The whole training set if it
+    /// is smaller.
+    pub probe_samples: usize,
+    /// Keep every step's gradient norms in the history ([`StepNorms`](super::StepNorms), f32):
+    /// the report's gradient curves (true).
+    pub keep_step_norms: bool,
 }
+
+/// The default probe set size.
+pub const DEFAULT_PROBE_SAMPLES: usize = 2048;
 
 impl Default for DiagnosticsConfig {
     fn default() -> Self {
@@ -48,6 +60,8 @@ impl Default for DiagnosticsConfig {
             print_table: false,
             list_dead_units: false,
             update_ratio_every: 10,
+            probe_samples: DEFAULT_PROBE_SAMPLES,
+            keep_step_norms: true,
         }
     }
 }
@@ -72,6 +86,8 @@ impl DiagnosticsConfig {
         let ok = vanishing >= 0.0 && vanishing.is_finite();
         check(ok, "vanishing_norm", "finite and >= 0", vanishing)?;
         let every = self.update_ratio_every;
-        check(every >= 1, "update_ratio_every", "at least 1", every as f64)
+        check(every >= 1, "update_ratio_every", "at least 1", every as f64)?;
+        let probe = self.probe_samples;
+        check(probe >= 1, "probe_samples", "at least 1", probe as f64)
     }
 }

@@ -7,6 +7,27 @@ use serde::{Deserialize, Serialize};
 
 use super::EpochDiagnostics;
 
+/// Every step's gradient norms of one epoch (before clipping), as f32: the report's curves.
+///
+/// One f32 per parameter and step, plus the total: a 60,000-sample epoch at batch 128 with 6
+/// parameters is 469 × 7 numbers, about 30 KB of JSON. Turn it off with
+/// [`DiagnosticsConfig::keep_step_norms`](super::DiagnosticsConfig::keep_step_norms).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StepNorms {
+    /// ‖∇‖₂ of all parameters together, per step of the epoch: the norm clipping compares.
+    #[serde(with = "crate::history::json_float::list")]
+    pub total: Vec<f32>,
+    /// Per parameter, in the order of [`EpochDiagnostics::gradients`]: ‖∇‖₂ per step.
+    #[serde(with = "crate::history::json_float::lists")]
+    pub params: Vec<Vec<f32>>,
+    /// The steps of the epoch (from 0) whose total norm exceeded the clipping threshold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clipped: Vec<usize>,
+    /// The clipping threshold, when clipping was on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_norm: Option<f64>,
+}
+
 /// The gradient of one parameter over one epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GradFlow {
@@ -44,6 +65,8 @@ struct GradAccumulator {
     steps: usize,
     /// Norms of the recent steps (at most [`MEDIAN_WINDOW`] + this epoch's).
     history: Vec<f64>,
+    /// This epoch's norms, one per step, when kept.
+    step_norms: Vec<f32>,
 }
 
 /// The gradient flow of the current epoch, per parameter in visit order, and the total norm.
@@ -60,6 +83,11 @@ pub(super) struct GradientTracker {
     sum_total_norm: f64,
     steps: usize,
     clipped_steps: usize,
+    /// Keep every step's norms ([`StepNorms`]).
+    pub(super) keep_steps: bool,
+    /// This epoch's total norm per step and its clipped steps, when kept.
+    total_norms: Vec<f32>,
+    clipped: Vec<usize>,
 }
 
 impl GradientTracker {
@@ -76,7 +104,7 @@ impl GradientTracker {
         let mut index = 0;
         let mut total_sq = 0.0f64;
         self.measure_update = self.steps.is_multiple_of(update_ratio_every);
-        let measure_update = self.measure_update;
+        let (measure_update, keep_steps) = (self.measure_update, self.keep_steps);
         let (grads, before) = (&mut self.grads, &mut self.before);
         model.visit_params(&mut |path, p| {
             if grads.len() <= index {
@@ -91,6 +119,9 @@ impl GradientTracker {
             acc.max_norm = acc.max_norm.max(norm);
             acc.steps += 1;
             acc.history.push(norm);
+            if keep_steps {
+                acc.step_norms.push(norm as f32);
+            }
             if measure_update {
                 if before.len() <= index {
                     before.push(p.value.clone());
@@ -102,13 +133,22 @@ impl GradientTracker {
             }
             index += 1;
         });
+        // The same sums, in the same order, as the trainer's `GradNorms` total (which clipping
+        // used): the same norm, not measured again.
         let total = total_sq.sqrt();
         self.max_total_norm = self.max_total_norm.max(total);
         self.sum_total_norm += total;
-        self.steps += 1;
-        if self.clip_norm.is_some_and(|max| total > max) {
+        let clipped = self.clip_norm.is_some_and(|max| total > max);
+        if clipped {
             self.clipped_steps += 1;
         }
+        if self.keep_steps {
+            self.total_norms.push(total as f32);
+            if clipped {
+                self.clipped.push(self.steps);
+            }
+        }
+        self.steps += 1;
     }
 
     /// After the optimizer step, on a measured step: add ‖Δw‖₂/‖w‖₂ per parameter.
@@ -167,6 +207,17 @@ impl GradientTracker {
         report.mean_total_grad_norm = self.sum_total_norm / self.steps.max(1) as f64;
         report.steps = self.steps;
         report.clipped_steps = self.clip_norm.map(|_| self.clipped_steps);
+        if self.keep_steps {
+            report.step_norms = Some(StepNorms {
+                total: std::mem::take(&mut self.total_norms),
+                params: (self.grads.iter_mut())
+                    .filter(|(_, acc)| acc.steps > 0)
+                    .map(|(_, acc)| std::mem::take(&mut acc.step_norms))
+                    .collect(),
+                clipped: std::mem::take(&mut self.clipped),
+                max_norm: self.clip_norm,
+            });
+        }
         for (_, acc) in &mut self.grads {
             let keep = acc.history.len().saturating_sub(MEDIAN_WINDOW);
             acc.history.drain(..keep);

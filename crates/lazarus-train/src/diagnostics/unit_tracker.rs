@@ -1,20 +1,29 @@
-//! The unit tracker: folds the silent units of every activation layer over the batches of a
-//! pass (an epoch, or a validation run) into one [`LayerUnits`] per layer.
+//! The unit tracker: folds the silent inputs of every activation layer over the batches of a
+//! pass (a probe pass, a validation run, or an epoch's training batches) into one
+//! [`LayerUnits`] per layer.
+
+use std::collections::BTreeMap;
 
 use lazarus_core::{
     ActivationStats, Layer, Mode, Tensor, TensorView, try_fold_leaves, walk_layers,
 };
 
-use super::{LayerUnits, SilentKind};
+use super::{LayerUnits, SilentKind, revivals};
 use crate::Result;
+use crate::report::UnitKind;
 
-/// Per-unit "silent for every sample so far" flags and pooled output moments of one layer.
+/// Per-unit counts of silent inputs and pooled output moments of one layer over a pass.
 #[derive(Debug, Clone)]
 struct UnitPass {
     path: String,
     layer: String,
     kind: SilentKind,
-    always_silent: Vec<bool>,
+    /// Per unit, the inputs that fell in the silent region.
+    silent_inputs: Vec<u64>,
+    /// Inputs each unit saw (samples × positions).
+    inputs: u64,
+    /// Positions per sample (1 for features, h·w for channels), when known.
+    positions: Option<usize>,
     max_abs: f32,
     sum: f64,
     sum_sq: f64,
@@ -27,7 +36,9 @@ impl UnitPass {
             path: o.path.clone(),
             layer: o.name.clone(),
             kind: o.kind,
-            always_silent: vec![o.kind != SilentKind::Never; o.stats.units],
+            silent_inputs: vec![0; o.stats.units],
+            inputs: 0,
+            positions: None,
             max_abs: 0.0,
             sum: 0.0,
             sum_sq: 0.0,
@@ -35,18 +46,21 @@ impl UnitPass {
         }
     }
 
-    /// Fold in one batch: a unit stays "always silent" only if every one of its inputs in this
-    /// batch was in the region too.
-    fn observe(&mut self, o: &Observed) {
+    /// Fold in one batch of `rows` samples (if known): add each unit's silent inputs.
+    fn observe(&mut self, o: &Observed, rows: Option<usize>) {
         let stats = &o.stats;
-        if stats.units != self.always_silent.len() {
+        if stats.units != self.silent_inputs.len() {
             // The layer's width changed (a different input shape): start over.
-            self.always_silent = vec![o.kind != SilentKind::Never; stats.units];
+            *self = Self::new(o);
         }
-        if let Some(counts) = o.counts() {
-            for (flag, &c) in self.always_silent.iter_mut().zip(counts) {
-                *flag &= c == stats.samples_per_unit;
+        if let Some(counts) = &stats.silent_counts {
+            for (total, &c) in self.silent_inputs.iter_mut().zip(counts) {
+                *total += c as u64;
             }
+        }
+        self.inputs += stats.samples_per_unit as u64;
+        if let Some(rows) = rows.filter(|&r| r > 0) {
+            self.positions = Some(stats.samples_per_unit / rows);
         }
         // Pooled moments: Σy = n·mean and Σy² = n·(std² + mean²) add up across batches.
         let n = (stats.units * stats.samples_per_unit) as f64;
@@ -57,10 +71,18 @@ impl UnitPass {
         self.max_abs = self.max_abs.max(stats.output_max_abs);
     }
 
-    fn silent_units(&self) -> Vec<usize> {
-        (0..self.always_silent.len())
-            .filter(|&i| self.always_silent[i])
-            .collect()
+    /// Per unit: silent on every input of the pass (a layer with no silent region never is).
+    fn always_silent(&self) -> Vec<bool> {
+        let silent =
+            |&s: &u64| self.kind != SilentKind::Never && self.inputs > 0 && s == self.inputs;
+        self.silent_inputs.iter().map(silent).collect()
+    }
+
+    /// Per unit, the fraction of its inputs outside the silent region.
+    fn active_fraction(&self) -> Vec<f32> {
+        let n = self.inputs.max(1) as f64;
+        let fraction = |&s: &u64| (1.0 - s as f64 / n) as f32;
+        self.silent_inputs.iter().map(fraction).collect()
     }
 }
 
@@ -73,7 +95,7 @@ struct Observed {
 }
 
 impl Observed {
-    /// Read `layer`'s statistics of its last training-mode pass, if it is an activation layer.
+    /// Read `layer`'s statistics of its last training or probe pass, if it is an activation layer.
     fn of(path: &str, layer: &dyn Layer) -> Option<Self> {
         let stats = layer.activation_stats()?;
         let kind = SilentKind::of(&stats);
@@ -84,19 +106,34 @@ impl Observed {
             stats,
         })
     }
+}
 
-    /// Per-unit counts of inputs in the silent region.
-    fn counts(&self) -> Option<&[usize]> {
-        self.stats.silent_counts.as_deref()
+/// What a report of a pass includes besides the counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ReportOptions {
+    /// The indices of the silent units ([`LayerUnits::silent_units`]).
+    pub list_units: bool,
+    /// Each unit's active fraction ([`LayerUnits::active_fraction`]).
+    pub active_fraction: bool,
+}
+
+impl ReportOptions {
+    /// Counts, with the silent units' indices if `list_units`, without active fractions.
+    pub(super) fn listing(list_units: bool) -> Self {
+        Self {
+            list_units,
+            active_fraction: false,
+        }
     }
 }
 
-/// Accumulates silent units over the batches of one pass (an epoch, or a validation run), for
-/// every activation layer of a model, in the model's order.
+/// Accumulates silent inputs over the batches of one pass (a probe pass, a validation run, or
+/// an epoch's training batches), for every activation layer of a model, in the model's order.
 ///
 /// A unit is counted silent for the pass only if it was silent for *every* sample of *every*
 /// batch: one input that makes it fire is enough to keep it alive, as in the article's
-/// definition of a dead ReLU.
+/// definition of a dead ReLU. Over the probe set with fixed weights, that is the definition
+/// of dead (see [`ProbeSet`](super::ProbeSet)).
 ///
 /// ```
 /// use lazarus_activations::Relu;
@@ -111,7 +148,7 @@ impl Observed {
 /// let mut model = Sequential::new().add(linear).add(Relu::new());
 /// let mut tracker = UnitTracker::default();
 /// for batch in [array![[0.5f32], [1.0]], array![[0.0f32], [0.25]]] {
-///     model.forward(batch.into_dyn().view(), Mode::Train)?;
+///     model.forward(batch.into_dyn().view(), Mode::Probe)?;
 ///     tracker.observe(&model);
 /// }
 /// let report = tracker.units(true);
@@ -124,26 +161,32 @@ pub struct UnitTracker {
 }
 
 impl UnitTracker {
-    /// Record the statistics of the model's last *training-mode* forward pass (call after each
-    /// batch's forward).
+    /// Record the statistics of the model's last training-mode or probe forward pass (call
+    /// after each batch's forward).
     ///
-    /// Activation layers keep statistics of training passes only: after an evaluation-mode
-    /// forward they still report the last training batch. For a validation set use
+    /// Activation layers keep statistics of those passes only: after an evaluation-mode
+    /// forward they still report the pass before. For a validation set use
     /// [`forward_eval`](UnitTracker::forward_eval) instead.
     pub fn observe(&mut self, model: &dyn Layer) {
+        self.observe_rows(model, None);
+    }
+
+    /// [`observe`](Self::observe) a batch of `rows` samples, if known (to tell channels from
+    /// features).
+    pub(super) fn observe_rows(&mut self, model: &dyn Layer, rows: Option<usize>) {
         walk_layers(model, &mut |path, layer| {
             if let Some(o) = Observed::of(path, layer) {
-                self.record(&o);
+                self.record(&o, rows);
             }
         });
     }
 
-    fn record(&mut self, o: &Observed) {
+    fn record(&mut self, o: &Observed, rows: Option<usize>) {
         match self.layers.iter_mut().find(|p| p.path == o.path) {
-            Some(pass) => pass.observe(o),
+            Some(pass) => pass.observe(o, rows),
             None => {
                 let mut pass = UnitPass::new(o);
-                pass.observe(o);
+                pass.observe(o, rows);
                 self.layers.push(pass);
             }
         }
@@ -155,10 +198,10 @@ impl UnitTracker {
     /// The model runs one leaf layer at a time (containers pass each child's output to the
     /// next, as [`Sequential`](lazarus_core::Sequential) does). Every leaf runs in
     /// [`Mode::Eval`], which gives the returned output; an activation layer (one that reports
-    /// [`Layer::activation_stats`], i.e. one that has run a training pass before) also runs
-    /// once in [`Mode::Train`] on the same input, so that its statistics describe this batch
-    /// and not the last training batch. Side effects: those activation layers' kept tensors are
-    /// overwritten (harmless between epochs), and RReLU draws its random slopes.
+    /// [`Layer::activation_stats`], i.e. one that has run a training or probe pass before) also
+    /// runs once in [`Mode::Probe`] on the same input, so that its statistics describe this
+    /// batch. Nothing that training reads changes: a probe keeps nothing for backward and draws
+    /// no random numbers.
     ///
     /// # Errors
     /// Any layer error, with the failing child's index in its name.
@@ -167,8 +210,10 @@ impl UnitTracker {
         model: &mut dyn Layer,
         inputs: TensorView<'_>,
     ) -> Result<Tensor> {
+        let rows = inputs.shape().first().copied();
         let output = try_fold_leaves(model, inputs.to_owned(), &mut |path, layer, x: Tensor| {
-            self.eval_leaf(path, layer, x).map_err(|e| e.at_path(path))
+            self.eval_leaf(path, layer, x, rows)
+                .map_err(|e| e.at_path(path))
         })?;
         Ok(output)
     }
@@ -180,11 +225,12 @@ impl UnitTracker {
         path: &str,
         layer: &mut dyn Layer,
         x: Tensor,
+        rows: Option<usize>,
     ) -> lazarus_core::Result<Tensor> {
         if layer.activation_stats().is_some() {
-            layer.forward(x.view(), Mode::Train)?;
+            layer.forward(x.view(), Mode::Probe)?;
             if let Some(o) = Observed::of(path, layer) {
-                self.record(&o);
+                self.record(&o, rows);
             }
         }
         Ok(layer.forward(x.view(), Mode::Eval)?.to_owned())
@@ -192,34 +238,29 @@ impl UnitTracker {
 
     /// The per-layer report of the pass, without revival counts.
     pub fn units(&self, list_units: bool) -> Vec<LayerUnits> {
-        self.report(None, list_units)
+        self.report(None, ReportOptions::listing(list_units))
     }
 
     /// The per-layer report of the pass. `previous` holds each layer's silent flags from the
-    /// last epoch (for the revived / newly silent counts) and is updated to this pass's.
+    /// last pass of its kind (for the revived / newly silent counts) and is updated to this
+    /// pass's.
     pub(super) fn report(
         &self,
-        mut previous: Option<&mut std::collections::BTreeMap<String, Vec<bool>>>,
-        list_units: bool,
+        mut previous: Option<&mut BTreeMap<String, Vec<bool>>>,
+        options: ReportOptions,
     ) -> Vec<LayerUnits> {
         self.layers
             .iter()
             .map(|pass| {
-                let silent_units = pass.silent_units();
-                let (mut revived, mut newly_silent) = (0, 0);
-                if let Some(prev_map) = previous.as_deref_mut() {
-                    if let Some(prev) = prev_map
-                        .get(&pass.path)
-                        .filter(|p| p.len() == pass.always_silent.len())
-                    {
-                        for (&was, &is) in prev.iter().zip(&pass.always_silent) {
-                            revived += usize::from(was && !is);
-                            newly_silent += usize::from(!was && is);
-                        }
-                    }
-                    prev_map.insert(pass.path.clone(), pass.always_silent.clone());
-                }
-                let units = pass.always_silent.len();
+                let always_silent = pass.always_silent();
+                let silent_units: Vec<usize> = (0..always_silent.len())
+                    .filter(|&i| always_silent[i])
+                    .collect();
+                let (revived, newly_silent) = match previous.as_deref_mut() {
+                    Some(previous) => revivals(previous, &pass.path, &always_silent),
+                    None => (0, 0),
+                };
+                let units = always_silent.len();
                 let mean = pass.sum / pass.count.max(1.0);
                 let var = (pass.sum_sq / pass.count.max(1.0) - mean * mean).max(0.0);
                 LayerUnits {
@@ -227,9 +268,22 @@ impl UnitTracker {
                     layer: pass.layer.clone(),
                     kind: pass.kind,
                     units,
+                    unit_kind: match pass.positions {
+                        Some(p) if p > 1 => UnitKind::Channel,
+                        _ => UnitKind::Feature,
+                    },
                     silent: silent_units.len(),
                     fraction: silent_units.len() as f64 / units.max(1) as f64,
-                    silent_units: if list_units { silent_units } else { Vec::new() },
+                    silent_units: if options.list_units {
+                        silent_units
+                    } else {
+                        Vec::new()
+                    },
+                    active_fraction: if options.active_fraction {
+                        pass.active_fraction()
+                    } else {
+                        Vec::new()
+                    },
                     revived,
                     newly_silent,
                     output_max_abs: pass.max_abs,

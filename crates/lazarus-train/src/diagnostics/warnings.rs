@@ -1,32 +1,138 @@
 //! The diagnostics' warnings: when each is raised, what it says, and how it is printed (once
-//! per layer or parameter, to stderr if asked) and recorded (always, in the epoch's report).
+//! per layer or parameter, to stderr if asked) and recorded (always, in the epoch's report, as
+//! a [`Warning`]: kind, epoch, layer or parameter, value, message).
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::{DiagnosticsConfig, GradFlow, LayerUnits, SilentKind};
 use crate::Error;
+
+/// What a [`Warning`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// More than [`DiagnosticsConfig::dead_fraction_warning`] of a layer's units are dead on
+    /// the probe set.
+    DeadUnits,
+    /// At initialization the output is the same for every probe input.
+    BornDead,
+    /// A parameter's gradient norm jumped far above its running median.
+    GradientSpike,
+    /// A parameter's gradient norm stayed below [`DiagnosticsConfig::vanishing_norm`] all epoch.
+    VanishingGradient,
+    /// Read from a file written before warnings were structured: only the message is known.
+    Legacy,
+}
+
+impl WarningKind {
+    /// `"dead_units"`, `"born_dead"`, ...: the name in JSON and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            WarningKind::DeadUnits => "dead_units",
+            WarningKind::BornDead => "born_dead",
+            WarningKind::GradientSpike => "gradient_spike",
+            WarningKind::VanishingGradient => "vanishing_gradient",
+            WarningKind::Legacy => "legacy",
+        }
+    }
+}
+
+/// A warning of the diagnostics, as recorded in [`EpochDiagnostics::warnings`](super::EpochDiagnostics::warnings).
+///
+/// Files written before warnings were structured hold plain strings: they load as
+/// [`WarningKind::Legacy`] with the message only, and the epoch of the record that holds them
+/// ([`History::from_json`](crate::History::from_json) sets it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "WarningFile")]
+pub struct Warning {
+    /// What it is about.
+    pub kind: WarningKind,
+    /// The epoch it was raised in: 0 for the probe at initialization, then 1, 2, ...
+    pub epoch: usize,
+    /// The layer (`relu[1]`) or parameter (`0.weight`) it is about, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The measured value that raised it: a dead fraction, a gradient norm.
+    #[serde(
+        default,
+        with = "crate::history::json_float::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub value: Option<f64>,
+    /// The message, as printed.
+    pub message: String,
+}
+
+/// A warning as a file holds it: structured, or (older files) its message only.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WarningFile {
+    Text(String),
+    Fields {
+        kind: WarningKind,
+        epoch: usize,
+        #[serde(default)]
+        subject: Option<String>,
+        #[serde(default, with = "crate::history::json_float::option")]
+        value: Option<f64>,
+        message: String,
+    },
+}
+
+impl From<WarningFile> for Warning {
+    fn from(file: WarningFile) -> Self {
+        match file {
+            WarningFile::Text(message) => Warning {
+                kind: WarningKind::Legacy,
+                epoch: 0,
+                subject: None,
+                value: None,
+                message,
+            },
+            WarningFile::Fields {
+                kind,
+                epoch,
+                subject,
+                value,
+                message,
+            } => Warning {
+                kind,
+                epoch,
+                subject,
+                value,
+                message,
+            },
+        }
+    }
+}
 
 /// The warnings raised so far, and those of the current epoch.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Warnings {
     /// Every key warned about in the run: each warning is raised once.
     warned: BTreeSet<String>,
-    /// The current epoch's messages.
-    pending: Vec<String>,
+    /// The current epoch's warnings.
+    pending: Vec<Warning>,
+    /// The epoch warnings are raised in now (0 before the first one).
+    pub(super) epoch: usize,
     /// The first failed print of the epoch, for [`take`](Self::take) to report (shared, so
     /// that the diagnostics stay `Clone`).
     stderr_failure: Option<Arc<io::Error>>,
 }
 
 impl Warnings {
-    /// The network's output was the same for every input of the first batch.
+    /// The network's output was the same for every probe input at initialization.
     pub(super) fn born_dead(&mut self, config: &DiagnosticsConfig) {
         self.warn(
             config,
-            "born_dead".into(),
-            "the network is born dead: its output is the same for every input of the first batch, so no gradient reaches the first layer (re-initialize: He init, another seed, a wider or shallower net, or a leaky activation)".into(),
+            WarningKind::BornDead,
+            None,
+            None,
+            "the network is born dead: its output is the same for every probe input at initialization, so no gradient reaches the first layer (re-initialize: He init, another seed, a wider or shallower net, or a leaky activation)".into(),
         );
     }
 
@@ -34,31 +140,37 @@ impl Warnings {
     /// `GradientTracker::spikes`: path, norm, median).
     pub(super) fn spikes(&mut self, config: &DiagnosticsConfig, spikes: Vec<(String, f64, f64)>) {
         for (path, last, median) in spikes {
+            let message = format!(
+                "{path}: gradient norm {last:.3e} is {:.0}x its running median {median:.3e} (exploding gradients? try clipping or a lower learning rate)",
+                last / median
+            );
             self.warn(
                 config,
-                format!("spike:{path}"),
-                format!(
-                    "{path}: gradient norm {last:.3e} is {:.0}x its running median {median:.3e} (exploding gradients? try clipping or a lower learning rate)",
-                    last / median
-                ),
+                WarningKind::GradientSpike,
+                Some(path),
+                Some(last),
+                message,
             );
         }
     }
 
-    /// More than [`DiagnosticsConfig::dead_fraction_warning`] of a layer's units are dead.
+    /// More than [`DiagnosticsConfig::dead_fraction_warning`] of a layer's units are dead on
+    /// the probe set (`units`: a probe pass).
     pub(super) fn dead_units(&mut self, config: &DiagnosticsConfig, units: &[LayerUnits]) {
         for u in units {
             if u.kind == SilentKind::Dead && u.fraction > config.dead_fraction_warning {
+                let layer = format!("{}[{}]", u.layer, u.path);
+                let message = format!(
+                    "{layer}: {:.0}% of its {} units are dead (silent on every probe input); try LeakyReLU/PReLU/ELU, a lower learning rate or He initialization",
+                    100.0 * u.fraction,
+                    u.units
+                );
                 self.warn(
                     config,
-                    format!("dead:{}", u.path),
-                    format!(
-                        "{}[{}]: {:.0}% of its {} units are dead (no input made them fire this epoch); try LeakyReLU/PReLU/ELU, a lower learning rate or He initialization",
-                        u.layer,
-                        u.path,
-                        100.0 * u.fraction,
-                        u.units
-                    ),
+                    WarningKind::DeadUnits,
+                    Some(layer),
+                    Some(u.fraction),
+                    message,
                 );
             }
         }
@@ -68,48 +180,59 @@ impl Warnings {
     pub(super) fn vanishing(&mut self, config: &DiagnosticsConfig, gradients: &[GradFlow]) {
         for g in gradients {
             if g.max_norm < config.vanishing_norm {
-                self.warn(
-                    config,
-                    format!("vanishing:{}", g.param),
-                    format!(
-                        "{}: gradient norm stayed below {:e} all epoch (max {:.1e}): vanishing gradient, or a layer behind dead units",
-                        g.param, config.vanishing_norm, g.max_norm
-                    ),
+                let message = format!(
+                    "{}: gradient norm stayed below {:e} all epoch (max {:.1e}): vanishing gradient, or a layer behind dead units",
+                    g.param, config.vanishing_norm, g.max_norm
                 );
+                let (param, max) = (Some(g.param.clone()), Some(g.max_norm));
+                self.warn(config, WarningKind::VanishingGradient, param, max, message);
             }
         }
     }
 
-    fn warn(&mut self, config: &DiagnosticsConfig, key: String, message: String) {
-        self.warn_to(&mut io::stderr().lock(), config.warnings, key, message);
-    }
-
-    /// Record a warning once per `key` and, if `print`, print it to `out` (stderr). A failed
-    /// print is kept for [`take`](Self::take): the hooks that raise warnings do not return
-    /// errors, and a warning is not worth stopping a step for.
-    pub(super) fn warn_to(
+    fn warn(
         &mut self,
-        out: &mut dyn Write,
-        print: bool,
-        key: String,
+        config: &DiagnosticsConfig,
+        kind: WarningKind,
+        subject: Option<String>,
+        value: Option<f64>,
         message: String,
     ) {
+        let warning = Warning {
+            kind,
+            epoch: self.epoch,
+            subject,
+            value,
+            message,
+        };
+        self.warn_to(&mut io::stderr().lock(), config.warnings, warning);
+    }
+
+    /// Record `warning` once per kind and subject and, if `print`, print it to `out`
+    /// (stderr). A failed print is kept for [`take`](Self::take): the hooks that raise
+    /// warnings do not return errors, and a warning is not worth stopping a step for.
+    pub(super) fn warn_to(&mut self, out: &mut dyn Write, print: bool, warning: Warning) {
+        let key = format!(
+            "{}:{}",
+            warning.kind.name(),
+            warning.subject.as_deref().unwrap_or("")
+        );
         if self.warned.insert(key) {
             if print && self.stderr_failure.is_none() {
-                let line = format_args!("warning: {message}");
+                let line = format_args!("warning: {}", warning.message);
                 if let Err(Error::Output { source, .. }) =
                     crate::console::write_line(out, "stderr", &line)
                 {
                     self.stderr_failure = Some(Arc::new(source));
                 }
             }
-            self.pending.push(message);
+            self.pending.push(warning);
         }
     }
 
     /// The epoch's warnings, and the first failed print of the epoch if there was one; the
     /// next epoch starts afresh (a warning already raised stays raised).
-    pub(super) fn take(&mut self) -> (Vec<String>, Option<io::Error>) {
+    pub(super) fn take(&mut self) -> (Vec<Warning>, Option<io::Error>) {
         let failure = self.stderr_failure.take().map(|failure| {
             Arc::try_unwrap(failure)
                 .unwrap_or_else(|shared| io::Error::new(shared.kind(), shared.to_string()))

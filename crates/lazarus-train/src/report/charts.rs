@@ -50,6 +50,8 @@ pub(crate) struct LineChart {
     pub reference: Option<(String, f64, RGBColor)>,
     /// Light vertical lines at these x (where epochs start).
     pub guides: Vec<f64>,
+    /// Values the y axis always shows (0 and 100 for a percentage that may stay at 0).
+    pub include_y: Vec<f64>,
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -92,7 +94,9 @@ impl LineChart {
         };
         let (x0, x1) = limits(points().map(|p| p.0)).unwrap_or((0.0, 1.0));
         let reference = self.reference.iter().map(|r| r.1);
-        let (y0, y1) = limits(points().map(|p| p.1).chain(reference)).unwrap_or((0.0, 1.0));
+        let included = self.include_y.iter().copied();
+        let ys = points().map(|p| p.1).chain(reference).chain(included);
+        let (y0, y1) = limits(ys).unwrap_or((0.0, 1.0));
         let x = axis_range(x0, x1, 0.0);
         svg(self.size, |root| {
             if self.log_y && y0 > 0.0 {
@@ -107,6 +111,18 @@ impl LineChart {
                 self.draw(root, x, axis_range(y0, y1, 0.05))
             }
         })
+    }
+
+    /// How many x labels: one per 90 pixels, but no more than there are whole numbers in the
+    /// range when every x is one (two epochs get the ticks 1 and 2, not 1, 1.5 and 2).
+    fn x_label_count(&self) -> usize {
+        let room = self.size.0 as usize / 90;
+        let xs = || self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+        let whole = xs().all(|x| x.fract() == 0.0);
+        match limits(xs()) {
+            Some((lo, hi)) if whole => room.min((hi - lo) as usize + 1),
+            _ => room,
+        }
     }
 
     /// Where the legend hides the least: below rising curves (accuracy), above falling ones.
@@ -138,7 +154,7 @@ impl LineChart {
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
             .light_line_style(WHITE.mix(0.0))
-            .x_labels(self.size.0 as usize / 90)
+            .x_labels(self.x_label_count())
             .y_labels(self.size.1 as usize / 45)
             .label_style(("sans-serif", 12))
             .axis_desc_style(("sans-serif", 13))

@@ -113,6 +113,7 @@ pub(crate) fn gradient_norms(norms: &GradientNorms) -> Result<Vec<Figure>, Strin
             .max_norm
             .map(|m| (format!("max_norm = {}", short(m)), m, CLIPPED)),
         guides: guides.clone(),
+        include_y: Vec::new(),
     };
     let mut figures = vec![figure("grad-norm:total", total.render())?];
     for (i, p) in norms.params.iter().enumerate() {

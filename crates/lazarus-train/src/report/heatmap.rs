@@ -27,13 +27,35 @@ pub(crate) const SCALE: [&str; 7] = [
     "#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8",
 ];
 
-/// Width of the cell area, in pixels, for a few epochs (cells are at most 40 px wide).
-const GRID_WIDTH: f64 = 640.0;
-/// Height of the cell area for many units (rows are between 1.5 and 16 px high).
-const GRID_HEIGHT: f64 = 420.0;
-/// Margins around the cell area: left (the axis title), top, right (the group labels), bottom
-/// (the epoch labels).
-const MARGIN: (f64, f64, f64, f64) = (34.0, 8.0, 230.0, 42.0);
+/// How large a heatmap is drawn.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeatmapSize {
+    /// Width of the cell area, in pixels, for a few epochs (cells are at most 40 px wide).
+    grid_width: f64,
+    /// Height of the cell area for many units (rows are between 1.5 and 16 px high).
+    grid_height: f64,
+    /// Margins around the cell area: left (the axis title), top, right (the group labels),
+    /// bottom (the epoch labels).
+    margin: (f64, f64, f64, f64),
+    /// Bracket the rows by the epoch their units went silent, with labels.
+    groups: bool,
+}
+
+/// One run's page: large, with the row groups labelled.
+pub(crate) const FULL: HeatmapSize = HeatmapSize {
+    grid_width: 640.0,
+    grid_height: 420.0,
+    margin: (34.0, 8.0, 230.0, 42.0),
+    groups: true,
+};
+
+/// Runs side by side: small, the row groups left out (the sort order still shows them).
+pub(crate) const COMPACT: HeatmapSize = HeatmapSize {
+    grid_width: 230.0,
+    grid_height: 150.0,
+    margin: (34.0, 8.0, 8.0, 42.0),
+    groups: false,
+};
 
 /// One heatmap, ready for the template.
 #[derive(Debug, Clone, Serialize)]
@@ -103,14 +125,19 @@ pub(crate) fn colour(state: UnitState, fraction: f32) -> &'static str {
 }
 
 impl HeatmapView {
-    /// The heatmap of `layer`, the `index`-th activation layer.
+    /// The heatmap of `layer`, the `index`-th activation layer, full size.
     pub(crate) fn new(layer: &LayerActivity, index: usize) -> Self {
+        Self::sized(layer, format!("layer-{index}"), FULL)
+    }
+
+    /// The heatmap of `layer` drawn at `size`, its figure's HTML id `id`.
+    pub(crate) fn sized(layer: &LayerActivity, id: String, size: HeatmapSize) -> Self {
         let grid = Grid::new(layer, MAX_ROWS, MAX_COLUMNS);
         let (rows, columns) = (grid.rows.len(), grid.columns.len());
-        let cell_w = (GRID_WIDTH / columns.max(1) as f64).clamp(4.0, 40.0);
-        let cell_h = (GRID_HEIGHT / rows.max(1) as f64).clamp(1.5, 16.0);
+        let cell_w = (size.grid_width / columns.max(1) as f64).clamp(4.0, 40.0);
+        let cell_h = (size.grid_height / rows.max(1) as f64).clamp(1.5, 16.0);
         let (w, h) = (cell_w * columns as f64, cell_h * rows as f64);
-        let (left, top, right, bottom) = MARGIN;
+        let (left, top, right, bottom) = size.margin;
         let epoch = |p: usize| layer.probes[p].epoch;
         let column_text = |c: &std::ops::Range<usize>| match c.len() {
             1 => epoch(c.start).to_string(),
@@ -139,10 +166,14 @@ impl HeatmapView {
         let row_data = (0..rows)
             .map(|r| row_data(layer, &grid, r, &column_text))
             .collect();
-        let groups = groups(layer, &grid, top, cell_h);
+        let groups = if size.groups {
+            groups(layer, &grid, top, cell_h)
+        } else {
+            Vec::new()
+        };
         Self {
             label: layer.label(),
-            id: format!("layer-{index}"),
+            id,
             units_text: format!("{} {}s", layer.units, layer.unit_kind.word()),
             summary: summary(layer),
             binned,

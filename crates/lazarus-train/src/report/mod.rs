@@ -3,8 +3,11 @@
 //! [`ReportData`] holds what a run measured, as plain data: the loss and accuracy per epoch,
 //! per activation layer and per unit how often it fired on a fixed probe set after each epoch
 //! (and whether it was dead, inactive or active), the PReLU slopes, the gradient norm of every
-//! step, the update ratios and the warnings. [`render_report`] turns it into one HTML page and
-//! [`write_report`] saves that page.
+//! step, the update ratios and the warnings. [`ReportData::from_history`] builds it from a
+//! finished run's [`History`](crate::History) (with [diagnostics](crate::diagnostics) on), and
+//! [`Trainer::report`](crate::Trainer::report) writes it at the end of `fit`.
+//! [`render_report`] turns it into one HTML page and [`write_report`] saves that page;
+//! [`render_comparison`] puts several runs side by side on one page (the lab's).
 //!
 //! # The page
 //!
@@ -37,8 +40,10 @@
 
 mod binning;
 mod charts;
+mod comparison;
 mod data;
 mod figures;
+mod from_history;
 mod heatmap;
 mod heatmap_labels;
 mod page;
@@ -48,6 +53,7 @@ mod units;
 
 use std::path::Path;
 
+pub use comparison::{Comparison, RunGroup, render_comparison, write_comparison};
 pub use data::{EpochCurves, ReportData, ReportWarning, Setting};
 pub use params::{EpochValue, GradientNorms, ParamNorms, SlopeHistory, SlopeValues, UpdateRatios};
 pub use units::{LayerActivity, ProbeColumn, UnitKind, UnitState};

@@ -14,8 +14,10 @@ use super::heatmap::{DEAD, HeatmapView, INACTIVE, SCALE};
 use super::{ReportData, Setting};
 use crate::{Error, Result};
 
-/// The template, compiled into the library: the page never depends on a file at run time.
+/// The templates, compiled into the library: the page never depends on a file at run time.
 const TEMPLATE: &str = include_str!("page.html");
+/// What the page of one run and the page of several share: style, heatmap, legend (macros).
+pub(crate) const PARTS: &str = include_str!("parts.html");
 
 /// Everything the template reads.
 #[derive(Debug, Serialize)]
@@ -93,13 +95,19 @@ pub(crate) fn render(data: &ReportData) -> Result<String> {
             })
             .collect(),
     };
+    render_template("page.html", TEMPLATE, &view)
+}
+
+/// Run the template `source` (named `name`, with the shared parts) on `view`.
+pub(crate) fn render_template(name: &str, source: &str, view: &impl Serialize) -> Result<String> {
     let template_error =
         |e: minijinja::Error| Error::config("report", "template", format!("{e:#}"));
     let mut env = Environment::new();
-    env.add_template("page.html", TEMPLATE)
+    env.add_template("parts.html", PARTS)
         .map_err(template_error)?;
-    let template = env.get_template("page.html").map_err(template_error)?;
+    env.add_template(name, source).map_err(template_error)?;
+    let template = env.get_template(name).map_err(template_error)?;
     template
-        .render(minijinja::value::Serde(&view))
+        .render(minijinja::value::Serde(view))
         .map_err(template_error)
 }

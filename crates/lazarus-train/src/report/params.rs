@@ -23,7 +23,7 @@ pub struct SlopeValues {
     /// The epoch after which they were read: 0 at initialization, then 1, 2, ...
     pub epoch: usize,
     /// Every slope of the layer (non-finite values are not drawn).
-    #[serde(with = "float_list")]
+    #[serde(with = "crate::history::json_float::list")]
     pub values: Vec<f32>,
 }
 
@@ -35,7 +35,7 @@ pub struct GradientNorms {
     /// Per parameter, in model order: ‖∇‖₂ of each step.
     pub params: Vec<ParamNorms>,
     /// ‖∇‖₂ of all parameters together, per step: the norm that clipping compares.
-    #[serde(with = "float_list")]
+    #[serde(with = "crate::history::json_float::list")]
     pub total: Vec<f64>,
     /// The steps whose total norm exceeded the clipping threshold and were clipped, in
     /// increasing order (empty without clipping).
@@ -52,7 +52,7 @@ pub struct ParamNorms {
     /// The parameter's path (`"0.weight"`, `"1.weight"` for a PReLU layer's slopes).
     pub param: String,
     /// ‖∇‖₂ of each step (NaN or infinite values are not drawn).
-    #[serde(with = "float_list")]
+    #[serde(with = "crate::history::json_float::list")]
     pub norms: Vec<f64>,
 }
 
@@ -111,28 +111,5 @@ impl GradientNorms {
             );
         }
         Ok(())
-    }
-}
-
-/// (De)serialize a list of numbers under the history's rule: NaN and infinities as the strings
-/// `"NaN"`, `"inf"`, `"-inf"` (a diverged run's norms are kept, not turned into `null`).
-mod float_list {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use crate::history::json_float::{self, Float};
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(transparent, bound = "T: Float")]
-    struct Number<T>(#[serde(with = "json_float")] T);
-
-    pub(super) fn serialize<T: Float, S: Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(v.iter().map(|&x| Number(x)))
-    }
-
-    pub(super) fn deserialize<'de, T: Float, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Vec<T>, D::Error> {
-        let numbers = Vec::<Number<T>>::deserialize(d)?;
-        Ok(numbers.into_iter().map(|n| n.0).collect())
     }
 }

@@ -38,10 +38,11 @@ impl UnitState {
 
 /// What a unit of a layer is: one feature of a `[batch, features]` input, or one channel of an
 /// image (whose active fraction counts every (sample, position) pair).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     /// A feature of a fully connected layer's output.
+    #[default]
     Feature,
     /// A channel of a convolution's output.
     Channel,
