@@ -153,7 +153,7 @@ fn a_tiny_cnn_bn_run_saves_and_resumes() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
     assert!(json["final"]["test_loss"].as_f64().unwrap().is_finite());
-    let units = &json["history"]["epochs"][0]["diagnostics"]["train_units"];
+    let units = &json["history"]["epochs"][0]["diagnostics"]["units"];
     assert_eq!(
         units.as_array().unwrap().len(),
         2,
