@@ -19,7 +19,11 @@
 //! * `trainer`: the same epochs through `Trainer::fit` (silent, no diagnostics), which also
 //!   tracks loss and accuracy per batch. The gap between the two is the framework's overhead.
 //! * `diagnostics`: `trainer` with the diagnostics on (dead units, gradient norms, update
-//!   ratios every batch): the price of watching.
+//!   ratios every batch, the probe pass after each epoch): the price of watching.
+//! * `probe`: the diagnostics' probe pass alone (2,048 training samples in chunks of the batch
+//!   size): `seconds_per_epoch` is then seconds per probe pass, to hold against an epoch.
+//!
+//! `--hidden 64,64,64 --samples 4000 --batch-size 64` is the dying-ReLU lab's shape.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -45,11 +49,12 @@ struct Args {
     /// Epochs to run; the first is a warm-up, the median is over the others.
     #[arg(long, default_value_t = 6)]
     epochs: usize,
+    /// Hidden layer widths, comma separated.
+    #[arg(long, default_value = "256,128", value_delimiter = ',')]
+    hidden: Vec<usize>,
     #[command(flatten)]
     common: CommonArgs,
 }
-
-const SIZES: [usize; 4] = [784, 256, 128, 10];
 
 fn main() -> ExitCode {
     common::main_with_args(run)
@@ -58,8 +63,9 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     lazarus::core::set_num_threads(args.common.threads);
     let data = SyntheticDigits::new(args.common.seed).generate(args.common.samples)?;
+    let sizes = [&[784][..], &args.hidden, &[10]].concat();
     let model = mlp(
-        &SIZES,
+        &sizes,
         "relu",
         0.0,
         &mut StdRng::seed_from_u64(args.common.seed),

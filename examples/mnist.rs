@@ -332,7 +332,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             Setting::new("optimizer", format!("{:?}, lr {lr}", args.optimizer)),
             Setting::new(
                 "data",
-                format!("{} train / {} test samples", train.len(), test.len()),
+                format!("{} train / {} test", train.len(), test.len()),
             ),
         ];
         trainer = trainer.report_title(title, settings).report(path)?;

@@ -132,6 +132,7 @@ fn tiny_run_writes_metrics_and_a_checkpoint_that_resumes() {
 fn a_tiny_cnn_bn_run_saves_and_resumes() {
     let dir = temp_dir("cnn-bn");
     let (metrics, checkpoint) = (dir.join("metrics.json"), dir.join("cnn.safetensors"));
+    let report = dir.join("cnn.html");
     let cnn_bn = [
         "--model",
         "cnn-bn",
@@ -147,9 +148,13 @@ fn a_tiny_cnn_bn_run_saves_and_resumes() {
         &["--metrics-out", metrics.to_str().unwrap()],
         &["--save", checkpoint.to_str().unwrap()],
         &["--plot", dir.to_str().unwrap()],
+        &["--report", report.to_str().unwrap()],
     ]
     .concat();
     mnist::run(args(&first)).unwrap();
+    // The convolutions' ReLUs are drawn per channel, the BatchNorm network probed as it trains.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains(" channels)"), "a heatmap of channels");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
     assert!(json["final"]["test_loss"].as_f64().unwrap().is_finite());

@@ -10,7 +10,7 @@ use lazarus::core::loss::{CrossEntropyLoss, Loss};
 use lazarus::core::{Layer, Mode, Sequential};
 use lazarus::optim::{Optimizer, Sgd};
 use lazarus::train::data::{DataLoader, Dataset};
-use lazarus::train::diagnostics::DiagnosticsConfig;
+use lazarus::train::diagnostics::{DiagnosticsConfig, ProbeSet};
 use lazarus::train::{Trainer, Verbosity};
 use serde_json::{Value, json};
 
@@ -28,6 +28,8 @@ pub enum RunMode {
     Trainer,
     /// `Trainer::fit` with the dying-ReLU diagnostics on (warnings silenced).
     Diagnostics,
+    /// The diagnostics' probe pass alone, as they run it after each epoch.
+    Probe,
 }
 
 /// The flags both benches take (each adds `--batch-size` and `--epochs` with its own defaults).
@@ -86,6 +88,7 @@ pub fn time_epochs(
     match run.mode {
         RunMode::Bare => bare(model, optimizer, data, run),
         RunMode::Trainer | RunMode::Diagnostics => trainer(model, optimizer, data, run),
+        RunMode::Probe => probe(model, data, run),
     }
 }
 
@@ -175,6 +178,25 @@ fn bare(
         last_loss = loss_sum / seen.max(1) as f64;
     }
     Ok((times, last_loss))
+}
+
+/// The probe pass of the diagnostics, alone: the probe set drawn as `fit` draws it (2,048
+/// samples), then `run.epochs` passes over it in chunks of the batch size (the model does not
+/// change, so every pass is the same work).
+fn probe(
+    mut model: Sequential,
+    data: &Dataset,
+    run: Run,
+) -> Result<(Vec<f64>, f64), Box<dyn std::error::Error>> {
+    let size = DiagnosticsConfig::default().probe_samples;
+    let set = ProbeSet::sample(data, size, run.seed)?;
+    let mut times = Vec::with_capacity(run.epochs);
+    for _ in 0..run.epochs {
+        let start = Instant::now();
+        set.run(&mut model, run.batch_size)?;
+        times.push(start.elapsed().as_secs_f64());
+    }
+    Ok((times, 0.0))
 }
 
 /// The same epochs through `Trainer::fit`, one epoch per call so each is timed alone.

@@ -64,7 +64,7 @@ pub(crate) fn evaluate(
     while let Some(batch) = batches.next_batch() {
         let target = batch.target();
         // With diagnostics, a leaf-by-leaf pass that also counts silent units (activation
-        // layers only keep statistics of training-mode passes).
+        // layers keep statistics of training and probe passes, not of evaluation ones).
         let tracked;
         let outputs = match tracker.as_deref_mut() {
             Some(t) => {
