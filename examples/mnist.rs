@@ -306,9 +306,29 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         trainer = trainer.clip_grad_norm(max_norm)?;
     }
     if let Some(path) = &args.report {
-        let model = format!("{:?}", args.model).to_lowercase();
-        let title = format!("mnist: {model}, {}, on {source}", args.activation);
+        let (title, model) = match args.model {
+            ModelKind::Mlp => {
+                let hidden = args.hidden.as_deref().unwrap_or(&[256, 128]);
+                let sizes: Vec<String> = hidden.iter().map(|s| s.to_string()).collect();
+                (
+                    format!("mnist: MLP 784-{}-10 on {source}", sizes.join("-")),
+                    format!("MLP, {} between the Linear layers", args.activation),
+                )
+            }
+            ModelKind::Cnn | ModelKind::CnnBn => {
+                let bn = if args.model == ModelKind::CnnBn {
+                    " with BatchNorm2d"
+                } else {
+                    ""
+                };
+                (
+                    format!("mnist: CNN{bn} on {source}"),
+                    format!("two Conv2d{bn}, {} after each convolution", args.activation),
+                )
+            }
+        };
         let settings = vec![
+            Setting::new("model", model),
             Setting::new("optimizer", format!("{:?}, lr {lr}", args.optimizer)),
             Setting::new(
                 "data",
