@@ -41,7 +41,7 @@ use crate::{Error, Layer, Mode, Param, Result, Size2d, Tensor, TensorView, reuse
 ///
 /// Default init, as PyTorch's: W from `kaiming_uniform_(a = √5)`, i.e. U(±1/√fan_in) with
 /// `fan_in = C/G·kh·kw`, and b from U(±1/√fan_in). For deep ReLU networks, He init
-/// ([`init::kaiming_normal`] with `Nonlinearity::Relu`) through [`Conv2d::weight_mut`] keeps
+/// ([`init::kaiming_normal`](crate::init::kaiming_normal) with `Nonlinearity::Relu`) through [`Conv2d::weight_mut`] keeps
 /// the signal from shrinking layer after layer.
 ///
 /// When to use: images and other grid data, where the same local pattern matters wherever it

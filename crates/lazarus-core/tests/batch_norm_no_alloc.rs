@@ -2,36 +2,11 @@
 //! backward and backward_params reuse the layer's buffers (counted on this thread by a
 //! wrapping allocator; 1 thread, so every pass runs here).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+mod counting_alloc;
+use counting_alloc::allocations;
 use lazarus_core::gradcheck::random_input;
 use lazarus_core::{BatchNorm1d, BatchNorm2d, Layer, LayerNorm, Mode, set_num_threads};
 use rand::{SeedableRng, rngs::StdRng};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(|c| c.get())
-}
 
 #[test]
 fn batches_after_the_first_do_not_allocate() {

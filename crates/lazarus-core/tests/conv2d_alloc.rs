@@ -2,32 +2,11 @@
 //! allocates nothing: counted on this thread by a wrapping allocator, with 1 and 2 threads
 //! (the pool's workers reuse their own buffers too: faer's scratch is per thread and kept).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+mod counting_alloc;
+use counting_alloc::allocations;
 use lazarus_core::gradcheck::random_input;
 use lazarus_core::{Conv2dSettings, Layer, Mode, set_num_threads};
 use rand::{SeedableRng, rngs::StdRng};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn training_steps_after_the_first_do_not_allocate() {
@@ -58,12 +37,12 @@ fn training_steps_after_the_first_do_not_allocate() {
                     .shape()
                     .to_vec();
                 let g = lazarus_core::Tensor::from_elem(shape, 0.5);
-                let before = ALLOCATIONS.with(Cell::get);
+                let before = allocations();
                 conv.forward(x.view(), Mode::Train).unwrap();
                 conv.backward(g.view()).unwrap();
                 conv.backward_params(g.view()).unwrap();
                 conv.zero_grad();
-                ALLOCATIONS.with(Cell::get) - before
+                allocations() - before
             };
             step(&mut conv, &x);
             step(&mut conv, &small);
