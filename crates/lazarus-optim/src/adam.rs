@@ -157,33 +157,21 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
         let lr = f64::from(self.lr);
         // Scalars in f64, as PyTorch computes them from Python floats, then rounded to f32.
         let t = step as f64;
-        let step_size = (lr / (1.0 - b1.powf(t))) as f32;
-        let bias_correction2_sqrt = (1.0 - b2.powf(t)).sqrt() as f32;
-        let (w1, b2f, c2, eps) = (
-            (1.0 - b1) as f32,
-            b2 as f32,
-            (1.0 - b2) as f32,
-            self.eps as f32,
-        );
-        let sign = if self.maximize { -1.0 } else { 1.0 };
-        let (l2, shrink) = match (DECOUPLED, self.weight_decay) {
-            (_, 0.0) => (0.0, 1.0),
-            (false, wd) => (wd as f32, 1.0), // Adam: g ← g + λθ
-            (true, wd) => (0.0, (1.0 - lr * wd) as f32), // AdamW: θ ← (1 − γλ)·θ
+        let wd = self.weight_decay;
+        let c = Coefficients {
+            decay: wd != 0.0,
+            shrink: (1.0 - lr * wd) as f32, // AdamW: θ ← (1 − γλ)·θ
+            l2: wd as f32,                  // Adam: g ← g + λθ
+            sign: if self.maximize { -1.0 } else { 1.0 },
+            w1: (1.0 - b1) as f32,
+            b2f: b2 as f32,
+            c2: (1.0 - b2) as f32,
+            step_size: (lr / (1.0 - b1.powf(t))) as f32,
+            bias_correction2_sqrt: (1.0 - b2.powf(t)).sqrt() as f32,
+            eps: self.eps as f32,
         };
         let [m, v, rest @ ..] = state else {
             unreachable!("Adam's buffers() lists exp_avg and exp_avg_sq")
-        };
-        let c = Coefficients {
-            shrink,
-            sign,
-            l2,
-            w1,
-            b2f,
-            c2,
-            step_size,
-            bias_correction2_sqrt,
-            eps,
         };
         // Pieces, threads and SIMD: `kernels::update_in_pieces`; the math: `adam_pass` below.
         match rest.first_mut() {
@@ -191,7 +179,7 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
                 [value, m.as_mut_slice(), v.as_mut_slice()],
                 grad,
                 #[inline(always)]
-                |[w, m, v], g| adam_pass(&c, w, g, Moments { m, v, v_max: None }),
+                |[w, m, v], g| adam_pass::<DECOUPLED>(&c, w, g, Moments { m, v, v_max: None }),
             ),
             Some(v_max) => update_in_pieces(
                 [
@@ -204,7 +192,7 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
                 #[inline(always)]
                 |[w, m, v, v_max], g| {
                     let v_max = Some(v_max);
-                    adam_pass(&c, w, g, Moments { m, v, v_max })
+                    adam_pass::<DECOUPLED>(&c, w, g, Moments { m, v, v_max })
                 },
             ),
         }
@@ -214,6 +202,8 @@ impl<const DECOUPLED: bool> UpdateRule for AdamConfig<DECOUPLED> {
 /// The per-element coefficients of one Adam step, rounded to f32.
 #[derive(Clone, Copy)]
 struct Coefficients {
+    /// Whether there is weight decay (λ ≠ 0): then `shrink` applies for AdamW, `l2` for Adam.
+    decay: bool,
     shrink: f32,
     sign: f32,
     l2: f32,
@@ -233,24 +223,48 @@ struct Moments<'a> {
     v_max: Option<&'a mut [f32]>,
 }
 
-/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs). Returns
-/// the [`FiniteCheck`] flags of the values written.
+/// One Adam step over a piece of a parameter (the update rule in [`Adam`]'s docs), AdamW's
+/// when `DECOUPLED`. Returns the [`FiniteCheck`] flags of the values written.
 #[inline(always)]
-fn adam_pass(c: &Coefficients, w: &mut [f32], g: &[f32], moments: Moments<'_>) -> u32 {
+fn adam_pass<const DECOUPLED: bool>(
+    c: &Coefficients,
+    w: &mut [f32],
+    g: &[f32],
+    moments: Moments<'_>,
+) -> u32 {
+    // Decay or not is decided once per piece, so that the loop without it (Adam's default)
+    // spends no work and no register on it, and skips it as PyTorch does.
+    match c.decay {
+        true => adam_loop::<DECOUPLED, true>(c, w, g, moments),
+        false => adam_loop::<DECOUPLED, false>(c, w, g, moments),
+    }
+}
+
+/// [`adam_pass`] with weight decay on (`DECAY`) or off.
+#[inline(always)]
+fn adam_loop<const DECOUPLED: bool, const DECAY: bool>(
+    c: &Coefficients,
+    w: &mut [f32],
+    g: &[f32],
+    moments: Moments<'_>,
+) -> u32 {
     let Moments { m, v, v_max } = moments;
     let c = *c;
-    // lerp's form depends only on the weight, so pick it once, outside the loop (this is
-    // `lerp(m, g, w1)`, written out so the loop has no branch and vectorizes).
-    let small = c.w1.abs() < 0.5;
+    // m ← lerp(m, g, w1) in PyTorch's two forms, m + w1·(g − m) when |w1| < 0.5, else
+    // g − (1 − w1)·(g − m), written as one, `start + k·(g − m)`, bit for bit the same: the
+    // form is picked once, outside the loop, and the loop has no branch and vectorizes.
+    let from_m = c.w1.abs() < 0.5;
+    let k = if from_m { c.w1 } else { -(1.0 - c.w1) };
     // Decay, then both moment averages, for one element.
     let moments = |w: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
-        *w *= c.shrink;
-        let g = c.sign * g + c.l2 * *w;
-        *m = if small {
-            *m + c.w1 * (g - *m)
-        } else {
-            g - (g - *m) * (1.0 - c.w1)
-        };
+        let mut g = c.sign * g;
+        if DECAY && DECOUPLED {
+            *w *= c.shrink; // AdamW: θ ← (1 − γλ)·θ
+        } else if DECAY {
+            g += c.l2 * *w; // Adam: g ← g + λθ
+        }
+        let start = if from_m { *m } else { g };
+        *m = start + k * (g - *m);
         *v = *v * c.b2f + c.c2 * g * g;
     };
     let elements = w.iter_mut().zip(g).zip(m.iter_mut().zip(v));
