@@ -4,32 +4,14 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+// The core's counting allocator, shared by every "allocates nothing" test of the workspace.
+#[path = "../../lazarus-core/tests/counting_alloc/mod.rs"]
+mod counting_alloc;
 
 use common::set_quadratic_grad;
+use counting_alloc::allocations;
 use lazarus_core::{Param, ParamBag, ParamRole, Tensor};
 use lazarus_optim::{Adam, Optimizer, RmsProp, Sgd};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn steps_after_the_first_do_not_allocate() {
@@ -65,10 +47,10 @@ fn steps_after_the_first_do_not_allocate() {
         set_quadratic_grad(&mut m);
         opt.step(&mut m).unwrap();
         opt.set_lr(1e-4);
-        let before = ALLOCATIONS.with(Cell::get);
+        let before = allocations();
         for _ in 0..10 {
             opt.step(&mut m).unwrap();
         }
-        assert_eq!(ALLOCATIONS.with(Cell::get) - before, 0);
+        assert_eq!(allocations() - before, 0);
     }
 }

@@ -1,5 +1,5 @@
 //! A global allocator that counts the allocations made on each thread, for the tests that
-//! promise "nothing allocated per batch after the first".
+//! promise "nothing allocated per batch after the first" (the optimizers' test includes it too).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
