@@ -535,6 +535,29 @@ fn large_shapes_cover_every_block_and_remainder() {
     }
 }
 
+/// Tensors over 32,768 elements are cut into pieces that run on the thread pool: every kernel
+/// still equals its reference, bit for bit where it does the same arithmetic, with 1, 2 and 3
+/// threads (each element is computed on its own, so the thread count changes nothing). One test
+/// function, as the thread count is global.
+#[test]
+fn tensors_cut_into_pieces_on_threads_match_the_reference() {
+    let mut rng = StdRng::seed_from_u64(22);
+    for threads in 1..=3 {
+        lazarus_core::set_num_threads(threads);
+        // A conv activation's shape, and a length that does not divide into 16-element edges.
+        for shape in [&[4, 16, 28, 28][..], &[98_311]] {
+            let n = shape.iter().product();
+            let (xs, gs) = (values(n, &mut rng), gradients(n, &mut rng));
+            for mut case in cases() {
+                for layout in LAYOUTS {
+                    check(&mut case, shape, &xs, &gs, layout);
+                }
+            }
+        }
+    }
+    lazarus_core::set_num_threads(0);
+}
+
 /// PyTorch's values for NaN: relu(NaN) = NaN with gradient 0 (its backward mask is y > 0).
 #[test]
 fn relu_passes_nan_forward_and_no_gradient_back() {

@@ -62,7 +62,7 @@ impl Elementwise {
         x: TensorView<'_>,
         mode: Mode,
         keep: Keep,
-        f: impl Fn(f32) -> f32 + Copy,
+        f: impl Fn(f32) -> f32 + Copy + Sync,
     ) -> Result<TensorView<'_>> {
         let backward = mode == Mode::Train;
         match (mode, keep) {
@@ -89,7 +89,7 @@ impl Elementwise {
     pub(crate) fn backward(
         &mut self,
         grad_output: TensorView<'_>,
-        derivative: impl Fn(f32) -> f32 + Copy,
+        derivative: impl Fn(f32) -> f32 + Copy + Sync,
     ) -> Result<TensorView<'_>> {
         let (kept, grad_input) = self.buffers.backward(self.name, grad_output.raw_dim())?;
         zip_map_into(&kept, &grad_output, grad_input, move |k, g| {

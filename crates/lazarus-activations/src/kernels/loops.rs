@@ -7,6 +7,11 @@
 //!   (`if x <= 0.0 { 0.0 } else { x }` compiles to a compare and a blend, not a jump), LLVM emits
 //!   SIMD code. A data-dependent branch in the ReLU backward mask once cost 17% of an MLP epoch.
 //!   Non-contiguous views (a transposed input, say) take an `ndarray::Zip` path instead.
+//! * **Large tensors in parallel pieces.** A convolution's activations are hundreds of thousands
+//!   of elements per batch; over 32,768 elements the loop is cut into contiguous pieces that run
+//!   on the thread pool ([`parallel_zip`](lazarus_core::parallel_zip)), one per thread, cut as
+//!   the layer before cut its output. Each element is computed on its own, so the result is the
+//!   same for every thread count.
 //! * **Wider SIMD when the CPU has it, without `-C target-cpu=native`.** Each loop runs inside
 //!   [`with_simd`](lazarus_core::with_simd), which instantiates it a second time in a function
 //!   compiled with AVX2 and FMA enabled (`#[target_feature]`) and picks that copy when the
@@ -14,7 +19,7 @@
 //!   Both copies perform the same IEEE operations in the same order (Rust never fuses `a * b + c`
 //!   on its own, and no kernel calls `mul_add`), so they give bit-identical results.
 
-use lazarus_core::{Tensor, TensorView};
+use lazarus_core::{Tensor, TensorView, parallel_zip};
 use ndarray::Zip;
 
 pub(crate) use lazarus_core::with_simd;
@@ -46,15 +51,17 @@ fn binary_slices(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(f32, f32) -> 
 
 /// `out = f(x)` element-wise. `out` must already have `x`'s shape.
 #[inline(always)]
-pub(crate) fn map_into(x: &TensorView<'_>, out: &mut Tensor, f: impl Fn(f32) -> f32 + Copy) {
+pub(crate) fn map_into(x: &TensorView<'_>, out: &mut Tensor, f: impl Fn(f32) -> f32 + Copy + Sync) {
     debug_assert_eq!(x.shape(), out.shape());
     match x.as_slice() {
         Some(x) => {
             let out = out.as_slice_mut().expect(OWNED);
-            with_simd(
-                #[inline(always)]
-                || unary_slices(x, out, f),
-            );
+            parallel_zip([out], [x], &|[out], [x]| {
+                with_simd(
+                    #[inline(always)]
+                    || unary_slices(x, out, f),
+                )
+            });
         }
         None => Zip::from(out).and(x).for_each(|y, &x| *y = f(x)),
     }
@@ -66,17 +73,19 @@ pub(crate) fn map_save_into(
     x: &TensorView<'_>,
     saved: &mut Tensor,
     out: &mut Tensor,
-    f: impl Fn(f32) -> f32 + Copy,
+    f: impl Fn(f32) -> f32 + Copy + Sync,
 ) {
     debug_assert!(x.shape() == saved.shape() && x.shape() == out.shape());
     match x.as_slice() {
         Some(x) => {
             let saved = saved.as_slice_mut().expect(OWNED);
             let out = out.as_slice_mut().expect(OWNED);
-            with_simd(
-                #[inline(always)]
-                || unary_save_slices(x, saved, out, f),
-            );
+            parallel_zip([saved, out], [x], &|[saved, out], [x]| {
+                with_simd(
+                    #[inline(always)]
+                    || unary_save_slices(x, saved, out, f),
+                )
+            });
         }
         None => Zip::from(saved).and(out).and(x).for_each(|s, y, &x| {
             *s = x;
@@ -91,16 +100,18 @@ pub(crate) fn zip_map_into(
     a: &TensorView<'_>,
     b: &TensorView<'_>,
     out: &mut Tensor,
-    f: impl Fn(f32, f32) -> f32 + Copy,
+    f: impl Fn(f32, f32) -> f32 + Copy + Sync,
 ) {
     debug_assert!(a.shape() == b.shape() && a.shape() == out.shape());
     match (a.as_slice(), b.as_slice()) {
         (Some(a), Some(b)) => {
             let out = out.as_slice_mut().expect(OWNED);
-            with_simd(
-                #[inline(always)]
-                || binary_slices(a, b, out, f),
-            );
+            parallel_zip([out], [a, b], &|[out], [a, b]| {
+                with_simd(
+                    #[inline(always)]
+                    || binary_slices(a, b, out, f),
+                )
+            });
         }
         _ => Zip::from(out)
             .and(a)
