@@ -2,7 +2,7 @@
 
 use ndarray::IxDyn;
 
-use crate::{Error, Layer, Mode, Result, Tensor, TensorView, reuse_buffer};
+use crate::{Error, Layer, Mode, Result, Tensor, TensorView, kernels, reuse_buffer};
 
 /// Flattens every dimension after the first: `[batch, c, h, w]` becomes `[batch, c·h·w]`
 /// (PyTorch's `nn.Flatten()` with its defaults `start_dim=1, end_dim=-1`).
@@ -43,9 +43,7 @@ impl Layer for Flatten {
         let out = self.output_shape(x.shape())?;
         reuse_buffer(&mut self.output, IxDyn(&out));
         // Copy in logical (row-major) order, whatever the input's memory layout.
-        for (dst, &src) in self.output.iter_mut().zip(x.iter()) {
-            *dst = src;
-        }
+        kernels::copy_in_order(&mut self.output, &x);
         self.input_shape = (mode == Mode::Train).then(|| x.shape().to_vec());
         Ok(self.output.view())
     }
@@ -59,9 +57,7 @@ impl Layer for Flatten {
                 })?;
         crate::expect_shape("flatten", self.output.shape(), grad_output.shape())?;
         reuse_buffer(&mut self.grad_input, IxDyn(input_shape));
-        for (dst, &src) in self.grad_input.iter_mut().zip(grad_output.iter()) {
-            *dst = src;
-        }
+        kernels::copy_in_order(&mut self.grad_input, &grad_output);
         Ok(self.grad_input.view())
     }
 

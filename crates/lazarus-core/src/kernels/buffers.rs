@@ -1,4 +1,5 @@
-//! Passes over whole buffers that layers hand to the kernels: copy, zero, sum of rows.
+//! Passes over whole buffers that layers hand to the kernels: copy, reshape-copy, zero, sum of
+//! rows.
 //!
 //! Each is one line of ndarray in its plain form (`dst.assign(&src)`, `t.fill(0.0)`,
 //! `acc += &g.sum_axis(Axis(0))`). Here a large contiguous buffer is cut into the pieces of
@@ -9,7 +10,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use super::parallel_zip;
-use crate::{Tensor, reuse_buffer};
+use crate::{Tensor, TensorView, reuse_buffer};
 
 /// `dst ← src`, giving `dst` the shape of `src` (reusing its allocation).
 pub(crate) fn copy_into(dst: &mut Array2<f32>, src: ArrayView2<'_, f32>) {
@@ -17,6 +18,17 @@ pub(crate) fn copy_into(dst: &mut Array2<f32>, src: ArrayView2<'_, f32>) {
     match (dst.as_slice_mut(), src.as_slice()) {
         (Some(dst), Some(src)) => parallel_zip([dst], [src], &|[d], [s]| d.copy_from_slice(s)),
         _ => dst.assign(&src),
+    }
+}
+
+/// `dst ← src` element by element in logical (row-major) order, whatever the two shapes (of
+/// equal size): a reshape that copies, as `Flatten` does. One parallel memcpy when `src` is
+/// contiguous; ndarray's element iterator (slow over n dimensions) only for other layouts.
+pub(crate) fn copy_in_order(dst: &mut Tensor, src: &TensorView<'_>) {
+    debug_assert_eq!(dst.len(), src.len());
+    match (dst.as_slice_mut(), src.as_slice()) {
+        (Some(dst), Some(src)) => parallel_zip([dst], [src], &|[d], [s]| d.copy_from_slice(s)),
+        _ => dst.iter_mut().zip(src.iter()).for_each(|(d, &s)| *d = s),
     }
 }
 
@@ -54,6 +66,16 @@ mod tests {
             for (rows, cols) in [(0, 3), (1, 1), (3, 5), (70, 300), (300, 257)] {
                 let big =
                     Array2::from_shape_fn((rows, 2 * cols), |(i, j)| (i * 31 + j) as f32 - 7.5);
+                // Flatten's copy, in logical order into another shape: contiguous and strided.
+                for src in [
+                    big.view(),
+                    big.slice(s![.., ..cols]),
+                    big.slice(s![.., ..;2]),
+                ] {
+                    let mut flat = Tensor::zeros(vec![src.len()]);
+                    copy_in_order(&mut flat, &src.into_dyn());
+                    assert!(flat.iter().eq(src.iter()));
+                }
                 for src in [big.slice(s![.., ..cols]), big.slice(s![.., ..;2])] {
                     let mut dst = Array2::from_elem((1, 1), 9.0);
                     copy_into(&mut dst, src);

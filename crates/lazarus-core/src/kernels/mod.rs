@@ -48,7 +48,7 @@ mod reduce;
 mod simd;
 mod threads;
 
-pub(crate) use buffers::{add_row_sums, copy_into, fill_zero};
+pub(crate) use buffers::{add_row_sums, copy_in_order, copy_into, fill_zero};
 pub(crate) use conv::{ConvGeometry, ConvScratch, conv2d_backward, conv2d_forward};
 pub(crate) use gemm::gemm;
 pub(crate) use log_softmax::{log_softmax_backward, log_softmax_forward};
