@@ -152,15 +152,14 @@ impl Warnings {
         else {
             return;
         };
+        // An explosion's ratio can reach 1e12: in full, it would be a dozen digits.
+        let ratio = match worst.ratio() {
+            r if r < 1e4 => format!("{r:.0}"),
+            r => format!("{r:.1e}"),
+        };
         let message = format!(
-            "{}: the gradient norm spiked on {count} of {steps} batches of epoch {}: the total norm rose above {}x its running median, up to {:.0}x ({:.3e} against {:.3e} at batch {}), and this parameter's rose the most; exploding gradients? try clipping or a lower learning rate",
-            worst.param,
-            self.epoch,
-            config.spike_factor,
-            worst.ratio(),
-            worst.norm,
-            worst.median,
-            worst.step,
+            "{}: the gradient norm spiked on {count} of {steps} batches of epoch {}: the total norm rose above {}x its running median, up to {ratio}x ({:.3e} against {:.3e} at batch {}), and this parameter's rose the most; exploding gradients? try clipping or a lower learning rate",
+            worst.param, self.epoch, config.spike_factor, worst.norm, worst.median, worst.step,
         );
         let (param, norm) = (Some(worst.param), Some(worst.norm));
         self.warn(config, WarningKind::GradientSpike, param, norm, message);
