@@ -41,7 +41,7 @@
 //!   leaving its initialization grows its norm 10x or more over its first epoch, steadily, so
 //!   a 20-step median follows it (at most 7x in the lab) where a 50-step one lagged behind and
 //!   cried wolf; an explosion grows it 10x to 10¹²x within a few steps, so no warm-up is
-//!   needed (the lab's explosive runs warn at step 15 of 63, before some diverge at step 21).
+//!   needed (the lab's explosive runs warn from their 15th step, six before one diverges).
 //!   The total, not each parameter, is judged: a parameter with a tiny norm (a PReLU slope, a
 //!   layer behind units that are almost all dead, whose median is near 0) would make every
 //!   live batch a "spike".

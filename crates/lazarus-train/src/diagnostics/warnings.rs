@@ -117,7 +117,8 @@ impl From<WarningFile> for Warning {
 /// The warnings raised so far, and those of the current epoch.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Warnings {
-    /// Every key warned about in the run: each warning is raised once.
+    /// Every key warned about in the run: each warning is raised once (a gradient spike
+    /// once per epoch).
     warned: BTreeSet<String>,
     /// The current epoch's warnings.
     pending: Vec<Warning>,
