@@ -167,9 +167,9 @@
 //! ```
 //!
 //! With a [`Trainer`](crate::train::Trainer), it is `.clip_grad_norm(1.0)?`; the diagnostics
-//! record each parameter's gradient norm before clipping and warn about spikes (a norm more
-//! than 10× its running median). In the lab, `--clip-norm 1` puts the clipped run next to the
-//! unclipped one.
+//! record each parameter's gradient norm before clipping and warn about spikes (a total norm
+//! more than 10× the median of the previous 20 steps). In the lab, `--clip-norm 1` puts the
+//! clipped run next to the unclipped one.
 //!
 //! ## 4. So which one?
 //!

@@ -30,11 +30,24 @@
 //! * **Gradient flow**: per parameter, the mean and largest L2 norm of its gradient over the
 //!   epoch's steps, every step's norm ([`StepNorms`]) and the update-to-weight ratio
 //!   ‖Δw‖/‖w‖; the total norm over all parameters, measured *before* clipping, and which steps
-//!   were clipped. A spike (a norm far above its running median) is the exploding-gradient
-//!   signal, a norm stuck near zero the vanishing one. The PReLU slopes after each epoch.
+//!   were clipped. A spike is the exploding-gradient signal, a norm stuck near zero the
+//!   vanishing one. The PReLU slopes after each epoch.
+//! * **Gradient spike, the rule**: once 10 steps are recorded, a step *spikes* when its total
+//!   gradient norm (all parameters together, before clipping: the norm clipping compares) is
+//!   more than [`DiagnosticsConfig::spike_factor`] (10) times the median of the previous 20
+//!   steps' total norms (across epoch boundaries). Each epoch with spiking steps gets one
+//!   warning: how many of its steps spiked, the worst ratio, and the parameter whose own norm
+//!   rose the most above its running median at that step. Why this form: a healthy network
+//!   leaving its initialization grows its norm 10x or more over its first epoch, steadily, so
+//!   a 20-step median follows it (at most 7x in the lab) where a 50-step one lagged behind and
+//!   cried wolf; an explosion grows it 10x to 10¹²x within a few steps, so no warm-up is
+//!   needed (the lab's explosive runs warn from their 15th step, six before one diverges).
+//!   The total, not each parameter, is judged: a parameter with a tiny norm (a PReLU slope, a
+//!   layer behind units that are almost all dead, whose median is near 0) would make every
+//!   live batch a "spike".
 //! * **Warnings** ([`Warning`]: kind, epoch, layer or parameter, value, message), each raised
-//!   once per layer or parameter: more than half of a layer's units dead, a gradient spike, a
-//!   vanishing gradient, a born-dead network.
+//!   once per layer or parameter (gradient spikes once per epoch): more than half of a layer's
+//!   units dead, a gradient spike, a vanishing gradient, a born-dead network.
 //!
 //! Everything reads [`Layer::activation_stats`] and the parameter walk, so it works on any model
 //! without knowing concrete layer types. With a [`Trainer`](crate::Trainer), turn it on with
@@ -131,7 +144,7 @@ pub struct Diagnostics {
     born_dead: Option<BornDead>,
     /// Each layer's silent flags at the last probe, to count revivals.
     previous_probe: BTreeMap<String, Vec<bool>>,
-    /// Gradient norms and update ratios (`gradients.rs`).
+    /// Gradient norms, update ratios and spikes (`gradients.rs`).
     gradients: GradientTracker,
     /// Raised once each, recorded per epoch (`warnings.rs`).
     warnings: Warnings,
@@ -220,8 +233,7 @@ impl Diagnostics {
     /// (in visit order) already measured for clipping; any not given is measured here.
     pub(crate) fn before_step_with_norms(&mut self, model: &dyn Layer, squares: &[f64]) {
         (self.gradients).before_step(model, squares, self.config.update_ratio_every);
-        let spikes = self.gradients.spikes(self.config.spike_factor);
-        self.warnings.spikes(&self.config, spikes);
+        self.gradients.judge_spike(self.config.spike_factor);
     }
 
     /// After the optimizer step: record ‖Δw‖₂/‖w‖₂ per parameter (on the steps measured, see
@@ -253,7 +265,8 @@ impl Diagnostics {
             ..EpochDiagnostics::default()
         };
         self.warnings.dead_units(&self.config, &report.units);
-        self.gradients.end_epoch(&mut report);
+        let spikes = self.gradients.end_epoch(&mut report);
+        self.warnings.spikes(&self.config, spikes);
         self.warnings.vanishing(&self.config, &report.gradients);
         let (warnings, stderr_failure) = self.warnings.take();
         report.warnings = warnings;

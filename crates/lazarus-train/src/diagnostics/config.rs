@@ -16,12 +16,18 @@ use crate::{Error, Result};
 pub struct DiagnosticsConfig {
     /// Warn when more than this fraction of a layer's units are dead on the probe set (0.5).
     pub dead_fraction_warning: f64,
-    /// Warn when a parameter's gradient norm exceeds this multiple of its running median over
-    /// the last 50 steps (10).
+    /// Gradient spike (10): once 10 steps are recorded, a step spikes when its total gradient
+    /// norm (all parameters together, before clipping) exceeds this multiple of the median of
+    /// the previous 20 steps' total norms. Each epoch with spiking steps gets one warning with
+    /// their count, the largest ratio, and the parameter whose norm rose the most. A healthy
+    /// start, whose norm grows steadily as the network leaves its initialization, stays below
+    /// it; an explosion, 10x and more within a few steps, does not (the module docs give the
+    /// reasons and the lab's numbers).
     pub spike_factor: f64,
     /// Warn when a parameter's gradient norm stays below this for a whole epoch (1e-7).
     pub vanishing_norm: f64,
-    /// Print warnings to stderr (each kind once per layer or parameter). When stderr fails,
+    /// Print warnings to stderr (each kind once per layer or parameter, gradient spikes once
+    /// per epoch, at its end). When stderr fails,
     /// later warnings are only recorded and
     /// [`Diagnostics::end_epoch`](super::Diagnostics::end_epoch) reports the failure.
     pub warnings: bool,

@@ -1,6 +1,7 @@
 //! Gradient flow: per parameter, the L2 norm of its gradient at every step (before clipping)
-//! and how far the optimizer moved it; the total norm over all parameters; and spikes, a norm
-//! far above its running median (the exploding-gradient signal).
+//! and how far the optimizer moved it; the total norm over all parameters; and spikes, steps
+//! whose total norm is far above its running median (the exploding-gradient signal; the rule
+//! is on [`DiagnosticsConfig::spike_factor`](super::DiagnosticsConfig::spike_factor)).
 
 use lazarus_core::{Layer, Tensor, reuse_buffer, sum_squared_difference, sum_squares};
 use serde::{Deserialize, Serialize};
@@ -48,11 +49,60 @@ pub struct GradFlow {
     pub update_ratio: f64,
 }
 
-/// Running medians are taken over this many recent steps.
-const MEDIAN_WINDOW: usize = 50;
+/// Running medians are taken over this many previous steps. Short enough that the steady
+/// growth of a healthy start (in the lab, the total norm grows 10-15x over the first 60 steps
+/// as the network leaves its initialization) carries the median along (at most 7x over 20
+/// steps); long enough that one noisy batch does not move it. An explosion grows the norm by
+/// orders of magnitude within a few steps.
+const MEDIAN_WINDOW: usize = 20;
 
-/// Spikes are looked for only once a parameter has this many recorded norms.
+/// Spikes are looked for only once this many previous steps are recorded.
 const MIN_SPIKE_HISTORY: usize = 10;
+
+/// The median of the norms before the latest one in `history` (over the last
+/// [`MEDIAN_WINDOW`]; the upper median of an even count), once [`MIN_SPIKE_HISTORY`] are known.
+fn running_median(history: &[f64]) -> Option<f64> {
+    let previous = history.len().checked_sub(1)?;
+    if previous < MIN_SPIKE_HISTORY {
+        return None;
+    }
+    let mut window = [0.0f64; MEDIAN_WINDOW];
+    let window = &mut window[..previous.min(MEDIAN_WINDOW)];
+    window.copy_from_slice(&history[previous - window.len()..previous]);
+    window.sort_by(f64::total_cmp);
+    Some(window[window.len() / 2])
+}
+
+/// The steps of one epoch whose total gradient norm spiked: how many, and the worst.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct EpochSpikes {
+    /// Steps that spiked.
+    pub(super) count: usize,
+    /// Steps of the epoch.
+    pub(super) steps: usize,
+    /// The worst spike, by its ratio to the running median.
+    pub(super) worst: Spike,
+}
+
+/// One step whose total gradient norm spiked.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Spike {
+    /// The step (batch) of the epoch, from 0.
+    pub(super) step: usize,
+    /// The total norm, and the running median it is compared with.
+    pub(super) norm: f64,
+    pub(super) median: f64,
+    /// The parameter whose norm rose the most above its own running median: where the
+    /// spike is.
+    pub(super) param: String,
+}
+
+impl Spike {
+    /// How many times its running median the total norm was.
+    pub(super) fn ratio(&self) -> f64 {
+        self.norm / self.median
+    }
+}
 
 /// Per-parameter gradient statistics over one epoch, and recent norms for the running median.
 #[derive(Debug, Clone, Default)]
@@ -63,7 +113,8 @@ struct GradAccumulator {
     /// Steps whose update ratio was measured.
     ratio_steps: usize,
     steps: usize,
-    /// Norms of the recent steps (at most [`MEDIAN_WINDOW`] + this epoch's).
+    /// Norms of the recent steps (at most [`MEDIAN_WINDOW`] + this epoch's), to say which
+    /// parameter a spike is in.
     history: Vec<f64>,
     /// This epoch's norms, one per step, when kept.
     step_norms: Vec<f32>,
@@ -81,6 +132,11 @@ pub(super) struct GradientTracker {
     pub(super) clip_norm: Option<f64>,
     max_total_norm: f64,
     sum_total_norm: f64,
+    /// Total norms of the recent steps (at most [`MEDIAN_WINDOW`] + this epoch's), for the
+    /// running median.
+    total_history: Vec<f64>,
+    /// This epoch's spikes so far.
+    spikes: Option<EpochSpikes>,
     steps: usize,
     clipped_steps: usize,
     /// Keep every step's norms ([`StepNorms`]).
@@ -138,6 +194,7 @@ impl GradientTracker {
         let total = total_sq.sqrt();
         self.max_total_norm = self.max_total_norm.max(total);
         self.sum_total_norm += total;
+        self.total_history.push(total);
         let clipped = self.clip_norm.is_some_and(|max| total > max);
         if clipped {
             self.clipped_steps += 1;
@@ -169,29 +226,48 @@ impl GradientTracker {
         });
     }
 
-    /// The parameters whose latest norm is more than `factor` times the median of the ones
-    /// before it (over the last [`MEDIAN_WINDOW`] steps): `(path, norm, median)`.
-    pub(super) fn spikes(&self, factor: f64) -> Vec<(String, f64, f64)> {
-        let mut spikes = Vec::new();
-        for (path, acc) in &self.grads {
-            let n = acc.history.len();
-            if n < MIN_SPIKE_HISTORY {
-                continue;
-            }
-            let mut window = acc.history[n.saturating_sub(MEDIAN_WINDOW + 1)..n - 1].to_vec();
-            window.sort_by(f64::total_cmp);
-            let median = window[window.len() / 2];
-            let last = acc.history[n - 1];
-            if median > 0.0 && last > factor * median {
-                spikes.push((path.clone(), last, median));
-            }
+    /// Whether the latest step spiked: its total norm is more than `factor` times the
+    /// running median of the total norms before it. If so, it is counted in the epoch's
+    /// spikes, with the parameter whose norm rose the most above its own running median.
+    pub(super) fn judge_spike(&mut self, factor: f64) {
+        let Some(&total) = self.total_history.last() else {
+            return;
+        };
+        let Some(median) = running_median(&self.total_history) else {
+            return;
+        };
+        // A network with no gradient at all (every unit dead) has nothing to spike from.
+        if !(median > 0.0 && total > factor * median) {
+            return;
         }
-        spikes
+        let rise = |acc: &GradAccumulator| {
+            let last = acc.history.last().copied().unwrap_or(0.0);
+            last - running_median(&acc.history).unwrap_or(0.0)
+        };
+        let param = (self.grads.iter())
+            .max_by(|a, b| rise(&a.1).total_cmp(&rise(&b.1)))
+            .map_or_else(String::new, |(path, _)| path.clone());
+        let spike = Spike {
+            step: self.steps - 1,
+            norm: total,
+            median,
+            param,
+        };
+        let epoch = self.spikes.get_or_insert_with(|| EpochSpikes {
+            count: 0,
+            steps: 0,
+            worst: spike.clone(),
+        });
+        epoch.count += 1;
+        if spike.ratio() > epoch.worst.ratio() {
+            epoch.worst = spike;
+        }
     }
 
     /// Close the epoch: write its gradient flow and total norms into `report`, then start the
-    /// next epoch afresh, keeping only the recent norms for the running medians.
-    pub(super) fn end_epoch(&mut self, report: &mut EpochDiagnostics) {
+    /// next epoch afresh, keeping only the recent norms for the running medians. Returns the
+    /// epoch's spikes, if any.
+    pub(super) fn end_epoch(&mut self, report: &mut EpochDiagnostics) -> Option<EpochSpikes> {
         report.gradients = self
             .grads
             .iter()
@@ -218,6 +294,8 @@ impl GradientTracker {
                 max_norm: self.clip_norm,
             });
         }
+        let keep = self.total_history.len().saturating_sub(MEDIAN_WINDOW);
+        self.total_history.drain(..keep);
         for (_, acc) in &mut self.grads {
             let keep = acc.history.len().saturating_sub(MEDIAN_WINDOW);
             acc.history.drain(..keep);
@@ -228,7 +306,12 @@ impl GradientTracker {
         }
         self.max_total_norm = 0.0;
         self.sum_total_norm = 0.0;
+        let spikes = (self.spikes.take()).map(|s| EpochSpikes {
+            steps: self.steps,
+            ..s
+        });
         self.steps = 0;
         self.clipped_steps = 0;
+        spikes
     }
 }

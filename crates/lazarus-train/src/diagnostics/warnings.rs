@@ -1,6 +1,7 @@
 //! The diagnostics' warnings: when each is raised, what it says, and how it is printed (once
-//! per layer or parameter, to stderr if asked) and recorded (always, in the epoch's report, as
-//! a [`Warning`]: kind, epoch, layer or parameter, value, message).
+//! per layer or parameter, gradient spikes once per epoch; to stderr if asked) and recorded
+//! (always, in the epoch's report, as a [`Warning`]: kind, epoch, layer or parameter, value,
+//! message).
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::gradients::EpochSpikes;
 use super::{DiagnosticsConfig, GradFlow, LayerUnits, SilentKind};
 use crate::Error;
 
@@ -20,7 +22,9 @@ pub enum WarningKind {
     DeadUnits,
     /// At initialization the output is the same for every probe input.
     BornDead,
-    /// A parameter's gradient norm jumped far above its running median.
+    /// Steps of an epoch whose total gradient norm jumped above
+    /// [`DiagnosticsConfig::spike_factor`] times its running median: one warning per epoch,
+    /// about the parameter whose norm rose the most.
     GradientSpike,
     /// A parameter's gradient norm stayed below [`DiagnosticsConfig::vanishing_norm`] all epoch.
     VanishingGradient,
@@ -113,7 +117,8 @@ impl From<WarningFile> for Warning {
 /// The warnings raised so far, and those of the current epoch.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Warnings {
-    /// Every key warned about in the run: each warning is raised once.
+    /// Every key warned about in the run: each warning is raised once (a gradient spike
+    /// once per epoch).
     warned: BTreeSet<String>,
     /// The current epoch's warnings.
     pending: Vec<Warning>,
@@ -136,22 +141,29 @@ impl Warnings {
         );
     }
 
-    /// A parameter's latest gradient norm spiked above its running median (from
-    /// `GradientTracker::spikes`: path, norm, median).
-    pub(super) fn spikes(&mut self, config: &DiagnosticsConfig, spikes: Vec<(String, f64, f64)>) {
-        for (path, last, median) in spikes {
-            let message = format!(
-                "{path}: gradient norm {last:.3e} is {:.0}x its running median {median:.3e} (exploding gradients? try clipping or a lower learning rate)",
-                last / median
-            );
-            self.warn(
-                config,
-                WarningKind::GradientSpike,
-                Some(path),
-                Some(last),
-                message,
-            );
-        }
+    /// Steps of the epoch whose total gradient norm spiked (from `GradientTracker::end_epoch`),
+    /// as one warning about the parameter where the worst one rose the most, valued at that
+    /// step's total norm.
+    pub(super) fn spikes(&mut self, config: &DiagnosticsConfig, spikes: Option<EpochSpikes>) {
+        let Some(EpochSpikes {
+            count,
+            steps,
+            worst,
+        }) = spikes
+        else {
+            return;
+        };
+        // An explosion's ratio can reach 1e12: in full, it would be a dozen digits.
+        let ratio = match worst.ratio() {
+            r if r < 1e4 => format!("{r:.0}"),
+            r => format!("{r:.1e}"),
+        };
+        let message = format!(
+            "{}: the gradient norm spiked on {count} of {steps} batches of epoch {}: the total norm rose above {}x its running median, up to {ratio}x ({:.3e} against {:.3e} at batch {}), and this parameter's rose the most; exploding gradients? try clipping or a lower learning rate",
+            worst.param, self.epoch, config.spike_factor, worst.norm, worst.median, worst.step,
+        );
+        let (param, norm) = (Some(worst.param), Some(worst.norm));
+        self.warn(config, WarningKind::GradientSpike, param, norm, message);
     }
 
     /// More than [`DiagnosticsConfig::dead_fraction_warning`] of a layer's units are dead on
@@ -208,12 +220,17 @@ impl Warnings {
         self.warn_to(&mut io::stderr().lock(), config.warnings, warning);
     }
 
-    /// Record `warning` once per kind and subject and, if `print`, print it to `out`
-    /// (stderr). A failed print is kept for [`take`](Self::take): the hooks that raise
+    /// Record `warning` once per kind and subject (gradient spikes: once per epoch and
+    /// subject, each epoch's being a summary of its own steps) and, if `print`, print it to
+    /// `out` (stderr). A failed print is kept for [`take`](Self::take): the hooks that raise
     /// warnings do not return errors, and a warning is not worth stopping a step for.
     pub(super) fn warn_to(&mut self, out: &mut dyn Write, print: bool, warning: Warning) {
+        let epoch = match warning.kind {
+            WarningKind::GradientSpike => warning.epoch.to_string(),
+            _ => String::new(),
+        };
         let key = format!(
-            "{}:{}",
+            "{}:{}:{epoch}",
             warning.kind.name(),
             warning.subject.as_deref().unwrap_or("")
         );
