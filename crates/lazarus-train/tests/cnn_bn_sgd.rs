@@ -88,8 +88,14 @@ fn write_files(data: &Dataset) {
     let x = data.inputs();
     let (xb, yb) = (bytes(x.as_slice().unwrap()), bytes(&labels));
     let views = [
-        ("x", StView::new(Dtype::F32, x.shape().to_vec(), &xb).unwrap()),
-        ("y", StView::new(Dtype::F32, vec![labels.len()], &yb).unwrap()),
+        (
+            "x",
+            StView::new(Dtype::F32, x.shape().to_vec(), &xb).unwrap(),
+        ),
+        (
+            "y",
+            StView::new(Dtype::F32, vec![labels.len()], &yb).unwrap(),
+        ),
     ];
     let out = safetensors::serialize(views, None).unwrap();
     std::fs::write(folder().join("data.safetensors"), out).unwrap();
