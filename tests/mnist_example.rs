@@ -189,6 +189,61 @@ fn a_tiny_cnn_bn_run_saves_and_resumes() {
     assert!(mnist::run(args(&mismatched)).is_err());
 }
 
+/// `--model cnn-bn --optimizer sgd` without `--lr` trains: SGD's default lr is 0.01 for cnn-bn
+/// (0.05, the default of the other models, overshoots and kills the second ReLU's channels;
+/// `crates/lazarus-train/tests/cnn_bn_sgd.rs` pins that against PyTorch). 40 steps of 64
+/// synthetic digits: the loss falls well below chance (ln 10 ≈ 2.30), no channel dies; the same
+/// run with `--lr 0.05` leaves most channels of relu[6] dead.
+#[test]
+fn cnn_bn_with_sgd_trains_at_its_default_lr() {
+    let dir = temp_dir("cnn-bn-lr");
+    let run = |lr: &[&str]| {
+        let metrics = dir.join("metrics.json");
+        let argv = [
+            &[
+                "mnist",
+                "--quiet",
+                "--model",
+                "cnn-bn",
+                "--optimizer",
+                "sgd",
+            ][..],
+            &[
+                "--batch-size",
+                "64",
+                "--epochs",
+                "1",
+                "--train-samples",
+                "2560",
+            ],
+            &[
+                "--test-samples",
+                "200",
+                "--metrics-out",
+                metrics.to_str().unwrap(),
+            ],
+            lr,
+        ]
+        .concat();
+        mnist::run(mnist::Args::try_parse_from(argv).unwrap()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+        let epoch = json["history"]["epochs"][0].clone();
+        let relu6 = epoch["diagnostics"]["units"][1].clone();
+        assert_eq!(relu6["path"], "6", "{relu6}");
+        (
+            epoch["lr"].as_f64().unwrap(),
+            epoch["train_loss"].as_f64().unwrap(),
+            relu6["silent"].as_u64().unwrap(),
+        )
+    };
+    let (lr, loss, dead) = run(&[]);
+    assert!((lr - 0.01).abs() < 1e-9, "default lr {lr}");
+    assert!(loss < 1.5 && dead == 0, "loss {loss}, {dead} dead channels");
+    let (_, loss, dead) = run(&["--lr", "0.05"]);
+    assert!(dead >= 16, "lr 0.05: loss {loss}, {dead} dead channels");
+}
+
 /// `--hidden` and `--dropout` shape the MLP: given with a CNN they are an error that says so,
 /// before any data is loaded.
 #[test]
