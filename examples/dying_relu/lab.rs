@@ -68,11 +68,10 @@ impl Setting {
             "adam" => format!("Adam lr {}", self.lr),
             _ => format!("SGD lr {} momentum {}", self.lr, self.momentum),
         };
-        if let Some(b) = self.bias_init {
-            text += &format!(", hidden biases start at {b}");
-        }
         if self.batch_norm {
-            text += ", BatchNorm before each activation";
+            text += ", BatchNorm before each activation (hidden layers without bias)";
+        } else if let Some(b) = self.bias_init {
+            text += &format!(", hidden biases start at {b}");
         }
         if let Some(c) = self.clip_norm {
             text += &format!(", total gradient norm clipped at {c}");
@@ -122,7 +121,9 @@ fn percentages(units: &[LayerUnits]) -> Vec<f64> {
 }
 
 /// An MLP `784 → hidden… → 10` with `activation` after each hidden Linear layer (and, with
-/// the setting's `batch_norm`, a BatchNorm1d between them). PReLU gets one slope per unit
+/// the setting's `batch_norm`, a BatchNorm1d between them, the hidden Linear layers then
+/// without bias, as in PyTorch practice: BatchNorm subtracts the batch mean, so a bias before it
+/// changes nothing and gets no gradient; BatchNorm's own shift β takes its place). PReLU gets one slope per unit
 /// (`PRelu::new(width, 0.25)`), so that its learned slopes have a distribution. The same `seed`
 /// gives the same Linear weights whatever the activation.
 fn build_model(config: &LabConfig, activation: &str, setting: &Setting) -> LabResult<Sequential> {
@@ -132,8 +133,12 @@ fn build_model(config: &LabConfig, activation: &str, setting: &Setting) -> LabRe
     sizes.push(10);
     let mut model = Sequential::new();
     for (i, pair) in sizes.windows(2).enumerate() {
+        let hidden = i + 2 < sizes.len();
         let mut linear = Linear::new(pair[0], pair[1], &mut rng)?;
-        if let Some(b) = setting.bias_init.filter(|_| i + 2 < sizes.len()) {
+        if hidden && setting.batch_norm {
+            linear = linear.without_bias();
+        }
+        if let Some(b) = setting.bias_init.filter(|_| hidden) {
             linear.visit_params_mut(&mut |name, p| {
                 if name == "bias" {
                     p.value.fill(b);
@@ -141,10 +146,10 @@ fn build_model(config: &LabConfig, activation: &str, setting: &Setting) -> LabRe
             });
         }
         model.push(Box::new(linear));
-        if i + 2 < sizes.len() && setting.batch_norm {
+        if hidden && setting.batch_norm {
             model.push(Box::new(BatchNorm1d::new(pair[1])?));
         }
-        if i + 2 < sizes.len() {
+        if hidden {
             model.push(if activation == "prelu" {
                 Box::new(PRelu::new(pair[1], 0.25)?)
             } else {

@@ -205,7 +205,8 @@ pub fn run(args: Args) -> lab::LabResult<()> {
                  harsh:  Adam lr {}{}: a learning rate 20x Adam's usual, so that early steps throw\n\
                  \x20       many pre-activations below zero for every input. A ReLU unit there gets no\n\
                  \x20       gradient and stays dead; the variants' units are only inactive and keep learning.\n\
-                 harsh+bn: the same, with BatchNorm before each activation.\n\
+                 harsh+bn: the same, with BatchNorm before each activation (hidden Linear layers\n\
+                 \x20       without bias: BatchNorm cancels it).\n\
                  silent = % of units silent on every one of {} probe samples (training samples, fixed\n\
                  weights; dead for ReLU, inactive for the others), per hidden layer, at initialization\n\
                  and after the last epoch; died/revived are summed over epochs and layers.\n",
