@@ -45,9 +45,23 @@
 //!   The total, not each parameter, is judged: a parameter with a tiny norm (a PReLU slope, a
 //!   layer behind units that are almost all dead, whose median is near 0) would make every
 //!   live batch a "spike".
+//! * **Vanishing gradient, the rule**: a parameter whose gradient norm stayed below
+//!   [`DiagnosticsConfig::vanishing_norm`] (1e-7) on every step of an epoch, except a bias a
+//!   BatchNorm cancels (next point).
+//! * **A bias before a BatchNorm, the rule**: a parameter of role
+//!   [`Bias`](lazarus_core::ParamRole::Bias) of a layer followed directly, in the same
+//!   `Sequential` (nested ones included), by a BatchNorm1d or BatchNorm2d (any affine setting;
+//!   recognized by its [`Layer::name`], `batch_norm1d` or `batch_norm2d`) does nothing: in
+//!   training the BatchNorm subtracts each channel's batch mean, the bias with it, so its
+//!   gradient is exactly zero (rounding noise in practice, in PyTorch too). That is no
+//!   vanishing gradient: it gets its own warning instead, once per run, decided by the model's
+//!   structure (seen at the first step), not by the gradient's value: build the layer without
+//!   bias (PyTorch's `bias=False`), BatchNorm's shift β takes its place. A bias followed by
+//!   anything else (ReLU, Dropout, nothing) keeps the vanishing-gradient rule.
 //! * **Warnings** ([`Warning`]: kind, epoch, layer or parameter, value, message), each raised
 //!   once per layer or parameter (gradient spikes once per epoch): more than half of a layer's
-//!   units dead, a gradient spike, a vanishing gradient, a born-dead network.
+//!   units dead, a gradient spike, a vanishing gradient, a bias before a BatchNorm, a born-dead
+//!   network.
 //!
 //! Everything reads [`Layer::activation_stats`] and the parameter walk, so it works on any model
 //! without knowing concrete layer types. With a [`Trainer`](crate::Trainer), turn it on with
@@ -60,10 +74,12 @@
 //! of a training run. The parts, one file each under `diagnostics/`: `config.rs` (the
 //! settings), `probe.rs` (the probe set and pass), `units.rs` (the report of a layer's silent
 //! units), `unit_tracker.rs` (counting them over a pass), `born_dead.rs` (the probe at
-//! initialization), `gradients.rs` (gradient flow and spikes), `warnings.rs` (when each
+//! initialization), `gradients.rs` (gradient flow and spikes), `bias_before_norm.rs` (the
+//! biases a BatchNorm cancels), `warnings.rs` (when each
 //! warning is raised and what it says), `report.rs` (the epoch's report as a table, CSV and
 //! plot), `observer.rs` (the hooks called by the trainer).
 
+mod bias_before_norm;
 mod born_dead;
 mod config;
 mod gradients;
@@ -81,6 +97,7 @@ use std::collections::BTreeMap;
 use lazarus_core::Layer;
 
 use crate::{Error, Result};
+use bias_before_norm::{BiasBeforeNorm, biases_before_norm};
 use gradients::GradientTracker;
 use units::revivals;
 use warnings::Warnings;
@@ -146,6 +163,8 @@ pub struct Diagnostics {
     previous_probe: BTreeMap<String, Vec<bool>>,
     /// Gradient norms, update ratios and spikes (`gradients.rs`).
     gradients: GradientTracker,
+    /// The biases a BatchNorm cancels (`bias_before_norm.rs`), found at the first step.
+    biases_before_norm: Option<Vec<BiasBeforeNorm>>,
     /// Raised once each, recorded per epoch (`warnings.rs`).
     warnings: Warnings,
 }
@@ -232,6 +251,9 @@ impl Diagnostics {
     /// [`before_step`](Self::before_step), given the squared norms Σ g² of the parameters' gradients
     /// (in visit order) already measured for clipping; any not given is measured here.
     pub(crate) fn before_step_with_norms(&mut self, model: &dyn Layer, squares: &[f64]) {
+        if self.biases_before_norm.is_none() {
+            self.biases_before_norm = Some(biases_before_norm(model));
+        }
         (self.gradients).before_step(model, squares, self.config.update_ratio_every);
         self.gradients.judge_spike(self.config.spike_factor);
     }
@@ -267,7 +289,10 @@ impl Diagnostics {
         self.warnings.dead_units(&self.config, &report.units);
         let spikes = self.gradients.end_epoch(&mut report);
         self.warnings.spikes(&self.config, spikes);
-        self.warnings.vanishing(&self.config, &report.gradients);
+        let cancelled = self.biases_before_norm.as_deref().unwrap_or_default();
+        self.warnings
+            .vanishing(&self.config, &report.gradients, cancelled);
+        (self.warnings).bias_before_norm(&self.config, &report.gradients, cancelled);
         let (warnings, stderr_failure) = self.warnings.take();
         report.warnings = warnings;
         self.warnings.epoch += 1;

@@ -6,7 +6,9 @@ use crate::{Error, Result};
 ///
 /// Turn one warning off with `dead_fraction_warning: 1.0`, `spike_factor: f64::INFINITY` or
 /// `vanishing_norm: 0.0`; `warnings: false` silences all of them (they are still recorded in
-/// [`EpochDiagnostics::warnings`](super::EpochDiagnostics::warnings)).
+/// [`EpochDiagnostics::warnings`](super::EpochDiagnostics::warnings)). The warning about a bias
+/// before a BatchNorm has no threshold: it is decided by the model's structure (the rule is in
+/// the [module docs](super)).
 /// [`Diagnostics::new`](super::Diagnostics::new) (and so
 /// [`Trainer::diagnostics`](crate::Trainer::diagnostics)) checks the settings: a
 /// `dead_fraction_warning` in [0, 1], a `spike_factor` of at least 1 (infinity allowed), a
@@ -24,7 +26,9 @@ pub struct DiagnosticsConfig {
     /// it; an explosion, 10x and more within a few steps, does not (the module docs give the
     /// reasons and the lab's numbers).
     pub spike_factor: f64,
-    /// Warn when a parameter's gradient norm stays below this for a whole epoch (1e-7).
+    /// Warn when a parameter's gradient norm stays below this for a whole epoch (1e-7); not
+    /// for a bias whose layer feeds a BatchNorm directly, which always gets no gradient (the
+    /// `bias_before_norm` warning says so instead).
     pub vanishing_norm: f64,
     /// Print warnings to stderr (each kind once per layer or parameter, gradient spikes once
     /// per epoch, at its end). When stderr fails,

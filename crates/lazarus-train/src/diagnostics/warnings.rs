@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::bias_before_norm::BiasBeforeNorm;
 use super::gradients::EpochSpikes;
 use super::{DiagnosticsConfig, GradFlow, LayerUnits, SilentKind};
 use crate::Error;
@@ -28,6 +29,10 @@ pub enum WarningKind {
     GradientSpike,
     /// A parameter's gradient norm stayed below [`DiagnosticsConfig::vanishing_norm`] all epoch.
     VanishingGradient,
+    /// A bias whose layer feeds a BatchNorm directly: the BatchNorm subtracts the batch mean,
+    /// bias included, so the bias does nothing and gets no gradient. Decided by the model's
+    /// structure, once per run; such a bias is never a [`VanishingGradient`](Self::VanishingGradient).
+    BiasBeforeNorm,
     /// Read from a file written before warnings were structured: only the message is known.
     Legacy,
 }
@@ -40,6 +45,7 @@ impl WarningKind {
             WarningKind::BornDead => "born_dead",
             WarningKind::GradientSpike => "gradient_spike",
             WarningKind::VanishingGradient => "vanishing_gradient",
+            WarningKind::BiasBeforeNorm => "bias_before_norm",
             WarningKind::Legacy => "legacy",
         }
     }
@@ -188,10 +194,18 @@ impl Warnings {
         }
     }
 
-    /// A parameter's gradient norm stayed below [`DiagnosticsConfig::vanishing_norm`] all epoch.
-    pub(super) fn vanishing(&mut self, config: &DiagnosticsConfig, gradients: &[GradFlow]) {
+    /// A parameter's gradient norm stayed below [`DiagnosticsConfig::vanishing_norm`] all epoch,
+    /// unless a BatchNorm cancels it (`cancelled`: [`bias_before_norm`](Self::bias_before_norm)
+    /// warns about those instead).
+    pub(super) fn vanishing(
+        &mut self,
+        config: &DiagnosticsConfig,
+        gradients: &[GradFlow],
+        cancelled: &[BiasBeforeNorm],
+    ) {
         for g in gradients {
-            if g.max_norm < config.vanishing_norm {
+            let is_cancelled = cancelled.iter().any(|c| c.param == g.param);
+            if g.max_norm < config.vanishing_norm && !is_cancelled {
                 let message = format!(
                     "{}: gradient norm stayed below {:e} all epoch (max {:.1e}): vanishing gradient, or a layer behind dead units",
                     g.param, config.vanishing_norm, g.max_norm
@@ -199,6 +213,31 @@ impl Warnings {
                 let (param, max) = (Some(g.param.clone()), Some(g.max_norm));
                 self.warn(config, WarningKind::VanishingGradient, param, max, message);
             }
+        }
+    }
+
+    /// Biases whose layer feeds a BatchNorm directly (found by `biases_before_norm`), once per
+    /// run whatever their gradient, valued at the epoch's largest gradient norm (if measured).
+    pub(super) fn bias_before_norm(
+        &mut self,
+        config: &DiagnosticsConfig,
+        gradients: &[GradFlow],
+        cancelled: &[BiasBeforeNorm],
+    ) {
+        for c in cancelled {
+            let max = (gradients.iter().find(|g| g.param == c.param)).map(|g| g.max_norm);
+            // Without affine, the BatchNorm has no β: nothing is lost with the bias.
+            let instead = if c.norm_has_shift {
+                format!("{}'s shift β takes its place", c.norm)
+            } else {
+                format!("{} has no shift (affine=False), so nothing is lost", c.norm)
+            };
+            let message = format!(
+                "{}: this bias does nothing: {} feeds {} directly, which subtracts each channel's batch mean, cancelling the bias, so it gets no gradient (only rounding noise); not a vanishing gradient: build {} without bias (`Linear::without_bias()`, `Conv2dSettings::bias(false)`; PyTorch: bias=False); {instead}",
+                c.param, c.layer, c.norm, c.layer
+            );
+            let param = Some(c.param.clone());
+            self.warn(config, WarningKind::BiasBeforeNorm, param, max, message);
         }
     }
 

@@ -115,7 +115,7 @@ impl From<&EpochRecord> for EpochCurves {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportWarning {
     /// What kind of warning, one snake_case word: `dead_units`, `born_dead`,
-    /// `gradient_spike`, `vanishing_gradient`, `non_finite`, ...
+    /// `gradient_spike`, `vanishing_gradient`, `bias_before_norm`, `non_finite`, ...
     pub kind: String,
     /// The epoch it was raised in (from 1; 0 for the check at initialization).
     pub epoch: usize,
