@@ -97,15 +97,13 @@ fn a_linear_bias_before_batch_norm1d_is_warned_about_once_and_never_as_vanishing
     assert_eq!((w.epoch, w.subject.as_deref()), (1, Some("0.bias")));
     assert!(
         w.message.starts_with(
-            "0.bias: this bias does nothing: linear[0] feeds batch_norm1d[1] directly, which subtracts each channel's batch mean"
+            "0.bias: this bias does nothing: linear[0] feeds batch_norm1d[1] directly, which subtracts each channel's batch mean and so cancels the bias: it gets no gradient"
         ),
         "{}",
         w.message
     );
     for advice in [
-        "build linear[0] without bias",
-        "Linear::without_bias()",
-        "bias=False",
+        "build linear[0] without bias (`Linear::without_bias()`, PyTorch's bias=False)",
         "batch_norm1d[1]'s shift β takes its place",
     ] {
         assert!(w.message.contains(advice), "{advice:?} in {}", w.message);
@@ -158,7 +156,12 @@ fn a_conv2d_bias_before_batch_norm2d_in_a_nested_sequential_is_found_by_its_path
         "{}",
         found[0].message
     );
-    assert!(found[0].message.contains("Conv2dSettings::bias(false)"));
+    assert!(
+        (found[0].message)
+            .contains("build conv2d[0.0] without bias (`Conv2dSettings::bias(false)`"),
+        "{}",
+        found[0].message
+    );
     let vanishing = warnings(&history, WarningKind::VanishingGradient);
     assert!(
         vanishing

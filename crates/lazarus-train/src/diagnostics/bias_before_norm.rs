@@ -26,6 +26,8 @@ pub(super) struct BiasBeforeNorm {
     pub(super) param: String,
     /// Its layer as errors name it: `linear[0]`.
     pub(super) layer: String,
+    /// How to build that layer without bias in lazarus, if it is one of its own.
+    pub(super) without_bias: Option<&'static str>,
     /// The BatchNorm after it: `batch_norm1d[1]`.
     pub(super) norm: String,
     /// Whether that BatchNorm is affine, with a shift β to take the bias's place.
@@ -44,10 +46,11 @@ pub(super) fn biases_before_norm(model: &dyn Layer) -> Vec<BiasBeforeNorm> {
         } else {
             format!("{path}.")
         };
-        // The previous child, if it was a leaf with biases: its label and bias names.
-        let mut previous: Option<(String, Vec<String>)> = None;
+        // The previous child, if it was a leaf with biases: its label, how to build it without
+        // them, and their names.
+        let mut previous: Option<(String, Option<&'static str>, Vec<String>)> = None;
         container.visit_children(&mut |i, child| {
-            if let Some((layer, biases)) = previous.take()
+            if let Some((layer, without_bias, biases)) = previous.take()
                 && BATCH_NORMS.contains(&child.name())
             {
                 let norm = format!("{}[{prefix}{i}]", child.name());
@@ -56,6 +59,7 @@ pub(super) fn biases_before_norm(model: &dyn Layer) -> Vec<BiasBeforeNorm> {
                 found.extend(biases.into_iter().map(|param| BiasBeforeNorm {
                     param: format!("{prefix}{}.{param}", i - 1),
                     layer: layer.clone(),
+                    without_bias,
                     norm: norm.clone(),
                     norm_has_shift,
                 }));
@@ -69,7 +73,13 @@ pub(super) fn biases_before_norm(model: &dyn Layer) -> Vec<BiasBeforeNorm> {
                 }
             });
             if leaf && !biases.is_empty() {
-                previous = Some((format!("{}[{prefix}{i}]", child.name()), biases));
+                let without_bias = match child.name() {
+                    "linear" => Some("Linear::without_bias()"),
+                    "conv2d" => Some("Conv2dSettings::bias(false)"),
+                    _ => None,
+                };
+                let layer = format!("{}[{prefix}{i}]", child.name());
+                previous = Some((layer, without_bias, biases));
             }
         });
     });

@@ -232,8 +232,12 @@ impl Warnings {
             } else {
                 format!("{} has no shift (affine=False), so nothing is lost", c.norm)
             };
+            let how = match c.without_bias {
+                Some(how) => format!("`{how}`, PyTorch's bias=False"),
+                None => "PyTorch's bias=False".into(),
+            };
             let message = format!(
-                "{}: this bias does nothing: {} feeds {} directly, which subtracts each channel's batch mean, cancelling the bias, so it gets no gradient (only rounding noise); not a vanishing gradient: build {} without bias (`Linear::without_bias()`, `Conv2dSettings::bias(false)`; PyTorch: bias=False); {instead}",
+                "{}: this bias does nothing: {} feeds {} directly, which subtracts each channel's batch mean and so cancels the bias: it gets no gradient (only rounding noise), which is no vanishing gradient; build {} without bias ({how}): {instead}",
                 c.param, c.layer, c.norm, c.layer
             );
             let param = Some(c.param.clone());
