@@ -41,8 +41,10 @@
 //!    the trainer measures them (the `Diagnostics` hooks, one per point of the run). Each
 //!    measurement has its own file beside it: the probe set and the probe pass in
 //!    `crates/lazarus-train/src/diagnostics/probe.rs`, the count over a pass in
-//!    `crates/lazarus-train/src/diagnostics/unit_tracker.rs`, gradient norms and spikes in
-//!    `crates/lazarus-train/src/diagnostics/gradients.rs`.
+//!    `crates/lazarus-train/src/diagnostics/unit_tracker.rs`, gradient norms in
+//!    `crates/lazarus-train/src/diagnostics/gradients.rs`, and the rule of each warning (a spike,
+//!    a vanishing gradient, a bias a BatchNorm cancels) in
+//!    `crates/lazarus-train/src/diagnostics/warnings.rs`.
 //! 8. `crates/lazarus-core/src/walk.rs` and `crates/lazarus-train/src/checkpoint/model.rs`:
 //!    parameter and buffer paths (`0.weight`, `2.weight`, `3.running_mean`) built in one place,
 //!    which are PyTorch's `state_dict` keys.

@@ -32,36 +32,10 @@
 //!   ‖Δw‖/‖w‖; the total norm over all parameters, measured *before* clipping, and which steps
 //!   were clipped. A spike is the exploding-gradient signal, a norm stuck near zero the
 //!   vanishing one. The PReLU slopes after each epoch.
-//! * **Gradient spike, the rule**: once 10 steps are recorded, a step *spikes* when its total
-//!   gradient norm (all parameters together, before clipping: the norm clipping compares) is
-//!   more than [`DiagnosticsConfig::spike_factor`] (10) times the median of the previous 20
-//!   steps' total norms (across epoch boundaries). Each epoch with spiking steps gets one
-//!   warning: how many of its steps spiked, the worst ratio, and the parameter whose own norm
-//!   rose the most above its running median at that step. Why this form: a healthy network
-//!   leaving its initialization grows its norm 10x or more over its first epoch, steadily, so
-//!   a 20-step median follows it (at most 7x in the lab) where a 50-step one lagged behind and
-//!   cried wolf; an explosion grows it 10x to 10¹²x within a few steps, so no warm-up is
-//!   needed (the lab's explosive runs warn from their 15th step, six before one diverges).
-//!   The total, not each parameter, is judged: a parameter with a tiny norm (a PReLU slope, a
-//!   layer behind units that are almost all dead, whose median is near 0) would make every
-//!   live batch a "spike".
-//! * **Vanishing gradient, the rule**: a parameter whose gradient norm stayed below
-//!   [`DiagnosticsConfig::vanishing_norm`] (1e-7) on every step of an epoch, except a bias a
-//!   BatchNorm cancels (next point).
-//! * **A bias before a BatchNorm, the rule**: a parameter of role
-//!   [`Bias`](lazarus_core::ParamRole::Bias) of a layer followed directly, in the same
-//!   `Sequential` (nested ones included), by a BatchNorm1d or BatchNorm2d (any affine setting;
-//!   recognized by its [`Layer::name`], `batch_norm1d` or `batch_norm2d`) does nothing: in
-//!   training the BatchNorm subtracts each channel's batch mean, the bias with it, so its
-//!   gradient is exactly zero (rounding noise in practice, in PyTorch too). That is no
-//!   vanishing gradient: it gets its own warning instead, once per run, decided by the model's
-//!   structure (seen at the first step), not by the gradient's value: build the layer without
-//!   bias (PyTorch's `bias=False`), BatchNorm's shift β takes its place. A bias followed by
-//!   anything else (ReLU, Dropout, nothing) keeps the vanishing-gradient rule.
 //! * **Warnings** ([`Warning`]: kind, epoch, layer or parameter, value, message), each raised
 //!   once per layer or parameter (gradient spikes once per epoch): more than half of a layer's
 //!   units dead, a gradient spike, a vanishing gradient, a bias before a BatchNorm, a born-dead
-//!   network.
+//!   network. The exact rule of each is in `diagnostics/warnings.rs`, where they are raised.
 //!
 //! Everything reads [`Layer::activation_stats`] and the parameter walk, so it works on any model
 //! without knowing concrete layer types. With a [`Trainer`](crate::Trainer), turn it on with
@@ -75,8 +49,8 @@
 //! settings), `probe.rs` (the probe set and pass), `units.rs` (the report of a layer's silent
 //! units), `unit_tracker.rs` (counting them over a pass), `born_dead.rs` (the probe at
 //! initialization), `gradients.rs` (gradient flow and spikes), `bias_before_norm.rs` (the
-//! biases a BatchNorm cancels), `warnings.rs` (when each
-//! warning is raised and what it says), `report.rs` (the epoch's report as a table, CSV and
+//! biases a BatchNorm cancels), `spikes.rs` (what a spike records), `warning.rs` (what a
+//! warning records), `warnings.rs` (when each warning is raised, the rules, and what it says), `report.rs` (the epoch's report as a table, CSV and
 //! plot), `observer.rs` (the hooks called by the trainer).
 
 mod bias_before_norm;
@@ -86,10 +60,12 @@ mod gradients;
 mod observer;
 mod probe;
 mod report;
+mod spikes;
 #[cfg(test)]
 mod tests;
 mod unit_tracker;
 mod units;
+mod warning;
 mod warnings;
 
 use std::collections::BTreeMap;
@@ -111,7 +87,7 @@ pub use probe::{ParamValues, ProbePass, ProbeSet, slope_values};
 pub use report::{EpochDiagnostics, diagnostics_csv, plot_silent_fractions};
 pub use unit_tracker::UnitTracker;
 pub use units::{LayerUnits, SilentKind};
-pub use warnings::{Warning, WarningKind};
+pub use warning::{Warning, WarningKind};
 
 /// The diagnostics of a training run.
 ///

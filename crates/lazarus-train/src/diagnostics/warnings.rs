@@ -2,123 +2,45 @@
 //! per layer or parameter, gradient spikes once per epoch; to stderr if asked) and recorded
 //! (always, in the epoch's report, as a [`Warning`]: kind, epoch, layer or parameter, value,
 //! message).
+//!
+//! The rules:
+//!
+//! * **Gradient spike**: once 10 steps are recorded, a step *spikes* when its total
+//!   gradient norm (all parameters together, before clipping: the norm clipping compares) is
+//!   more than [`DiagnosticsConfig::spike_factor`] (10) times the median of the previous 20
+//!   steps' total norms (across epoch boundaries). Each epoch with spiking steps gets one
+//!   warning: how many of its steps spiked, the worst ratio, and the parameter whose own norm
+//!   rose the most above its running median at that step. Why this form: a healthy network
+//!   leaving its initialization grows its norm 10x or more over its first epoch, steadily, so
+//!   a 20-step median follows it (at most 7x in the lab) where a 50-step one lagged behind and
+//!   cried wolf; an explosion grows it 10x to 10¹²x within a few steps, so no warm-up is
+//!   needed (the lab's explosive runs warn from their 15th step, six before one diverges).
+//!   The total, not each parameter, is judged: a parameter with a tiny norm (a PReLU slope, a
+//!   layer behind units that are almost all dead, whose median is near 0) would make every
+//!   live batch a "spike".
+//! * **Vanishing gradient**: a parameter whose gradient norm stayed below
+//!   [`DiagnosticsConfig::vanishing_norm`] (1e-7) on every step of an epoch, except a bias a
+//!   BatchNorm cancels (next point).
+//! * **A bias before a BatchNorm**: a parameter of role
+//!   [`Bias`](lazarus_core::ParamRole::Bias) of a layer followed directly, in the same
+//!   `Sequential` (nested ones included), by a BatchNorm1d or BatchNorm2d (any affine setting;
+//!   recognized by its [`Layer::name`](lazarus_core::Layer::name), `batch_norm1d` or `batch_norm2d`) does nothing: in
+//!   training the BatchNorm subtracts each channel's batch mean, the bias with it, so its
+//!   gradient is exactly zero (rounding noise in practice, in PyTorch too). That is no
+//!   vanishing gradient: it gets its own warning instead, once per run, decided by the model's
+//!   structure (seen at the first step), not by the gradient's value: build the layer without
+//!   bias (PyTorch's `bias=False`), BatchNorm's shift β takes its place. A bias followed by
+//!   anything else (ReLU, Dropout, nothing) keeps the vanishing-gradient rule.
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use super::bias_before_norm::BiasBeforeNorm;
-use super::gradients::EpochSpikes;
+use super::spikes::EpochSpikes;
+use super::warning::{Warning, WarningKind};
 use super::{DiagnosticsConfig, GradFlow, LayerUnits, SilentKind};
 use crate::Error;
-
-/// What a [`Warning`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WarningKind {
-    /// More than [`DiagnosticsConfig::dead_fraction_warning`] of a layer's units are dead on
-    /// the probe set.
-    DeadUnits,
-    /// At initialization the output is the same for every probe input.
-    BornDead,
-    /// Steps of an epoch whose total gradient norm jumped above
-    /// [`DiagnosticsConfig::spike_factor`] times its running median: one warning per epoch,
-    /// about the parameter whose norm rose the most.
-    GradientSpike,
-    /// A parameter's gradient norm stayed below [`DiagnosticsConfig::vanishing_norm`] all epoch.
-    VanishingGradient,
-    /// A bias whose layer feeds a BatchNorm directly: the BatchNorm subtracts the batch mean,
-    /// bias included, so the bias does nothing and gets no gradient. Decided by the model's
-    /// structure, once per run; such a bias is never a [`VanishingGradient`](Self::VanishingGradient).
-    BiasBeforeNorm,
-    /// Read from a file written before warnings were structured: only the message is known.
-    Legacy,
-}
-
-impl WarningKind {
-    /// `"dead_units"`, `"born_dead"`, ...: the name in JSON and in the report.
-    pub fn name(self) -> &'static str {
-        match self {
-            WarningKind::DeadUnits => "dead_units",
-            WarningKind::BornDead => "born_dead",
-            WarningKind::GradientSpike => "gradient_spike",
-            WarningKind::VanishingGradient => "vanishing_gradient",
-            WarningKind::BiasBeforeNorm => "bias_before_norm",
-            WarningKind::Legacy => "legacy",
-        }
-    }
-}
-
-/// A warning of the diagnostics, as recorded in [`EpochDiagnostics::warnings`](super::EpochDiagnostics::warnings).
-///
-/// Files written before warnings were structured hold plain strings: they load as
-/// [`WarningKind::Legacy`] with the message only, and the epoch of the record that holds them
-/// ([`History::from_json`](crate::History::from_json) sets it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "WarningFile")]
-pub struct Warning {
-    /// What it is about.
-    pub kind: WarningKind,
-    /// The epoch it was raised in: 0 for the probe at initialization, then 1, 2, ...
-    pub epoch: usize,
-    /// The layer (`relu[1]`) or parameter (`0.weight`) it is about, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// The measured value that raised it: a dead fraction, a gradient norm.
-    #[serde(
-        default,
-        with = "crate::history::json_float::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub value: Option<f64>,
-    /// The message, as printed.
-    pub message: String,
-}
-
-/// A warning as a file holds it: structured, or (older files) its message only.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum WarningFile {
-    Text(String),
-    Fields {
-        kind: WarningKind,
-        epoch: usize,
-        #[serde(default)]
-        subject: Option<String>,
-        #[serde(default, with = "crate::history::json_float::option")]
-        value: Option<f64>,
-        message: String,
-    },
-}
-
-impl From<WarningFile> for Warning {
-    fn from(file: WarningFile) -> Self {
-        match file {
-            WarningFile::Text(message) => Warning {
-                kind: WarningKind::Legacy,
-                epoch: 0,
-                subject: None,
-                value: None,
-                message,
-            },
-            WarningFile::Fields {
-                kind,
-                epoch,
-                subject,
-                value,
-                message,
-            } => Warning {
-                kind,
-                epoch,
-                subject,
-                value,
-                message,
-            },
-        }
-    }
-}
 
 /// The warnings raised so far, and those of the current epoch.
 #[derive(Debug, Clone, Default)]
