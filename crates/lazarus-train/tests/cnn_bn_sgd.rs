@@ -19,7 +19,8 @@
 //! data = load_file(f"{folder}/data.safetensors")
 //! x, y = data["x"], data["y"].long()
 //! def block(c_in, c_out):
-//!     return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
+//!     conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)   # no bias before BatchNorm
+//!     return [conv, nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
 //! for lr in (0.05, 0.01):
 //!     model = nn.Sequential(*block(1, 16), *block(16, 32), nn.Flatten(), nn.Linear(1568, 10))
 //!     model.load_state_dict(load_file(f"{folder}/init.safetensors"), strict=True)
