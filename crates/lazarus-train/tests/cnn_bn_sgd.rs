@@ -1,5 +1,5 @@
-//! Why the mnist example's `cnn-bn` does not learn with SGD lr 0.05 on synthetic digits, pinned
-//! against PyTorch: the same model (`models::cnn("relu", true, ..)`, seed 0), the same 16
+//! Why the mnist example's `cnn-bn` loses most of its second ReLU's channels with SGD lr 0.05,
+//! pinned against PyTorch: the same model (`models::cnn("relu", true, ..)`, seed 0), the same 16
 //! batches of 64 synthetic digits in order, SGD momentum 0.9, from the same weights. lazarus
 //! follows PyTorch's loss step for step at both learning rates: at 0.05 the loss explodes
 //! (2.4 → 10.4) and 30 of the second ReLU's 32 channels die, so it is the learning rate,
