@@ -164,6 +164,9 @@ fn a_tiny_cnn_bn_run_saves_and_resumes() {
         2,
         "one row per ReLU: {units}"
     );
+    // Its convolutions have no bias for BatchNorm to cancel: no bias_before_norm warning.
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(!text.contains("bias_before_norm"), "{text}");
     assert!(dir.join("training.svg").exists());
 
     let resumed = [

@@ -5,7 +5,7 @@ The CNN-epoch workload: the two-convolution CNN of `--example mnist -- --model c
     Conv2d(1, 16, 3, padding=1) → ReLU → MaxPool2d(2)
     → Conv2d(16, 32, 3, padding=1) → ReLU → MaxPool2d(2) → Flatten → Linear(1568, 10)
 
-(`--model cnn-bn`: a BatchNorm2d after each convolution, the convolutions keeping their bias),
+(`--model cnn-bn`: a BatchNorm2d after each convolution, the convolutions with bias=False),
 PyTorch's default initialization, softmax cross-entropy, SGD lr 0.05 momentum 0.9. One epoch =
 60,000 pre-loaded float32 samples of shape [1, 28, 28], shuffled with a randperm every epoch and
 gathered by index, batch 64, PyTorch CPU eager (NCHW, the default memory format). The input does
@@ -37,9 +37,11 @@ def max_rss_mib():
 
 
 def cnn(batch_norm):
-    """The example's CNN; with `batch_norm`, a BatchNorm2d after each convolution."""
+    """The example's CNN; with `batch_norm`, a BatchNorm2d after each convolution, and the
+    convolutions without bias (BatchNorm's mean subtraction would cancel it), as lazarus's
+    `models::cnn` builds them."""
     def block(c_in, c_out):
-        conv = torch.nn.Conv2d(c_in, c_out, 3, padding=1)
+        conv = torch.nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batch_norm)
         norm = [torch.nn.BatchNorm2d(c_out)] if batch_norm else []
         return [conv, *norm, torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
     return torch.nn.Sequential(

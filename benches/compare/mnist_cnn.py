@@ -2,7 +2,7 @@
 
 The accuracy run of issue 16: the example's CNN (`cnn_epoch.cnn`: two 3×3 convolutions with
 ReLU and 2×2 max pooling, then Linear(1568, 10); `--model cnn-bn` adds BatchNorm2d after each
-convolution), PyTorch's default initialization, softmax cross-entropy, SGD lr 0.05 momentum 0.9,
+convolution and builds the convolutions with bias=False), PyTorch's default initialization, softmax cross-entropy, SGD lr 0.05 momentum 0.9,
 batch 64, 5 epochs, shuffled every epoch, trained on the real MNIST IDX files in DIR (raw or
 .gz, the standard names). Pixels are scaled to [0, 1] and not normalized, as the example does
 (`Mnist::load`); `--normalize` standardizes them with MNIST's mean 0.1307 and std 0.3081 instead,

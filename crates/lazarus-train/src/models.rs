@@ -75,22 +75,26 @@ pub fn mlp(
 /// ```
 ///
 /// With `batch_norm`, a [`BatchNorm2d`] follows each convolution (before the activation, so
-/// the activation sees zero-mean, unit-variance channels); the convolutions keep their bias, as
-/// PyTorch's `nn.Conv2d` does by default, so the file loads into the matching `nn.Sequential`
-/// strictly. Parameter and buffer names are PyTorch's: `0.weight`, `0.bias`, then with
-/// `batch_norm` `1.weight`, `1.bias`, `1.running_mean`, `1.running_var`,
-/// `1.num_batches_tracked`, ... Weights use PyTorch's default initialization, drawn from `rng`.
+/// the activation sees zero-mean, unit-variance channels), and the convolutions have no bias:
+/// BatchNorm subtracts each channel's batch mean, which cancels a bias added just before it, so
+/// such a bias would get no gradient (BatchNorm's β is the shift instead). The matching
+/// `nn.Sequential` builds them with `nn.Conv2d(..., bias=False)`, as torchvision's ResNets do
+/// before BatchNorm, so the file loads into it strictly. Parameter and buffer names are
+/// PyTorch's: `0.weight`, `0.bias` (without `batch_norm`), or with `batch_norm` `0.weight`,
+/// `1.weight`, `1.bias`, `1.running_mean`, `1.running_var`, `1.num_batches_tracked`, ...
+/// Weights use PyTorch's default initialization, drawn from `rng`.
 ///
 /// Learning rate: with `batch_norm`, SGD needs about a fifth of the plain CNN's. BatchNorm
 /// makes each of the 1568 features the Linear layer reads about 1 in size (without it, about
 /// 0.1), so ‖features‖² is ~1800 instead of ~18, and one SGD step on the Linear weights moves
 /// the logits by about lr · ‖features‖² per unit of their gradient: ~90 at lr 0.05 (the plain
-/// CNN: ~0.9). With SGD lr 0.05, momentum 0.9, batch 64 the loss climbs from 2.4 to ~14 in five
-/// steps; the large gradients of those wrong logits push the second BatchNorm's β below 0 and
-/// its γ to 0, momentum carries them on, and after ~15 steps its ReLU is silent on every input:
-/// dead, on synthetic digits often all 32 channels (loss stays at 2.30), on real MNIST most of
-/// them (the few left still reach ~96 %). PyTorch does the same, step for step. lr 0.01 trains
-/// with no dead channel (`tests/cnn_bn_sgd.rs` pins both trajectories against PyTorch's).
+/// CNN: ~0.9). With SGD lr 0.05, momentum 0.9, batch 64 the loss climbs from 2.4 to ~10 in
+/// seven steps; the large gradients of those wrong logits push the second BatchNorm's β below 0
+/// and shrink its γ, momentum carries them on, and after ~15 steps most of its ReLU's channels
+/// are silent on every input: dead, 30 of 32 after 16 steps on synthetic digits (the loss at
+/// chance, 2.30, for a while); after one epoch 28 on synthetic digits, 29 on real MNIST (the few
+/// left still reach ~98 % and ~96 %). PyTorch does the same, step for step. lr 0.01 trains with
+/// no dead channel (`tests/cnn_bn_sgd.rs` pins both trajectories against PyTorch's).
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] for an unknown activation.
@@ -100,8 +104,10 @@ pub fn mlp(
 /// use lazarus_train::models::cnn;
 /// use rand::{rngs::StdRng, SeedableRng};
 /// let mut model = cnn("relu", true, &mut StdRng::seed_from_u64(0))?;
-/// let conv = (16 * 9 + 16) + (32 * 16 * 9 + 32);
+/// let conv = 16 * 9 + 32 * 16 * 9; // no conv bias before a BatchNorm
 /// assert_eq!(model.param_count(), conv + 2 * (16 + 32) + 1568 * 10 + 10);
+/// let plain = cnn("relu", false, &mut StdRng::seed_from_u64(0))?;
+/// assert_eq!(plain.param_count(), (16 * 9 + 16) + (32 * 16 * 9 + 32) + 1568 * 10 + 10);
 /// let logits = model.forward(Tensor::zeros(vec![2, 1, 28, 28]).view(), Mode::Eval)?;
 /// assert_eq!(logits.shape(), &[2, 10]);
 /// # Ok::<(), lazarus_train::Error>(())
@@ -109,7 +115,11 @@ pub fn mlp(
 pub fn cnn(activation: &str, batch_norm: bool, rng: &mut impl Rng) -> Result<Sequential> {
     let mut model = Sequential::new();
     for (c_in, c_out) in [(1, 16), (16, 32)] {
-        let conv = Conv2dSettings::new(c_in, c_out, 3).padding(1).build(rng)?;
+        // A bias right before BatchNorm is cancelled by its mean subtraction: leave it out.
+        let conv = Conv2dSettings::new(c_in, c_out, 3)
+            .padding(1)
+            .bias(!batch_norm)
+            .build(rng)?;
         model.push(Box::new(conv));
         if batch_norm {
             model.push(Box::new(BatchNorm2d::new(c_out)?));

@@ -1,8 +1,8 @@
-//! Why the mnist example's `cnn-bn` does not learn with SGD lr 0.05 on synthetic digits, pinned
-//! against PyTorch: the same model (`models::cnn("relu", true, ..)`, seed 0), the same 16
+//! Why the mnist example's `cnn-bn` loses most of its second ReLU's channels with SGD lr 0.05,
+//! pinned against PyTorch: the same model (`models::cnn("relu", true, ..)`, seed 0), the same 16
 //! batches of 64 synthetic digits in order, SGD momentum 0.9, from the same weights. lazarus
 //! follows PyTorch's loss step for step at both learning rates: at 0.05 the loss explodes
-//! (2.4 → 8.7) and 28 of the second ReLU's 32 channels die, so it is the learning rate,
+//! (2.4 → 10.4) and 30 of the second ReLU's 32 channels die, so it is the learning rate,
 //! not a bug; at 0.01 (the example's default for cnn-bn) it trains with none dead.
 //!
 //! The test writes the initial weights and the data to `target/tmp/cnn_bn_sgd/`; the numbers
@@ -19,7 +19,8 @@
 //! data = load_file(f"{folder}/data.safetensors")
 //! x, y = data["x"], data["y"].long()
 //! def block(c_in, c_out):
-//!     return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
+//!     conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)   # no bias before BatchNorm
+//!     return [conv, nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
 //! for lr in (0.05, 0.01):
 //!     model = nn.Sequential(*block(1, 16), *block(16, 32), nn.Flatten(), nn.Linear(1568, 10))
 //!     model.load_state_dict(load_file(f"{folder}/init.safetensors"), strict=True)
@@ -50,18 +51,18 @@ const BATCH: usize = 64;
 /// PyTorch's losses at lr 0.05: the overshoot, then chance (ln 10 ≈ 2.3026) from step 10 on.
 #[rustfmt::skip]
 const TORCH_LR_005: [f32; STEPS] = [
-    2.374785, 4.976409, 7.674314, 6.497715, 7.782929, 6.680463, 8.107028, 7.688646,
-    8.747656, 5.018987, 2.276325, 2.297899, 2.302613, 2.301683, 2.294309, 2.3309,
+    2.364158, 3.578753, 7.023491, 7.20029, 8.487762, 9.086292, 10.393735, 8.484276,
+    7.403814, 3.47159, 2.229497, 2.292677, 2.304876, 2.296985, 2.307077, 2.298333,
 ];
 /// PyTorch's losses at lr 0.01: down from the first step.
 #[rustfmt::skip]
 const TORCH_LR_001: [f32; STEPS] = [
-    2.374785, 2.36165, 2.199077, 1.959274, 1.927769, 1.789633, 1.400805, 1.170647,
-    1.102869, 1.092256, 0.709031, 0.790329, 0.911309, 0.687027, 0.763579, 0.628416,
+    2.364158, 2.392906, 2.256387, 1.87986, 1.88938, 1.717956, 1.310199, 1.161084,
+    1.139019, 0.973675, 0.669849, 0.764518, 0.848338, 0.697126, 0.7108, 0.54803,
 ];
 /// Channels (of 32) of relu[6] silent on all 1024 images after the 16 steps, in PyTorch, at
 /// lr 0.05 and 0.01.
-const TORCH_DEAD: [usize; 2] = [28, 0];
+const TORCH_DEAD: [usize; 2] = [30, 0];
 
 fn folder() -> std::path::PathBuf {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cnn_bn_sgd");
@@ -135,7 +136,7 @@ fn assert_close(ours: &[f32], torch: &[f32], lr: f32) {
     println!("lr {lr}: {ours:?}");
     for (step, (a, b)) in ours.iter().zip(torch).enumerate() {
         // Rounding differs (summation order), by ~1e-7 at first; at lr 0.05 the overshoot
-        // amplifies it to ~6e-4 by step 15. A wrong gradient would show in the first steps.
+        // amplifies it to ~1e-4 by step 10. A wrong gradient would show in the first steps.
         let tolerance = if step < 3 { 1e-5 } else { 1e-3 };
         assert!(
             (a - b).abs() <= tolerance * b.abs(),

@@ -17,7 +17,8 @@
 //! from safetensors.torch import load_file
 //!
 //! def block(c_in, c_out):
-//!     return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.PReLU(), nn.MaxPool2d(2)]
+//!     conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)   # no bias before BatchNorm
+//!     return [conv, nn.BatchNorm2d(c_out), nn.PReLU(), nn.MaxPool2d(2)]
 //!
 //! folder = sys.argv[1]
 //! twins = {
@@ -115,8 +116,8 @@ const RUNNING_STATS: [Entry; 9] = [
     ("3.weight", "F32", &[2, 3]),
 ];
 
-/// The mnist example's `--model cnn-bn --activation prelu`: Conv2d → BatchNorm2d → PReLU →
-/// MaxPool2d, twice, then Flatten → Linear(1568, 10); after two training-mode batches, so the
+/// The mnist example's `--model cnn-bn --activation prelu`: Conv2d (no bias) → BatchNorm2d →
+/// PReLU → MaxPool2d, twice, then Flatten → Linear(1568, 10); after two training-mode batches, so the
 /// running statistics and counts are not their initial values.
 fn cnn_bn_prelu(seed: u64) -> Sequential {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -129,8 +130,7 @@ fn cnn_bn_prelu(seed: u64) -> Sequential {
     model
 }
 
-const CNN_BN_PRELU: [Entry; 18] = [
-    ("0.bias", "F32", &[16]),
+const CNN_BN_PRELU: [Entry; 16] = [
     ("0.weight", "F32", &[16, 1, 3, 3]),
     ("1.bias", "F32", &[16]),
     ("1.num_batches_tracked", "I64", &[]),
@@ -138,7 +138,6 @@ const CNN_BN_PRELU: [Entry; 18] = [
     ("1.running_var", "F32", &[16]),
     ("1.weight", "F32", &[16]),
     ("2.weight", "F32", &[1]),
-    ("4.bias", "F32", &[32]),
     ("4.weight", "F32", &[32, 16, 3, 3]),
     ("5.bias", "F32", &[32]),
     ("5.num_batches_tracked", "I64", &[]),
