@@ -14,6 +14,7 @@ use rand::Rng;
 pub use settings::{Conv2dSettings, Padding};
 
 use crate::kernels::{self, ConvScratch};
+use crate::weight_and_bias::WeightAndBias;
 use crate::{Error, Layer, Mode, Param, Result, Size2d, Tensor, TensorView, reuse_buffer};
 
 /// 2-D convolution over `[batch, in_channels, h, w]` input, as PyTorch's `nn.Conv2d`.
@@ -60,8 +61,8 @@ use crate::{Error, Layer, Mode, Param, Result, Size2d, Tensor, TensorView, reuse
 #[derive(Debug, Clone)]
 pub struct Conv2d {
     settings: Conv2dSettings,
-    weight: Param,
-    bias: Option<Param>,
+    /// `weight` `[out, in/groups, kh, kw]` and `bias` `[out]`, if any.
+    params: WeightAndBias,
     /// The last training-mode input (a row-major copy), needed for dL/dW.
     input: Tensor,
     has_input: bool,
@@ -95,22 +96,22 @@ impl Conv2d {
 
     /// The weight `[out_channels, in_channels / groups, kh, kw]`.
     pub fn weight(&self) -> &Param {
-        &self.weight
+        &self.params.weight
     }
 
     /// The weight, mutably (to initialize it differently, for instance).
     pub fn weight_mut(&mut self) -> &mut Param {
-        &mut self.weight
+        &mut self.params.weight
     }
 
     /// The bias `[out_channels]`, if any.
     pub fn bias(&self) -> Option<&Param> {
-        self.bias.as_ref()
+        self.params.bias.as_ref()
     }
 
     /// The bias, mutably, if any.
     pub fn bias_mut(&mut self) -> Option<&mut Param> {
-        self.bias.as_mut()
+        self.params.bias.as_mut()
     }
 
     /// The forward pass as the formula's nested loops: the definition the fast
@@ -124,7 +125,7 @@ impl Conv2d {
         let x = x
             .into_dimensionality::<Ix4>()
             .expect("the geometry checked 4 axes");
-        let w = self.weight.value.view().into_dimensionality::<Ix4>();
+        let w = self.params.weight.value.view().into_dimensionality::<Ix4>();
         let w = w.expect("the weight is 4-D (checked)");
         let [_, cg, kh, kw] = self.settings.weight_shape();
         let og = geo.out_channels / geo.groups;
@@ -132,7 +133,7 @@ impl Conv2d {
         let shape = (geo.batch, geo.out_channels, geo.out_height, geo.out_width);
         let y = Array4::from_shape_fn(shape, |(n, o, i, j)| {
             let g = o / og;
-            let mut sum = self.bias.as_ref().map_or(0.0, |b| b.value[o]);
+            let mut sum = self.params.bias.as_ref().map_or(0.0, |b| b.value[o]);
             for c in 0..cg {
                 for u in 0..kh {
                     for v in 0..kw {
@@ -166,13 +167,14 @@ impl Conv2d {
             .into_dimensionality::<Ix4>()
             .expect("the geometry checked 4 axes");
         let g = g.into_dimensionality::<Ix4>().expect("checked above");
-        let w = self.weight.value.view().into_dimensionality::<Ix4>();
+        let w = self.params.weight.value.view().into_dimensionality::<Ix4>();
         let w = w.expect("the weight is 4-D (checked)");
         let [_, cg, kh, kw] = self.settings.weight_shape();
         let og = geo.out_channels / geo.groups;
         let ((sh, sw), (dh, dw)) = (geo.stride, geo.dilation);
         let mut d_w = Array4::<f32>::zeros(w.raw_dim());
         let mut d_b = self
+            .params
             .bias
             .as_ref()
             .map(|_| Tensor::zeros(vec![geo.out_channels]));
@@ -236,8 +238,13 @@ impl Layer for Conv2d {
                 None,
             ),
         };
-        let w = self.weight.value.as_slice().expect("checked row-major");
-        let b = self.bias.as_ref().and_then(|b| b.value.as_slice());
+        let w = self
+            .params
+            .weight
+            .value
+            .as_slice()
+            .expect("checked row-major");
+        let b = self.params.bias.as_ref().and_then(|b| b.value.as_slice());
         let y = self
             .output
             .as_slice_mut()
@@ -256,18 +263,13 @@ impl Layer for Conv2d {
         self.run_backward(grad_output, false)
     }
 
+    /// `"weight"`, then `"bias"` if any (`weight_and_bias.rs`).
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
-        f("weight", &self.weight);
-        if let Some(b) = &self.bias {
-            f("bias", b);
-        }
+        self.params.visit(f);
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
-        f("weight", &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f("bias", b);
-        }
+        self.params.visit_mut(f);
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
@@ -315,9 +317,20 @@ impl Conv2d {
             None
         };
         let x = self.input.as_slice().expect("own buffers are row-major");
-        let w = self.weight.value.as_slice().expect("checked row-major");
-        let dw = self.weight.grad.as_slice_mut().expect("checked row-major");
+        let w = self
+            .params
+            .weight
+            .value
+            .as_slice()
+            .expect("checked row-major");
+        let dw = self
+            .params
+            .weight
+            .grad
+            .as_slice_mut()
+            .expect("checked row-major");
         let db = self
+            .params
             .bias
             .as_mut()
             .map(|b| b.grad.as_slice_mut().expect("checked row-major"));
@@ -327,11 +340,7 @@ impl Conv2d {
 
     /// Check that the weight and bias (values and gradients) still have this layer's shapes.
     fn check_params(&self) -> Result<()> {
-        self.weight
-            .check("conv2d weight", &self.settings.weight_shape())?;
-        match &self.bias {
-            Some(b) => b.check("conv2d bias", &[self.settings.out_channels]),
-            None => Ok(()),
-        }
+        let shape = self.settings.weight_shape();
+        self.params.check(["conv2d weight", "conv2d bias"], &shape)
     }
 }

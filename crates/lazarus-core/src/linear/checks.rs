@@ -45,12 +45,8 @@ impl Linear {
     /// Check that the weight and bias (values and gradients) still have this layer's shapes.
     #[inline]
     pub(super) fn check_params(&self) -> Result<()> {
-        self.weight
-            .check("linear weight", &[self.out_features, self.in_features])?;
-        match &self.bias {
-            Some(b) => b.check("linear bias", &[self.out_features]),
-            None => Ok(()),
-        }
+        let shape = [self.out_features, self.in_features];
+        self.params.check(["linear weight", "linear bias"], &shape)
     }
 }
 
