@@ -2,8 +2,8 @@
 //!
 //! The HTML is `page.html` (in the frame `base.html`), a minijinja template with HTML escaping
 //! on (its name ends in `.html`): every text from the data (titles, layer names, warning
-//! messages) is escaped, and only the SVG that plotters drew (which escapes its own text) is inserted as it is, marked
-//! `|safe` where it happens.
+//! messages) is escaped, and only the SVG that plotters drew (which escapes its own text) is
+//! inserted as it is, marked `|safe` where it happens.
 
 use minijinja::Environment;
 use serde::Serialize;
