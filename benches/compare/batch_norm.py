@@ -9,7 +9,7 @@ Run: python3 benches/compare/batch_norm.py
 """
 import torch
 
-from timing import timed
+from timing import print_times, timed
 
 
 def bench(shape, seconds=2.0):
@@ -30,7 +30,5 @@ if __name__ == "__main__":
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for shape in ((64, 16, 28, 28), (64, 32, 14, 14)):
-            median, lo, hi = bench(shape)
             name = "x".join(map(str, shape))
-            print(f"batch_norm2d_fwd_bwd/{name}/t{threads}: median {median * 1e6:8.1f} µs "
-                  f"(min {lo * 1e6:.1f}, max {hi * 1e6:.1f})")
+            print_times(f"batch_norm2d_fwd_bwd/{name}/t{threads}", bench(shape))

@@ -7,7 +7,7 @@ Run: python3 benches/compare/linear.py
 """
 import torch
 
-from timing import timed
+from timing import print_times, timed
 
 
 def bench(inputs, outputs, batch, seconds=1.0):
@@ -24,6 +24,5 @@ if __name__ == "__main__":
         torch.set_num_threads(threads)
         for batch in (128, 32):
             for inputs, outputs in ((784, 256), (256, 128), (128, 10)):
-                median, lo, hi = bench(inputs, outputs, batch)
-                print(f"linear_fwd_bwd/{inputs}x{outputs}/b{batch}/t{threads}: median {median * 1e6:8.1f} µs "
-                      f"(min {lo * 1e6:.1f}, max {hi * 1e6:.1f})")
+                label = f"linear_fwd_bwd/{inputs}x{outputs}/b{batch}/t{threads}"
+                print_times(label, bench(inputs, outputs, batch))

@@ -19,3 +19,9 @@ def timed(step, seconds, repeat=1, warmup=0):
         times.append((time.perf_counter() - t0) / repeat)
     times.sort()
     return times[len(times) // 2], times[0], times[-1]
+
+
+def print_times(label, times):
+    """One line: `label: median … µs (min …, max …)`, for `times` as `timed` returns them."""
+    median, lo, hi = times
+    print(f"{label}: median {median * 1e6:8.1f} µs (min {lo * 1e6:.1f}, max {hi * 1e6:.1f})")

@@ -15,7 +15,7 @@ use rand::Rng;
 pub use settings::{Conv2dSettings, Padding};
 
 use crate::kernels::{self, ConvScratch};
-use crate::weight_and_bias::WeightAndBias;
+use crate::weight_and_bias;
 use crate::{Error, Layer, Mode, Param, Result, Size2d, Tensor, TensorView, reuse_buffer};
 
 /// 2-D convolution over `[batch, in_channels, h, w]` input, as PyTorch's `nn.Conv2d`.
@@ -62,8 +62,8 @@ use crate::{Error, Layer, Mode, Param, Result, Size2d, Tensor, TensorView, reuse
 #[derive(Debug, Clone)]
 pub struct Conv2d {
     settings: Conv2dSettings,
-    /// `weight` `[out, in/groups, kh, kw]` and `bias` `[out]`, if any.
-    params: WeightAndBias,
+    weight: Param,
+    bias: Option<Param>,
     /// The last training-mode input (a row-major copy), needed for dL/dW.
     input: Tensor,
     has_input: bool,
@@ -97,22 +97,22 @@ impl Conv2d {
 
     /// The weight `[out_channels, in_channels / groups, kh, kw]`.
     pub fn weight(&self) -> &Param {
-        &self.params.weight
+        &self.weight
     }
 
     /// The weight, mutably (to initialize it differently, for instance).
     pub fn weight_mut(&mut self) -> &mut Param {
-        &mut self.params.weight
+        &mut self.weight
     }
 
     /// The bias `[out_channels]`, if any.
     pub fn bias(&self) -> Option<&Param> {
-        self.params.bias.as_ref()
+        self.bias.as_ref()
     }
 
     /// The bias, mutably, if any.
     pub fn bias_mut(&mut self) -> Option<&mut Param> {
-        self.params.bias.as_mut()
+        self.bias.as_mut()
     }
 }
 
@@ -147,13 +147,8 @@ impl Layer for Conv2d {
                 None,
             ),
         };
-        let w = self
-            .params
-            .weight
-            .value
-            .as_slice()
-            .expect("checked row-major");
-        let b = self.params.bias.as_ref().and_then(|b| b.value.as_slice());
+        let w = self.weight.value.as_slice().expect("checked row-major");
+        let b = self.bias.as_ref().and_then(|b| b.value.as_slice());
         let y = self
             .output
             .as_slice_mut()
@@ -172,13 +167,13 @@ impl Layer for Conv2d {
         self.run_backward(grad_output, false)
     }
 
-    /// `"weight"`, then `"bias"` if any (`weight_and_bias.rs`).
+    /// `"weight"`, then `"bias"` if any.
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
-        self.params.visit(f);
+        weight_and_bias::visit(&self.weight, self.bias.as_ref(), f);
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
-        self.params.visit_mut(f);
+        weight_and_bias::visit_mut(&mut self.weight, self.bias.as_mut(), f);
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
@@ -226,20 +221,9 @@ impl Conv2d {
             None
         };
         let x = self.input.as_slice().expect("own buffers are row-major");
-        let w = self
-            .params
-            .weight
-            .value
-            .as_slice()
-            .expect("checked row-major");
-        let dw = self
-            .params
-            .weight
-            .grad
-            .as_slice_mut()
-            .expect("checked row-major");
+        let w = self.weight.value.as_slice().expect("checked row-major");
+        let dw = self.weight.grad.as_slice_mut().expect("checked row-major");
         let db = self
-            .params
             .bias
             .as_mut()
             .map(|b| b.grad.as_slice_mut().expect("checked row-major"));
@@ -250,6 +234,7 @@ impl Conv2d {
     /// Check that the weight and bias (values and gradients) still have this layer's shapes.
     fn check_params(&self) -> Result<()> {
         let shape = self.settings.weight_shape();
-        self.params.check(["conv2d weight", "conv2d bias"], &shape)
+        let names = ["conv2d weight", "conv2d bias"];
+        weight_and_bias::check(&self.weight, self.bias.as_ref(), names, &shape)
     }
 }

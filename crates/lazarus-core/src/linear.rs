@@ -10,7 +10,7 @@ mod checks;
 use ndarray::{Array2, ArrayView2, Axis, Ix2};
 use rand::Rng;
 
-use crate::weight_and_bias::WeightAndBias;
+use crate::weight_and_bias;
 use crate::{
     Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, as_matrix, init, kernels,
     reuse_buffer,
@@ -46,8 +46,8 @@ use checks::matrix;
 pub struct Linear {
     in_features: usize,
     out_features: usize,
-    /// `weight` `[out, in]` and `bias` `[out]`, if any.
-    params: WeightAndBias,
+    weight: Param,
+    bias: Option<Param>,
     /// The last training-mode input, needed for dL/dW.
     input: Array2<f32>,
     has_input: bool,
@@ -102,10 +102,8 @@ impl Linear {
         Ok(Self {
             in_features,
             out_features,
-            params: WeightAndBias {
-                weight: Param::new(weight, ParamRole::Weight),
-                bias: bias.map(|b| Param::new(b, ParamRole::Bias)),
-            },
+            weight: Param::new(weight, ParamRole::Weight),
+            bias: bias.map(|b| Param::new(b, ParamRole::Bias)),
             input: Array2::zeros((0, in_features)),
             has_input: false,
             output: Array2::zeros((0, out_features)),
@@ -115,7 +113,7 @@ impl Linear {
 
     /// Remove the bias: `y = x Wᵀ` (PyTorch's `bias=False`).
     pub fn without_bias(mut self) -> Self {
-        self.params.bias = None;
+        self.bias = None;
         self
     }
 
@@ -131,22 +129,22 @@ impl Linear {
 
     /// The weight `[out_features, in_features]`.
     pub fn weight(&self) -> &Param {
-        &self.params.weight
+        &self.weight
     }
 
     /// The weight, mutably (to initialize it differently, for instance).
     pub fn weight_mut(&mut self) -> &mut Param {
-        &mut self.params.weight
+        &mut self.weight
     }
 
     /// The bias `[out_features]`, if any.
     pub fn bias(&self) -> Option<&Param> {
-        self.params.bias.as_ref()
+        self.bias.as_ref()
     }
 
     /// The bias, mutably, if any.
     pub fn bias_mut(&mut self) -> Option<&mut Param> {
-        self.params.bias.as_mut()
+        self.bias.as_mut()
     }
 
     /// The forward pass in plain ndarray, `y = x·Wᵀ + b`: the definition the layer's fast
@@ -158,9 +156,9 @@ impl Linear {
     pub fn forward_reference(&self, x: TensorView<'_>) -> Result<Tensor> {
         self.check_params()?;
         let x = as_matrix(x, "linear", Some(self.in_features))?;
-        let w = matrix(&self.params.weight.value);
+        let w = matrix(&self.weight.value);
         let y = x.dot(&w.t());
-        Ok(match &self.params.bias {
+        Ok(match &self.bias {
             // b is added to every row (broadcast).
             Some(b) => y + &b.value.view().insert_axis(Axis(0)),
             None => y.into_dyn(),
@@ -182,13 +180,9 @@ impl Linear {
     ) -> Result<(Tensor, Option<Tensor>, Tensor)> {
         let x = as_matrix(x, "linear", Some(self.in_features))?;
         let g = self.grad_matrix(g, x.nrows())?;
-        let w = matrix(&self.params.weight.value);
+        let w = matrix(&self.weight.value);
         let dw = g.t().dot(&x);
-        let db = self
-            .params
-            .bias
-            .as_ref()
-            .map(|_| g.sum_axis(Axis(0)).into_dyn());
+        let db = self.bias.as_ref().map(|_| g.sum_axis(Axis(0)).into_dyn());
         let dx = g.dot(&w);
         Ok((dw.into_dyn(), db, dx.into_dyn()))
     }
@@ -200,21 +194,17 @@ impl Layer for Linear {
     }
 
     fn describe(&self) -> String {
-        let (i, o, bias) = (
-            self.in_features,
-            self.out_features,
-            self.params.bias.is_some(),
-        );
+        let (i, o, bias) = (self.in_features, self.out_features, self.bias.is_some());
         format!("Linear(in_features={i}, out_features={o}, bias={bias})")
     }
 
     fn forward(&mut self, x: TensorView<'_>, mode: Mode) -> Result<TensorView<'_>> {
         self.check_params()?;
         let x = as_matrix(x, "linear", Some(self.in_features))?;
-        let w = matrix(&self.params.weight.value);
+        let w = matrix(&self.weight.value);
         reuse_buffer(&mut self.output, Ix2(x.nrows(), self.out_features));
         // y = x·Wᵀ + b: every row of y starts as b, then x·Wᵀ is added (β = 1).
-        match &self.params.bias {
+        match &self.bias {
             Some(b) => self.output.assign(&b.value.view().insert_axis(Axis(0))),
             None => self.output.fill(0.0),
         }
@@ -231,7 +221,7 @@ impl Layer for Linear {
         let g = self.start_backward(grad_output)?;
         self.add_param_grads(g);
         // dL/dx = G·W
-        let w = matrix(&self.params.weight.value);
+        let w = matrix(&self.weight.value);
         reuse_buffer(&mut self.grad_input, self.input.raw_dim());
         kernels::gemm(g, w, 0.0, &mut self.grad_input.view_mut());
         Ok(self.grad_input.view().into_dyn())
@@ -244,13 +234,13 @@ impl Layer for Linear {
         Ok(())
     }
 
-    /// `"weight"`, then `"bias"` if any (`weight_and_bias.rs`).
+    /// `"weight"`, then `"bias"` if any.
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
-        self.params.visit(f);
+        weight_and_bias::visit(&self.weight, self.bias.as_ref(), f);
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
-        self.params.visit_mut(f);
+        weight_and_bias::visit_mut(&mut self.weight, self.bias.as_mut(), f);
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {
@@ -271,16 +261,11 @@ impl Linear {
     /// dL/dW += Gᵀ·x and dL/db += Σ_batch G, for the input x kept by the forward pass.
     fn add_param_grads(&mut self, g: ArrayView2<'_, f32>) {
         // dL/dW += Gᵀ·x
-        let dw = self
-            .params
-            .weight
-            .grad
-            .view_mut()
-            .into_dimensionality::<Ix2>();
+        let dw = self.weight.grad.view_mut().into_dimensionality::<Ix2>();
         let mut dw = dw.expect("the weight gradient has the weight's 2-D shape");
         kernels::gemm(g.t(), self.input.view(), 1.0, &mut dw);
         // dL/db += Σ_batch G
-        if let Some(b) = &mut self.params.bias {
+        if let Some(b) = &mut self.bias {
             kernels::add_row_sums(&mut b.grad, g);
         }
     }

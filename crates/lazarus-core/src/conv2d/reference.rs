@@ -21,7 +21,7 @@ impl Conv2d {
         let x = x
             .into_dimensionality::<Ix4>()
             .expect("the geometry checked 4 axes");
-        let w = self.params.weight.value.view().into_dimensionality::<Ix4>();
+        let w = self.weight.value.view().into_dimensionality::<Ix4>();
         let w = w.expect("the weight is 4-D (checked)");
         let [_, cg, kh, kw] = self.settings.weight_shape();
         let og = geo.out_channels / geo.groups;
@@ -29,7 +29,7 @@ impl Conv2d {
         let shape = (geo.batch, geo.out_channels, geo.out_height, geo.out_width);
         let y = Array4::from_shape_fn(shape, |(n, o, i, j)| {
             let g = o / og;
-            let mut sum = self.params.bias.as_ref().map_or(0.0, |b| b.value[o]);
+            let mut sum = self.bias.as_ref().map_or(0.0, |b| b.value[o]);
             for c in 0..cg {
                 for u in 0..kh {
                     for v in 0..kw {
@@ -64,14 +64,13 @@ impl Conv2d {
             .into_dimensionality::<Ix4>()
             .expect("the geometry checked 4 axes");
         let g = g.into_dimensionality::<Ix4>().expect("checked above");
-        let w = self.params.weight.value.view().into_dimensionality::<Ix4>();
+        let w = self.weight.value.view().into_dimensionality::<Ix4>();
         let w = w.expect("the weight is 4-D (checked)");
         let [_, cg, kh, kw] = self.settings.weight_shape();
         let og = geo.out_channels / geo.groups;
         let ((sh, sw), (dh, dw)) = (geo.stride, geo.dilation);
         let mut d_w = Array4::<f32>::zeros(w.raw_dim());
         let mut d_b = self
-            .params
             .bias
             .as_ref()
             .map(|_| Tensor::zeros(vec![geo.out_channels]));

@@ -9,7 +9,6 @@ use rand::Rng;
 use super::Conv2d;
 use crate::init::{self, FanMode, Nonlinearity};
 use crate::kernels::{ConvGeometry, ConvScratch};
-use crate::weight_and_bias::WeightAndBias;
 use crate::{Error, Param, ParamRole, Result, Size2d, Tensor};
 
 /// How many zeros surround the input (PyTorch's `padding` with `padding_mode="zeros"`).
@@ -203,10 +202,8 @@ impl Conv2dSettings {
         let empty = || Tensor::zeros(IxDyn(&[0, 0, 0, 0]));
         Ok(Conv2d {
             settings: self,
-            params: WeightAndBias {
-                weight: Param::new(weight.as_standard_layout().into_owned(), ParamRole::Weight),
-                bias: bias.map(|b| Param::new(b, ParamRole::Bias)),
-            },
+            weight: Param::new(weight.as_standard_layout().into_owned(), ParamRole::Weight),
+            bias: bias.map(|b| Param::new(b, ParamRole::Bias)),
             input: empty(),
             has_input: false,
             output: empty(),

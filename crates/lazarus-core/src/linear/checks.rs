@@ -6,7 +6,7 @@
 use ndarray::{ArrayView2, Ix2};
 
 use super::Linear;
-use crate::{Error, Result, Tensor, TensorView, as_matrix};
+use crate::{Error, Result, Tensor, TensorView, as_matrix, weight_and_bias};
 
 impl Linear {
     /// G = `grad_output` as a matrix, checked against the last training-mode forward.
@@ -46,7 +46,8 @@ impl Linear {
     #[inline]
     pub(super) fn check_params(&self) -> Result<()> {
         let shape = [self.out_features, self.in_features];
-        self.params.check(["linear weight", "linear bias"], &shape)
+        let names = ["linear weight", "linear bias"];
+        weight_and_bias::check(&self.weight, self.bias.as_ref(), names, &shape)
     }
 }
 

@@ -5,6 +5,8 @@
 //! messages) is escaped, and only the SVG that plotters drew (which escapes its own text) is
 //! inserted as it is, marked `|safe` where it happens.
 
+use std::path::Path;
+
 use minijinja::Environment;
 use serde::Serialize;
 
@@ -98,6 +100,19 @@ pub(crate) fn render(data: &ReportData) -> Result<String> {
             .collect(),
     };
     render_template("page.html", TEMPLATE, &view)
+}
+
+/// Write a rendered page (`html`, or the error that stopped it) to `path`, atomically. A
+/// plotting failure is made to name `path`.
+pub(crate) fn write_page(html: Result<String>, path: &Path) -> Result<()> {
+    let html = html.map_err(|e| match e {
+        Error::Plot { reason, .. } => Error::Plot {
+            path: path.to_path_buf(),
+            reason,
+        },
+        e => e,
+    })?;
+    crate::atomic_file::write_atomically(path, html.as_bytes())
 }
 
 /// Run the template `source` (named `name`, with the shared parts and frame) on `view`.
