@@ -3,9 +3,10 @@
 //! [`Conv2d::forward_reference`] and [`Conv2d::backward_reference`] are the formulas as plain
 //! nested loops, in `conv2d/reference.rs`. The [`Layer`] methods here compute the same as matrix
 //! products (`kernels/conv.rs`: im2col, then one `gemm` per sample and group), into buffers the
-//! layer reuses; `tests/conv2d.rs` compares the two. The settings and the output-size formula
-//! are in `conv2d/settings.rs`.
+//! layer reuses; `tests/conv2d.rs` compares the two. The settings are in `conv2d/settings.rs`,
+//! the output-size formula in `conv2d/geometry.rs`.
 
+mod geometry;
 mod reference;
 mod settings;
 
