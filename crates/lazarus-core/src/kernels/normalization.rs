@@ -106,6 +106,7 @@ type ChunkTask<'a, const O: usize> = dyn Fn(Range<usize>, [&mut [f32]; O], &mut 
 /// Run `task(rows, outs, part)` for every chunk of rows, in parallel: `outs` are the chunk's
 /// rows of each mutable slice (each `dims.len()` long), `part` its own `part_len` values of
 /// `parts` (`chunks · part_len` long).
+#[inline]
 fn for_chunks<const O: usize>(
     dims: Dims,
     outs: [&mut [f32]; O],
@@ -134,6 +135,7 @@ fn for_chunks<const O: usize>(
 /// `sums[j·C + c]`. Chunks of rows run in parallel, each into its own partial sums (in
 /// `parts`), which are then added in chunk order. (`[batch, C]` inputs go to
 /// [`column_sums`].)
+#[inline]
 fn channel_sums<const M: usize, const P: usize, const K: usize>(
     dims: Dims,
     inputs: [&[f32]; M],
@@ -177,6 +179,7 @@ fn channel_sums<const M: usize, const P: usize, const K: usize>(
 /// block of columns and adds the rows into their sums one after the other, in f64 (a vertical
 /// add, vectorized along the row). Each sum has one task and a fixed order, so no partial sums
 /// are needed, however wide the rows (LayerNorm's dL/dγ over a `[C, H, W]` row, for one).
+#[inline]
 fn column_sums<const M: usize, const P: usize, const K: usize>(
     dims: Dims,
     inputs: [&[f32]; M],
@@ -212,6 +215,7 @@ fn column_sums<const M: usize, const P: usize, const K: usize>(
 
 /// `outs[i] = f(k, [input[i] for each input])` for every element i, k the constants of its
 /// channel (`consts[p][c]`).
+#[inline]
 fn map_channels<const M: usize, const P: usize, const O: usize>(
     dims: Dims,
     inputs: [&[f32]; M],
