@@ -20,7 +20,6 @@
 //! | `pooling.rs`   | max and average pooling over the planes of NCHW input | planes in parallel blocks; 2 × 2 windows in SIMD |
 //! | `log_softmax.rs` | LogSoftmax's lanes along dim 1                      | samples in parallel blocks                      |
 //! | `normalization.rs` | BatchNorm's per-channel and LayerNorm's per-row passes | chunks of the batch on the pool, fixed order |
-//! | `normalization/` | `batch_norm.rs`, `layer_norm.rs`: each layer's own passes | built on `normalization.rs`'s chunks and sums |
 //!
 //! Every fast path is tested against a plain version: `gemm` against the product in `f64` for
 //! every kernel the CPU can run, every cut and thread count (`gemm_tests.rs`); `Linear` against

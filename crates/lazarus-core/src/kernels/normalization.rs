@@ -23,9 +23,6 @@
 //!   and computing x̂ again);
 //! * every loop runs inside [`with_simd`] (compiled a second time for AVX2), and every buffer
 //!   is owned here and reused: nothing is allocated once a shape has been seen.
-//!
-//! This file holds those passes and the buffers both layers keep; each layer's own passes are in
-//! `kernels/normalization/batch_norm.rs` and `kernels/normalization/layer_norm.rs`.
 
 use std::array::from_fn;
 use std::ops::Range;
@@ -35,12 +32,6 @@ use ndarray::IxDyn;
 use super::threads::Shared;
 use super::{parallel_for, with_simd};
 use crate::{Error, Result, Tensor, TensorView, reuse_buffer};
-
-mod batch_norm;
-mod layer_norm;
-
-pub(crate) use batch_norm::BatchNormKernel;
-pub(crate) use layer_norm::LayerNormKernel;
 
 /// Elements per chunk (a task of the thread pool): far more work than the microsecond a
 /// hand-over costs, and small enough that a [64, 16, 28, 28] batch makes 64 chunks to share.
@@ -106,7 +97,6 @@ type ChunkTask<'a, const O: usize> = dyn Fn(Range<usize>, [&mut [f32]; O], &mut 
 /// Run `task(rows, outs, part)` for every chunk of rows, in parallel: `outs` are the chunk's
 /// rows of each mutable slice (each `dims.len()` long), `part` its own `part_len` values of
 /// `parts` (`chunks · part_len` long).
-#[inline]
 fn for_chunks<const O: usize>(
     dims: Dims,
     outs: [&mut [f32]; O],
@@ -135,7 +125,6 @@ fn for_chunks<const O: usize>(
 /// `sums[j·C + c]`. Chunks of rows run in parallel, each into its own partial sums (in
 /// `parts`), which are then added in chunk order. (`[batch, C]` inputs go to
 /// [`column_sums`].)
-#[inline]
 fn channel_sums<const M: usize, const P: usize, const K: usize>(
     dims: Dims,
     inputs: [&[f32]; M],
@@ -179,7 +168,6 @@ fn channel_sums<const M: usize, const P: usize, const K: usize>(
 /// block of columns and adds the rows into their sums one after the other, in f64 (a vertical
 /// add, vectorized along the row). Each sum has one task and a fixed order, so no partial sums
 /// are needed, however wide the rows (LayerNorm's dL/dγ over a `[C, H, W]` row, for one).
-#[inline]
 fn column_sums<const M: usize, const P: usize, const K: usize>(
     dims: Dims,
     inputs: [&[f32]; M],
@@ -215,7 +203,6 @@ fn column_sums<const M: usize, const P: usize, const K: usize>(
 
 /// `outs[i] = f(k, [input[i] for each input])` for every element i, k the constants of its
 /// channel (`consts[p][c]`).
-#[inline]
 fn map_channels<const M: usize, const P: usize, const O: usize>(
     dims: Dims,
     inputs: [&[f32]; M],
@@ -358,9 +345,7 @@ fn sum_run<const M: usize, const K: usize>(
     total
 }
 
-/// `1/√(σ² + ε)` computed in f64 from `σ² = var_sum / count`, as PyTorch does. `#[inline]`:
-/// LayerNorm's pass calls it once per row, from another file.
-#[inline]
+/// `1/√(σ² + ε)` computed in f64 from `σ² = var_sum / count`, as PyTorch does.
 fn inverse_std(var_sum: f64, count: usize, eps: f32) -> f32 {
     (1.0 / (var_sum / count as f64 + f64::from(eps)).sqrt()) as f32
 }
@@ -419,6 +404,123 @@ impl Buffers {
     }
 }
 
+/// BatchNorm's buffers: [`Buffers`], and the batch statistics of the last forward.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BatchNormKernel {
+    b: Buffers,
+    /// Per channel: μ and Σ (x − μ)² of the last batch-statistics forward.
+    mean: Vec<f32>,
+    var_sum: Vec<f64>,
+}
+
+impl BatchNormKernel {
+    /// Batch statistics and `y = γ·x̂ + β` with `x̂ = (x − μ)/√(σ² + ε)`. Returns the output
+    /// and the per-channel μ and Σ (x − μ)² (for the running statistics). With `keep`, x̂ and
+    /// 1/σ are kept for backward.
+    pub(crate) fn forward_batch(
+        &mut self,
+        x: TensorView<'_>,
+        eps: f32,
+        affine: Option<(&[f32], &[f32])>,
+        keep: bool,
+    ) -> (TensorView<'_>, &[f32], &[f64]) {
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().expect(CONTIGUOUS);
+        let dims = Dims::of(x.shape());
+        let (count, channels) = (dims.per_channel(), dims.channels);
+        let b = &mut self.b;
+        // μ_c = Σ x / M; then σ²_c·M = Σ (x − μ_c)² (two passes: no cancellation).
+        channel_sums::<1, 0, 1>(dims, [xs], [], (&mut b.parts, &mut b.sums), &|_, [], [x]| x);
+        self.mean.clear();
+        self.mean
+            .extend(b.sums.iter().map(|s| (s / count as f64) as f32));
+        let scratch = (&mut b.parts, &mut self.var_sum);
+        channel_sums::<1, 1, 1>(dims, [xs], [&self.mean], scratch, &|_, [mean], [x]| {
+            (x - mean) * (x - mean)
+        });
+        b.invstd.clear();
+        b.invstd
+            .extend(self.var_sum.iter().map(|&v| inverse_std(v, count, eps)));
+        b.coef.clear();
+        b.coef.extend_from_slice(&self.mean);
+        b.coef.extend_from_slice(&b.invstd);
+        push_affine(&mut b.coef, affine, channels);
+        let (y, consts) = (
+            shaped(&mut b.output, x.raw_dim()),
+            split4(&b.coef, channels),
+        );
+        if keep {
+            b.xhat.resize(xs.len(), 0.0);
+            let f = |[m, s, g, b]: [f32; 4], [x]: [f32; 1]| {
+                let xhat = (x - m) * s;
+                [xhat * g + b, xhat]
+            };
+            map_channels(dims, [xs], consts, [y, &mut b.xhat], &f);
+        } else {
+            let f = |[m, s, g, b]: [f32; 4], [x]: [f32; 1]| [(x - m) * s * g + b];
+            map_channels(dims, [xs], consts, [y], &f);
+        }
+        b.cached = keep.then_some(dims);
+        (b.output.view(), &self.mean, &self.var_sum)
+    }
+
+    /// `y = γ·(x − mean)/√(var + ε) + β` with given (running) statistics; keeps nothing.
+    pub(crate) fn forward_running(
+        &mut self,
+        x: TensorView<'_>,
+        (mean, var): (&[f32], &[f32]),
+        eps: f32,
+        affine: Option<(&[f32], &[f32])>,
+    ) -> TensorView<'_> {
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().expect(CONTIGUOUS);
+        let (dims, b) = (Dims::of(x.shape()), &mut self.b);
+        b.coef.clear();
+        b.coef.extend_from_slice(mean);
+        b.coef
+            .extend(var.iter().map(|&v| inverse_std(f64::from(v), 1, eps)));
+        push_affine(&mut b.coef, affine, dims.channels);
+        let (y, consts) = (
+            shaped(&mut b.output, x.raw_dim()),
+            split4(&b.coef, dims.channels),
+        );
+        let f = |[m, s, g, b]: [f32; 4], [x]: [f32; 1]| [(x - m) * s * g + b];
+        map_channels(dims, [xs], consts, [y], &f);
+        b.cached = None;
+        b.output.view()
+    }
+
+    /// Backward of the last training forward, for upstream gradient g: returns dL/dx (unless
+    /// `input_grad` is false) and the per-channel Σ g·x̂ (dL/dγ) and Σ g (dL/dβ).
+    ///
+    /// `dx = γ/σ · (g − mean(g) − x̂·mean(g·x̂))`, the means over the channel's M values.
+    ///
+    /// # Errors
+    /// As [`Buffers::backward`].
+    pub(crate) fn backward(
+        &mut self,
+        layer: &str,
+        g: TensorView<'_>,
+        gamma: Option<&[f32]>,
+        input_grad: bool,
+    ) -> Result<Gradients<'_>> {
+        self.b.backward(layer, g, input_grad, |b, dims, g| {
+            let (channels, count) = (dims.channels, dims.per_channel() as f64);
+            // Per channel: a = γ/σ, then mean(g·x̂) and mean(g).
+            b.coef.clear();
+            let gamma = |c: usize| gamma.map_or(1.0, |gamma| gamma[c]);
+            b.coef.extend((0..channels).map(|c| gamma(c) * b.invstd[c]));
+            b.coef.extend(b.sums.iter().map(|&s| (s / count) as f32));
+            let (a, means) = b.coef.split_at(channels);
+            let (mean_gx, mean_g) = means.split_at(channels);
+            let dx = shaped(&mut b.grad_input, g.raw_dim());
+            let inputs = [g.as_slice().expect(CONTIGUOUS), &b.xhat];
+            let f = |[a, mg, mgx]: [f32; 3], [g, x]: [f32; 2]| [a * (g - mg - x * mgx)];
+            map_channels(dims, inputs, [a, mean_g, mean_gx], [dx], &f);
+        })
+    }
+}
+
 /// Append γ and β (ones and zeros without an affine transform) to `coef`.
 fn push_affine(coef: &mut Vec<f32>, affine: Option<(&[f32], &[f32])>, n: usize) {
     match affine {
@@ -433,8 +535,129 @@ fn push_affine(coef: &mut Vec<f32>, affine: Option<(&[f32], &[f32])>, n: usize) 
     }
 }
 
+/// `coef` as four consecutive vectors of `n` values.
+fn split4(coef: &[f32], n: usize) -> [&[f32]; 4] {
+    from_fn(|i| &coef[i * n..(i + 1) * n])
+}
+
+/// LayerNorm's buffers ([`Buffers`], with 1/σ per row). Its input is seen as rows of the
+/// `width` normalized values (`Dims` of `[rows, width, 1]`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LayerNormKernel {
+    b: Buffers,
+}
+
+impl LayerNormKernel {
+    /// `y = γ·x̂ + β` with `x̂ = (x − μ)/√(σ² + ε)`, μ and σ² over each row's `width` trailing
+    /// values. With `keep`, x̂ and 1/σ are kept for backward.
+    pub(crate) fn forward(
+        &mut self,
+        x: TensorView<'_>,
+        width: usize,
+        eps: f32,
+        affine: Option<(&[f32], &[f32])>,
+        keep: bool,
+    ) -> TensorView<'_> {
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().expect(CONTIGUOUS);
+        let (dims, b) = (row_dims(xs.len(), width), &mut self.b);
+        b.coef.clear();
+        push_affine(&mut b.coef, affine, width);
+        b.invstd.resize(dims.batch, 0.0);
+        b.xhat.resize(xs.len(), 0.0);
+        let (y, (gamma, beta)) = (shaped(&mut b.output, x.raw_dim()), b.coef.split_at(width));
+        let invstd = Shared(b.invstd.as_mut_ptr());
+        for_chunks(dims, [y, &mut b.xhat], &mut [], 0, &|rows, [y, xhat], _| {
+            let xs = &xs[rows.start * width..rows.end * width];
+            with_simd(
+                #[inline(always)]
+                || {
+                    let rows_of = xs.chunks_exact(width).zip(y.chunks_exact_mut(width));
+                    for (r, ((x, y), xhat)) in rows_of.zip(xhat.chunks_exact_mut(width)).enumerate()
+                    {
+                        // μ = Σ x / D, then σ²·D = Σ (x − μ)² (two passes).
+                        let [sum] = sum_run([x], |_, [x]| x);
+                        let mean = (sum / width as f64) as f32;
+                        let [var_sum] = sum_run([x], |_, [x]| (x - mean) * (x - mean));
+                        let s = inverse_std(var_sum, width, eps);
+                        // SAFETY: row `rows.start + r` belongs to this chunk only.
+                        unsafe { *invstd.get().add(rows.start + r) = s };
+                        map_run([x], [gamma, beta], [xhat, y], |[g, b], [x]| {
+                            let xhat = (x - mean) * s;
+                            [xhat, xhat * g + b]
+                        });
+                    }
+                },
+            );
+        });
+        b.cached = keep.then_some(dims);
+        b.output.view()
+    }
+
+    /// Backward of the last training forward, for upstream gradient g: dL/dx and, per
+    /// position j of the normalized shape, Σ over rows of g·x̂ (dL/dγ) and of g (dL/dβ).
+    ///
+    /// `dx = (1/σ)·(g·γ − mean(g·γ) − x̂·mean(g·γ·x̂))`, the means over the row.
+    ///
+    /// # Errors
+    /// As [`Buffers::backward`].
+    pub(crate) fn backward(
+        &mut self,
+        layer: &str,
+        g: TensorView<'_>,
+        gamma: Option<&[f32]>,
+        input_grad: bool,
+    ) -> Result<Gradients<'_>> {
+        // Σ_rows g·x̂ and Σ_rows g per position: the column sums of a [rows, width] matrix.
+        self.b.backward(layer, g, input_grad, |b, dims, g| {
+            let width = dims.channels;
+            b.coef.clear();
+            push_affine(&mut b.coef, gamma.map(|gamma| (gamma, gamma)), width);
+            let gs = g.as_slice().expect(CONTIGUOUS);
+            let dx = shaped(&mut b.grad_input, g.raw_dim());
+            let (gamma, xhat, invstd) = (&b.coef[..width], &b.xhat, &b.invstd);
+            for_chunks(dims, [dx], &mut [], 0, &|rows, [dx], _| {
+                let range = rows.start * width..rows.end * width;
+                let (gs, xhat) = (&gs[range.clone()], &xhat[range]);
+                with_simd(
+                    #[inline(always)]
+                    || {
+                        let rows_of = gs.chunks_exact(width).zip(xhat.chunks_exact(width));
+                        for (r, ((g, x), dx)) in rows_of.zip(dx.chunks_exact_mut(width)).enumerate()
+                        {
+                            // Σ g·γ (j = 0) and Σ g·γ·x̂ (j = 1).
+                            let sums: [f64; 2] =
+                                sum_run(
+                                    [g, x, gamma],
+                                    |j, [g, x, gm]| {
+                                        if j == 0 { g * gm } else { g * gm * x }
+                                    },
+                                );
+                            let [mean_gg, mean_ggx] = sums.map(|s| (s / width as f64) as f32);
+                            let s = invstd[rows.start + r];
+                            map_run([g, x], [gamma], [dx], |[gamma], [g, x]| {
+                                [s * (g * gamma - mean_gg - x * mean_ggx)]
+                            });
+                        }
+                    },
+                );
+            });
+        })
+    }
+}
+
 /// `buffer` given shape `shape` (row-major, reusing its allocation), as a slice to fill.
 fn shaped(buffer: &mut Tensor, shape: IxDyn) -> &mut [f32] {
     reuse_buffer(buffer, shape);
     buffer.as_slice_mut().expect(CONTIGUOUS)
+}
+
+/// `len` values as rows of `width` (a `[rows, width, 1]` view for the chunking).
+fn row_dims(len: usize, width: usize) -> Dims {
+    let batch = len.checked_div(width).unwrap_or(0);
+    Dims {
+        batch,
+        channels: width,
+        spatial: 1,
+    }
 }
