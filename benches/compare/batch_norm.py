@@ -7,9 +7,9 @@ reset to None before each backward, so autograd hands dL/dx over without adding 
 old x.grad (in a network, BatchNorm's dL/dx goes on to the layer before, unaccumulated).
 Run: python3 benches/compare/batch_norm.py
 """
-import time
-
 import torch
+
+from timing import print_times, timed
 
 
 def bench(shape, seconds=2.0):
@@ -17,16 +17,12 @@ def bench(shape, seconds=2.0):
     layer = torch.nn.BatchNorm2d(shape[1])
     x = torch.rand(*shape, requires_grad=True)
     g = torch.rand(*shape)
-    times = []
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        t0 = time.perf_counter()
-        for _ in range(10):
-            x.grad = None
-            layer(x).backward(g)
-        times.append((time.perf_counter() - t0) / 10)
-    times.sort()
-    return times[len(times) // 2], times[0], times[-1]
+
+    def step():
+        x.grad = None
+        layer(x).backward(g)
+
+    return timed(step, seconds, repeat=10)
 
 
 if __name__ == "__main__":
@@ -34,7 +30,5 @@ if __name__ == "__main__":
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for shape in ((64, 16, 28, 28), (64, 32, 14, 14)):
-            median, lo, hi = bench(shape)
             name = "x".join(map(str, shape))
-            print(f"batch_norm2d_fwd_bwd/{name}/t{threads}: median {median * 1e6:8.1f} µs "
-                  f"(min {lo * 1e6:.1f}, max {hi * 1e6:.1f})")
+            print_times(f"batch_norm2d_fwd_bwd/{name}/t{threads}", bench(shape))

@@ -8,9 +8,9 @@ Forward, then backward of a fixed upstream gradient: "full" computes dL/dW, dL/d
 minimum time).
 Run: python3 benches/compare/conv2d.py
 """
-import time
-
 import torch
+
+from timing import timed
 
 SHAPES = {
     "conv1": (64, 1, 16, 28),
@@ -23,18 +23,9 @@ def bench(batch, cin, cout, hw, full, seconds=1.5):
     layer = torch.nn.Conv2d(cin, cout, 3, padding=1)
     x = torch.rand(batch, cin, hw, hw, requires_grad=full)
     g = torch.rand(batch, cout, hw, hw)
-    for _ in range(5):
-        layer(x).backward(g)
     # Each step timed on its own: on a shared machine the minimum (a step nobody interrupted)
     # is the number to compare; the median shows the noise.
-    times = []
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        t0 = time.perf_counter()
-        layer(x).backward(g)
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    return times[len(times) // 2], times[0], times[-1]
+    return timed(lambda: layer(x).backward(g), seconds, warmup=5)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ backward of a fixed upstream gradient (dL/dW, dL/db, and dL/dx except for the fi
 whose input does not require grad, as in training). Batch 128 and 32, 1 and 2 threads.
 Run: python3 benches/compare/linear.py
 """
-import time
-
 import torch
+
+from timing import print_times, timed
 
 
 def bench(inputs, outputs, batch, seconds=1.0):
@@ -15,15 +15,7 @@ def bench(inputs, outputs, batch, seconds=1.0):
     layer = torch.nn.Linear(inputs, outputs)
     x = torch.rand(batch, inputs, requires_grad=inputs != 784)
     g = torch.rand(batch, outputs)
-    times = []
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        t0 = time.perf_counter()
-        for _ in range(20):
-            layer(x).backward(g)
-        times.append((time.perf_counter() - t0) / 20)
-    times.sort()
-    return times[len(times) // 2], times[0], times[-1]
+    return timed(lambda: layer(x).backward(g), seconds, repeat=20)
 
 
 if __name__ == "__main__":
@@ -32,6 +24,5 @@ if __name__ == "__main__":
         torch.set_num_threads(threads)
         for batch in (128, 32):
             for inputs, outputs in ((784, 256), (256, 128), (128, 10)):
-                median, lo, hi = bench(inputs, outputs, batch)
-                print(f"linear_fwd_bwd/{inputs}x{outputs}/b{batch}/t{threads}: median {median * 1e6:8.1f} µs "
-                      f"(min {lo * 1e6:.1f}, max {hi * 1e6:.1f})")
+                label = f"linear_fwd_bwd/{inputs}x{outputs}/b{batch}/t{threads}"
+                print_times(label, bench(inputs, outputs, batch))

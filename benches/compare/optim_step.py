@@ -3,9 +3,9 @@
 One optimizer step over the parameters of a 784-256-128-10 MLP, state already built.
 Run: python3 benches/compare/optim_step.py
 """
-import time
-
 import torch
+
+from timing import timed
 
 
 def mlp():
@@ -21,17 +21,9 @@ def bench(name, make, foreach, seconds=3.0):
     model = mlp()
     opt = make(model.parameters(), foreach)
     opt.step()  # build the state
-    times = []
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        t0 = time.perf_counter()
-        for _ in range(100):
-            opt.step()
-        times.append((time.perf_counter() - t0) / 100)
-    times.sort()
-    median = times[len(times) // 2]
+    median, lo, hi = timed(opt.step, seconds, repeat=100)
     print(f"{name:<40} foreach={foreach!s:<5} median {median * 1e6:8.1f} µs  "
-          f"(min {times[0] * 1e6:.1f}, max {times[-1] * 1e6:.1f})")
+          f"(min {lo * 1e6:.1f}, max {hi * 1e6:.1f})")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ MaxPool2d(2) forward then backward of a fixed upstream gradient, on [64, 16, 28,
 MNIST CNN's first convolution) and [64, 32, 14, 14] (after the second), 1 and 2 threads.
 Run: python3 benches/compare/pooling.py
 """
-import time
-
 import torch
+
+from timing import print_times, timed
 
 
 def bench(shape, seconds=2.0):
@@ -16,16 +16,12 @@ def bench(shape, seconds=2.0):
     g = torch.randn(shape[0], shape[1], shape[2] // 2, shape[3] // 2)
     for _ in range(5):
         pool(x).backward(g)
-    times = []
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        t0 = time.perf_counter()
-        for _ in range(10):
-            x.grad = None
-            pool(x).backward(g)
-        times.append((time.perf_counter() - t0) / 10)
-    times.sort()
-    return times[len(times) // 2], times[0], times[-1]
+
+    def step():
+        x.grad = None
+        pool(x).backward(g)
+
+    return timed(step, seconds, repeat=10)
 
 
 if __name__ == "__main__":
@@ -33,7 +29,5 @@ if __name__ == "__main__":
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for shape in ((64, 16, 28, 28), (64, 32, 14, 14)):
-            median, lo, hi = bench(shape)
             name = "x".join(str(d) for d in shape)
-            print(f"max_pool2d_fwd_bwd/{name}/t{threads}: median {median * 1e6:8.1f} µs "
-                  f"(min {lo * 1e6:.1f}, max {hi * 1e6:.1f})")
+            print_times(f"max_pool2d_fwd_bwd/{name}/t{threads}", bench(shape))

@@ -64,6 +64,7 @@ mod sequential;
 mod size2d;
 mod tensor;
 mod walk;
+mod weight_and_bias;
 
 pub use activation_stats::{ActivationStats, SilentRegion};
 pub use buffer::{Buffer, BufferKind};

@@ -10,6 +10,7 @@ mod checks;
 use ndarray::{Array2, ArrayView2, Axis, Ix2};
 use rand::Rng;
 
+use crate::weight_and_bias;
 use crate::{
     Error, Layer, Mode, Param, ParamRole, Result, Tensor, TensorView, as_matrix, init, kernels,
     reuse_buffer,
@@ -233,18 +234,13 @@ impl Layer for Linear {
         Ok(())
     }
 
+    /// `"weight"`, then `"bias"` if any.
     fn visit_params(&self, f: &mut dyn FnMut(&str, &Param)) {
-        f("weight", &self.weight);
-        if let Some(b) = &self.bias {
-            f("bias", b);
-        }
+        weight_and_bias::visit(&self.weight, self.bias.as_ref(), f);
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&str, &mut Param)) {
-        f("weight", &mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f("bias", b);
-        }
+        weight_and_bias::visit_mut(&mut self.weight, self.bias.as_mut(), f);
     }
 
     fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>> {

@@ -27,7 +27,7 @@
 use std::array::from_fn;
 use std::ops::Range;
 
-use ndarray::{CowArray, IxDyn};
+use ndarray::IxDyn;
 
 use super::threads::Shared;
 use super::{parallel_for, with_simd};
@@ -371,17 +371,20 @@ struct Buffers {
 }
 
 impl Buffers {
-    /// The start of a backward pass: the shape of the last training forward, `g` in row-major
-    /// order, and the sums `Σ g·x̂` and `Σ g` per channel of `dims` (in `sums`, in that order).
+    /// Backward of the last training forward, for upstream gradient `g`: the sums `Σ g·x̂` and
+    /// `Σ g` per channel of its `dims` (dL/dγ and dL/dβ, in `sums`), then, if `input_grad`,
+    /// `dx_pass(self, dims, g)` to write dL/dx into `grad_input` (`g` in row-major order).
     ///
     /// # Errors
     /// `BackwardBeforeForward` without a training forward since the last other forward;
     /// `ShapeMismatch` when `g` does not have the output's shape.
-    fn start_backward<'g>(
+    fn backward(
         &mut self,
         layer: &str,
-        g: &'g TensorView<'_>,
-    ) -> Result<(Dims, CowArray<'g, f32, IxDyn>)> {
+        g: TensorView<'_>,
+        input_grad: bool,
+        dx_pass: impl FnOnce(&mut Self, Dims, TensorView<'_>),
+    ) -> Result<Gradients<'_>> {
         let before = || Error::BackwardBeforeForward {
             layer: layer.into(),
         };
@@ -393,13 +396,11 @@ impl Buffers {
         // Σ g·x̂ (j = 0) and Σ g (j = 1).
         let term = |j: usize, _: [f32; 0], [g, x]: [f32; 2]| if j == 0 { g * x } else { g };
         channel_sums::<2, 0, 2>(dims, [gs, &self.xhat], [], scratch, &term);
-        Ok((dims, g))
-    }
-
-    /// dL/dx and the two sums of [`start_backward`](Self::start_backward).
-    fn backward_result(&self, channels: usize) -> Gradients<'_> {
-        let (sum_gx, sum_g) = self.sums.split_at(channels);
-        (self.grad_input.view(), sum_gx, sum_g)
+        if input_grad {
+            dx_pass(self, dims, g.view());
+        }
+        let (sum_gx, sum_g) = self.sums.split_at(dims.channels);
+        Ok((self.grad_input.view(), sum_gx, sum_g))
     }
 }
 
@@ -495,7 +496,7 @@ impl BatchNormKernel {
     /// `dx = γ/σ · (g − mean(g) − x̂·mean(g·x̂))`, the means over the channel's M values.
     ///
     /// # Errors
-    /// As [`Buffers::start_backward`].
+    /// As [`Buffers::backward`].
     pub(crate) fn backward(
         &mut self,
         layer: &str,
@@ -503,11 +504,8 @@ impl BatchNormKernel {
         gamma: Option<&[f32]>,
         input_grad: bool,
     ) -> Result<Gradients<'_>> {
-        let b = &mut self.b;
-        let (dims, g) = b.start_backward(layer, &g)?;
-        let channels = dims.channels;
-        if input_grad {
-            let count = dims.per_channel() as f64;
+        self.b.backward(layer, g, input_grad, |b, dims, g| {
+            let (channels, count) = (dims.channels, dims.per_channel() as f64);
             // Per channel: a = γ/σ, then mean(g·x̂) and mean(g).
             b.coef.clear();
             let gamma = |c: usize| gamma.map_or(1.0, |gamma| gamma[c]);
@@ -519,8 +517,7 @@ impl BatchNormKernel {
             let inputs = [g.as_slice().expect(CONTIGUOUS), &b.xhat];
             let f = |[a, mg, mgx]: [f32; 3], [g, x]: [f32; 2]| [a * (g - mg - x * mgx)];
             map_channels(dims, inputs, [a, mean_g, mean_gx], [dx], &f);
-        }
-        Ok(b.backward_result(channels))
+        })
     }
 }
 
@@ -603,7 +600,7 @@ impl LayerNormKernel {
     /// `dx = (1/σ)·(g·γ − mean(g·γ) − x̂·mean(g·γ·x̂))`, the means over the row.
     ///
     /// # Errors
-    /// As [`Buffers::start_backward`].
+    /// As [`Buffers::backward`].
     pub(crate) fn backward(
         &mut self,
         layer: &str,
@@ -611,11 +608,9 @@ impl LayerNormKernel {
         gamma: Option<&[f32]>,
         input_grad: bool,
     ) -> Result<Gradients<'_>> {
-        let b = &mut self.b;
         // Σ_rows g·x̂ and Σ_rows g per position: the column sums of a [rows, width] matrix.
-        let (dims, g) = b.start_backward(layer, &g)?;
-        let width = dims.channels;
-        if input_grad {
+        self.b.backward(layer, g, input_grad, |b, dims, g| {
+            let width = dims.channels;
             b.coef.clear();
             push_affine(&mut b.coef, gamma.map(|gamma| (gamma, gamma)), width);
             let gs = g.as_slice().expect(CONTIGUOUS);
@@ -647,8 +642,7 @@ impl LayerNormKernel {
                     },
                 );
             });
-        }
-        Ok(b.backward_result(width))
+        })
     }
 }
 

@@ -6,7 +6,7 @@
 use ndarray::{ArrayView2, Ix2};
 
 use super::Linear;
-use crate::{Error, Result, Tensor, TensorView, as_matrix};
+use crate::{Error, Result, Tensor, TensorView, as_matrix, weight_and_bias};
 
 impl Linear {
     /// G = `grad_output` as a matrix, checked against the last training-mode forward.
@@ -45,12 +45,9 @@ impl Linear {
     /// Check that the weight and bias (values and gradients) still have this layer's shapes.
     #[inline]
     pub(super) fn check_params(&self) -> Result<()> {
-        self.weight
-            .check("linear weight", &[self.out_features, self.in_features])?;
-        match &self.bias {
-            Some(b) => b.check("linear bias", &[self.out_features]),
-            None => Ok(()),
-        }
+        let shape = [self.out_features, self.in_features];
+        let names = ["linear weight", "linear bias"];
+        weight_and_bias::check(&self.weight, self.bias.as_ref(), names, &shape)
     }
 }
 

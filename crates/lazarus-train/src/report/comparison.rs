@@ -108,15 +108,7 @@ pub fn render_comparison(comparison: &Comparison) -> Result<String> {
 /// Those of [`render_comparison`] (a plotting failure names `path`), and
 /// [`Error::Io`](crate::Error::Io) naming `path` when writing fails.
 pub fn write_comparison(comparison: &Comparison, path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    let html = render_comparison(comparison).map_err(|e| match e {
-        Error::Plot { reason, .. } => Error::Plot {
-            path: path.to_path_buf(),
-            reason,
-        },
-        e => e,
-    })?;
-    crate::atomic_file::write_atomically(path, html.as_bytes())
+    super::page::write_page(render_comparison(comparison), path.as_ref())
 }
 
 /// Everything the template reads.

@@ -58,14 +58,15 @@ pub use data::{EpochCurves, ReportData, ReportWarning, Setting};
 pub use params::{EpochValue, GradientNorms, ParamNorms, SlopeHistory, SlopeValues, UpdateRatios};
 pub use units::{LayerActivity, ProbeColumn, UnitKind, UnitState};
 
-use crate::{Error, Result};
+use crate::Result;
 
 /// The report page of `data`, as HTML text.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] naming the field when `data` is inconsistent (a probe column
-/// without one value per unit, a fraction outside [0, 1], a parameter's norms not one per
-/// step, ...); [`Error::Plot`] if plotters fails to draw a chart.
+/// [`Error::InvalidConfig`](crate::Error::InvalidConfig) naming the field when `data` is
+/// inconsistent (a probe column without one value per unit, a fraction outside [0, 1], a
+/// parameter's norms not one per step, ...); [`Error::Plot`](crate::Error::Plot) if plotters
+/// fails to draw a chart.
 pub fn render_report(data: &ReportData) -> Result<String> {
     data.layers.iter().try_for_each(LayerActivity::check)?;
     if let Some(norms) = &data.gradient_norms {
@@ -87,16 +88,8 @@ pub fn render_report(data: &ReportData) -> Result<String> {
 /// ```
 ///
 /// # Errors
-/// Those of [`render_report`] (a plotting failure names `path`), and [`Error::Io`] naming
-/// `path` when writing fails.
+/// Those of [`render_report`] (a plotting failure names `path`), and
+/// [`Error::Io`](crate::Error::Io) naming `path` when writing fails.
 pub fn write_report(data: &ReportData, path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    let html = render_report(data).map_err(|e| match e {
-        Error::Plot { reason, .. } => Error::Plot {
-            path: path.to_path_buf(),
-            reason,
-        },
-        e => e,
-    })?;
-    crate::atomic_file::write_atomically(path, html.as_bytes())
+    page::write_page(render_report(data), path.as_ref())
 }

@@ -1,9 +1,11 @@
 //! The page: the report's data turned into what the template shows, and the template run.
 //!
-//! The HTML is `page.html`, a minijinja template with HTML escaping on (its name ends in
-//! `.html`): every text from the data (titles, layer names, warning messages) is escaped, and
-//! only the SVG that plotters drew (which escapes its own text) is inserted as it is, marked
-//! `|safe` where it happens.
+//! The HTML is `page.html` (in the frame `base.html`), a minijinja template with HTML escaping
+//! on (its name ends in `.html`): every text from the data (titles, layer names, warning
+//! messages) is escaped, and only the SVG that plotters drew (which escapes its own text) is
+//! inserted as it is, marked `|safe` where it happens.
+
+use std::path::Path;
 
 use minijinja::Environment;
 use serde::Serialize;
@@ -17,7 +19,9 @@ use crate::{Error, Result};
 /// The templates, compiled into the library: the page never depends on a file at run time.
 const TEMPLATE: &str = include_str!("page.html");
 /// What the page of one run and the page of several share: style, heatmap, legend (macros).
-pub(crate) const PARTS: &str = include_str!("parts.html");
+const PARTS: &str = include_str!("parts.html");
+/// The frame both pages extend: head, title, body.
+const BASE: &str = include_str!("base.html");
 
 /// Everything the template reads.
 #[derive(Debug, Serialize)]
@@ -98,12 +102,27 @@ pub(crate) fn render(data: &ReportData) -> Result<String> {
     render_template("page.html", TEMPLATE, &view)
 }
 
-/// Run the template `source` (named `name`, with the shared parts) on `view`.
+/// Write a rendered page (`html`, or the error that stopped it) to `path`, atomically. A
+/// plotting failure is made to name `path`.
+pub(crate) fn write_page(html: Result<String>, path: &Path) -> Result<()> {
+    let html = html.map_err(|e| match e {
+        Error::Plot { reason, .. } => Error::Plot {
+            path: path.to_path_buf(),
+            reason,
+        },
+        e => e,
+    })?;
+    crate::atomic_file::write_atomically(path, html.as_bytes())
+}
+
+/// Run the template `source` (named `name`, with the shared parts and frame) on `view`.
 pub(crate) fn render_template(name: &str, source: &str, view: &impl Serialize) -> Result<String> {
     let template_error =
         |e: minijinja::Error| Error::config("report", "template", format!("{e:#}"));
     let mut env = Environment::new();
     env.add_template("parts.html", PARTS)
+        .map_err(template_error)?;
+    env.add_template("base.html", BASE)
         .map_err(template_error)?;
     env.add_template(name, source).map_err(template_error)?;
     let template = env.get_template(name).map_err(template_error)?;
