@@ -1,7 +1,7 @@
 //! Conv2d on the one matrix product, [`gemm`](super::gemm): im2col, batch cut over threads.
 //!
-//! What is computed is in `conv2d.rs` (the formulas) and `conv2d/reference.rs`
-//! (`Conv2d::forward_reference` / `backward_reference` in plain loops). Here, for each sample n and group g, with
+//! What is computed is in `conv2d.rs` (the formulas, and `Conv2d::forward_reference` /
+//! `backward_reference` in plain loops). Here, for each sample n and group g, with
 //! `col = im2col(x[n], g)` of shape `[C/G·kh·kw, oh·ow]` (`conv_im2col.rs`):
 //!
 //! ```text
