@@ -3,7 +3,7 @@
 //! backward). Activations are memory-bound: the copy is the floor.
 //!
 //! One thread, as `benches/compare/activations.py` runs PyTorch; the `_t2` group runs ReLU and
-//! ELU again on 2 threads (tensors over 32,768 elements are cut into pieces).
+//! ELU again on 2 threads (tensors are cut into pieces of at least 32,768 elements).
 //!
 //! `cargo bench --bench activations`; PyTorch's numbers for the same work come from
 //! `benches/compare/activations.py` (not part of CI). Divide a time by 16384 · 256 = 4,194,304
@@ -51,7 +51,7 @@ fn forward_backward(c: &mut Criterion) {
     bench_layers(&mut group, layers, &x, &g);
     group.finish();
 
-    // ReLU and ELU again on 2 threads (over 32,768 elements the loops are cut into pieces).
+    // ReLU and ELU again on 2 threads (the loops are cut into pieces of at least 32,768 elements).
     lazarus::core::set_num_threads(2);
     let mut group = c.benchmark_group("activations_16384x256_fwd_bwd_t2");
     group.throughput(Throughput::Elements((SHAPE[0] * SHAPE[1]) as u64));

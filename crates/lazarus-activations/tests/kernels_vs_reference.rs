@@ -535,7 +535,7 @@ fn large_shapes_cover_every_block_and_remainder() {
     }
 }
 
-/// Tensors over 32,768 elements are cut into pieces that run on the thread pool: every kernel
+/// Tensors of 65,536 elements or more are cut into pieces that run on the thread pool: every kernel
 /// still equals its reference, bit for bit where it does the same arithmetic, with 1, 2 and 3
 /// threads (each element is computed on its own, so the thread count changes nothing). One test
 /// function, as the thread count is global.

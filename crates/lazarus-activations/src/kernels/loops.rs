@@ -8,8 +8,8 @@
 //!   SIMD code. A data-dependent branch in the ReLU backward mask once cost 17% of an MLP epoch.
 //!   Non-contiguous views (a transposed input, say) take an `ndarray::Zip` path instead.
 //! * **Large tensors in parallel pieces.** A convolution's activations are hundreds of thousands
-//!   of elements per batch; over 32,768 elements the loop is cut into contiguous pieces that run
-//!   on the thread pool ([`parallel_zip`](lazarus_core::parallel_zip)), one per thread, cut as
+//!   of elements per batch; the loop is cut into contiguous pieces of at least 32,768 elements
+//!   that run on the thread pool ([`parallel_zip`](lazarus_core::parallel_zip)), one per thread, cut as
 //!   the layer before cut its output. Each element is computed on its own, so the result is the
 //!   same for every thread count.
 //! * **Wider SIMD when the CPU has it, without `-C target-cpu=native`.** Each loop runs inside
