@@ -321,6 +321,7 @@ pub fn settings(config: &LabConfig) -> Vec<Setting> {
         Setting {
             name: "harsh+bn".into(),
             batch_norm: true,
+            bias_init: None, // the hidden layers have no bias before BatchNorm
             ..harsh
         },
     ];

@@ -114,9 +114,7 @@ impl Conv2d {
     pub fn bias_mut(&mut self) -> Option<&mut Param> {
         self.bias.as_mut()
     }
-}
 
-impl Conv2d {
     /// The forward pass as the formula's nested loops: the definition the fast
     /// [`forward`](Layer::forward) is tested against (they agree up to rounding).
     ///

@@ -26,6 +26,8 @@ use crate::{Buffer, FiniteCheck, GroupedOptimizer, HasEps, PytorchDefaults, Resu
 /// `√(1 − β₂ᵗ)` in f64, then `θ ← θ − step_size · m / (√v / √(1 − β₂ᵗ) + ε)` in f32. Note that ε
 /// is added *after* dividing √v by its correction (the paper's ε̂ placement), and that amsgrad
 /// keeps the maximum of the raw v, not of v̂ (PyTorch's choice; the paper's pseudo-code differs).
+/// The first moment is PyTorch's `lerp` in its scalar form; PyTorch's vectorized lerp may fuse
+/// its multiply-add, so `exp_avg` can differ from PyTorch's by an ulp in some elements.
 ///
 /// Defaults (PyTorch's): `lr = 1e-3` is customary (pass it), `betas = (0.9, 0.999)`,
 /// `eps = 1e-8`, `weight_decay = 0`, `amsgrad = false`, `maximize = false`.

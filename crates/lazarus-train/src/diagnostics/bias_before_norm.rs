@@ -37,7 +37,8 @@ pub(super) struct BiasBeforeNorm {
 /// Every parameter of role [`Bias`](ParamRole::Bias) of a leaf layer (one without children)
 /// followed, in the same container (a [`Sequential`](lazarus_core::Sequential), nested ones
 /// included), directly by a BatchNorm1d or BatchNorm2d. A layer followed by anything else
-/// (an activation, Dropout, nothing) is not listed, nor one at the end of a nested container.
+/// (an activation, Dropout, nothing) is not listed, nor one at the end of a nested container,
+/// nor a BatchNorm's own β.
 pub(super) fn biases_before_norm(model: &dyn Layer) -> Vec<BiasBeforeNorm> {
     let mut found = Vec::new();
     walk_layers(model, &mut |path, container| {
@@ -72,7 +73,9 @@ pub(super) fn biases_before_norm(model: &dyn Layer) -> Vec<BiasBeforeNorm> {
                     biases.push(name.to_string());
                 }
             });
-            if leaf && !biases.is_empty() {
+            // A BatchNorm's own shift β before another BatchNorm is cancelled too, but the
+            // advice (bias=False) does not apply to it: only layers with a bias are listed.
+            if leaf && !biases.is_empty() && !BATCH_NORMS.contains(&child.name()) {
                 let without_bias = match child.name() {
                     "linear" => Some("Linear::without_bias()"),
                     "conv2d" => Some("Conv2dSettings::bias(false)"),

@@ -7,8 +7,10 @@ use crate::{Error, Result};
 /// Turn one warning off with `dead_fraction_warning: 1.0`, `spike_factor: f64::INFINITY` or
 /// `vanishing_norm: 0.0`; `warnings: false` silences all of them (they are still recorded in
 /// [`EpochDiagnostics::warnings`](super::EpochDiagnostics::warnings)). The warning about a bias
-/// before a BatchNorm has no threshold: it is decided by the model's structure (the rule is in
-/// the [module docs](super)).
+/// before a BatchNorm has no threshold: it is decided by the model's structure (a bias of a
+/// layer followed directly, in the same `Sequential`, by a BatchNorm1d/2d, which cancels it;
+/// once per run). The rules of every warning, with the reasons and the lab's numbers, are
+/// written out in `diagnostics/warnings.rs`, where the warnings are raised.
 /// [`Diagnostics::new`](super::Diagnostics::new) (and so
 /// [`Trainer::diagnostics`](crate::Trainer::diagnostics)) checks the settings: a
 /// `dead_fraction_warning` in [0, 1], a `spike_factor` of at least 1 (infinity allowed), a
@@ -23,8 +25,9 @@ pub struct DiagnosticsConfig {
     /// the previous 20 steps' total norms. Each epoch with spiking steps gets one warning with
     /// their count, the largest ratio, and the parameter whose norm rose the most. A healthy
     /// start, whose norm grows steadily as the network leaves its initialization, stays below
-    /// it; an explosion, 10x and more within a few steps, does not (the module docs give the
-    /// reasons and the lab's numbers).
+    /// it; an explosion, 10x and more within a few steps, does not (`diagnostics/warnings.rs`
+    /// gives the reasons and the lab's numbers). A non-finite norm is not judged here: the
+    /// trainer stops at the first non-finite loss or weight.
     pub spike_factor: f64,
     /// Warn when a parameter's gradient norm stays below this for a whole epoch (1e-7); not
     /// for a bias whose layer feeds a BatchNorm directly, which always gets no gradient (the

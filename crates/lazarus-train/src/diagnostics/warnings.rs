@@ -14,7 +14,10 @@
 //!   leaving its initialization grows its norm 10x or more over its first epoch, steadily, so
 //!   a 20-step median follows it (at most 7x in the lab) where a 50-step one lagged behind and
 //!   cried wolf; an explosion grows it 10x to 10¹²x within a few steps, so no warm-up is
-//!   needed (the lab's explosive runs warn from their 15th step, six before one diverges).
+//!   needed beyond the 10 steps the median needs (the lab's explosive runs warn from their
+//!   15th step, six before one diverges; a run that explodes within its first 10 steps, or
+//!   within 10 steps of a resume, is not judged: the trainer's non-finite stop still catches
+//!   it).
 //!   The total, not each parameter, is judged: a parameter with a tiny norm (a PReLU slope, a
 //!   layer behind units that are almost all dead, whose median is near 0) would make every
 //!   live batch a "spike".
