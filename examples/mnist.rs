@@ -49,6 +49,30 @@ enum OptimizerKind {
     Rmsprop,
 }
 
+/// The report's optimizer row: `SGD, lr 0.05, momentum 0.9, weight decay 0.0001`.
+fn optimizer_setting(args: &Args, lr: f32) -> String {
+    let mut text = format!("{}, lr {lr}", args.optimizer.pytorch_name());
+    if matches!(args.optimizer, OptimizerKind::Sgd | OptimizerKind::Rmsprop) {
+        text += &format!(", momentum {}", args.momentum);
+    }
+    if args.weight_decay != 0.0 {
+        text += &format!(", weight decay {}", args.weight_decay);
+    }
+    text
+}
+
+impl OptimizerKind {
+    /// The optimizer's class name in PyTorch, as the report shows it.
+    fn pytorch_name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "SGD",
+            OptimizerKind::Adam => "Adam",
+            OptimizerKind::Adamw => "AdamW",
+            OptimizerKind::Rmsprop => "RMSprop",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ModelKind {
     /// Linear layers on the flattened 784 pixels (`--hidden`, `--dropout`).
@@ -341,7 +365,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         };
         let settings = vec![
             Setting::new("model", model),
-            Setting::new("optimizer", format!("{:?}, lr {lr}", args.optimizer)),
+            Setting::new("optimizer", optimizer_setting(&args, lr)),
             Setting::new(
                 "data",
                 format!("{} train / {} test", train.len(), test.len()),
@@ -397,8 +421,9 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .sum::<f64>()
             .max(1e-9);
     let epochs = trainer.epochs_done();
+    let epochs = format!("{epochs} epoch{}", if epochs == 1 { "" } else { "s" });
     out.line(format_args!(
-        "test accuracy {:.4} - test loss {:.4} - {epochs} epochs - {:.1}s wall ({:.1}s training) - {:.0} samples/s",
+        "test accuracy {:.4} - test loss {:.4} - {epochs} - {:.1}s wall ({:.1}s training) - {:.0} samples/s",
         evaluation.accuracy.unwrap_or(0.0),
         evaluation.loss,
         wall.elapsed().as_secs_f64(),
