@@ -421,9 +421,9 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .sum::<f64>()
             .max(1e-9);
     let epochs = trainer.epochs_done();
-    let epochs = format!("{epochs} epoch{}", if epochs == 1 { "" } else { "s" });
+    let epochs_done = format!("{epochs} epoch{}", if epochs == 1 { "" } else { "s" });
     out.line(format_args!(
-        "test accuracy {:.4} - test loss {:.4} - {epochs} - {:.1}s wall ({:.1}s training) - {:.0} samples/s",
+        "test accuracy {:.4} - test loss {:.4} - {epochs_done} - {:.1}s wall ({:.1}s training) - {:.0} samples/s",
         evaluation.accuracy.unwrap_or(0.0),
         evaluation.loss,
         wall.elapsed().as_secs_f64(),
