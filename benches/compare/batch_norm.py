@@ -9,7 +9,7 @@ Run: python3 benches/compare/batch_norm.py
 """
 import torch
 
-from timing import print_times, timed
+from timing import print_times, time_layer
 
 
 def bench(shape, seconds=2.0):
@@ -18,11 +18,7 @@ def bench(shape, seconds=2.0):
     x = torch.rand(*shape, requires_grad=True)
     g = torch.rand(*shape)
 
-    def step():
-        x.grad = None
-        layer(x).backward(g)
-
-    return timed(step, seconds, repeat=10)
+    return time_layer(layer, x, g, seconds)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Run: python3 benches/compare/pooling.py
 """
 import torch
 
-from timing import print_times, timed
+from timing import print_times, time_layer
 
 
 def bench(shape, seconds=2.0):
@@ -14,14 +14,7 @@ def bench(shape, seconds=2.0):
     pool = torch.nn.MaxPool2d(2)
     x = torch.randn(*shape, requires_grad=True)
     g = torch.randn(shape[0], shape[1], shape[2] // 2, shape[3] // 2)
-    for _ in range(5):
-        pool(x).backward(g)
-
-    def step():
-        x.grad = None
-        pool(x).backward(g)
-
-    return timed(step, seconds, repeat=10)
+    return time_layer(pool, x, g, seconds, warmup=5)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,18 @@ def timed(step, seconds, repeat=1, warmup=0):
     return times[len(times) // 2], times[0], times[-1]
 
 
+def time_layer(layer, x, g, seconds, warmup=0):
+    """`timed` over one training step of `layer`: forward of `x`, backward of the upstream `g`.
+    `x.grad` is reset to None before each backward, so autograd hands dL/dx over without adding
+    it into an old `x.grad` (in a network, dL/dx goes on to the layer before, unaccumulated)."""
+
+    def step():
+        x.grad = None
+        layer(x).backward(g)
+
+    return timed(step, seconds, repeat=10, warmup=warmup)
+
+
 def print_times(label, times):
     """One line: `label: median … µs (min …, max …)`, for `times` as `timed` returns them."""
     median, lo, hi = times

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::Page;
+use common::{Page, SECTIONS};
 use lazarus_activations::{RRelu, Relu};
 use lazarus_core::loss::CrossEntropyLoss;
 use lazarus_core::{
@@ -257,15 +257,7 @@ fn the_trainer_writes_its_report_for_a_finished_run() {
     let html = std::fs::read_to_string(&path).unwrap();
     common::assert_self_contained(&html);
     let page = Page::parse(&html);
-    for id in [
-        "summary",
-        "curves",
-        "heatmaps",
-        "slopes",
-        "gradients",
-        "update-ratios",
-        "warnings",
-    ] {
+    for id in SECTIONS {
         assert_eq!(page.find("section", "id", id).len(), 1, "section #{id}");
     }
     assert_eq!(page.find("svg", "data-layer", "relu[1]").len(), 1);

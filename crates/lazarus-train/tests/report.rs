@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::Page;
+use common::{Page, SECTIONS};
 use lazarus_train::Error;
 use lazarus_train::report::{Comparison, RunGroup, render_comparison};
 use lazarus_train::report::{
@@ -118,16 +118,6 @@ fn tiny_run() -> ReportData {
     ];
     data
 }
-
-const SECTIONS: [&str; 7] = [
-    "summary",
-    "curves",
-    "heatmaps",
-    "slopes",
-    "gradients",
-    "update-ratios",
-    "warnings",
-];
 
 #[test]
 fn every_section_layer_chart_and_warning_is_on_the_page() {

@@ -109,6 +109,17 @@ impl Page {
     }
 }
 
+/// The ids of the report page's sections, in page order.
+pub const SECTIONS: [&str; 7] = [
+    "summary",
+    "curves",
+    "heatmaps",
+    "slopes",
+    "gradients",
+    "update-ratios",
+    "warnings",
+];
+
 /// The page fetches nothing: no external element, link, script, style or font.
 pub fn assert_self_contained(html: &str) {
     let page = Page::parse(html);
